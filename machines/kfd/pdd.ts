@@ -1,0 +1,181 @@
+/**
+ * kfd_process_device ("pdd"): one per (kfd_process, GPU node).
+ *
+ * Models kfd_priv.h `struct kfd_process_device` and `struct qcm_process_device`
+ * as far as CRIU sees them (spec §1, §6.1, §7.1, §11.2):
+ *  - `vm`: no VM → VM acquired with a render-node drm file (ACQUIRE_VM or CRIU
+ *    RESTORE, kfd_process_device_init_vm) → bound (first kfd_bind_process_to_device
+ *    takes the runtime-PM reference, `runtime_inuse`);
+ *  - `queues`: `qpd->evicted` as a ref-count; the region is `evicted` while it is > 0;
+ *  - `alloc_idr`: the BO handle namespace (idr handle → BO object id).
+ * Cross-object rules (which drm file, which BOs) belong to the ioctl handlers.
+ */
+import { produce } from 'immer';
+import { assign, setup } from 'xstate';
+
+export interface PddContext {
+  pid: number;
+  /** dev->id: the actual gpu_id of the node. */
+  gpu_id: number;
+  /** pdd->user_gpu_id: the id the application uses (== gpu_id unless restored elsewhere). */
+  user_gpu_id: number;
+  /** pdd->drm_file: world file id of the render-node file whose VM is the compute VM. */
+  drm_file: string | null;
+  /** pdd->alloc_idr: idr handle → BO object id. */
+  alloc_idr: Record<number, string>;
+  /** qpd->evicted: eviction ref-count. */
+  evicted: number;
+  /** qpd->proc_doorbells allocated. */
+  proc_doorbells: boolean;
+  /** pdd->runtime_inuse: runtime-PM reference taken by the first bind. */
+  runtime_inuse: boolean;
+  /** pdd->vram_usage in bytes (spec §7.3). */
+  vram_usage: bigint;
+  /** qpd->queues_list, in creation order (queue object ids). */
+  queues: string[];
+  /** Kernel-internal BOs (IB, CWSR TBA/TMA) created by init_vm, below gpuvm_base. */
+  internal_bos: string[];
+  /** Warnings the kernel would print (WARN_ON_ONCE), kept for the invariant checker. */
+  warnings: string[];
+}
+
+export type PddEvent =
+  | { type: 'INIT_VM'; drm_file: string; internal_bos: string[] }
+  | { type: 'BIND' }
+  | { type: 'ALLOC_DOORBELLS' }
+  | { type: 'IDR_ALLOC'; handle: number; bo: string }
+  | { type: 'IDR_REMOVE'; handle: number }
+  | { type: 'EVICT_QUEUES' }
+  | { type: 'RESTORE_QUEUES' }
+  | { type: 'VRAM_USAGE_ADD'; delta: bigint }
+  | { type: 'SET_USER_GPU_ID'; user_gpu_id: number }
+  | { type: 'QUEUE_ADD'; queue: string }
+  | { type: 'QUEUE_REMOVE'; queue: string }
+  | { type: 'DESTROY' };
+
+export interface PddInput {
+  pid: number;
+  gpu_id: number;
+}
+
+export const pddMachine = setup({
+  types: {} as { context: PddContext; events: PddEvent; input: PddInput },
+  guards: {
+    /** idr_alloc(&pdd->alloc_idr, mem, h, h + 1) succeeds only when h is free. */
+    idrHandleFree: ({ context, event }) =>
+      event.type === 'IDR_ALLOC' && context.alloc_idr[event.handle] === undefined,
+    idrHandleUsed: ({ context, event }) =>
+      event.type === 'IDR_REMOVE' && context.alloc_idr[event.handle] !== undefined,
+    /** restore_process_queues_*: `if (qpd->evicted > 1) { qpd->evicted--; return; }` */
+    evictedMoreThanOnce: ({ context }) => context.evicted > 1,
+    hasQueue: ({ context, event }) =>
+      event.type === 'QUEUE_REMOVE' && context.queues.includes(event.queue),
+  },
+  actions: {
+    setDrmFile: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type !== 'INIT_VM') return;
+        d.drm_file = event.drm_file;
+        d.internal_bos = [...event.internal_bos];
+      }),
+    ),
+    takeRuntimePmRef: assign({ runtime_inuse: true }),
+    allocProcessDoorbells: assign({ proc_doorbells: true }),
+    idrInsert: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type === 'IDR_ALLOC') d.alloc_idr[event.handle] = event.bo;
+      }),
+    ),
+    idrRemove: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type === 'IDR_REMOVE') delete d.alloc_idr[event.handle];
+      }),
+    ),
+    evictedInc: assign(({ context }) => ({ evicted: context.evicted + 1 })),
+    evictedDec: assign(({ context }) => ({ evicted: context.evicted - 1 })),
+    /** WARN_ON_ONCE(!qpd->evicted) in restore_process_queues_*: a no-op restore. */
+    warnRestoreNotEvicted: assign(({ context }) =>
+      produce(context, (d) => {
+        d.warnings.push('restore_process_queues: qpd->evicted == 0');
+      }),
+    ),
+    addVramUsage: assign(({ context, event }) =>
+      event.type === 'VRAM_USAGE_ADD' ? { vram_usage: context.vram_usage + event.delta } : {},
+    ),
+    setUserGpuId: assign(({ event }) =>
+      event.type === 'SET_USER_GPU_ID' ? { user_gpu_id: event.user_gpu_id } : {},
+    ),
+    queueListAdd: assign(({ context, event }) =>
+      event.type === 'QUEUE_ADD' ? { queues: [...context.queues, event.queue] } : {},
+    ),
+    queueListRemove: assign(({ context, event }) =>
+      event.type === 'QUEUE_REMOVE'
+        ? { queues: context.queues.filter((q) => q !== event.queue) }
+        : {},
+    ),
+  },
+}).createMachine({
+  id: 'kfd_pdd',
+  initial: 'alive',
+  context: ({ input }) => ({
+    pid: input.pid,
+    gpu_id: input.gpu_id,
+    user_gpu_id: input.gpu_id,
+    drm_file: null,
+    alloc_idr: {},
+    evicted: 0,
+    proc_doorbells: false,
+    runtime_inuse: false,
+    vram_usage: 0n,
+    queues: [],
+    internal_bos: [],
+    warnings: [],
+  }),
+  states: {
+    alive: {
+      type: 'parallel',
+      on: {
+        ALLOC_DOORBELLS: { actions: 'allocProcessDoorbells' },
+        IDR_ALLOC: { guard: 'idrHandleFree', actions: 'idrInsert' },
+        IDR_REMOVE: { guard: 'idrHandleUsed', actions: 'idrRemove' },
+        VRAM_USAGE_ADD: { actions: 'addVramUsage' },
+        SET_USER_GPU_ID: { actions: 'setUserGpuId' },
+        QUEUE_ADD: { actions: 'queueListAdd' },
+        QUEUE_REMOVE: { guard: 'hasQueue', actions: 'queueListRemove' },
+        DESTROY: { target: 'destroyed' },
+      },
+      states: {
+        vm: {
+          initial: 'noVm',
+          states: {
+            noVm: { on: { INIT_VM: { target: 'vmAcquired', actions: 'setDrmFile' } } },
+            vmAcquired: { on: { BIND: { target: 'bound', actions: 'takeRuntimePmRef' } } },
+            /** runtime_inuse: later binds find the reference already taken. */
+            bound: { on: { BIND: {} } },
+          },
+        },
+        queues: {
+          initial: 'running',
+          states: {
+            running: {
+              on: {
+                EVICT_QUEUES: { target: 'evicted', actions: 'evictedInc' },
+                RESTORE_QUEUES: { actions: 'warnRestoreNotEvicted' },
+              },
+            },
+            evicted: {
+              on: {
+                EVICT_QUEUES: { actions: 'evictedInc' },
+                RESTORE_QUEUES: [
+                  { guard: 'evictedMoreThanOnce', actions: 'evictedDec' },
+                  { target: 'running', actions: 'evictedDec' },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+    destroyed: { type: 'final' },
+  },
+});

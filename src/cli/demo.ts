@@ -1,0 +1,101 @@
+/**
+ * `gpucr demo`: the README's main job. Replays the built-in ROCm-like two-GPU
+ * scenario (src/scenarios/rocm-two-gpus.ts) through the handlers and prints what
+ * CRIU's PROCESS_INFO → CHECKPOINT → UNPAUSE got: device buckets, BO buckets and
+ * the size of the kernel's priv_data blob.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { encodeField } from '../ioctls/schema.js';
+import { retName } from '../log/format.js';
+import { readLog } from '../log/reader.js';
+import { referencedLines } from '../log/refs.js';
+import { Replayer } from '../log/replay.js';
+import { rocmTwoGpus } from '../scenarios/rocm-two-gpus.js';
+import { flagNames, KFD_INVALID_FD, KFD_IOC_ALLOC_MEM_FLAGS } from '../uapi/index.js';
+import { stableJson } from './output.js';
+
+const hex = (v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : String(v));
+
+/** The scenario as log text (no assertions), then replayed keeping every result. */
+export function runDemo(): {
+  lines: string[];
+  results: { line: number; call: string; ret: number; out: Record<string, unknown> }[];
+} {
+  const s = rocmTwoGpus();
+  const text = [JSON.stringify(s.header), ...s.events.map((e) => JSON.stringify(e))].join('\n');
+  const { header, events } = readLog(text, '<demo>');
+  const rp = new Replayer(
+    header,
+    '<demo>',
+    new Set([...referencedLines(events), ...events.map((e) => e.line)]),
+  );
+  const results: { line: number; call: string; ret: number; out: Record<string, unknown> }[] = [];
+  for (const ev of events) {
+    rp.feed(ev);
+    results.push({ line: ev.line, call: ev.call, ret: rp.last!.ret, out: rp.last!.out });
+  }
+  const lines = [JSON.stringify(s.header)];
+  s.events.forEach((e, i) => {
+    const r = results[i]!;
+    lines.push(stableJson({ ...e, ret: r.ret, out: encodeField(undefined, r.out) }));
+  });
+  return { lines, results };
+}
+
+interface Bucket {
+  addr: bigint;
+  size: bigint;
+  offset: bigint;
+  gpu_id: number;
+  alloc_flags: number;
+  dmabuf_fd: number;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('replay the built-in two-GPU ROCm-like process and checkpoint it with CRIU_OP')
+    .option('--log <file>', 'write the recorded log (every event with its ret and out)')
+    .option('--json', 'print the checkpoint result as JSON')
+    .action((opts: { log?: string; json?: boolean }) => {
+      const { lines, results } = runDemo();
+      if (opts.log) writeFileSync(opts.log, `${lines.join('\n')}\n`);
+      const failed = results.filter((r) => r.ret !== 0);
+      const info = results.find(
+        (r) => r.call === 'AMDKFD_IOC_CRIU_OP' && r.out.pid !== undefined && !r.out.bos,
+      )!;
+      const ckpt = results
+        .filter((r) => r.call === 'AMDKFD_IOC_CRIU_OP')
+        .find((r) => Array.isArray(r.out.bos))!;
+      if (opts.json) {
+        process.stdout.write(
+          `${stableJson(encodeField(undefined, { process_info: info.out, checkpoint: ckpt.out, failed }))}\n`,
+        );
+        process.exitCode = failed.length ? 1 : 0;
+        return;
+      }
+      const say = (s: string) => process.stdout.write(`${s}\n`);
+      say(`gpucr demo: ${results.length} events replayed, ${failed.length} failed`);
+      for (const f of failed) say(`  line ${f.line} ${f.call}: ${retName(f.ret)}`);
+      say(
+        `PROCESS_INFO (line ${info.line}): pid ${info.out.pid}, ${info.out.num_devices} devices, ${info.out.num_bos} BOs, ` +
+          `${info.out.num_objects} objects, priv_data_size ${info.out.priv_data_size}`,
+      );
+      say(`CHECKPOINT (line ${ckpt.line}): ${retName(ckpt.ret)}`);
+      say('  device buckets:');
+      for (const d of ckpt.out.devices as { user_gpu_id: number; actual_gpu_id: number }[])
+        say(`    user_gpu_id ${hex(d.user_gpu_id)}  actual_gpu_id ${hex(d.actual_gpu_id)}`);
+      say('  BO buckets:');
+      for (const b of ckpt.out.bos as Bucket[]) {
+        const flags = flagNames(KFD_IOC_ALLOC_MEM_FLAGS, b.alloc_flags).join('|');
+        const fd = b.dmabuf_fd === KFD_INVALID_FD ? '-' : String(b.dmabuf_fd);
+        say(
+          `    gpu ${hex(b.gpu_id)}  addr ${hex(b.addr)}  size ${hex(b.size)}  offset ${hex(b.offset)}  dmabuf_fd ${fd}  ${flags}`,
+        );
+      }
+      say(`  priv_data: ${(ckpt.out.priv_data as Uint8Array).length} bytes`);
+      if (opts.log) say(`recorded log: ${opts.log}`);
+      process.exitCode = failed.length ? 1 : 0;
+    });
+}

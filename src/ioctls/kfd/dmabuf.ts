@@ -1,0 +1,126 @@
+/** The three dma-buf ioctls of /dev/kfd: export, import, info (spec §7.2). */
+import { ERRNO } from '../../uapi/errno.js';
+import {
+  KFD_IOC_ALLOC_MEM_FLAGS as F,
+  GET_GPU_ID,
+  GET_IDR_HANDLE,
+  MAKE_HANDLE,
+} from '../../uapi/index.js';
+import { installFd } from '../../world/fds.js';
+import { send } from '../../world/objects.js';
+import { boByHandle, fileOf, gpuById, pdd, pddByGpuId, pddByUserGpuId } from '../../world/world.js';
+import { fail, register } from '../registry.js';
+import { u32, u64 } from '../schema.js';
+import { exportDmabuf, importDmabuf } from './kernel/gpuvm.js';
+import { bindProcessToDevice } from './kernel/process.js';
+
+/** O_RDWR | O_CLOEXEC are the only flags dma_buf_fd accepts from user space here. */
+const DMABUF_FD_FLAGS = 0o2 | 0o2000000;
+
+// kfd_ioctl_export_dmabuf (kfd_chardev.c), spec §7.2
+export const exportDmabufIoctl = register<{ handle: bigint; flags: number; dmabuf_fd: number }>({
+  name: 'AMDKFD_IOC_EXPORT_DMABUF',
+  kind: 'ioctl',
+  driver: 'kfd',
+  needsPid: true,
+  models: 'kfd_ioctl_export_dmabuf (kfd_chardev.c), spec §7.2',
+  checks: [
+    'kfd_device_by_id(GET_GPU_ID(handle)) — the ACTUAL device id — missing → -EINVAL',
+    'no pdd for that device → -EINVAL',
+    'no BO at the handle → -EINVAL',
+    'amdgpu_amdkfd_gpuvm_export_dmabuf: userptr → -EPERM',
+    'dma_buf_fd: flags other than O_RDWR | O_CLOEXEC → -EINVAL',
+  ],
+  args: { handle: u64, flags: u32, dmabuf_fd: u32 },
+  out: ['dmabuf_fd'],
+  run({ w, task }, a) {
+    const gpuId = GET_GPU_ID(a.handle);
+    if (!gpuById(w, gpuId)) return -ERRNO.EINVAL;
+    const pddId = pddByGpuId(w, task, gpuId);
+    if (!pddId) return -ERRNO.EINVAL;
+    const boId = boByHandle(w, pddId, GET_IDR_HANDLE(a.handle));
+    if (!boId) return -ERRNO.EINVAL;
+    if ((a.flags & ~DMABUF_FD_FLAGS) !== 0) return -ERRNO.EINVAL;
+    const file = exportDmabuf(w, boId);
+    a.dmabuf_fd = installFd(w, task, file);
+    return 0;
+  },
+});
+
+interface ImportArgs {
+  va_addr: bigint;
+  handle: bigint;
+  gpu_id: number;
+  dmabuf_fd: number;
+}
+
+// kfd_ioctl_import_dmabuf (kfd_chardev.c), spec §7.2
+export const importDmabufIoctl = register<ImportArgs>({
+  name: 'AMDKFD_IOC_IMPORT_DMABUF',
+  kind: 'ioctl',
+  driver: 'kfd',
+  needsPid: true,
+  models: 'kfd_ioctl_import_dmabuf (kfd_chardev.c), spec §7.2',
+  checks: [
+    'no pdd for gpu_id (user id) → -EINVAL',
+    'kfd_bind_process_to_device: no VM → -ENODEV',
+    'dmabuf_fd not open → -EBADF; not a dma-buf → -EINVAL',
+    'BO not in VRAM or GTT → -EINVAL',
+  ],
+  args: { va_addr: u64, handle: u64, gpu_id: u32, dmabuf_fd: u32 },
+  out: ['handle'],
+  run({ w, task }, a) {
+    const pddId = pddByUserGpuId(w, task, a.gpu_id);
+    if (!pddId) return -ERRNO.EINVAL;
+    bindProcessToDevice(w, task, pdd(w, pddId).gpu_id);
+    const file = fileOf(w, task, a.dmabuf_fd);
+    if (!file) return -ERRNO.EBADF;
+    const boId = importDmabuf(w, task, pdd(w, pddId).gpu_id, file.id, a.va_addr);
+    const used = pdd(w, pddId).alloc_idr;
+    let idr = 0;
+    while (used[idr] !== undefined) idr++;
+    send(w, pddId, { type: 'IDR_ALLOC', handle: idr, bo: boId });
+    a.handle = MAKE_HANDLE(a.gpu_id, idr);
+    return 0;
+  },
+});
+
+interface DmabufInfoArgs {
+  size: bigint;
+  metadata_ptr: bigint;
+  metadata_size: number;
+  gpu_id: number;
+  flags: number;
+  dmabuf_fd: number;
+}
+
+// kfd_ioctl_get_dmabuf_info (kfd_chardev.c), spec §7.2
+export const getDmabufInfo = register<DmabufInfoArgs>({
+  name: 'AMDKFD_IOC_GET_DMABUF_INFO',
+  kind: 'ioctl',
+  driver: 'kfd',
+  needsPid: true,
+  models: 'kfd_ioctl_get_dmabuf_info (kfd_chardev.c), spec §7.2',
+  checks: ['no KFD device at all → -EINVAL', 'dmabuf_fd not an amdgpu dma-buf → -EINVAL'],
+  args: {
+    size: u64,
+    metadata_ptr: u64,
+    metadata_size: u32,
+    gpu_id: u32,
+    flags: u32,
+    dmabuf_fd: u32,
+  },
+  out: ['size', 'metadata_size', 'gpu_id', 'flags'],
+  run({ w, task }, a) {
+    if (w.topology.gpus.length === 0) return -ERRNO.EINVAL;
+    const file = fileOf(w, task, a.dmabuf_fd);
+    if (!file || file.kind !== 'dmabuf') return -ERRNO.EINVAL;
+    const gem = w.gems[file.gem];
+    if (!gem) fail(-ERRNO.EINVAL);
+    a.size = gem.size;
+    a.metadata_size = 0;
+    a.gpu_id = gem.gpu_id;
+    a.flags = (gem.domain === 'VRAM' ? F.VRAM : F.GTT) | (gem.alloc_flags & F.PUBLIC);
+    return 0;
+  },
+});

@@ -1,0 +1,98 @@
+/**
+ * kfd_process_queue_manager.c: queue slots and queue creation (spec §5.2.1, §5.4, §7.2).
+ */
+import type { QueueContext } from '../../../../machines/kfd/queue.js';
+import { ERRNO } from '../../../uapi/errno.js';
+import { createObject, send } from '../../../world/objects.js';
+import type { Task, World } from '../../../world/types.js';
+import { pdd } from '../../../world/world.js';
+import { fail } from '../../registry.js';
+
+/** KFD_MAX_NUM_OF_QUEUES_PER_PROCESS: queue ids 0..1023 (pqm->queue_slot_bitmap). */
+export const KFD_MAX_NUM_OF_QUEUES_PER_PROCESS = 1024;
+/** HWS limit on user queues per device (dqm max_queues, spec §5.4). */
+export const MAX_QUEUES_PER_DEVICE = 127;
+
+/** enum kfd_queue_type (kfd_priv.h): the kernel's type, not the ioctl's queue_type. */
+export const KFD_QUEUE_TYPE = {
+  COMPUTE: 0,
+  SDMA: 1,
+  HIQ: 2,
+  DIQ: 3,
+  SDMA_XGMI: 4,
+  SDMA_BY_ENG_ID: 5,
+  MAX: 6,
+} as const;
+/** enum kfd_queue_format */
+export const KFD_QUEUE_FORMAT = { PM4: 0, AQL: 1 } as const;
+
+/**
+ * mqd_size_from_queue_type: bytes of one MQD (v9: struct v9_mqd for compute,
+ * struct v9_sdma_mqd for SDMA). [DERIVED: sizes of the v9 structs, rounded as gpucr models them.]
+ */
+export function mqdSizeFromQueueType(type: number): number {
+  return type === KFD_QUEUE_TYPE.COMPUTE ? 2048 : 512;
+}
+
+/** Checkpointable types (kfd_process_get_queue_info / kfd_criu_checkpoint_queues). */
+export function isCheckpointableQueueType(type: number): boolean {
+  return (
+    type === KFD_QUEUE_TYPE.COMPUTE ||
+    type === KFD_QUEUE_TYPE.SDMA ||
+    type === KFD_QUEUE_TYPE.SDMA_XGMI
+  );
+}
+
+export type QueueProperties = Omit<QueueContext, 'pid' | 'gpu_id' | 'queue_id' | 'doorbell_id'>;
+
+/**
+ * pqm_create_queue: a queue slot (lowest free, or exactly `restoreId`), the per-device
+ * limit, the queue object; created evicted when the pdd is evicted. Returns the queue id.
+ */
+export function pqmCreateQueue(
+  w: World,
+  task: Task,
+  pddId: string,
+  props: QueueProperties,
+  restoreId: number | null,
+): number {
+  let qid: number;
+  if (restoreId !== null) {
+    // assign_queue_slot_by_qid
+    if (restoreId >= KFD_MAX_NUM_OF_QUEUES_PER_PROCESS) fail(-ERRNO.EINVAL);
+    if (task.queues[restoreId] !== undefined) fail(-ERRNO.ENOSPC);
+    qid = restoreId;
+  } else {
+    // find_available_queue_slot: "no more queues"
+    let free = -1;
+    for (let i = 0; i < KFD_MAX_NUM_OF_QUEUES_PER_PROCESS && free < 0; i++)
+      if (task.queues[i] === undefined) free = i;
+    if (free < 0) fail(-ERRNO.ENOSPC);
+    qid = free;
+  }
+  const p = pdd(w, pddId);
+  if (p.queues.length >= MAX_QUEUES_PER_DEVICE) fail(-ERRNO.ENOSPC);
+  const q: QueueContext = {
+    ...props,
+    pid: task.pid,
+    gpu_id: p.gpu_id,
+    queue_id: qid,
+    doorbell_id: qid,
+  };
+  const id = createObject(w, 'kfd.queue', q);
+  if (p.evicted > 0) send(w, id, { type: 'EVICT' });
+  task.queues[qid] = id;
+  send(w, pddId, { type: 'QUEUE_ADD', queue: id });
+  return qid;
+}
+
+/** pqm_destroy_queue */
+export function pqmDestroyQueue(w: World, task: Task, qid: number): void {
+  const id = task.queues[qid];
+  if (id === undefined) fail(-ERRNO.EINVAL);
+  const pddId = task.pdds.find((p) => pdd(w, p).queues.includes(id))!;
+  send(w, id, { type: 'DESTROY' });
+  send(w, pddId, { type: 'QUEUE_REMOVE', queue: id });
+  delete task.queues[qid];
+  delete w.objects[id];
+}

@@ -1,0 +1,276 @@
+/**
+ * kfd_svm.c, as far as CRIU sees it: ranges with attributes, created and split by
+ * SET_ATTR, read by GET_ATTR, saved by CHECKPOINT and replayed at RESUME
+ * (spec §5.2.3, §5.5 step 3). CPU VMAs are not modelled: every range is taken to
+ * be backed by a CPU mapping (svm_range_is_valid always holds).
+ */
+import type { BoContext } from '../../../../machines/kfd/bo.js';
+import type { ProcessContext } from '../../../../machines/kfd/process.js';
+import type { SvmAttribute, SvmRangeContext } from '../../../../machines/kfd/svm-range.js';
+import { ERRNO } from '../../../uapi/errno.js';
+import {
+  KFD_IOCTL_SVM_ATTR as A,
+  KFD_IOCTL_SVM_FLAG,
+  KFD_IOCTL_SVM_LOCATION as LOC,
+} from '../../../uapi/index.js';
+import { contextOf, createObject, send } from '../../../world/objects.js';
+import type { Task, World } from '../../../world/types.js';
+import { pdd, pddByUserGpuId } from '../../../world/world.js';
+import { fail } from '../../registry.js';
+
+/** svms->default_granularity (amdgpu_svm_default_granularity, 2 MiB in 4 KiB pages = 2^9). */
+export const SVM_DEFAULT_GRANULARITY = 9;
+
+function ranges(w: World, task: Task): SvmRangeContext[] {
+  return task.svm_ranges.map((id) => contextOf<SvmRangeContext>(w, id));
+}
+
+/** Actual gpu_id for a user gpu_id, or undefined (kfd_process_gpuidx_from_gpuid). */
+function actualGpu(w: World, task: Task, userGpuId: number): number | undefined {
+  const id = pddByUserGpuId(w, task, userGpuId);
+  return id ? pdd(w, id).gpu_id : undefined;
+}
+
+/** svm_range_check_attr: every location and access target must be a GPU of the process. */
+function checkAttrs(w: World, task: Task, attrs: SvmAttribute[]): void {
+  for (const a of attrs) {
+    switch (a.type) {
+      case A.PREFERRED_LOC:
+      case A.PREFETCH_LOC:
+        if (
+          a.value !== LOC.SYSMEM &&
+          a.value !== LOC.UNDEFINED &&
+          actualGpu(w, task, a.value) === undefined
+        )
+          fail(-ERRNO.EINVAL);
+        break;
+      case A.ACCESS:
+      case A.ACCESS_IN_PLACE:
+      case A.NO_ACCESS:
+        if (actualGpu(w, task, a.value) === undefined) fail(-ERRNO.EINVAL);
+        break;
+      case A.SET_FLAGS:
+      case A.CLR_FLAGS:
+      case A.GRANULARITY:
+        break;
+      default:
+        fail(-ERRNO.EINVAL);
+    }
+  }
+}
+
+/** svm_range_check_vm: the range must not overlap a KFD BO's GPU VA. */
+function checkVm(w: World, task: Task, start: bigint, npages: bigint): void {
+  const page = BigInt(w.topology.page_size);
+  const lo = start * page;
+  const hi = (start + npages) * page;
+  for (const [, rec] of Object.entries(w.objects)) {
+    if (rec.kind !== 'kfd.bo') continue;
+    const b = rec.context as BoContext;
+    if (b.pid !== task.pid || b.va === 0n) continue;
+    if (b.va < hi && lo < b.va + b.size) fail(-ERRNO.EADDRINUSE);
+  }
+}
+
+/** Whether the range overlaps any SVM range of the task (ALLOC_MEMORY_OF_GPU's -EADDRINUSE). */
+export function svmOverlaps(w: World, task: Task, start: bigint, npages: bigint): boolean {
+  return ranges(w, task).some((r) => r.start < start + npages && start < r.start + r.npages);
+}
+
+function newRange(w: World, task: Task, start: bigint, npages: bigint): string {
+  const xnack = contextOf<ProcessContext>(w, task.kfd_process!).xnack_enabled;
+  const all = task.pdds.map((p) => pdd(w, p).gpu_id);
+  const r: SvmRangeContext = {
+    pid: task.pid,
+    start,
+    npages,
+    preferred_loc: LOC.UNDEFINED,
+    prefetch_loc: LOC.UNDEFINED,
+    flags: KFD_IOCTL_SVM_FLAG.HOST_ACCESS | KFD_IOCTL_SVM_FLAG.COHERENT,
+    granularity: SVM_DEFAULT_GRANULARITY,
+    access: xnack ? all : [],
+    access_in_place: [],
+  };
+  const id = createObject(w, 'kfd.svm_range', r);
+  task.svm_ranges.push(id);
+  return id;
+}
+
+/** Split range `id` at page `at`: the object keeps [start, at), a new one gets [at, end). */
+function split(w: World, task: Task, id: string, at: bigint): void {
+  const r = contextOf<SvmRangeContext>(w, id);
+  const end = r.start + r.npages;
+  send(w, id, { type: 'RESIZE', start: r.start, npages: at - r.start });
+  const tail = newRange(w, task, at, end - at);
+  const { pid: _p, start: _s, npages: _n, ...attrs } = r;
+  send(w, tail, {
+    type: 'SET_ATTRS',
+    attrs,
+    map: attrs.access.length + attrs.access_in_place.length > 0,
+  });
+}
+
+function applyAttrs(
+  r: SvmRangeContext,
+  attrs: SvmAttribute[],
+  w: World,
+  task: Task,
+): Partial<SvmRangeContext> {
+  const next = { ...r, access: [...r.access], access_in_place: [...r.access_in_place] };
+  for (const a of attrs) {
+    const gpu = actualGpu(w, task, a.value);
+    switch (a.type) {
+      case A.PREFERRED_LOC:
+        next.preferred_loc = a.value;
+        break;
+      case A.PREFETCH_LOC:
+        next.prefetch_loc = a.value;
+        break;
+      case A.ACCESS:
+      case A.ACCESS_IN_PLACE:
+      case A.NO_ACCESS:
+        next.access = next.access.filter((g) => g !== gpu);
+        next.access_in_place = next.access_in_place.filter((g) => g !== gpu);
+        if (a.type === A.ACCESS && gpu !== undefined) next.access.push(gpu);
+        if (a.type === A.ACCESS_IN_PLACE && gpu !== undefined) next.access_in_place.push(gpu);
+        break;
+      case A.SET_FLAGS:
+        next.flags = (next.flags | a.value) >>> 0;
+        break;
+      case A.CLR_FLAGS:
+        next.flags = (next.flags & ~a.value) >>> 0;
+        break;
+      case A.GRANULARITY:
+        next.granularity = Math.min(a.value, 0x3f);
+        break;
+    }
+  }
+  next.access.sort((x, y) => x - y);
+  next.access_in_place.sort((x, y) => x - y);
+  const { pid: _p, start: _s, npages: _n, ...changed } = next;
+  return changed;
+}
+
+/** svm_range_set_attr(p, mm, start, size, nattr, attrs): pages [start, start+npages). */
+export function svmSetAttr(
+  w: World,
+  task: Task,
+  start: bigint,
+  npages: bigint,
+  attrs: SvmAttribute[],
+): void {
+  checkAttrs(w, task, attrs);
+  checkVm(w, task, start, npages);
+  const end = start + npages;
+  // svm_range_add: split ranges that straddle the boundaries, fill the gaps.
+  for (const id of [...task.svm_ranges]) {
+    const r = contextOf<SvmRangeContext>(w, id);
+    if (r.start < start && start < r.start + r.npages) split(w, task, id, start);
+  }
+  for (const id of [...task.svm_ranges]) {
+    const r = contextOf<SvmRangeContext>(w, id);
+    if (r.start < end && end < r.start + r.npages) split(w, task, id, end);
+  }
+  let cursor = start;
+  const covered = ranges(w, task)
+    .filter((r) => r.start >= start && r.start + r.npages <= end)
+    .sort((a, b) => (a.start < b.start ? -1 : 1));
+  for (const r of covered) {
+    if (r.start > cursor) newRange(w, task, cursor, r.start - cursor);
+    cursor = r.start + r.npages;
+  }
+  if (cursor < end) newRange(w, task, cursor, end - cursor);
+  const xnack = contextOf<ProcessContext>(w, task.kfd_process!).xnack_enabled;
+  for (const id of task.svm_ranges) {
+    const r = contextOf<SvmRangeContext>(w, id);
+    if (r.start < start || r.start + r.npages > end) continue;
+    const changed = applyAttrs(r, attrs, w, task);
+    const map = !xnack && (changed.access!.length > 0 || changed.access_in_place!.length > 0);
+    send(w, id, { type: 'SET_ATTRS', attrs: changed, map });
+  }
+  task.svm_ranges.sort((a, b) => {
+    const x = contextOf<SvmRangeContext>(w, a).start;
+    const y = contextOf<SvmRangeContext>(w, b).start;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+/**
+ * svm_range_get_attr: attributes over [start, start+npages). A location is reported
+ * only when every range agrees (else UNDEFINED); flags are those set on every range;
+ * access is the weakest over the ranges; granularity the smallest. [DERIVED]
+ */
+export function svmGetAttr(
+  w: World,
+  task: Task,
+  start: bigint,
+  npages: bigint,
+  attrs: SvmAttribute[],
+): SvmAttribute[] {
+  checkAttrs(
+    w,
+    task,
+    attrs.filter((a) => a.type !== A.PREFERRED_LOC && a.type !== A.PREFETCH_LOC),
+  );
+  const end = start + npages;
+  const rs = ranges(w, task).filter((r) => r.start < end && start < r.start + r.npages);
+  const same = (f: (r: SvmRangeContext) => number) =>
+    rs.length > 0 && rs.every((r) => f(r) === f(rs[0]!)) ? f(rs[0]!) : LOC.UNDEFINED;
+  return attrs.map((a) => {
+    const gpu = actualGpu(w, task, a.value);
+    switch (a.type) {
+      case A.PREFERRED_LOC:
+        return { type: a.type, value: same((r) => r.preferred_loc) };
+      case A.PREFETCH_LOC:
+        return { type: a.type, value: same((r) => r.prefetch_loc) };
+      case A.ACCESS:
+      case A.ACCESS_IN_PLACE:
+      case A.NO_ACCESS: {
+        const inPlace = rs.length > 0 && rs.every((r) => r.access_in_place.includes(gpu!));
+        const access =
+          rs.length > 0 &&
+          rs.every((r) => r.access.includes(gpu!) || r.access_in_place.includes(gpu!));
+        return {
+          type: inPlace ? A.ACCESS_IN_PLACE : access ? A.ACCESS : A.NO_ACCESS,
+          value: a.value,
+        };
+      }
+      case A.SET_FLAGS:
+        return {
+          type: a.type,
+          value: rs.reduce((f, r) => (f & r.flags) >>> 0, rs.length ? 0xffffffff : 0),
+        };
+      case A.CLR_FLAGS:
+        return { type: a.type, value: ~rs.reduce((f, r) => f | r.flags, 0) >>> 0 };
+      default:
+        return {
+          type: a.type,
+          value: rs.length ? Math.min(...rs.map((r) => r.granularity)) : SVM_DEFAULT_GRANULARITY,
+        };
+    }
+  });
+}
+
+/** The attributes CHECKPOINT saves for a range (kfd_criu_checkpoint_svm): 4 common + one access per pdd. */
+export function checkpointAttrs(w: World, task: Task, r: SvmRangeContext): SvmAttribute[] {
+  const common = [
+    { type: A.PREFERRED_LOC, value: r.preferred_loc },
+    { type: A.PREFETCH_LOC, value: r.prefetch_loc },
+    { type: A.SET_FLAGS, value: r.flags },
+    { type: A.GRANULARITY, value: r.granularity },
+  ];
+  const access = task.pdds.map((id) => {
+    const p = pdd(w, id);
+    const type = r.access_in_place.includes(p.gpu_id)
+      ? A.ACCESS_IN_PLACE
+      : r.access.includes(p.gpu_id)
+        ? A.ACCESS
+        : A.NO_ACCESS;
+    return { type, value: p.user_gpu_id };
+  });
+  return [...common, ...access];
+}
+
+export function svmRangesOf(w: World, task: Task): SvmRangeContext[] {
+  return ranges(w, task);
+}

@@ -1,0 +1,103 @@
+/**
+ * The object store: every driver object is a machine snapshot in `world.objects`.
+ *
+ * This module is the one place where the world meets XState: it creates objects
+ * from a machine's initial state and moves them with XState's pure `transition`.
+ * A later compiled transition form plugs in here and nowhere else.
+ */
+import { current, isDraft } from 'immer';
+import { type AnyStateMachine, initialTransition, transition } from 'xstate';
+import { boMachine } from '../../machines/kfd/bo.js';
+import { eventMachine } from '../../machines/kfd/event.js';
+import { pddMachine } from '../../machines/kfd/pdd.js';
+import { processMachine } from '../../machines/kfd/process.js';
+import { queueMachine } from '../../machines/kfd/queue.js';
+import { svmRangeMachine } from '../../machines/kfd/svm-range.js';
+import type { ObjectKind, ObjectRecord, World } from './types.js';
+
+export const MACHINES: Record<ObjectKind, AnyStateMachine> = {
+  'kfd.process': processMachine,
+  'kfd.pdd': pddMachine,
+  'kfd.bo': boMachine,
+  'kfd.queue': queueMachine,
+  'kfd.event': eventMachine,
+  'kfd.svm_range': svmRangeMachine,
+};
+
+/** A machine refused an event: the handler asked for a transition the object does not allow. */
+export class ObjectEventRefused extends Error {
+  constructor(
+    readonly id: string,
+    readonly event: string,
+    readonly state: unknown,
+  ) {
+    super(`${id} in state ${JSON.stringify(state)} refuses ${event}`);
+  }
+}
+
+function plain<T>(v: T): T {
+  return isDraft(v) ? (current(v as never) as T) : v;
+}
+
+/** Create an object in its machine's initial state and return its id. */
+export function createObject(w: World, kind: ObjectKind, input: unknown): string {
+  const id = `${kind}#${w.next.object}`;
+  w.next.object += 1;
+  const [snap] = initialTransition(MACHINES[kind], input);
+  w.objects[id] = { kind, value: snap.value, context: snap.context };
+  return id;
+}
+
+export function getObject<C>(w: World, id: string): ObjectRecord<C> {
+  const rec = w.objects[id];
+  if (!rec) throw new Error(`no object ${id}`);
+  return rec as ObjectRecord<C>;
+}
+
+export function contextOf<C>(w: World, id: string): C {
+  return getObject<C>(w, id).context;
+}
+
+function snapshotOf(w: World, id: string) {
+  const rec = plain(getObject(w, id));
+  return {
+    machine: MACHINES[rec.kind],
+    snap: MACHINES[rec.kind].resolveState({ value: rec.value, context: rec.context }),
+  };
+}
+
+/**
+ * Whether the object's machine has an enabled transition for the event. Unlike
+ * `snapshot.can`, a transition without target or actions counts: it is the kernel
+ * accepting a call that changes nothing (a second bind, a second PROCESS_INFO).
+ */
+export function canSend<E extends { type: string }>(w: World, id: string, event: E): boolean {
+  const { machine, snap } = snapshotOf(w, id);
+  return (machine.getTransitionData(snap as never, event as never)?.length ?? 0) > 0;
+}
+
+/** Send an event that the handler has established to be enabled; throws otherwise. */
+export function send<E extends { type: string }>(w: World, id: string, event: E): void {
+  if (!canSend(w, id, event)) throw new ObjectEventRefused(id, event.type, getObject(w, id).value);
+  const { machine, snap } = snapshotOf(w, id);
+  const [next] = transition(machine, snap, event);
+  w.objects[id] = { kind: getObject(w, id).kind, value: next.value, context: next.context };
+}
+
+/** Whether the object is in the given state (XState `matches` semantics, e.g. "alive.vm.bound"). */
+export function inState(w: World, id: string, path: string): boolean {
+  const { snap } = snapshotOf(w, id);
+  const parts = path.split('.');
+  let value: unknown = snap.value;
+  for (const p of parts) {
+    if (typeof value === 'string') return value === p && p === parts[parts.length - 1];
+    if (typeof value !== 'object' || value === null || !(p in value)) return false;
+    value = (value as Record<string, unknown>)[p];
+  }
+  return true;
+}
+
+/** Remove an object whose machine reached its final state (the kernel freed it). */
+export function dropObject(w: World, id: string): void {
+  delete w.objects[id];
+}
