@@ -1,7 +1,8 @@
 /** CREATE/DESTROY/SET/RESET_EVENT (spec §7.2, §5.2.2). */
 import { ERRNO } from '../../uapi/errno.js';
 import { KFD_IOC_EVENT, KFD_MMAP_TYPE } from '../../uapi/index.js';
-import { canSend, dropObject, send } from '../../world/objects.js';
+import type { EventContext } from '../../../machines/kfd/event.js';
+import { canSend, contextOf, dropObject, send } from '../../world/objects.js';
 import { register } from '../registry.js';
 import { enumOf, u32, u64 } from '../schema.js';
 import { createEvent, kmapEventPage } from './kernel/events.js';
@@ -98,8 +99,7 @@ function setOrReset(kind: 'SET' | 'RESET') {
       const id = task.events[a.event_id];
       if (id === undefined) return -ERRNO.EINVAL;
       const ev = kind === 'SET' ? { type: 'SIGNAL' as const } : { type: 'RESET' as const };
-      const ctx = w.objects[id]!.context as { type: number };
-      if (ctx.type !== KFD_IOC_EVENT.SIGNAL || !canSend(w, id, ev)) return -ERRNO.EINVAL;
+      if (contextOf<EventContext>(w, id).type !== KFD_IOC_EVENT.SIGNAL || !canSend(w, id, ev)) return -ERRNO.EINVAL;
       send(w, id, ev);
       return 0;
     },

@@ -126,9 +126,33 @@ export function allocInternalBo(
   return id;
 }
 
-/** amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach and map in a VM; an already mapped attachment is skipped. */
+/** The GPU VA range a BO occupies in a VM: an AQL queue BO is attached twice, back to back. */
+export function mappedRange(b: BoContext): { start: bigint; end: bigint } {
+  const times = b.alloc_flags & F.AQL_QUEUE_MEM ? 2n : 1n;
+  return { start: b.va, end: b.va + b.size * times };
+}
+
+/** amdgpu_vm_bo_map: "bo %p va … conflict with …" when another mapping in the VM overlaps. */
+function vmRangeInUse(w: World, boId: string, vmGpuId: number): boolean {
+  const me = bo(w, boId);
+  const { start, end } = mappedRange(me);
+  for (const [id, rec] of Object.entries(w.objects)) {
+    if (id === boId || rec.kind !== 'kfd.bo') continue;
+    const other = rec.context as BoContext;
+    if (other.pid !== me.pid || !other.attachments[vmGpuId]?.is_mapped) continue;
+    const r = mappedRange(other);
+    if (r.start < end && start < r.end) return true;
+  }
+  return false;
+}
+
+/**
+ * amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach and map in a VM; an already mapped
+ * attachment is skipped; a VA range already mapped by another BO → -EINVAL.
+ */
 export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   if (bo(w, boId).attachments[vmGpuId]?.is_mapped) return;
+  if (vmRangeInUse(w, boId, vmGpuId)) fail(-ERRNO.EINVAL);
   send(w, boId, { type: 'MAP', vm: vmGpuId });
 }
 
