@@ -41,6 +41,7 @@ export type ProcessEvent =
   | { type: 'ALLOC_SIGNAL_PAGE' }
   | { type: 'BLOCK_MMU_NOTIFICATIONS' }
   | { type: 'SAVE_SVM_METADATA'; range: SvmMetadata }
+  | { type: 'FREE_SVM_METADATA' }
   | { type: 'CRIU_RESUME' }
   | { type: 'USERPTR_RESTORE_WORKER' }
   | { type: 'EXIT' };
@@ -72,11 +73,12 @@ export const processMachine = setup({
         if (event.type === 'SAVE_SVM_METADATA') d.criu_svm_metadata.push(event.range);
       }),
     ),
+    /** kfd_criu_resume_svm frees the saved ranges whether or not replaying them worked. */
+    freeSvmMetadata: assign({ criu_svm_metadata: [] }),
     /** amdgpu_amdkfd_criu_resume: evicted_bos++, unblock, queue restore_userptr_work. */
     criuResume: assign(({ context }) => ({
       evicted_bos: context.evicted_bos + 1,
       block_mmu_notifications: false,
-      criu_svm_metadata: [],
     })),
     /** restore_userptr_worker: all userptrs valid → evicted_bos reset → kgd2kfd_resume_mm. */
     userptrsRestored: assign({ evicted_bos: 0 }),
@@ -101,6 +103,7 @@ export const processMachine = setup({
         SET_XNACK: { actions: 'setXnack' },
         SET_SIGNAL_PAGE: { guard: 'noSignalPage', actions: 'kmapEventPage' },
         ALLOC_SIGNAL_PAGE: { guard: 'noSignalPage', actions: 'allocSignalPage' },
+        FREE_SVM_METADATA: { actions: 'freeSvmMetadata' },
         EXIT: { target: 'exited' },
       },
       states: {

@@ -6,7 +6,7 @@
  * eviction keeps every restored queue off the hardware until the userptr restore
  * worker runs after RESUME, spec §5.4 step 1, §5.5).
  */
-import { setup } from 'xstate';
+import { assign, setup } from 'xstate';
 
 /** What CHECKPOINT saves of a queue (kfd_criu_queue_priv_data, spec §3). */
 export interface QueueContext {
@@ -37,14 +37,19 @@ export interface QueueContext {
   ctl_stack: string;
 }
 
-export type QueueEvent = { type: 'EVICT' } | { type: 'RESTORE' } | { type: 'DESTROY' };
+export type QueueEvent = { type: 'EVICT' } | { type: 'RESTORE' } | { type: 'SET_GWS' } | { type: 'DESTROY' };
 
 export const queueMachine = setup({
   types: {} as { context: QueueContext; events: QueueEvent; input: QueueContext },
+  actions: {
+    /** pqm_set_gws: the queue now owns the device's global wave sync resource. */
+    takeGws: assign({ gws: 1 }),
+  },
 }).createMachine({
   id: 'kfd_queue',
   initial: 'active',
   context: ({ input }) => ({ ...input }),
+  on: { SET_GWS: { actions: 'takeGws' } },
   states: {
     /** On the hardware (MQD loaded, doorbell live). */
     active: { on: { EVICT: 'evicted', DESTROY: 'destroyed' } },

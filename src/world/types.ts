@@ -76,7 +76,7 @@ export interface Gem {
   /** Actual gpu_id of the device that allocated it. */
   gpu_id: number;
   size: bigint;
-  /** AMDGPU_GEM_DOMAIN_* preferred domain name. */
+  /** bo->preferred_domains as a name: the alloc_domain (CPU for userptr and sg BOs such as doorbells). */
   domain: 'VRAM' | 'GTT' | 'CPU';
   /** KFD alloc flags of the allocating kgd_mem (0 for render-node BOs). */
   alloc_flags: number;

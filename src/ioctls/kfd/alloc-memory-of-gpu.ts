@@ -31,7 +31,7 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
   models: 'kfd_ioctl_alloc_memory_of_gpu (kfd_chardev.c), spec §7.2',
   checks: [
     'size == 0 → -EINVAL',
-    'GPU VA range overlaps an SVM range → -EADDRINUSE',
+    'GPU VA range overlaps an SVM range (except VRAM at va_addr 0) → -EADDRINUSE',
     'USERPTR CPU range overlaps an SVM range → -EADDRINUSE',
     'no pdd for gpu_id (user id) → -EINVAL',
     'PUBLIC VRAM on a device without large BAR → -EINVAL',
@@ -52,7 +52,9 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
   run({ w, task }, a) {
     const page = BigInt(w.topology.page_size);
     if (a.size === 0n) return -ERRNO.EINVAL;
+    const vramAtZero = (a.flags & F.VRAM) !== 0 && a.va_addr === 0n;
     if (
+      !vramAtZero &&
       svmOverlaps(
         w,
         task,

@@ -11,7 +11,7 @@ import type { Task, World } from '../../../world/types.js';
 import { pddByUserGpuId } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { createEvent, kmapEventPage } from '../kernel/events.js';
-import { KFD_QUEUE_TYPE, mqdSizeFromQueueType, pqmCreateQueue } from '../kernel/queues.js';
+import { KFD_QUEUE_TYPE, mqdSizeFromQueueType, pqmCreateQueue, pqmSetGws } from '../kernel/queues.js';
 
 function allZero(b: Uint8Array): boolean {
   return b.every((x) => x === 0);
@@ -25,7 +25,7 @@ function restoreQueue(w: World, task: Task, r: PrivReader, field: string): void 
   // CVE-2026-68258 bounds checks (f19d8086f664).
   if (q.type >= KFD_QUEUE_TYPE.MAX) fail(-ERRNO.EINVAL);
   if (q.mqd_size !== mqdSizeFromQueueType(q.type)) fail(-ERRNO.EINVAL);
-  pqmCreateQueue(
+  const qid = pqmCreateQueue(
     w,
     task,
     pddId,
@@ -45,7 +45,7 @@ function restoreQueue(w: World, task: Task, r: PrivReader, field: string): void 
       priority: q.priority,
       q_percent: q.q_percent,
       sdma_id: q.sdma_id,
-      gws: q.gws,
+      gws: 0,
       sdma_engine_id: 0,
       // The MQD and control stack are loaded from the checkpoint.
       mqd: allZero(q.mqd) ? '' : Buffer.from(q.mqd).toString('hex'),
@@ -53,6 +53,7 @@ function restoreQueue(w: World, task: Task, r: PrivReader, field: string): void 
     },
     q.q_id,
   );
+  if (q.gws) pqmSetGws(w, task, qid);
 }
 
 /** kfd_criu_restore_event (kfd_events.c), spec §5.4 step 5. */

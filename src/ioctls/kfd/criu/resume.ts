@@ -9,9 +9,15 @@ import { KernelReturn } from '../../registry.js';
 import { svmSetAttr } from '../kernel/svm.js';
 import type { CriuArgs } from './args.js';
 
-/** kfd_criu_resume_svm (kfd_svm.c), spec §5.5 step 3: replay the saved ranges. */
+/** kfd_criu_resume_svm (kfd_svm.c), spec §5.5 step 3: replay the saved ranges, then free them. */
 function resumeSvm(w: World, task: Task): number {
   const saved = contextOf<ProcessContext>(w, task.kfd_process!).criu_svm_metadata;
+  const err = replaySvm(w, task, saved);
+  send(w, task.kfd_process!, { type: 'FREE_SVM_METADATA' });
+  return err;
+}
+
+function replaySvm(w: World, task: Task, saved: ProcessContext['criu_svm_metadata']): number {
   for (const m of saved) {
     const setFlags = m.attrs.find((x) => x.type === A.SET_FLAGS)?.value ?? 0;
     const attrs = m.attrs.map((x) =>

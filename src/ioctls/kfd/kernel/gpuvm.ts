@@ -79,7 +79,8 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
     domain = 'CPU';
   } else if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) {
     if (r.size > 0xffffffffn) fail(-ERRNO.EINVAL);
-    domain = 'GTT';
+    // An sg BO: placed in GTT, but created with alloc_domain CPU (its preferred domain).
+    domain = 'CPU';
   } else fail(-ERRNO.EINVAL);
   // AQL queue wrap-around workaround: allocate half, map it twice.
   const requested = r.flags & F.AQL_QUEUE_MEM ? r.size >> 1n : r.size;

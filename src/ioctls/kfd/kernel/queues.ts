@@ -3,7 +3,7 @@
  */
 import type { QueueContext } from '../../../../machines/kfd/queue.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import { createObject, send } from '../../../world/objects.js';
+import { contextOf, createObject, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { pdd } from '../../../world/world.js';
 import { fail } from '../../registry.js';
@@ -84,6 +84,12 @@ export function pqmCreateQueue(
   task.queues[qid] = id;
   send(w, pddId, { type: 'QUEUE_ADD', queue: id });
   return qid;
+}
+
+/** pqm_set_gws: the device's GWS goes to one queue of the process at most ("-EBUSY" otherwise). */
+export function pqmSetGws(w: World, task: Task, qid: number): void {
+  for (const id of Object.values(task.queues)) if (contextOf<QueueContext>(w, id).gws) fail(-ERRNO.EBUSY);
+  send(w, task.queues[qid]!, { type: 'SET_GWS' });
 }
 
 /** pqm_destroy_queue */
