@@ -18,10 +18,12 @@ export function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (typeof v === 'bigint') return `${v}`;
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
-  try {
-    const s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}` : x));
-    return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return String(v);
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (typeof v === 'object' && v !== null) {
+    // Name the keys only: a value nested thousands deep must not overflow the stack here.
+    const keys = Object.keys(v);
+    const shown = keys.slice(0, 4).map((k) => JSON.stringify(k));
+    return `an object {${shown.join(', ')}${keys.length > 4 ? ', ...' : ''}}`;
   }
+  return String(v);
 }

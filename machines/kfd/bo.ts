@@ -6,8 +6,8 @@
  *    `mapped` while `mapped_to_gpu_memory` > 0, and FREE is refused then (-EBUSY);
  *  - `pages`: userptr validity (`kgd_mem.invalid`): an invalid userptr is not mapped
  *    into page tables until the restore worker revalidates it;
- *  - `export`: whether the underlying amdgpu_bo has a dma-buf (EXPORT_DMABUF, CRIU
- *    CHECKPOINT/RESTORE export).
+ *  - `export`: whether this kgd_mem holds a dma-buf (EXPORT_DMABUF, CRIU
+ *    CHECKPOINT/RESTORE export); the reference is kept until the BO is freed.
  * `is_imported` and `internal` (IB/CWSR BOs below gpuvm_base) are fixed at creation.
  */
 import { produce } from 'immer';
@@ -44,7 +44,6 @@ export type BoEvent =
   | { type: 'INVALIDATE_USERPTR' }
   | { type: 'VALIDATE_USERPTR' }
   | { type: 'EXPORT'; dmabuf: string }
-  | { type: 'DMABUF_RELEASED' }
   | { type: 'FREE' };
 
 export type BoInput = Omit<BoContext, 'attachments' | 'mapped_to_gpu_memory' | 'dmabuf'>;
@@ -55,16 +54,13 @@ export const boMachine = setup({
   types: {} as { context: BoContext; events: BoEvent; input: BoInput },
   guards: {
     /** amdgpu_amdkfd_gpuvm_map_memory_to_gpu: mapping an already mapped attachment is refused. */
-    notMappedInVm: ({ context, event }) =>
-      event.type === 'MAP' && context.attachments[event.vm]?.is_mapped !== true,
+    notMappedInVm: ({ context, event }) => event.type === 'MAP' && context.attachments[event.vm]?.is_mapped !== true,
     /** unmap: `ctx.n_vms == 0` → -EINVAL when the BO is not mapped in that VM. */
-    mappedInVm: ({ context, event }) =>
-      event.type === 'UNMAP' && context.attachments[event.vm]?.is_mapped === true,
+    mappedInVm: ({ context, event }) => event.type === 'UNMAP' && context.attachments[event.vm]?.is_mapped === true,
     lastMapping: ({ context, event }) =>
-      event.type === 'UNMAP' &&
-      context.attachments[event.vm]?.is_mapped === true &&
-      context.mapped_to_gpu_memory === 1,
+      event.type === 'UNMAP' && context.attachments[event.vm]?.is_mapped === true && context.mapped_to_gpu_memory === 1,
     isUserptr: ({ context }) => (context.alloc_flags & USERPTR) !== 0,
+    notUserptr: ({ context }) => (context.alloc_flags & USERPTR) === 0,
   },
   actions: {
     attachAndMap: assign(({ context, event }) =>
@@ -82,7 +78,6 @@ export const boMachine = setup({
       }),
     ),
     setDmabuf: assign(({ event }) => (event.type === 'EXPORT' ? { dmabuf: event.dmabuf } : {})),
-    clearDmabuf: assign({ dmabuf: null }),
   },
 }).createMachine({
   id: 'kfd_bo',
@@ -123,10 +118,10 @@ export const boMachine = setup({
         export: {
           initial: 'notExported',
           states: {
-            notExported: { on: { EXPORT: { target: 'exported', actions: 'setDmabuf' } } },
-            exported: {
-              on: { DMABUF_RELEASED: { target: 'notExported', actions: 'clearDmabuf' } },
-            },
+            /** amdgpu_gem_prime_export refuses userptr BOs (-EPERM). */
+            notExported: { on: { EXPORT: { guard: 'notUserptr', target: 'exported', actions: 'setDmabuf' } } },
+            /** kfd_mem_export_dmabuf caches mem->dmabuf until the BO is freed. */
+            exported: {},
           },
         },
       },

@@ -3,7 +3,8 @@
  *
  * SIGNAL events are set and reset from the CPU (SET_EVENT / RESET_EVENT); DEBUG,
  * MEMORY and HW_EXCEPTION events are signalled by the kernel (the debugger, a VM
- * fault, a GPU reset), which gpucr models as explicit `kfd.*` events.
+ * fault, a GPU reset), which gpucr models as the explicit events `kfd.vm_fault` and
+ * `kfd.gpu_reset` (DEBUG events are signalled only by the debugger, not modelled).
  */
 import { assign, setup } from 'xstate';
 

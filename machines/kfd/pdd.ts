@@ -35,8 +35,6 @@ export interface PddContext {
   queues: string[];
   /** Kernel-internal BOs (IB, CWSR TBA/TMA) created by init_vm, below gpuvm_base. */
   internal_bos: string[];
-  /** Warnings the kernel would print (WARN_ON_ONCE), kept for the invariant checker. */
-  warnings: string[];
 }
 
 export type PddEvent =
@@ -93,12 +91,6 @@ export const pddMachine = setup({
     ),
     evictedInc: assign(({ context }) => ({ evicted: context.evicted + 1 })),
     evictedDec: assign(({ context }) => ({ evicted: context.evicted - 1 })),
-    /** WARN_ON_ONCE(!qpd->evicted) in restore_process_queues_*: a no-op restore. */
-    warnRestoreNotEvicted: assign(({ context }) =>
-      produce(context, (d) => {
-        d.warnings.push('restore_process_queues: qpd->evicted == 0');
-      }),
-    ),
     addVramUsage: assign(({ context, event }) =>
       event.type === 'VRAM_USAGE_ADD' ? { vram_usage: context.vram_usage + event.delta } : {},
     ),
@@ -129,7 +121,6 @@ export const pddMachine = setup({
     vram_usage: 0n,
     queues: [],
     internal_bos: [],
-    warnings: [],
   }),
   states: {
     alive: {
@@ -157,10 +148,13 @@ export const pddMachine = setup({
         queues: {
           initial: 'running',
           states: {
+            /**
+             * restore_process_queues_* on a pdd that is not evicted is a kernel WARN_ON_ONCE;
+             * every restore in the model is paired with an eviction, so it is refused here.
+             */
             running: {
               on: {
                 EVICT_QUEUES: { target: 'evicted', actions: 'evictedInc' },
-                RESTORE_QUEUES: { actions: 'warnRestoreNotEvicted' },
               },
             },
             evicted: {

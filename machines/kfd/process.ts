@@ -5,7 +5,9 @@
  * `amdkfd_process_info` (spec §1, §6.1, §11.1), as two orthogonal regions:
  *  - `criu`: `queues_paused` — set by PROCESS_INFO, cleared by UNPAUSE;
  *  - `mmu`: `block_mmu_notifications` (set by RESTORE in criu_restore_bos) and the
- *    pending userptr restore worker that RESUME queues (`evicted_bos` > 0).
+ *    pending userptr restore worker that RESUME queues (`evicted_bos` > 0). Only one
+ *    RESTORE can reach criu_restore_bos: a second one fails in criu_restore_devices
+ *    because every pdd already has a drm file (spec §6.2).
  * The per-GPU eviction ref-count lives in each pdd (`qpd->evicted`).
  */
 import { produce } from 'immer';
@@ -75,6 +77,8 @@ export const processMachine = setup({
     ),
     /** kfd_criu_resume_svm frees the saved ranges whether or not replaying them worked. */
     freeSvmMetadata: assign({ criu_svm_metadata: [] }),
+    /** amdgpu_amdkfd_criu_resume increments evicted_bos before it checks block_mmu_notifications. */
+    countEvictedBos: assign(({ context }) => ({ evicted_bos: context.evicted_bos + 1 })),
     /** amdgpu_amdkfd_criu_resume: evicted_bos++, unblock, queue restore_userptr_work. */
     criuResume: assign(({ context }) => ({
       evicted_bos: context.evicted_bos + 1,
@@ -126,12 +130,13 @@ export const processMachine = setup({
             notifying: {
               on: {
                 BLOCK_MMU_NOTIFICATIONS: { target: 'blocked', actions: 'blockMmuNotifications' },
+                /** A RESUME with nothing blocked still counts evicted_bos, then fails (-EINVAL). */
+                CRIU_RESUME: { actions: 'countEvictedBos' },
               },
             },
             /** Between criu_restore_bos and RESUME; SVM ranges wait as metadata. */
             blocked: {
               on: {
-                BLOCK_MMU_NOTIFICATIONS: {},
                 SAVE_SVM_METADATA: { actions: 'saveSvmMetadata' },
                 CRIU_RESUME: { target: 'userptrRestorePending', actions: 'criuResume' },
               },
@@ -139,6 +144,7 @@ export const processMachine = setup({
             /** RESUME done; the userptr restore worker has not run yet. */
             userptrRestorePending: {
               on: {
+                CRIU_RESUME: { actions: 'countEvictedBos' },
                 USERPTR_RESTORE_WORKER: { target: 'notifying', actions: 'userptrsRestored' },
               },
             },

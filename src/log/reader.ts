@@ -451,13 +451,14 @@ export class LogParser {
 
 /** Read and validate a whole log text. */
 export function readLog(text: string, file: string): { header: LogHeader; events: LogLine[] } {
-  const lines = text.split('\n');
+  // The line ends node:readline recognises, so that both readers number lines alike.
+  const lines = text.split(/\r\n|\n|\r/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const parser = new LogParser(file, lines.length);
   let header: LogHeader | undefined;
   const events: LogLine[] = [];
   for (const raw of lines) {
-    const item = parser.next(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+    const item = parser.next(raw);
     if (item.header) header = item.header;
     else events.push(item.event);
   }

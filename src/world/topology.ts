@@ -158,6 +158,12 @@ export function parseTopology(raw: unknown, processes: unknown, where = 'topolog
     if (!Array.isArray(processes))
       throw new InputError('processes', 'a list of processes', processes);
     procs = processes.map((p, i) => parseProcess(p, `processes[${i}]`));
+    const pids = new Set<number>();
+    procs.forEach((p, i) => {
+      if (p.pid === 0) throw new InputError(`processes[${i}].pid`, 'a pid ≥ 1', p.pid);
+      if (pids.has(p.pid)) throw new InputError(`processes[${i}].pid`, 'a pid not listed before', p.pid);
+      pids.add(p.pid);
+    });
   }
   return { page_size, gpus, processes: procs };
 }

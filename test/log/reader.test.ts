@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { LogError } from '../../src/log/errors.js';
+import { replay } from '../../src/log/replay.js';
 import {
   type LogHeader,
   type LogItem,
@@ -532,5 +533,40 @@ describe('readLogLines: streaming', () => {
       'expected a readable log file, found "ENOENT"',
     );
     await expect(collect(dir)).rejects.toThrow('expected a readable log file, found "EISDIR"');
+  });
+});
+
+describe('random mutations of the design example', () => {
+  it('never raise anything but bad input, and every message carries file:line:column', () => {
+    let seed = 20250101;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = '{}[]",:0123456789-$.x\n \\_aeKV';
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const chars = [...EXAMPLE];
+      for (let j = 1 + rnd(3); j > 0; j--) {
+        const p = rnd(chars.length);
+        const op = rnd(3);
+        if (op === 0) chars.splice(p, 1);
+        else if (op === 1) chars.splice(p, 0, alphabet[rnd(alphabet.length)]!);
+        else chars[p] = alphabet[rnd(alphabet.length)]!;
+      }
+      const text = chars.join('');
+      try {
+        const { header, events } = readLog(text, FILE);
+        replay(header, events, { file: FILE });
+        accepted++;
+      } catch (e) {
+        if (!(e instanceof LogError)) throw new Error(`not a LogError for ${JSON.stringify(text)}: ${(e as Error).stack}`);
+        expect(e.message).toMatch(/^trace\.jsonl:\d+:\d+: /);
+        const line = text.split(/\r\n|\n|\r/)[e.line - 1] ?? '';
+        expect(e.column).toBeGreaterThanOrEqual(1);
+        expect(e.column).toBeLessThanOrEqual(line.length + 1);
+      }
+    }
+    expect(accepted).toBeGreaterThan(0);
   });
 });

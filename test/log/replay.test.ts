@@ -88,6 +88,24 @@ describe('replay', () => {
     expect(run(wrong).divergence?.mismatch).toEqual(['out.handle']);
   });
 
+  it('resolves references chained through several lines and inside arrays', () => {
+    const lines = [
+      ...LINES.slice(0, 5),
+      '{"pid":100,"call":"AMDKFD_IOC_EXPORT_DMABUF","fd":3,"args":{"handle":"$5.handle","flags":2},"ret":0,"out":{"dmabuf_fd":5}}',
+      '{"pid":100,"call":"AMDKFD_IOC_GET_DMABUF_INFO","fd":3,"args":{"dmabuf_fd":"$6.dmabuf_fd"},"ret":0,"out":{"size":2097152,"gpu_id":41966}}',
+      '{"pid":100,"call":"AMDKFD_IOC_MAP_MEMORY_TO_GPU","fd":3,"args":{"handle":"$5.handle","device_ids":["$7.gpu_id"]},"ret":0,"out":{"n_success":1}}',
+    ];
+    const { events } = readLog(lines.join('\n'), FILE);
+    expect(events[6]!.refs.map((r) => [r.path, r.line, r.field])).toEqual([
+      [['handle'], 5, ['handle']],
+      [['device_ids', 0], 7, ['gpu_id']],
+    ]);
+    expect([...referencedLines(events)].sort()).toEqual([5, 6, 7]);
+    const rep = run(lines);
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.events).toBe(7);
+  });
+
   it('a reference to a field missing from the actual out is bad input naming both lines', () => {
     const lines = [
       LINES[0]!,

@@ -16,6 +16,8 @@ import { ERRNO, GET_IDR_HANDLE, KFD_INVALID_FD } from '../../src/uapi/index.js';
 import { contextOf, inState } from '../../src/world/objects.js';
 import { step } from '../../src/world/step.js';
 import type { FdRef, World } from '../../src/world/types.js';
+import { parseTopology } from '../../src/world/topology.js';
+import { createWorld } from '../../src/world/world.js';
 
 const RESTORED = 200;
 
@@ -101,7 +103,12 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
     const { r } = restore(world, ckpt);
     const mapped = (w: World, pid: number) =>
       tasksBos(w, pid)
-        .map((b) => `${b.va}:${Object.keys(b.attachments).filter((g) => b.attachments[Number(g)]!.is_mapped).sort()}`)
+        .map(
+          (b) =>
+            `${b.va}:${Object.keys(b.attachments)
+              .filter((g) => b.attachments[Number(g)]!.is_mapped)
+              .sort()}`,
+        )
         .sort();
     expect(mapped(r.world, RESTORED)).toEqual(mapped(world, 100));
   });
@@ -110,9 +117,7 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
     const { r } = restore(world, ckpt);
     const queues = (w: World) =>
       Object.values(w.tasks[RESTORED]!.queues).map((q) => ({ q, c: contextOf<QueueContext>(w, q) }));
-    expect(queues(r.world).map(({ c }) => c.queue_id)).toEqual(
-      Object.keys(world.tasks[100]!.queues).map(Number),
-    );
+    expect(queues(r.world).map(({ c }) => c.queue_id)).toEqual(Object.keys(world.tasks[100]!.queues).map(Number));
     for (const { q } of queues(r.world)) expect(inState(r.world, q, 'evicted')).toBe(true);
     const resumed = call(r.world, 99, 'AMDKFD_IOC_CRIU_OP', undefined, { op: 'RESUME', pid: RESTORED });
     // RESUME needs a /dev/kfd fd of the caller; without one the dispatcher refuses it.
@@ -128,9 +133,7 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
     expect(worker.ret).toBe(0);
     for (const { q } of queues(worker.world)) expect(inState(worker.world, q, 'active')).toBe(true);
     // spec §5.5: a second RESUME finds block_mmu_notifications clear.
-    expect(call(worker.world, 99, 'AMDKFD_IOC_CRIU_OP', kfd, { op: 'RESUME', pid: RESTORED }).ret).toBe(
-      -ERRNO.EINVAL,
-    );
+    expect(call(worker.world, 99, 'AMDKFD_IOC_CRIU_OP', kfd, { op: 'RESUME', pid: RESTORED }).ret).toBe(-ERRNO.EINVAL);
   });
 
   it('spec §5.4: the signal page BO and event ids come back exactly', () => {
@@ -147,5 +150,27 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
       ([, o]) => o.kind === 'kfd.bo' && (o.context as BoContext).pid === RESTORED && (o.context as BoContext).user_addr,
     )![0];
     expect(inState(r.world, userptr, 'live.pages.invalid')).toBe(true);
+  });
+});
+
+describe('kernel-internal event signalling', () => {
+  it('spec §5.2.2: a VM fault signals MEMORY events with exception data that CHECKPOINT saves', () => {
+    const topo = { gpus: [{ gpu_id: 0x1002, render_minor: 128 }] };
+    let w = step(createWorld(parseTopology(topo, [{ pid: 100, ptrace_parent: 99 }])), {
+      pid: 100,
+      call: 'open',
+      args: { path: '/dev/kfd' },
+    }).world;
+    w = call(w, 100, 'AMDKFD_IOC_CREATE_EVENT', 3, { event_type: 'MEMORY', auto_reset: 0 }).world;
+    const fault = call(w, undefined, 'kfd.vm_fault', undefined, { pid: 100, gpu_id: 0x1002, va: '0x7f0000001000' });
+    expect(fault.ret).toBe(0);
+    expect(fault.out.signaled).toBe(1);
+    const id = Object.values(fault.world.tasks[100]!.events)[0]!;
+    expect(inState(fault.world, id, 'signaled')).toBe(true);
+    expect(contextOf<{ memory_exception_data: { va: bigint } }>(fault.world, id).memory_exception_data.va).toBe(
+      0x7f0000001000n,
+    );
+    // No such GPU in the process → -EINVAL.
+    expect(call(w, undefined, 'kfd.vm_fault', undefined, { pid: 100, gpu_id: 0x9999, va: 0 }).ret).toBe(-ERRNO.EINVAL);
   });
 });

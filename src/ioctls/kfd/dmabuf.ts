@@ -10,12 +10,9 @@ import { installFd } from '../../world/fds.js';
 import { send } from '../../world/objects.js';
 import { boByHandle, fileOf, gpuById, pdd, pddByGpuId, pddByUserGpuId } from '../../world/world.js';
 import { fail, register } from '../registry.js';
-import { u32, u64 } from '../schema.js';
+import { flags, u32, u64 } from '../schema.js';
 import { exportDmabuf, importDmabuf } from './kernel/gpuvm.js';
 import { bindProcessToDevice } from './kernel/process.js';
-
-/** O_RDWR | O_CLOEXEC are the only flags dma_buf_fd accepts from user space here. */
-const DMABUF_FD_FLAGS = 0o2 | 0o2000000;
 
 // kfd_ioctl_export_dmabuf (kfd_chardev.c), spec §7.2
 export const exportDmabufIoctl = register<{ handle: bigint; flags: number; dmabuf_fd: number }>({
@@ -29,7 +26,6 @@ export const exportDmabufIoctl = register<{ handle: bigint; flags: number; dmabu
     'no pdd for that device → -EINVAL',
     'no BO at the handle → -EINVAL',
     'amdgpu_amdkfd_gpuvm_export_dmabuf: userptr → -EPERM',
-    'dma_buf_fd: flags other than O_RDWR | O_CLOEXEC → -EINVAL',
   ],
   args: { handle: u64, flags: u32, dmabuf_fd: u32 },
   out: ['dmabuf_fd'],
@@ -40,7 +36,6 @@ export const exportDmabufIoctl = register<{ handle: bigint; flags: number; dmabu
     if (!pddId) return -ERRNO.EINVAL;
     const boId = boByHandle(w, pddId, GET_IDR_HANDLE(a.handle));
     if (!boId) return -ERRNO.EINVAL;
-    if ((a.flags & ~DMABUF_FD_FLAGS) !== 0) return -ERRNO.EINVAL;
     const file = exportDmabuf(w, boId);
     a.dmabuf_fd = installFd(w, task, file);
     return 0;
@@ -107,7 +102,7 @@ export const getDmabufInfo = register<DmabufInfoArgs>({
     metadata_ptr: u64,
     metadata_size: u32,
     gpu_id: u32,
-    flags: u32,
+    flags: flags(F, 'KFD_IOC_ALLOC_MEM_FLAGS_'),
     dmabuf_fd: u32,
   },
   out: ['size', 'metadata_size', 'gpu_id', 'flags'],

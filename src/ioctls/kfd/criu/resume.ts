@@ -1,7 +1,7 @@
 import type { ProcessContext } from '../../../../machines/kfd/process.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { KFD_IOCTL_SVM_ATTR as A, KFD_IOCTL_SVM_LOCATION as LOC } from '../../../uapi/index.js';
-import { canSend, contextOf, send } from '../../../world/objects.js';
+import { contextOf, inState, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { liveTask } from '../../../world/world.js';
 import type { Kernel } from '../../registry.js';
@@ -41,8 +41,9 @@ export function criuResume({ w }: Kernel, a: CriuArgs): number {
   if (!target || !target.kfd_process) return -ERRNO.ESRCH;
   const err = resumeSvm(w, target);
   if (err) return err;
-  // RESUME without a preceding RESTORE, or a second RESUME.
-  if (!canSend(w, target.kfd_process, { type: 'CRIU_RESUME' })) return -ERRNO.EINVAL;
+  // amdgpu_amdkfd_criu_resume counts evicted_bos first; without a RESTORE pending
+  // (block_mmu_notifications clear: no RESTORE, or a second RESUME) it then fails.
+  const blocked = inState(w, target.kfd_process, 'alive.mmu.blocked');
   send(w, target.kfd_process, { type: 'CRIU_RESUME' });
-  return 0;
+  return blocked ? 0 : -ERRNO.EINVAL;
 }

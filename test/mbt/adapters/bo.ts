@@ -1,0 +1,254 @@
+/**
+ * Adapters for kfd_bo (machines/kfd/bo.ts): a GTT BO and a userptr BO of the application
+ * on GPU A (two model instances: the machine's input fixes alloc_flags, and the guards
+ * read them).
+ *
+ *   MAP {vm}                 ← MAP_MEMORY_TO_GPU {device_ids: [vm]}; CRIU RESTORE of a BO whose
+ *                              mapped_gpuids name vm (§5.4 step 4)
+ *   UNMAP {vm}               ← UNMAP_MEMORY_FROM_GPU {device_ids: [vm]}; exit (kfd_process_device_free_bos)
+ *   EXPORT                   ← EXPORT_DMABUF; CRIU CHECKPOINT of a VRAM/GTT BO (criu_get_prime_handle, §5.2.4)
+ *   INVALIDATE_USERPTR       ← CRIU RESTORE of a userptr BO (criu_resume: pages not populated, §5.4)
+ *   VALIDATE_USERPTR         ← kfd.restore_userptr_worker after RESUME (§5.5 step 4)
+ *   FREE                     ← FREE_MEMORY_OF_GPU of an unmapped BO; exit
+ *   (export stays `exported` until FREE: the kgd_mem caches mem->dmabuf and holds a reference)
+ */
+import type { AnyMachineSnapshot } from 'xstate';
+import type { BoContext, BoEvent } from '../../../machines/kfd/bo.js';
+import { boMachine } from '../../../machines/kfd/bo.js';
+import type { Adapter, Macro } from '../../../src/mbt/run.js';
+import { KFD_INVALID_FD } from '../../../src/uapi/index.js';
+import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE } from './world.js';
+
+const HANDLE = MAKE_HANDLE(GPU_A, 0);
+const VA = 0x7f0002000000n;
+const SIZE = 1n << 20n;
+const USER_ADDR = 0x7ffd00000000n;
+const GTT = 1 << 1;
+const USERPTR = 1 << 2;
+const WRITABLE = 1 << 31;
+const O_RDWR_CLOEXEC = 0o2 | 0o2000000;
+
+const ctx = (s: AnyMachineSnapshot) => s.context as BoContext;
+const mappedOn = (c: BoContext) =>
+  Object.entries(c.attachments)
+    .filter(([, a]) => a.is_mapped)
+    .map(([vm]) => Number(vm))
+    .sort((x, y) => x - y);
+
+interface Env {
+  /** The BO exists (created by ALLOC or by RESTORE). */
+  created: boolean;
+  /** The process's mmu region: RESTORE blocks, RESUME queues the userptr worker. */
+  mmu: 'notifying' | 'blocked' | 'pending';
+}
+
+const events: BoEvent[] = [
+  { type: 'MAP', vm: GPU_A },
+  { type: 'MAP', vm: GPU_B },
+  { type: 'UNMAP', vm: GPU_A },
+  { type: 'UNMAP', vm: GPU_B },
+  { type: 'INVALIDATE_USERPTR' },
+  { type: 'VALIDATE_USERPTR' },
+  { type: 'EXPORT', dmabuf: 'dmabuf' },
+  { type: 'FREE' },
+];
+
+function input(flags: number) {
+  return {
+    pid: APP,
+    gpu_id: GPU_A,
+    va: VA,
+    size: SIZE,
+    alloc_flags: (flags | WRITABLE) >>> 0,
+    gem: 'gem',
+    user_addr: flags & USERPTR ? USER_ADDR : 0n,
+    is_imported: false,
+    internal: false,
+  };
+}
+
+const abstract = (c: BoContext) => ({
+  mapped: mappedOn(c),
+  count: c.mapped_to_gpu_memory,
+  exported: c.dmabuf !== null,
+});
+const project = (c: BoContext) => ({
+  mapped: mappedOn(c),
+  mapped_to_gpu_memory: c.mapped_to_gpu_memory,
+  exported: c.dmabuf !== null,
+  va: c.va,
+  size: c.size,
+  alloc_flags: c.alloc_flags,
+  user_addr: c.user_addr,
+});
+
+/** MAP / UNMAP / FREE / exit: the same calls for both kinds of BO. */
+function commonMacros(): Macro<KfdWorld, Env>[] {
+  const created = (env: Env) => env.created;
+  const macros: Macro<KfdWorld, Env>[] = [];
+  for (const [name, vm] of [
+    ['A', GPU_A],
+    ['B', GPU_B],
+  ] as const) {
+    macros.push({
+      name: `MAP_MEMORY_TO_GPU [${name}]`,
+      effect: [{ type: 'MAP', vm }],
+      when: created,
+      run: (w) => w.map(HANDLE, [vm]),
+    });
+    macros.push({
+      name: `UNMAP_MEMORY_FROM_GPU [${name}]`,
+      effect: [{ type: 'UNMAP', vm }],
+      when: created,
+      run: (w) => w.unmap(HANDLE, [vm]),
+    });
+  }
+  macros.push({
+    name: 'MAP_MEMORY_TO_GPU [A, B]',
+    effect: [
+      { type: 'MAP', vm: GPU_A },
+      { type: 'MAP', vm: GPU_B },
+    ],
+    when: created,
+    run: (w) => w.map(HANDLE, [GPU_A, GPU_B]),
+  });
+  macros.push({
+    name: 'FREE_MEMORY_OF_GPU',
+    effect: ['FREE'],
+    when: created,
+    run: (w) => w.ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: HANDLE }),
+  });
+  // exit: kfd_process_device_free_bos unmaps the BO from every VM it is mapped in
+  // (attachments in gpu_id order), then frees it.
+  for (const vms of [[], [GPU_A], [GPU_B], [GPU_B, GPU_A]] as number[][])
+    macros.push({
+      name: `exit (mapped on ${vms.length ? vms.map((v) => (v === GPU_A ? 'A' : 'B')).join(', ') : 'none'})`,
+      effect: [...vms.map((vm) => ({ type: 'UNMAP', vm })), 'FREE'],
+      when: (env, s) => env.created && mappedOn(ctx(s)).join() === [...vms].sort((x, y) => x - y).join(),
+      run: (w) => w.exit(),
+    });
+  return macros;
+}
+
+function checkpointDump(w: KfdWorld): void {
+  const info = w.criu({ op: 'PROCESS_INFO' });
+  w.criu({
+    op: 'CHECKPOINT',
+    devices: [],
+    bos: [],
+    priv_data: '',
+    num_devices: info.num_devices,
+    num_bos: info.num_bos,
+    num_objects: info.num_objects,
+    priv_data_size: info.priv_data_size,
+  });
+  w.criu({ op: 'UNPAUSE' });
+}
+
+export const boGttAdapter: Adapter<KfdWorld, Env> = {
+  name: 'kfd_bo (GTT)',
+  machine: boMachine,
+  input: input(GTT),
+  events,
+  abstract,
+  project,
+  initialEnv: { created: true, mmu: 'notifying' },
+  setup: () => {
+    const w = new KfdWorld();
+    w.acquireVm(GPU_A);
+    w.acquireVm(GPU_B);
+    w.subject = w.boId(w.alloc(GPU_A, VA, SIZE, ['GTT', 'WRITABLE']));
+    return w;
+  },
+  subject: (w) => w.subject,
+  macros: [
+    ...commonMacros(),
+    {
+      name: 'EXPORT_DMABUF',
+      effect: ['EXPORT'],
+      run: (w) => w.ioctl('AMDKFD_IOC_EXPORT_DMABUF', { handle: HANDLE, flags: O_RDWR_CLOEXEC }),
+    },
+    {
+      name: 'CRIU_OP PROCESS_INFO + CHECKPOINT + UNPAUSE',
+      effect: ['EXPORT'],
+      run: (w) => checkpointDump(w),
+    },
+  ],
+};
+
+function restoreUserptr(w: KfdWorld, mapped: number[]): void {
+  w.restore({
+    bos: [
+      {
+        bucket: {
+          addr: VA,
+          size: SIZE,
+          offset: 0n,
+          restored_offset: 0n,
+          gpu_id: GPU_A,
+          alloc_flags: ['USERPTR', 'WRITABLE'],
+          dmabuf_fd: KFD_INVALID_FD,
+          pad: 0,
+        },
+        priv: { user_addr: USER_ADDR, idr_handle: 0, mapped_gpuids: mapped },
+      },
+    ],
+  });
+  w.subject = w.boId(HANDLE);
+}
+
+export const boUserptrAdapter: Adapter<KfdWorld, Env> = {
+  name: 'kfd_bo (userptr)',
+  machine: boMachine,
+  input: input(USERPTR),
+  events,
+  abstract,
+  project,
+  initialEnv: { created: false, mmu: 'notifying' },
+  setup: () => new KfdWorld(),
+  subject: (w) => w.subject,
+  macros: [
+    {
+      name: 'ACQUIRE_VM A, B + ALLOC_MEMORY_OF_GPU USERPTR on A',
+      effect: [],
+      when: (env) => !env.created,
+      next: (env) => ({ ...env, created: true }),
+      run: (w) => {
+        w.acquireVm(GPU_A);
+        w.acquireVm(GPU_B);
+        w.subject = w.boId(w.alloc(GPU_A, VA, SIZE, ['USERPTR', 'WRITABLE'], USER_ADDR));
+      },
+    },
+    {
+      name: 'CRIU_OP RESTORE (userptr BO)',
+      effect: ['INVALIDATE_USERPTR'],
+      when: (env) => !env.created,
+      next: (env) => ({ ...env, created: true, mmu: 'blocked' }),
+      run: (w) => restoreUserptr(w, []),
+    },
+    {
+      name: 'CRIU_OP RESTORE (userptr BO mapped on A)',
+      effect: ['INVALIDATE_USERPTR', { type: 'MAP', vm: GPU_A }],
+      when: (env) => !env.created,
+      next: (env) => ({ ...env, created: true, mmu: 'blocked' }),
+      run: (w) => restoreUserptr(w, [GPU_A]),
+    },
+    {
+      name: 'CRIU_OP RESUME',
+      effect: [],
+      when: (env) => env.mmu === 'blocked',
+      next: (env) => ({ ...env, mmu: 'pending' }),
+      run: (w) => w.resume(),
+    },
+    {
+      name: 'kfd.restore_userptr_worker',
+      effect: ['VALIDATE_USERPTR'],
+      when: (env) => env.mmu === 'pending',
+      next: (env) => ({ ...env, mmu: 'notifying' }),
+      run: (w) => {
+        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
+      },
+    },
+    ...commonMacros(),
+  ],
+};

@@ -1,0 +1,248 @@
+/**
+ * Adapters for kfd_queue (machines/kfd/queue.ts): a COMPUTE_AQL queue on GPU A, created
+ * by CREATE_QUEUE, or re-created by CRIU RESTORE.
+ *
+ *   EVICT    ← CRIU PROCESS_INFO when the pdd was not evicted (evict_process_queues: only the
+ *              first eviction takes the queues off the hardware, §6.1); a queue created while
+ *              its pdd is evicted (CREATE_QUEUE, or RESTORE which evicts first, §5.4 step 1)
+ *   RESTORE  ← the call that drops the pdd's last eviction: CRIU UNPAUSE (§5.3), or the
+ *              userptr restore worker after RESUME (§5.5)
+ *   SET_GWS  ← RESTORE of a queue saved with gws = 1 (pqm_set_gws, §5.4 step 5)
+ *   DESTROY  ← DESTROY_QUEUE; exit
+ * The environment tracks qpd->evicted of GPU A's pdd (0..2), queues_paused, and the
+ * process's RESTORE/RESUME stage.
+ */
+import type { QueuePriv } from '../../../src/criu/kfd-priv.js';
+import type { QueueContext, QueueEvent } from '../../../machines/kfd/queue.js';
+import { queueMachine } from '../../../machines/kfd/queue.js';
+import type { Adapter, Macro } from '../../../src/mbt/run.js';
+import { APP, GPU_A, GPU_B, KfdWorld } from './world.js';
+
+interface Env {
+  created: boolean;
+  /** qpd->evicted of GPU A's pdd. */
+  evicted: number;
+  /** kfd_process.queues_paused */
+  paused: boolean;
+  /** The process's mmu region: RESTORE blocks, RESUME queues the userptr worker. */
+  mmu: 'notifying' | 'blocked' | 'pending';
+}
+
+const RING = 0x7f0005000000n;
+const RPTR = 0x7ffd10000000n;
+const WPTR = 0x7ffd10000008n;
+/** mqd_size_from_queue_type(COMPUTE) as the model has it (spec §5.4 step 5 bounds check). */
+const COMPUTE_MQD_SIZE = 2048;
+
+function createQueue(w: KfdWorld): void {
+  const out = w.ioctl('AMDKFD_IOC_CREATE_QUEUE', {
+    ring_base_address: RING,
+    ring_size: 65536,
+    gpu_id: GPU_A,
+    queue_type: 'COMPUTE_AQL',
+    queue_percentage: 100,
+    queue_priority: 7,
+    read_pointer_address: RPTR,
+    write_pointer_address: WPTR,
+  });
+  w.subject = w.task().queues[out.queue_id as number];
+}
+
+function queuePriv(gws: number): QueuePriv {
+  return {
+    object_type: 0,
+    q_address: RING,
+    q_size: 65536n,
+    read_ptr_addr: RPTR,
+    write_ptr_addr: WPTR,
+    doorbell_off: 0n,
+    eop_ring_buffer_address: 0n,
+    ctx_save_restore_area_address: 0n,
+    gpu_id: GPU_A,
+    type: 0,
+    format: 1,
+    q_id: 0,
+    priority: 7,
+    q_percent: 100,
+    doorbell_id: 0,
+    gws,
+    sdma_id: 0,
+    eop_ring_buffer_size: 0,
+    ctx_save_restore_area_size: 0,
+    ctl_stack_size: 0,
+    mqd_size: COMPUTE_MQD_SIZE,
+    mqd: new Uint8Array(COMPUTE_MQD_SIZE),
+    ctl_stack: new Uint8Array(0),
+  };
+}
+
+// What CREATE_QUEUE COMPUTE_AQL on a fresh process records, and what RESTORE re-creates
+// from queuePriv (spec §5.2.1 fields).
+const input: QueueContext = {
+  pid: APP,
+  gpu_id: GPU_A,
+  queue_id: 0,
+  type: 0,
+  format: 1,
+  q_address: RING,
+  q_size: 65536n,
+  read_ptr_addr: RPTR,
+  write_ptr_addr: WPTR,
+  doorbell_off: 0n,
+  eop_ring_buffer_address: 0n,
+  eop_ring_buffer_size: 0,
+  ctx_save_restore_area_address: 0n,
+  ctx_save_restore_area_size: 0,
+  ctl_stack_size: 0,
+  priority: 7,
+  q_percent: 100,
+  doorbell_id: 0,
+  sdma_id: 0,
+  gws: 0,
+  sdma_engine_id: 0,
+  mqd: '',
+  ctl_stack: '',
+};
+
+const project = (c: QueueContext) => ({
+  gpu_id: c.gpu_id,
+  queue_id: c.queue_id,
+  type: c.type,
+  format: c.format,
+  q_address: c.q_address,
+  q_size: c.q_size,
+  priority: c.priority,
+  gws: c.gws,
+});
+
+/** Eviction, restore and destruction: the same calls for both instances. */
+const common: Macro<KfdWorld, Env>[] = [
+  {
+    name: 'CRIU_OP PROCESS_INFO (first eviction)',
+    effect: ['EVICT'],
+    when: (env) => env.created && env.evicted === 0,
+    next: (env) => ({ ...env, evicted: 1, paused: true }),
+    run: (w) => w.criu({ op: 'PROCESS_INFO' }),
+  },
+  {
+    name: 'CRIU_OP PROCESS_INFO (queue already evicted or not created)',
+    effect: [],
+    when: (env) => (!env.created || env.evicted > 0) && env.evicted < 2,
+    next: (env) => ({ ...env, evicted: env.evicted + 1, paused: true }),
+    run: (w) => w.criu({ op: 'PROCESS_INFO' }),
+  },
+  {
+    name: 'CRIU_OP UNPAUSE (last eviction)',
+    effect: ['RESTORE'],
+    when: (env) => env.created && env.paused && env.evicted === 1,
+    next: (env) => ({ ...env, evicted: 0, paused: false }),
+    run: (w) => w.criu({ op: 'UNPAUSE' }),
+  },
+  {
+    name: 'CRIU_OP UNPAUSE (still evicted after it, or no queue yet)',
+    effect: [],
+    when: (env) => env.paused && (env.evicted > 1 || !env.created),
+    next: (env) => ({ ...env, evicted: env.evicted - 1, paused: false }),
+    run: (w) => w.criu({ op: 'UNPAUSE' }),
+  },
+  {
+    name: 'DESTROY_QUEUE',
+    effect: ['DESTROY'],
+    when: (env) => env.created,
+    run: (w) => w.ioctl('AMDKFD_IOC_DESTROY_QUEUE', { queue_id: 0 }),
+  },
+  { name: 'exit', effect: ['DESTROY'], when: (env) => env.created, run: (w) => w.exit() },
+];
+
+const events: QueueEvent[] = [{ type: 'EVICT' }, { type: 'RESTORE' }, { type: 'SET_GWS' }, { type: 'DESTROY' }];
+
+export const queueAdapter: Adapter<KfdWorld, Env> = {
+  name: 'kfd_queue (CREATE_QUEUE)',
+  machine: queueMachine,
+  input,
+  events,
+  project,
+  initialEnv: { created: false, evicted: 0, paused: false, mmu: 'notifying' },
+  setup: () => {
+    const w = new KfdWorld();
+    w.acquireVm(GPU_A);
+    w.acquireVm(GPU_B);
+    return w;
+  },
+  subject: (w) => w.subject,
+  macros: [
+    {
+      name: 'CREATE_QUEUE on A',
+      effect: [],
+      when: (env) => !env.created && env.evicted === 0,
+      next: (env) => ({ ...env, created: true }),
+      run: createQueue,
+    },
+    {
+      name: 'CREATE_QUEUE on A while the pdd is evicted',
+      effect: ['EVICT'],
+      when: (env) => !env.created && env.evicted > 0,
+      next: (env) => ({ ...env, created: true }),
+      run: createQueue,
+    },
+    ...common,
+  ],
+};
+
+function restoreQueue(w: KfdWorld, gws: number): void {
+  w.restore({ objects: [queuePriv(gws)] });
+  w.subject = w.task().queues[0];
+}
+
+export const restoredQueueAdapter: Adapter<KfdWorld, Env> = {
+  name: 'kfd_queue (RESTORE)',
+  machine: queueMachine,
+  input,
+  events,
+  project,
+  initialEnv: { created: false, evicted: 0, paused: false, mmu: 'notifying' },
+  setup: () => new KfdWorld(),
+  subject: (w) => w.subject,
+  macros: [
+    {
+      name: 'CRIU_OP RESTORE (queue)',
+      effect: ['EVICT'],
+      when: (env) => !env.created && env.evicted === 0,
+      next: (env) => ({ ...env, created: true, evicted: 1, mmu: 'blocked' }),
+      run: (w) => restoreQueue(w, 0),
+    },
+    {
+      name: 'CRIU_OP RESTORE (queue with gws = 1)',
+      effect: ['EVICT', 'SET_GWS'],
+      when: (env) => !env.created && env.evicted === 0,
+      next: (env) => ({ ...env, created: true, evicted: 1, mmu: 'blocked' }),
+      run: (w) => restoreQueue(w, 1),
+    },
+    {
+      name: 'CRIU_OP RESUME',
+      effect: [],
+      when: (env) => env.mmu === 'blocked',
+      next: (env) => ({ ...env, mmu: 'pending' }),
+      run: (w) => w.resume(),
+    },
+    {
+      name: 'kfd.restore_userptr_worker (last eviction)',
+      effect: ['RESTORE'],
+      when: (env) => env.mmu === 'pending' && env.evicted === 1,
+      next: (env) => ({ ...env, mmu: 'notifying', evicted: 0 }),
+      run: (w) => {
+        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
+      },
+    },
+    {
+      name: 'kfd.restore_userptr_worker (still evicted after it)',
+      effect: [],
+      when: (env) => env.mmu === 'pending' && env.evicted > 1,
+      next: (env) => ({ ...env, mmu: 'notifying', evicted: env.evicted - 1 }),
+      run: (w) => {
+        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
+      },
+    },
+    ...common,
+  ],
+};
