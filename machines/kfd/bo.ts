@@ -53,7 +53,7 @@ const USERPTR = 1 << 2;
 export const boMachine = setup({
   types: {} as { context: BoContext; events: BoEvent; input: BoInput },
   guards: {
-    /** amdgpu_amdkfd_gpuvm_map_memory_to_gpu: mapping an already mapped attachment is refused. */
+    /** An attachment already mapped in that VM: amdgpu_amdkfd_gpuvm_map_memory_to_gpu skips it (the handler never sends MAP then). */
     notMappedInVm: ({ context, event }) => event.type === 'MAP' && context.attachments[event.vm]?.is_mapped !== true,
     /** unmap: `ctx.n_vms == 0` → -EINVAL when the BO is not mapped in that VM. */
     mappedInVm: ({ context, event }) => event.type === 'UNMAP' && context.attachments[event.vm]?.is_mapped === true,

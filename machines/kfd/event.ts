@@ -56,9 +56,7 @@ export const eventMachine = setup({
     recordExceptionData: assign(({ event }) => {
       if (event.type !== 'SIGNAL') return {};
       return {
-        ...(event.memory_exception_data
-          ? { memory_exception_data: event.memory_exception_data }
-          : {}),
+        ...(event.memory_exception_data ? { memory_exception_data: event.memory_exception_data } : {}),
         ...(event.hw_exception_data ? { hw_exception_data: event.hw_exception_data } : {}),
       };
     }),

@@ -5,7 +5,8 @@
  * as far as CRIU sees them (spec §1, §6.1, §7.1, §11.2):
  *  - `vm`: no VM → VM acquired with a render-node drm file (ACQUIRE_VM or CRIU
  *    RESTORE, kfd_process_device_init_vm) → bound (first kfd_bind_process_to_device
- *    takes the runtime-PM reference, `runtime_inuse`);
+ *    takes the runtime-PM reference, `runtime_inuse`; not the kernel's `pdd->bound`
+ *    PDD_BOUND/PDD_BOUND_SUSPENDED, which tracks binding across suspend);
  *  - `queues`: `qpd->evicted` as a ref-count; the region is `evicted` while it is > 0;
  *  - `alloc_idr`: the BO handle namespace (idr handle → BO object id).
  * Cross-object rules (which drm file, which BOs) belong to the ioctl handlers.
@@ -60,14 +61,11 @@ export const pddMachine = setup({
   types: {} as { context: PddContext; events: PddEvent; input: PddInput },
   guards: {
     /** idr_alloc(&pdd->alloc_idr, mem, h, h + 1) succeeds only when h is free. */
-    idrHandleFree: ({ context, event }) =>
-      event.type === 'IDR_ALLOC' && context.alloc_idr[event.handle] === undefined,
-    idrHandleUsed: ({ context, event }) =>
-      event.type === 'IDR_REMOVE' && context.alloc_idr[event.handle] !== undefined,
+    idrHandleFree: ({ context, event }) => event.type === 'IDR_ALLOC' && context.alloc_idr[event.handle] === undefined,
+    idrHandleUsed: ({ context, event }) => event.type === 'IDR_REMOVE' && context.alloc_idr[event.handle] !== undefined,
     /** restore_process_queues_*: `if (qpd->evicted > 1) { qpd->evicted--; return; }` */
     evictedMoreThanOnce: ({ context }) => context.evicted > 1,
-    hasQueue: ({ context, event }) =>
-      event.type === 'QUEUE_REMOVE' && context.queues.includes(event.queue),
+    hasQueue: ({ context, event }) => event.type === 'QUEUE_REMOVE' && context.queues.includes(event.queue),
   },
   actions: {
     setDrmFile: assign(({ context, event }) =>
@@ -94,16 +92,12 @@ export const pddMachine = setup({
     addVramUsage: assign(({ context, event }) =>
       event.type === 'VRAM_USAGE_ADD' ? { vram_usage: context.vram_usage + event.delta } : {},
     ),
-    setUserGpuId: assign(({ event }) =>
-      event.type === 'SET_USER_GPU_ID' ? { user_gpu_id: event.user_gpu_id } : {},
-    ),
+    setUserGpuId: assign(({ event }) => (event.type === 'SET_USER_GPU_ID' ? { user_gpu_id: event.user_gpu_id } : {})),
     queueListAdd: assign(({ context, event }) =>
       event.type === 'QUEUE_ADD' ? { queues: [...context.queues, event.queue] } : {},
     ),
     queueListRemove: assign(({ context, event }) =>
-      event.type === 'QUEUE_REMOVE'
-        ? { queues: context.queues.filter((q) => q !== event.queue) }
-        : {},
+      event.type === 'QUEUE_REMOVE' ? { queues: context.queues.filter((q) => q !== event.queue) } : {},
     ),
   },
 }).createMachine({

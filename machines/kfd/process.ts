@@ -62,9 +62,7 @@ export const processMachine = setup({
   actions: {
     setQueuesPaused: assign({ queues_paused: true }),
     clearQueuesPaused: assign({ queues_paused: false }),
-    setXnack: assign(({ event }) =>
-      event.type === 'SET_XNACK' ? { xnack_enabled: event.enabled } : {},
-    ),
+    setXnack: assign(({ event }) => (event.type === 'SET_XNACK' ? { xnack_enabled: event.enabled } : {})),
     kmapEventPage: assign(({ event }) =>
       event.type === 'SET_SIGNAL_PAGE' ? { signal_page: true, signal_handle: event.handle } : {},
     ),

@@ -42,19 +42,18 @@ export type QueueEvent = { type: 'EVICT' } | { type: 'RESTORE' } | { type: 'SET_
 export const queueMachine = setup({
   types: {} as { context: QueueContext; events: QueueEvent; input: QueueContext },
   actions: {
-    /** pqm_set_gws: the queue now owns the device's global wave sync resource. */
+    /** pqm_set_gws (only from CRIU RESTORE here, while the restored queues are evicted): the queue owns the device's GWS. */
     takeGws: assign({ gws: 1 }),
   },
 }).createMachine({
   id: 'kfd_queue',
   initial: 'active',
   context: ({ input }) => ({ ...input }),
-  on: { SET_GWS: { actions: 'takeGws' } },
   states: {
     /** On the hardware (MQD loaded, doorbell live). */
     active: { on: { EVICT: 'evicted', DESTROY: 'destroyed' } },
     /** Preempted off the hardware; checkpoint_mqd needs this state (spec §5.2.1). */
-    evicted: { on: { RESTORE: 'active', DESTROY: 'destroyed' } },
+    evicted: { on: { RESTORE: 'active', SET_GWS: { actions: 'takeGws' }, DESTROY: 'destroyed' } },
     destroyed: { type: 'final' },
   },
 });

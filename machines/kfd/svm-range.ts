@@ -48,9 +48,7 @@ export const svmRangeMachine = setup({
   },
   actions: {
     applyAttrs: assign(({ event }) => (event.type === 'SET_ATTRS' ? { ...event.attrs } : {})),
-    resize: assign(({ event }) =>
-      event.type === 'RESIZE' ? { start: event.start, npages: event.npages } : {},
-    ),
+    resize: assign(({ event }) => (event.type === 'RESIZE' ? { start: event.start, npages: event.npages } : {})),
   },
 }).createMachine({
   id: 'kfd_svm_range',
@@ -59,10 +57,7 @@ export const svmRangeMachine = setup({
   states: {
     unmapped: {
       on: {
-        SET_ATTRS: [
-          { guard: 'mappedOnAnyGpu', target: 'mapped', actions: 'applyAttrs' },
-          { actions: 'applyAttrs' },
-        ],
+        SET_ATTRS: [{ guard: 'mappedOnAnyGpu', target: 'mapped', actions: 'applyAttrs' }, { actions: 'applyAttrs' }],
         RESIZE: { actions: 'resize' },
         DESTROY: 'destroyed',
       },

@@ -25,11 +25,7 @@ export function runDemo(): {
   const s = rocmTwoGpus();
   const text = [JSON.stringify(s.header), ...s.events.map((e) => JSON.stringify(e))].join('\n');
   const { header, events } = readLog(text, '<demo>');
-  const rp = new Replayer(
-    header,
-    '<demo>',
-    new Set([...referencedLines(events), ...events.map((e) => e.line)]),
-  );
+  const rp = new Replayer(header, '<demo>', new Set([...referencedLines(events), ...events.map((e) => e.line)]));
   const results: { line: number; call: string; ret: number; out: Record<string, unknown> }[] = [];
   for (const ev of events) {
     rp.feed(ev);
@@ -62,12 +58,8 @@ export function registerDemo(program: Command): void {
       const { lines, results } = runDemo();
       if (opts.log) writeFileSync(opts.log, `${lines.join('\n')}\n`);
       const failed = results.filter((r) => r.ret !== 0);
-      const info = results.find(
-        (r) => r.call === 'AMDKFD_IOC_CRIU_OP' && r.out.pid !== undefined && !r.out.bos,
-      )!;
-      const ckpt = results
-        .filter((r) => r.call === 'AMDKFD_IOC_CRIU_OP')
-        .find((r) => Array.isArray(r.out.bos))!;
+      const info = results.find((r) => r.call === 'AMDKFD_IOC_CRIU_OP' && r.out.pid !== undefined && !r.out.bos)!;
+      const ckpt = results.filter((r) => r.call === 'AMDKFD_IOC_CRIU_OP').find((r) => Array.isArray(r.out.bos))!;
       if (opts.json) {
         process.stdout.write(
           `${stableJson(encodeField(undefined, { process_info: info.out, checkpoint: ckpt.out, failed }))}\n`,

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
 import { registerDemo } from './demo.js';
+import { registerDiagram } from './diagram.js';
+import { registerDocs } from './docs.js';
 import { registerReplay } from './replay.js';
 
 export const EXIT_OK = 0;
@@ -40,9 +42,7 @@ export function buildProgram(): Command {
   const program = new Command();
   program
     .name('gpucr')
-    .description(
-      'GPU checkpoint/restore (amdkfd, amdgpu, CRIU) modelled as event-sourced state machines',
-    )
+    .description('GPU checkpoint/restore (amdkfd, amdgpu, CRIU) modelled as event-sourced state machines')
     .version(packageVersion(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print help')
     // Set before any subcommand is added, so that every subcommand inherits it.
@@ -50,6 +50,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerReplay(program);
   registerDemo(program);
+  registerDiagram(program);
+  registerDocs(program);
   return program;
 }
 

@@ -33,10 +33,7 @@ export function registerReplay(program: Command): void {
     .argument('<log>', 'event log, JSON Lines (docs/log-format.md)')
     .option('--json', 'print a machine-readable report (sorted keys, log encoding)')
     .option('-q, --quiet', 'print nothing on stdout; the exit code tells the result')
-    .addHelpText(
-      'after',
-      '\nExit codes: 0 every assertion held, 1 first divergence, 2 bad input (message on stderr).',
-    )
+    .addHelpText('after', '\nExit codes: 0 every assertion held, 1 first divergence, 2 bad input (message on stderr).')
     .action(async (log: string, opts: ReplayCliOptions) => {
       process.exitCode = await replayCommand(log, opts);
     });

@@ -192,8 +192,7 @@ export function decodePrivData(
   counts: PrivDataCounts,
   max: MaxGpuInstance = DEFAULT_MAX_GPU_INSTANCE,
 ): PrivData {
-  if (!(blob instanceof Uint8Array))
-    throw new TypeError('decodePrivData: blob must be a Uint8Array');
+  if (!(blob instanceof Uint8Array)) throw new TypeError('decodePrivData: blob must be a Uint8Array');
   checkMaxGpuInstance(max);
   const numDevices = checkCount(counts.num_devices, 'num_devices');
   const numBos = checkCount(counts.num_bos, 'num_bos');
@@ -254,12 +253,7 @@ export function decodePrivData(
         objects.push(readSvm(r, field, numDevices));
         break;
       default:
-        throw new PrivDataError(
-          `Invalid object type:${type} at index:${i}`,
-          r.pos,
-          `${field}.object_type`,
-          EINVAL,
-        );
+        throw new PrivDataError(`Invalid object type:${type} at index:${i}`, r.pos, `${field}.object_type`, EINVAL);
     }
   }
 

@@ -230,10 +230,7 @@ function writeSvm(w: Writer, base: number, s: SvmRangePriv): number {
  * Encodes `d` exactly as `criu_checkpoint` lays out `priv_data` on x86-64 (little endian,
  * padding zeroed like the kernel's kzalloc'ed buffers). `max` is MAX_GPU_INSTANCE (default 64).
  */
-export function encodePrivData(
-  d: PrivData,
-  max: MaxGpuInstance = DEFAULT_MAX_GPU_INSTANCE,
-): Uint8Array {
+export function encodePrivData(d: PrivData, max: MaxGpuInstance = DEFAULT_MAX_GPU_INSTANCE): Uint8Array {
   const size = privDataSize(d, max);
   const w = new Writer(size);
   w.u32(PRIV_OFFSETS.process.version, d.process.version);

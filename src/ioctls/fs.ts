@@ -23,8 +23,7 @@ export const open = register<{ path: string; flags: number; fd: number }>({
   name: 'open',
   kind: 'syscall',
   needsPid: true,
-  models:
-    'open(2) of /dev/kfd (kfd_open → kfd_create_process) or /dev/dri/renderD<minor> (drm_open)',
+  models: 'open(2) of /dev/kfd (kfd_open → kfd_create_process) or /dev/dri/renderD<minor> (drm_open)',
   checks: ['a path other than /dev/kfd or an existing /dev/dri/renderD<minor> → -ENOENT'],
   args: { path: str, flags: u32 },
   out: ['fd'],

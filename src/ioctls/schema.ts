@@ -71,8 +71,7 @@ export function decodeField(type: FieldType, v: unknown, where: string): unknown
     }
     case 's32': {
       const n = typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
-      if (n === undefined || n < -(2 ** 31) || n >= 2 ** 31)
-        throw new InputError(where, 'a signed 32-bit integer', v);
+      if (n === undefined || n < -(2 ** 31) || n >= 2 ** 31) throw new InputError(where, 'a signed 32-bit integer', v);
       return n;
     }
     case 'bool':
@@ -90,16 +89,9 @@ export function decodeField(type: FieldType, v: unknown, where: string): unknown
       if (Array.isArray(v)) {
         let word = 0;
         for (const [i, name] of v.entries()) {
-          const bare =
-            typeof name === 'string' && name.startsWith(type.prefix)
-              ? name.slice(type.prefix.length)
-              : name;
-          const bit =
-            typeof bare === 'string' && Object.hasOwn(type.family, bare)
-              ? type.family[bare]
-              : undefined;
-          if (bit === undefined)
-            throw new InputError(`${where}[${i}]`, `a flag name of ${type.prefix}*`, name);
+          const bare = typeof name === 'string' && name.startsWith(type.prefix) ? name.slice(type.prefix.length) : name;
+          const bit = typeof bare === 'string' && Object.hasOwn(type.family, bare) ? type.family[bare] : undefined;
+          if (bit === undefined) throw new InputError(`${where}[${i}]`, `a flag name of ${type.prefix}*`, name);
           word = (word | bit) >>> 0;
         }
         return word;
@@ -114,22 +106,16 @@ export function decodeField(type: FieldType, v: unknown, where: string): unknown
         const bare = v.startsWith(type.prefix) ? v.slice(type.prefix.length) : v;
         const n = Object.hasOwn(type.values, bare) ? type.values[bare] : undefined;
         if (n === undefined)
-          throw new InputError(
-            where,
-            `one of ${Object.keys(type.values).join(', ')} or a number`,
-            v,
-          );
+          throw new InputError(where, `one of ${Object.keys(type.values).join(', ')} or a number`, v);
         return n;
       }
       const n = intOf(v);
-      if (n === undefined || n < 0n || n >= 1n << 32n)
-        throw new InputError(where, 'an enumeration name or number', v);
+      if (n === undefined || n < 0n || n >= 1n << 32n) throw new InputError(where, 'an enumeration name or number', v);
       return Number(n);
     }
     case 'array': {
       if (!Array.isArray(v)) throw new InputError(where, 'a list', v);
-      if (v.length > MAX_INLINE_ARRAY)
-        throw new InputError(where, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
+      if (v.length > MAX_INLINE_ARRAY) throw new InputError(where, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
       return v.map((x, i) => decodeField(type.of, x, `${where}[${i}]`));
     }
     case 'struct':
@@ -163,20 +149,12 @@ export function zeroOf(type: FieldType): unknown {
 }
 
 /** Decode `args` of a call: unknown keys are errors, missing fields are 0 (as in a zeroed struct). */
-export function decodeArgs(
-  schema: Schema,
-  raw: Record<string, unknown>,
-  where: string,
-): Record<string, unknown> {
+export function decodeArgs(schema: Schema, raw: Record<string, unknown>, where: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(raw)) {
     if (!Object.hasOwn(schema, k)) {
       const known = Object.keys(schema);
-      throw new InputError(
-        `${where}.${k}`,
-        known.length ? `one of ${known.join(', ')}` : 'no arguments',
-        k,
-      );
+      throw new InputError(`${where}.${k}`, known.length ? `one of ${known.join(', ')}` : 'no arguments', k);
     }
   }
   for (const [k, type] of Object.entries(schema)) {
@@ -187,12 +165,10 @@ export function decodeArgs(
 
 /** Encode a decoded value back to its log form (u64 beyond 2^53−1 as a 0x string, bytes as hex). */
 export function encodeField(type: FieldType | undefined, v: unknown): unknown {
-  if (typeof v === 'bigint')
-    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : `0x${v.toString(16)}`;
+  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : `0x${v.toString(16)}`;
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
   if (type?.t === 'nullable') return v === null ? null : encodeField(type.of, v);
-  if (Array.isArray(v))
-    return v.map((x) => encodeField(type?.t === 'array' ? type.of : undefined, x));
+  if (Array.isArray(v)) return v.map((x) => encodeField(type?.t === 'array' ? type.of : undefined, x));
   if (isRecord(v)) {
     const fields = type?.t === 'struct' ? type.fields : undefined;
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, encodeField(fields?.[k], x)]));

@@ -25,8 +25,7 @@ function render(v: unknown, depth: number, budget: { n: number }): string {
   if (budget.n <= 0) return '';
   let s: string;
   if (typeof v === 'bigint') s = `${v}`;
-  else if (v instanceof Uint8Array)
-    s = JSON.stringify(Buffer.from(v.subarray(0, PREVIEW)).toString('hex'));
+  else if (v instanceof Uint8Array) s = JSON.stringify(Buffer.from(v.subarray(0, PREVIEW)).toString('hex'));
   else if (Array.isArray(v)) {
     if (depth >= 8) s = '[...]';
     else {
@@ -43,17 +42,11 @@ function render(v: unknown, depth: number, budget: { n: number }): string {
       const parts: string[] = [];
       for (const k of Object.keys(v)) {
         if (budget.n <= 0) break;
-        parts.push(
-          `${JSON.stringify(k)}:${render((v as Record<string, unknown>)[k], depth + 1, budget)}`,
-        );
+        parts.push(`${JSON.stringify(k)}:${render((v as Record<string, unknown>)[k], depth + 1, budget)}`);
       }
       s = `{${parts.join(',')}}`;
     }
-  } else
-    s =
-      typeof v === 'string'
-        ? JSON.stringify(v.length > PREVIEW ? v.slice(0, PREVIEW) : v)
-        : String(v);
+  } else s = typeof v === 'string' ? JSON.stringify(v.length > PREVIEW ? v.slice(0, PREVIEW) : v) : String(v);
   budget.n -= s.length;
   return s;
 }

@@ -18,21 +18,15 @@ export function humanValue(type: FieldType | undefined, v: unknown, depth = 0): 
   if (depth > 64) return '...';
   if (type?.t === 'nullable') return v === null ? null : humanValue(type.of, v, depth);
   if (typeof v === 'bigint') return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
-  if (typeof v === 'number' && type?.t === 'u64' && Number.isSafeInteger(v) && v >= 0)
-    return `0x${v.toString(16)}`;
+  if (typeof v === 'number' && type?.t === 'u64' && Number.isSafeInteger(v) && v >= 0) return `0x${v.toString(16)}`;
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (Array.isArray(v))
-    return v.map((x) => humanValue(type?.t === 'array' ? type.of : undefined, x, depth + 1));
+  if (Array.isArray(v)) return v.map((x) => humanValue(type?.t === 'array' ? type.of : undefined, x, depth + 1));
   if (isRecord(v)) {
     const fields = type?.t === 'struct' ? type.fields : undefined;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) {
       Object.defineProperty(out, k, {
-        value: humanValue(
-          fields && Object.hasOwn(fields, k) ? fields[k] : undefined,
-          v[k],
-          depth + 1,
-        ),
+        value: humanValue(fields && Object.hasOwn(fields, k) ? fields[k] : undefined, v[k], depth + 1),
         enumerable: true,
       });
     }

@@ -11,12 +11,5 @@ export {
   VARIANT_VALUES,
 } from './reader.js';
 export { lookupField, parseRef, type Ref, type RefTarget, referencedLines } from './refs.js';
-export {
-  type Divergence,
-  Replayer,
-  type ReplayOptions,
-  type ReplayReport,
-  replay,
-  replayFile,
-} from './replay.js';
+export { type Divergence, Replayer, type ReplayOptions, type ReplayReport, replay, replayFile } from './replay.js';
 export { MAX_DEPTH, matches } from './values.js';

@@ -95,11 +95,7 @@ function keyText(s: string, start: number, end: number): string | undefined {
  * `at === 'key'`. When the path stops early (a missing key), the offset of the
  * deepest container reached. Duplicate keys resolve to the last one, as JSON.parse does.
  */
-export function locate(
-  text: string,
-  path: readonly PathSegment[],
-  at: 'value' | 'key' = 'value',
-): number {
+export function locate(text: string, path: readonly PathSegment[], at: 'value' | 'key' = 'value'): number {
   let i = ws(text, 0);
   let keyAt = i;
   for (const seg of path) {
@@ -234,8 +230,7 @@ export function syntaxError(s: string): SyntaxProblem | undefined {
     // after a value
     const top = stack[stack.length - 1];
     if (top === undefined) {
-      if (i < s.length)
-        return { offset: i, expected: 'the end of the line after the JSON value', found: s[i] };
+      if (i < s.length) return { offset: i, expected: 'the end of the line after the JSON value', found: s[i] };
       return undefined;
     }
     const close = top === '{' ? '}' : ']';

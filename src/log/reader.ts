@@ -14,13 +14,7 @@ import { createInterface } from 'node:readline';
 import { InputError } from '../errors.js';
 import '../ioctls/all.js';
 import { type CallDef, callDef } from '../ioctls/registry.js';
-import {
-  decodeArgs,
-  encodeField,
-  type FieldType,
-  MAX_INLINE_ARRAY,
-  zeroOf,
-} from '../ioctls/schema.js';
+import { decodeArgs, encodeField, type FieldType, MAX_INLINE_ARRAY, zeroOf } from '../ioctls/schema.js';
 import { parseTopology } from '../world/topology.js';
 import type { FdRef, Topology, Variants } from '../world/types.js';
 import { LogError } from './errors.js';
@@ -59,9 +53,7 @@ export interface LogLine {
   by?: number;
 }
 
-export type LogItem =
-  | { header: LogHeader; event?: undefined }
-  | { event: LogLine; header?: undefined };
+export type LogItem = { header: LogHeader; event?: undefined } | { event: LogLine; header?: undefined };
 
 const HEADER_KEYS = ['gpucr', 'topology', 'processes', 'variants', 'seed'] as const;
 const EVENT_KEYS = ['pid', 'call', 'fd', 'args', 'ret', 'out', 'by'] as const;
@@ -114,9 +106,7 @@ export class LogParser {
         n,
         1,
         '',
-        n === 1
-          ? 'a header line {"gpucr":1,"topology":…}'
-          : 'an event line (blank lines are not allowed)',
+        n === 1 ? 'a header line {"gpucr":1,"topology":…}' : 'an event line (blank lines are not allowed)',
         text,
       );
     const value = this.parseJson(text, n);
@@ -131,8 +121,7 @@ export class LogParser {
 
   /** Call after the last line: a file without lines has no header. */
   end(): void {
-    if (!this.headerSeen)
-      throw new LogError(this.file, 1, 1, '', 'a header line {"gpucr":1,"topology":…}', undefined);
+    if (!this.headerSeen) throw new LogError(this.file, 1, 1, '', 'a header line {"gpucr":1,"topology":…}', undefined);
   }
 
   private parseJson(text: string, n: number): unknown {
@@ -143,14 +132,7 @@ export class LogParser {
         throw new LogError(this.file, n, 1, '', 'a JSON value V8 can parse', (e as Error).message);
       const p = syntaxError(text);
       const offset = p?.offset ?? 0;
-      throw new LogError(
-        this.file,
-        n,
-        offset + 1,
-        'JSON',
-        p?.expected ?? 'valid JSON',
-        p ? p.found : text,
-      );
+      throw new LogError(this.file, n, offset + 1, 'JSON', p?.expected ?? 'valid JSON', p ? p.found : text);
     }
   }
 
@@ -173,8 +155,7 @@ export class LogParser {
     let column = 1;
     if (path) {
       const last = path[path.length - 1];
-      const aboutKey =
-        typeof last === 'string' && e.found === last && /^(one of |no )/.test(e.expected);
+      const aboutKey = typeof last === 'string' && e.found === last && /^(one of |no )/.test(e.expected);
       column = locate(text, path, aboutKey ? 'key' : 'value') + 1;
     }
     throw new LogError(this.file, n, column, e.where, e.expected, e.found);
@@ -184,14 +165,7 @@ export class LogParser {
    * Walk a JSON tree of `args` or `out`: bounded depth and array length, no keys that
    * name Object.prototype, and (in args) collect the `$` references.
    */
-  private scan(
-    v: unknown,
-    path: PathSegment[],
-    depth: number,
-    n: number,
-    text: string,
-    refs: Ref[] | null,
-  ): void {
+  private scan(v: unknown, path: PathSegment[], depth: number, n: number, text: string, refs: Ref[] | null): void {
     if (typeof v === 'string') {
       if (looksLikeRef(v)) this.reference(v, path, n, text, refs);
       return;
@@ -199,8 +173,7 @@ export class LogParser {
     if (typeof v !== 'object' || v === null) return;
     if (depth > MAX_DEPTH) this.fail(n, text, path, `at most ${MAX_DEPTH} levels of nesting`, v);
     if (Array.isArray(v)) {
-      if (v.length > MAX_INLINE_ARRAY)
-        this.fail(n, text, path, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
+      if (v.length > MAX_INLINE_ARRAY) this.fail(n, text, path, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
       for (let i = 0; i < v.length; i++) {
         path.push(i);
         this.scan(v[i], path, depth + 1, n, text, refs);
@@ -211,44 +184,19 @@ export class LogParser {
     for (const k of Object.keys(v)) {
       path.push(k);
       if (FORBIDDEN_KEYS.has(k))
-        this.fail(
-          n,
-          text,
-          path,
-          'a field name (__proto__, constructor and prototype are not field names)',
-          k,
-          'key',
-        );
+        this.fail(n, text, path, 'a field name (__proto__, constructor and prototype are not field names)', k, 'key');
       this.scan((v as Record<string, unknown>)[k], path, depth + 1, n, text, refs);
       path.pop();
     }
   }
 
-  private reference(
-    s: string,
-    path: PathSegment[],
-    n: number,
-    text: string,
-    refs: Ref[] | null,
-  ): void {
-    if (refs === null)
-      this.fail(n, text, path, 'a value (references are resolved in args only)', s);
+  private reference(s: string, path: PathSegment[], n: number, text: string, refs: Ref[] | null): void {
+    if (refs === null) this.fail(n, text, path, 'a value (references are resolved in args only)', s);
     const r = parseRef(s);
-    if (!r)
-      this.fail(n, text, path, 'a reference of the form $<line>.<field> such as "$5.handle"', s);
-    if (r.line === 1)
-      this.fail(
-        n,
-        text,
-        path,
-        'a reference to an event line (line 1 is the header, it has no out)',
-        s,
-      );
+    if (!r) this.fail(n, text, path, 'a reference of the form $<line>.<field> such as "$5.handle"', s);
+    if (r.line === 1) this.fail(n, text, path, 'a reference to an event line (line 1 is the header, it has no out)', s);
     if (r.line >= n) {
-      const beyond =
-        this.total !== undefined && r.line > this.total
-          ? ` (the file has ${this.total} lines)`
-          : '';
+      const beyond = this.total !== undefined && r.line > this.total ? ` (the file has ${this.total} lines)` : '';
       this.fail(
         n,
         text,
@@ -282,8 +230,7 @@ export class LogParser {
     if (!isRecord(v) || !Object.hasOwn(v, 'gpucr'))
       this.fail(n, text, [], 'a header line {"gpucr":1,"topology":…} on line 1', v);
     for (const k of Object.keys(v)) {
-      if (!HEADER_KEY_SET.has(k))
-        this.fail(n, text, [k], `one of ${HEADER_KEYS.join(', ')}`, k, 'key');
+      if (!HEADER_KEY_SET.has(k)) this.fail(n, text, [k], `one of ${HEADER_KEYS.join(', ')}`, k, 'key');
     }
     if (v.gpucr !== 1) this.fail(n, text, ['gpucr'], 'the log format version 1', v.gpucr);
     for (const k of ['topology', 'processes', 'variants'] as const) {
@@ -297,28 +244,14 @@ export class LogParser {
     }
     const variants: Partial<Variants> = {};
     if (v.variants !== undefined) {
-      if (!isRecord(v.variants))
-        this.fail(n, text, ['variants'], 'an object of design variants', v.variants);
+      if (!isRecord(v.variants)) this.fail(n, text, ['variants'], 'an object of design variants', v.variants);
       for (const k of Object.keys(v.variants)) {
         if (!Object.hasOwn(VARIANT_VALUES, k))
-          this.fail(
-            n,
-            text,
-            ['variants', k],
-            `one of ${Object.keys(VARIANT_VALUES).join(', ')}`,
-            k,
-            'key',
-          );
+          this.fail(n, text, ['variants', k], `one of ${Object.keys(VARIANT_VALUES).join(', ')}`, k, 'key');
         const allowed = VARIANT_VALUES[k as keyof Variants] as readonly unknown[];
         const value = v.variants[k];
         if (!allowed.includes(value))
-          this.fail(
-            n,
-            text,
-            ['variants', k],
-            `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
-            value,
-          );
+          this.fail(n, text, ['variants', k], `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
         (variants as Record<string, unknown>)[k] = value;
       }
     }
@@ -334,8 +267,7 @@ export class LogParser {
   private event(v: unknown, text: string, n: number): LogLine {
     if (!isRecord(v)) this.fail(n, text, [], 'an event object {"pid":…,"call":…,"args":…}', v);
     for (const k of Object.keys(v)) {
-      if (!EVENT_KEY_SET.has(k))
-        this.fail(n, text, [k], `one of ${EVENT_KEYS.join(', ')}`, k, 'key');
+      if (!EVENT_KEY_SET.has(k)) this.fail(n, text, [k], `one of ${EVENT_KEYS.join(', ')}`, k, 'key');
     }
     const call = v.call;
     if (call === undefined) this.fail(n, text, ['call'], 'a call name', undefined);
@@ -366,9 +298,7 @@ export class LogParser {
           n,
           text,
           ['by'],
-          n > 2
-            ? `the line of an earlier event (2..${n - 1})`
-            : 'the line of an earlier event (there is none)',
+          n > 2 ? `the line of an earlier event (2..${n - 1})` : 'the line of an earlier event (there is none)',
           v.by,
         );
       event.by = v.by;
@@ -439,13 +369,7 @@ export class LogParser {
         if (pid <= INT_MAX && fd <= INT_MAX) return { pid, fd };
       }
     }
-    this.fail(
-      n,
-      text,
-      ['fd'],
-      'a file descriptor: a number, or "<pid>:<fd>" for a file of another process',
-      v,
-    );
+    this.fail(n, text, ['fd'], 'a file descriptor: a number, or "<pid>:<fd>" for a file of another process', v);
   }
 }
 
@@ -475,11 +399,7 @@ export async function* readLogLines(path: string, file: string = path): AsyncGen
   try {
     handle = await open(path, 'r');
   } catch (e) {
-    throw new InputError(
-      file,
-      'a readable log file',
-      (e as NodeJS.ErrnoException).code ?? (e as Error).message,
-    );
+    throw new InputError(file, 'a readable log file', (e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
   const stream = handle.createReadStream({ encoding: 'utf8', autoClose: false });
   const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });

@@ -23,23 +23,18 @@ export interface Ref {
   column: number;
 }
 
-const REF =
-  /^\$([1-9][0-9]{0,15})\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+)((?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*)$/;
+const REF = /^\$([1-9][0-9]{0,15})\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+)((?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*)$/;
 
 /** True if a string is meant as a reference: `$` followed by a digit. */
 export function looksLikeRef(s: string): boolean {
-  return (
-    s.length > 1 && s.charCodeAt(0) === 0x24 && s.charCodeAt(1) >= 0x30 && s.charCodeAt(1) <= 0x39
-  );
+  return s.length > 1 && s.charCodeAt(0) === 0x24 && s.charCodeAt(1) >= 0x30 && s.charCodeAt(1) <= 0x39;
 }
 
 /** Parse `$<line>.<field>`; undefined if malformed. */
 export function parseRef(s: string): { line: number; field: PathSegment[] } | undefined {
   const m = REF.exec(s);
   if (!m) return undefined;
-  const field = `${m[2]}${m[3]}`
-    .split('.')
-    .map((seg) => (/^[0-9]+$/.test(seg) ? Number(seg) : seg));
+  const field = `${m[2]}${m[3]}`.split('.').map((seg) => (/^[0-9]+$/.test(seg) ? Number(seg) : seg));
   return { line: Number(m[1]), field };
 }
 
@@ -63,11 +58,7 @@ export function referencedLines(events: Iterable<{ refs: readonly Ref[] }>): Set
 }
 
 /** Set the value at a path of a JSON tree (containers along the path exist: the reader found the ref there). */
-export function setAt(
-  root: Record<string, unknown>,
-  path: readonly PathSegment[],
-  value: unknown,
-): void {
+export function setAt(root: Record<string, unknown>, path: readonly PathSegment[], value: unknown): void {
   let v: unknown = root;
   for (let i = 0; i < path.length - 1; i++) v = (v as Record<string | number, unknown>)[path[i]!];
   const last = path[path.length - 1]!;

@@ -83,29 +83,20 @@ export class Replayer {
     } catch (e) {
       if (e instanceof InputError && !(e instanceof LogError)) {
         const path = parsePath(e.where);
-        throw new LogError(
-          this.file,
-          ev.line,
-          1,
-          path ? formatPath(path) : e.where,
-          e.expected,
-          e.found,
-        );
+        throw new LogError(this.file, ev.line, 1, path ? formatPath(path) : e.where, e.expected, e.found);
       }
       throw e;
     }
     this.world = r.world;
     this.events += 1;
     this.last = { ret: r.ret, out: r.out };
-    if (this.referenced.has(ev.line))
-      this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });
+    if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });
 
     let mismatch: string[] | undefined;
     if (ev.ret !== undefined && ev.ret !== r.ret) mismatch = ['ret'];
     if (ev.out !== undefined) {
       for (const k of Object.keys(ev.out)) {
-        if (!Object.hasOwn(r.out, k) || !matches(ev.out[k], r.out[k]))
-          (mismatch ??= []).push(`out.${k}`);
+        if (!Object.hasOwn(r.out, k) || !matches(ev.out[k], r.out[k])) (mismatch ??= []).push(`out.${k}`);
       }
     }
     if (!mismatch) return undefined;
@@ -130,10 +121,7 @@ export class Replayer {
     const args = structuredClone(ev.rawArgs!);
     for (const r of ev.refs) {
       const target = this.outs.get(r.line);
-      if (!target)
-        throw new Error(
-          `replay: the out of line ${r.line} was not kept (referenced set is incomplete)`,
-        );
+      if (!target) throw new Error(`replay: the out of line ${r.line} was not kept (referenced set is incomplete)`);
       const v = lookupField(target.out, r.field);
       if (v === undefined) {
         throw new LogError(
@@ -155,14 +143,7 @@ export class Replayer {
       const path = parsePath(e.where);
       const ref = ev.refs.find((r) => path && formatPath(['args', ...r.path]) === formatPath(path));
       const from = ref ? ` (from ${ref.text})` : '';
-      throw new LogError(
-        this.file,
-        ev.line,
-        ref?.column ?? 1,
-        e.where,
-        `${e.expected}${from}`,
-        e.found,
-      );
+      throw new LogError(this.file, ev.line, ref?.column ?? 1, e.where, `${e.expected}${from}`, e.found);
     }
   }
 
@@ -178,11 +159,7 @@ export class Replayer {
 }
 
 /** Replay validated events (from readLog) on a fresh world built from the header. */
-export function replay(
-  header: LogHeader,
-  events: Iterable<LogLine>,
-  opts: ReplayOptions = {},
-): ReplayReport {
+export function replay(header: LogHeader, events: Iterable<LogLine>, opts: ReplayOptions = {}): ReplayReport {
   let list: Iterable<LogLine> = events;
   let referenced = opts.referenced;
   if (!referenced) {
@@ -203,10 +180,7 @@ export function replay(
  * collects the referenced lines (so bad input is reported before anything is
  * replayed), the second replays. Neither keeps the log in memory.
  */
-export async function replayFile(
-  path: string,
-  opts: { file?: string } = {},
-): Promise<ReplayReport> {
+export async function replayFile(path: string, opts: { file?: string } = {}): Promise<ReplayReport> {
   const file = opts.file ?? path;
   let header: LogHeader | undefined;
   const referenced = new Set<number>();

@@ -10,11 +10,7 @@ import type { PathSegment } from './json.js';
 export const MAX_DEPTH = 64;
 
 /** Keys that would reach Object.prototype if a consumer ever used plain assignment. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
-  '__proto__',
-  'constructor',
-  'prototype',
-]);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -54,8 +50,7 @@ export function decodeExpected(type: FieldType | undefined, v: unknown, where: s
       return v === null ? null : decodeExpected(type.of, v, where);
     case 'array': {
       if (!Array.isArray(v)) throw new InputError(where, 'a list', v);
-      if (v.length > MAX_INLINE_ARRAY)
-        throw new InputError(where, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
+      if (v.length > MAX_INLINE_ARRAY) throw new InputError(where, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
       return v.map((x, i) => decodeExpected(type.of, x, `${where}[${i}]`));
     }
     case 'struct': {
@@ -64,11 +59,7 @@ export function decodeExpected(type: FieldType | undefined, v: unknown, where: s
       for (const k of Object.keys(v)) {
         if (!Object.hasOwn(type.fields, k)) {
           const known = Object.keys(type.fields);
-          throw new InputError(
-            `${where}.${k}`,
-            known.length ? `one of ${known.join(', ')}` : 'no fields',
-            k,
-          );
+          throw new InputError(`${where}.${k}`, known.length ? `one of ${known.join(', ')}` : 'no fields', k);
         }
         out[k] = decodeExpected(type.fields[k], v[k], `${where}.${k}`);
       }
@@ -93,8 +84,7 @@ export function intValue(v: unknown): bigint | undefined {
 
 function hexOf(v: unknown): string | undefined {
   if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
-  if (typeof v === 'string' && v.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(v))
-    return v.toLowerCase();
+  if (typeof v === 'string' && v.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(v)) return v.toLowerCase();
   return undefined;
 }
 
@@ -124,8 +114,7 @@ export function matches(expected: unknown, actual: unknown, depth = 0): boolean 
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual) || actual.length !== expected.length) return false;
-    for (let i = 0; i < expected.length; i++)
-      if (!matches(expected[i], actual[i], depth + 1)) return false;
+    for (let i = 0; i < expected.length; i++) if (!matches(expected[i], actual[i], depth + 1)) return false;
     return true;
   }
   if (isRecord(expected)) {

@@ -14,13 +14,7 @@
  * A transition is covered when `recordStep` sees `getTransitionData` select it; a state
  * is covered when `recordState` sees it active.
  */
-import type {
-  AnyMachineSnapshot,
-  AnyStateMachine,
-  AnyStateNode,
-  AnyTransitionDefinition,
-  EventObject,
-} from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject } from 'xstate';
 
 export const ROOT_PATH = '(root)';
 
@@ -161,9 +155,7 @@ export class Coverage {
 
   report(): CoverageReport {
     const missingStates = this.states.map((s) => s.path).filter((p) => !this.seenStates.has(p));
-    const missingTransitions = this.transitions
-      .map((t) => t.id)
-      .filter((id) => !this.seenTransitions.has(id));
+    const missingTransitions = this.transitions.map((t) => t.id).filter((id) => !this.seenTransitions.has(id));
     return {
       machine: this.name,
       states: { covered: this.states.length - missingStates.length, total: this.states.length },
@@ -190,9 +182,12 @@ export function formatCoverageTable(reports: readonly CoverageReport[]): string 
     ...reports.map((r) => [r.machine, pct(r.states), pct(r.transitions)]),
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   const out = [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)];
-  for (const r of reports)
-    if (r.missing.length) out.push(`  ${r.machine} missing: ${r.missing.join(', ')}`);
+  for (const r of reports) if (r.missing.length) out.push(`  ${r.machine} missing: ${r.missing.join(', ')}`);
   return out.join('\n');
 }

@@ -191,8 +191,7 @@ class Grammar<S extends Sut, Env> {
     const out: Config<Env>[] = [];
     const step = (env: Env, m: number, pos: number) => {
       const macro = this.macros[m]!;
-      if (pos + 1 === macro.effect.length)
-        out.push({ env: macro.next ? macro.next(env) : env, m: -1, pos: m });
+      if (pos + 1 === macro.effect.length) out.push({ env: macro.next ? macro.next(env) : env, m: -1, pos: m });
       else out.push({ env, m, pos: pos + 1 });
     };
     for (const c of this.closure(cs, snap)) {
@@ -207,16 +206,11 @@ class Grammar<S extends Sut, Env> {
   }
 
   /** Split a path into macro applications (set-up macros included), or null. */
-  parse(
-    events: EventObject[],
-    snaps: AnyMachineSnapshot[],
-    preferred?: Macro<S, Env>,
-  ): Application<S, Env>[] | null {
+  parse(events: EventObject[], snaps: AnyMachineSnapshot[], preferred?: Macro<S, Env>): Application<S, Env>[] | null {
     const n = events.length;
     // Macro indices in the order they are tried (a preferred macro first).
     const order = this.macros.map((_, i) => i);
-    if (preferred)
-      order.sort((x, y) => Number(this.macros[y] === preferred) - Number(this.macros[x] === preferred));
+    if (preferred) order.sort((x, y) => Number(this.macros[y] === preferred) - Number(this.macros[x] === preferred));
     const failed = new Set<string>();
     const dfs = (
       i: number,
@@ -253,7 +247,13 @@ class Grammar<S extends Sut, Env> {
             const nextEnv = macro.next ? macro.next(env) : env;
             const k = canonicalize(nextEnv);
             if (setups.has(k)) continue;
-            res = dfs(i, nextEnv, null, [...acc, { macro, start: i, end: i, env }], new Set([...setups, canonicalize(env), k]));
+            res = dfs(
+              i,
+              nextEnv,
+              null,
+              [...acc, { macro, start: i, end: i, env }],
+              new Set([...setups, canonicalize(env), k]),
+            );
           } else if (matches(macro.effect[0]!, events[i]!)) {
             if (macro.effect.length === 1) {
               const f = finish(m, i, env);
@@ -364,7 +364,9 @@ export function planPaths<S extends Sut, Env>(adapter: Adapter<S, Env>): Plan<S,
     const planned = toPlanned(events);
     if (planned) executable.push(planned);
     else if (atBoundary(p.state as AnyMachineSnapshot))
-      throw new Error(`${adapter.name}: a path that ends at a macro boundary does not split into macros: ${events.map((e) => e.type).join(' ')}`);
+      throw new Error(
+        `${adapter.name}: a path that ends at a macro boundary does not split into macros: ${events.map((e) => e.type).join(' ')}`,
+      );
     else {
       const snaps = replay(a, events, cov);
       const covers = new Set<string>();
@@ -405,7 +407,8 @@ export function planPaths<S extends Sut, Env>(adapter: Adapter<S, Env>): Plan<S,
   // Greedy set cover over transitions, then states.
   const stateCover = (p: PlannedPath<S, Env>) => {
     const s = new Set<string>();
-    for (const snap of p.snaps) for (const st of cov.states) if (snap.matches(st.path as never)) s.add(`state ${st.path}`);
+    for (const snap of p.snaps)
+      for (const st of cov.states) if (snap.matches(st.path as never)) s.add(`state ${st.path}`);
     return s;
   };
   // Units to cover: transitions, states, and every macro of the adapter (so that each
@@ -421,7 +424,10 @@ export function planPaths<S extends Sut, Env>(adapter: Adapter<S, Env>): Plan<S,
     units.forEach((u, i) => {
       let gain = 0;
       for (const x of u) if (!done.has(x)) gain++;
-      if (gain > bestGain || (gain === bestGain && gain > 0 && executable[i]!.events.length < executable[best]!.events.length)) {
+      if (
+        gain > bestGain ||
+        (gain === bestGain && gain > 0 && executable[i]!.events.length < executable[best]!.events.length)
+      ) {
         best = i;
         bestGain = gain;
       }
@@ -508,12 +514,15 @@ export async function executePath<S extends Sut, Env>(
     const rec = observe(sut, id);
     if (snap.status === 'done') {
       if (rec !== undefined)
-        throw new Error(`model reached final state ${canonicalize(snap.value)} but ${id} is still in the world (${canonicalize(rec.value)})`);
+        throw new Error(
+          `model reached final state ${canonicalize(snap.value)} but ${id} is still in the world (${canonicalize(rec.value)})`,
+        );
       return;
     }
     if (rec === undefined) throw new Error(`model is in ${canonicalize(snap.value)} but ${id} is gone from the world`);
     deepStrictEqual(rec.value, snap.value, `state of ${id} after step ${k}`);
-    if (project) deepStrictEqual(project(rec.context), project(snap.context), `projected context of ${id} after step ${k}`);
+    if (project)
+      deepStrictEqual(project(rec.context), project(snap.context), `projected context of ${id} after step ${k}`);
   };
   let k = 0;
   const statePath = {

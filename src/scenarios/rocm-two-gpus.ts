@@ -101,11 +101,7 @@ export function rocmTwoGpus(): Scenario {
     3,
   );
   // VRAM of GPU A is used by both GPUs (peer access); the rest on its own GPU.
-  app(
-    'AMDKFD_IOC_MAP_MEMORY_TO_GPU',
-    { handle: ref(vram, 'handle'), device_ids: [GPU_A, GPU_B] },
-    3,
-  );
+  app('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: ref(vram, 'handle'), device_ids: [GPU_A, GPU_B] }, 3);
   for (const [line, gpu] of [
     [gtt, GPU_A],
     [userptr, GPU_B],

@@ -71,13 +71,7 @@ export function _IOC(dir: number, type: IocType, nr: number, size: number): numb
   checkField('type', t, _IOC_TYPEMASK);
   checkField('nr', nr, _IOC_NRMASK);
   checkField('size', size, _IOC_SIZEMASK);
-  return (
-    ((dir << _IOC_DIRSHIFT) |
-      (t << _IOC_TYPESHIFT) |
-      (nr << _IOC_NRSHIFT) |
-      (size << _IOC_SIZESHIFT)) >>>
-    0
-  );
+  return ((dir << _IOC_DIRSHIFT) | (t << _IOC_TYPESHIFT) | (nr << _IOC_NRSHIFT) | (size << _IOC_SIZESHIFT)) >>> 0;
 }
 
 /** Request without argument (`_IO(type,nr)`, include/uapi/asm-generic/ioctl.h). */

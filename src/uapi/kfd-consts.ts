@@ -106,8 +106,7 @@ export const KFD_SMI_EVENT_MSG_SIZE = 96;
 
 /** SMI event-mask bit of event `i` (`KFD_SMI_EVENT_MASK_FROM_INDEX(i)` = 1ULL << (i-1), include/uapi/linux/kfd_ioctl.h). */
 export function KFD_SMI_EVENT_MASK_FROM_INDEX(i: number): bigint {
-  if (!Number.isInteger(i) || i < 1 || i > 64)
-    throw new RangeError(`SMI event index ${i} outside 1..64`);
+  if (!Number.isInteger(i) || i < 1 || i > 64) throw new RangeError(`SMI event index ${i} outside 1..64`);
   return 1n << BigInt(i - 1);
 }
 

@@ -59,8 +59,7 @@ export function enumValue(family: Family, prefix: string, nameOrValue: string | 
     return nameOrValue;
   }
   const key = shortName(prefix, nameOrValue);
-  if (!Object.hasOwn(family, key))
-    throw new RangeError(`unknown enum name '${nameOrValue}' (${prefix}*)`);
+  if (!Object.hasOwn(family, key)) throw new RangeError(`unknown enum name '${nameOrValue}' (${prefix}*)`);
   return family[key]!;
 }
 

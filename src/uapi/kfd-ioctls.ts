@@ -46,13 +46,7 @@ const ROWS = [
   ['DESTROY_QUEUE', 0x03, 'rw', 'kfd_ioctl_destroy_queue_args'],
   ['SET_MEMORY_POLICY', 0x04, 'w', 'kfd_ioctl_set_memory_policy_args'],
   ['GET_CLOCK_COUNTERS', 0x05, 'rw', 'kfd_ioctl_get_clock_counters_args'],
-  [
-    'GET_PROCESS_APERTURES',
-    0x06,
-    'r',
-    'kfd_ioctl_get_process_apertures_args',
-    { deprecated: true },
-  ],
+  ['GET_PROCESS_APERTURES', 0x06, 'r', 'kfd_ioctl_get_process_apertures_args', { deprecated: true }],
   ['UPDATE_QUEUE', 0x07, 'w', 'kfd_ioctl_update_queue_args'],
   ['CREATE_EVENT', 0x08, 'rw', 'kfd_ioctl_create_event_args'],
   ['DESTROY_EVENT', 0x09, 'w', 'kfd_ioctl_destroy_event_args'],
@@ -61,20 +55,8 @@ const ROWS = [
   ['WAIT_EVENTS', 0x0c, 'rw', 'kfd_ioctl_wait_events_args'],
   ['DBG_REGISTER_DEPRECATED', 0x0d, 'w', 'kfd_ioctl_dbg_register_args', { deprecated: true }],
   ['DBG_UNREGISTER_DEPRECATED', 0x0e, 'w', 'kfd_ioctl_dbg_unregister_args', { deprecated: true }],
-  [
-    'DBG_ADDRESS_WATCH_DEPRECATED',
-    0x0f,
-    'w',
-    'kfd_ioctl_dbg_address_watch_args',
-    { deprecated: true },
-  ],
-  [
-    'DBG_WAVE_CONTROL_DEPRECATED',
-    0x10,
-    'w',
-    'kfd_ioctl_dbg_wave_control_args',
-    { deprecated: true },
-  ],
+  ['DBG_ADDRESS_WATCH_DEPRECATED', 0x0f, 'w', 'kfd_ioctl_dbg_address_watch_args', { deprecated: true }],
+  ['DBG_WAVE_CONTROL_DEPRECATED', 0x10, 'w', 'kfd_ioctl_dbg_wave_control_args', { deprecated: true }],
   ['SET_SCRATCH_BACKING_VA', 0x11, 'rw', 'kfd_ioctl_set_scratch_backing_va_args'],
   ['GET_TILE_CONFIG', 0x12, 'rw', 'kfd_ioctl_get_tile_config_args'],
   ['SET_TRAP_HANDLER', 0x13, 'w', 'kfd_ioctl_set_trap_handler_args'],
@@ -141,9 +123,7 @@ function buildTable(): Record<KfdIoctlName, KfdIoctl> {
 /** Every /dev/kfd ioctl, keyed by full name (include/uapi/linux/kfd_ioctl.h; spec §2.2). */
 export const AMDKFD_IOCTLS: Readonly<Record<KfdIoctlName, KfdIoctl>> = Object.freeze(buildTable());
 
-const BY_NR = new Map<number, KfdIoctl>(
-  Object.values<KfdIoctl>(AMDKFD_IOCTLS).map((e) => [e.nr, e]),
-);
+const BY_NR = new Map<number, KfdIoctl>(Object.values<KfdIoctl>(AMDKFD_IOCTLS).map((e) => [e.nr, e]));
 
 /** The ioctl with command number `nr`, if any (include/uapi/linux/kfd_ioctl.h; spec §2.2). */
 export function kfdIoctlByNr(nr: number): KfdIoctl | undefined {

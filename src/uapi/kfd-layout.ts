@@ -90,14 +90,11 @@ function placeField(
     const align = Math.max(1, ...members.map((m) => m.align));
     const at = alignUp(offset, align);
     const size = alignUp(Math.max(0, ...members.map((m) => m.size)), align);
-    const fields = members.flatMap((m) =>
-      m.fields.map((f) => ({ ...f, offset: f.offset + at, inUnion: true })),
-    );
+    const fields = members.flatMap((m) => m.fields.map((f) => ({ ...f, offset: f.offset + at, inUnion: true })));
     return { fields, size: at - offset + size, align };
   }
   const [name, type, count, opts] = spec;
-  if (opts?.sinceMinor !== undefined && opts.sinceMinor > minor)
-    return { fields: [], size: 0, align: 1 };
+  if (opts?.sinceMinor !== undefined && opts.sinceMinor > minor) return { fields: [], size: 0, align: 1 };
   const t = resolveType(type, lookup);
   const at = alignUp(offset, t.align);
   const renamedLater = opts?.renamed && opts.renamed.sinceMinor > minor;

@@ -27,14 +27,12 @@ export const KFD_MMAP_GPU_ID_SHIFT = 46n;
 /** Width of a gpu_id hash (`KFD_GPU_ID_HASH_WIDTH`, drivers/gpu/drm/amd/amdkfd/kfd_priv.h; spec §2.6). */
 export const KFD_GPU_ID_HASH_WIDTH = 16;
 /** Mask of the gpu_id bits 61:46 (`KFD_MMAP_GPU_ID_MASK`, kfd_priv.h; spec §2.6). */
-export const KFD_MMAP_GPU_ID_MASK =
-  ((1n << BigInt(KFD_GPU_ID_HASH_WIDTH)) - 1n) << KFD_MMAP_GPU_ID_SHIFT;
+export const KFD_MMAP_GPU_ID_MASK = ((1n << BigInt(KFD_GPU_ID_HASH_WIDTH)) - 1n) << KFD_MMAP_GPU_ID_SHIFT;
 /** Mask of the offset bits 45:0 (`KFD_MMAP_OFFSET_VALUE_MASK`, kfd_priv.h; spec §2.6). */
 export const KFD_MMAP_OFFSET_VALUE_MASK = (1n << KFD_MMAP_GPU_ID_SHIFT) - 1n;
 
 function checkU32(what: string, n: number): void {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-    throw new RangeError(`${what} ${n} is not a u32`);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`${what} ${n} is not a u32`);
 }
 
 /** gpu_id placed in bits 61:46, masked like the C macro (`KFD_MMAP_GPU_ID(gpu_id)`, kfd_priv.h; spec §2.6). */
@@ -59,9 +57,7 @@ export function kfdMmapOffset(type: bigint, gpuId: number, offset = 0n): bigint 
   }
   checkU32('gpu_id', gpuId);
   if (gpuId >= 2 ** KFD_GPU_ID_HASH_WIDTH) {
-    throw new RangeError(
-      `gpu_id ${gpuId} wider than KFD_GPU_ID_HASH_WIDTH (${KFD_GPU_ID_HASH_WIDTH})`,
-    );
+    throw new RangeError(`gpu_id ${gpuId} wider than KFD_GPU_ID_HASH_WIDTH (${KFD_GPU_ID_HASH_WIDTH})`);
   }
   if (offset < 0n || offset > KFD_MMAP_OFFSET_VALUE_MASK) {
     throw new RangeError(`mmap offset 0x${offset.toString(16)} does not fit in bits 45:0`);
@@ -80,9 +76,7 @@ export interface KfdMmapOffset {
 export function decodeKfdMmapOffset(off: bigint): KfdMmapOffset {
   if (off < 0n || off > U64_MAX) throw new RangeError(`mmap offset ${off} is not a u64`);
   const typeBits = off & KFD_MMAP_TYPE_MASK;
-  const type = (Object.keys(KFD_MMAP_TYPE) as KfdMmapTypeName[]).find(
-    (k) => KFD_MMAP_TYPE[k] === typeBits,
-  )!;
+  const type = (Object.keys(KFD_MMAP_TYPE) as KfdMmapTypeName[]).find((k) => KFD_MMAP_TYPE[k] === typeBits)!;
   return { type, gpuId: KFD_MMAP_GET_GPU_ID(off), offset: off & KFD_MMAP_OFFSET_VALUE_MASK };
 }
 

@@ -20,12 +20,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   kfd_ioctl_get_version_args: { fields: u32('major_version', 'minor_version') },
   kfd_ioctl_create_queue_args: {
     fields: [
-      ...u64(
-        'ring_base_address',
-        'write_pointer_address',
-        'read_pointer_address',
-        'doorbell_offset',
-      ),
+      ...u64('ring_base_address', 'write_pointer_address', 'read_pointer_address', 'doorbell_offset'),
       ...u32('ring_size', 'gpu_id', 'queue_type', 'queue_percentage', 'queue_priority', 'queue_id'),
       ...u64('eop_buffer_address', 'eop_buffer_size', 'ctx_save_restore_address'),
       ...u32('ctx_save_restore_size', 'ctl_stack_size'),
@@ -36,19 +31,13 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   },
   kfd_ioctl_destroy_queue_args: { fields: u32('queue_id', 'pad') },
   kfd_ioctl_update_queue_args: {
-    fields: [
-      ...u64('ring_base_address'),
-      ...u32('queue_id', 'ring_size', 'queue_percentage', 'queue_priority'),
-    ],
+    fields: [...u64('ring_base_address'), ...u32('queue_id', 'ring_size', 'queue_percentage', 'queue_priority')],
   },
   kfd_ioctl_set_cu_mask_args: {
     fields: [...u32('queue_id', 'num_cu_mask'), ...u64('cu_mask_ptr')],
   },
   kfd_ioctl_get_queue_wave_state_args: {
-    fields: [
-      ...u64('ctl_stack_address'),
-      ...u32('ctl_stack_used_size', 'save_area_used_size', 'queue_id', 'pad'),
-    ],
+    fields: [...u64('ctl_stack_address'), ...u32('ctl_stack_used_size', 'save_area_used_size', 'queue_id', 'pad')],
   },
   kfd_ioctl_get_available_memory_args: { fields: [...u64('available'), ...u32('gpu_id', 'pad')] },
   kfd_ioctl_set_memory_policy_args: {
@@ -73,10 +62,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   },
   kfd_ioctl_get_process_apertures_args: {
     // NUM_OF_SUPPORTED_GPUS = 7
-    fields: [
-      ['process_apertures', 'struct kfd_process_device_apertures', 7],
-      ...u32('num_of_nodes', 'pad'),
-    ],
+    fields: [['process_apertures', 'struct kfd_process_device_apertures', 7], ...u32('num_of_nodes', 'pad')],
   },
   kfd_ioctl_get_process_apertures_new_args: {
     fields: [...u64('kfd_process_device_apertures_ptr'), ...u32('num_of_nodes', 'pad')],
@@ -92,14 +78,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   kfd_ioctl_create_event_args: {
     fields: [
       ...u64('event_page_offset'),
-      ...u32(
-        'event_trigger_data',
-        'event_type',
-        'auto_reset',
-        'node_id',
-        'event_id',
-        'event_slot_index',
-      ),
+      ...u32('event_trigger_data', 'event_type', 'auto_reset', 'node_id', 'event_id', 'event_slot_index'),
     ],
   },
   kfd_ioctl_destroy_event_args: { fields: u32('event_id', 'pad') },
@@ -107,11 +86,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   kfd_ioctl_reset_event_args: { fields: u32('event_id', 'pad') },
   kfd_memory_exception_failure: { fields: u32('NotPresent', 'ReadOnly', 'NoExecute', 'imprecise') },
   kfd_hsa_memory_exception_data: {
-    fields: [
-      ['failure', 'struct kfd_memory_exception_failure'],
-      ...u64('va'),
-      ...u32('gpu_id', 'ErrorType'),
-    ],
+    fields: [['failure', 'struct kfd_memory_exception_failure'], ...u64('va'), ...u32('gpu_id', 'ErrorType')],
   },
   kfd_hsa_hw_exception_data: { fields: u32('reset_type', 'reset_cause', 'memory_lost', 'gpu_id') },
   // 1.14: "Update kfd_event_data" (spec §2.1)
@@ -136,14 +111,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   kfd_ioctl_get_tile_config_args: {
     fields: [
       ...u64('tile_config_ptr', 'macro_tile_config_ptr'),
-      ...u32(
-        'num_tile_configs',
-        'num_macro_tile_configs',
-        'gpu_id',
-        'gb_addr_config',
-        'num_banks',
-        'num_ranks',
-      ),
+      ...u32('num_tile_configs', 'num_macro_tile_configs', 'gpu_id', 'gb_addr_config', 'num_banks', 'num_ranks'),
     ],
   },
   kfd_ioctl_set_trap_handler_args: {
@@ -162,10 +130,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   },
   kfd_ioctl_alloc_queue_gws_args: { fields: u32('queue_id', 'num_gws', 'first_gws', 'pad') },
   kfd_ioctl_get_dmabuf_info_args: {
-    fields: [
-      ...u64('size', 'metadata_ptr'),
-      ...u32('metadata_size', 'gpu_id', 'flags', 'dmabuf_fd'),
-    ],
+    fields: [...u64('size', 'metadata_ptr'), ...u32('metadata_size', 'gpu_id', 'flags', 'dmabuf_fd')],
   },
   kfd_ioctl_import_dmabuf_args: {
     fields: [...u64('va_addr', 'handle'), ...u32('gpu_id', 'dmabuf_fd')],
@@ -184,18 +149,11 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
   },
   kfd_criu_device_bucket: { fields: u32('user_gpu_id', 'actual_gpu_id', 'drm_fd', 'pad') },
   kfd_criu_bo_bucket: {
-    fields: [
-      ...u64('addr', 'size', 'offset', 'restored_offset'),
-      ...u32('gpu_id', 'alloc_flags', 'dmabuf_fd', 'pad'),
-    ],
+    fields: [...u64('addr', 'size', 'offset', 'restored_offset'), ...u32('gpu_id', 'alloc_flags', 'dmabuf_fd', 'pad')],
   },
   kfd_ioctl_svm_attribute: { fields: u32('type', 'value') },
   kfd_ioctl_svm_args: {
-    fields: [
-      ...u64('start_addr', 'size'),
-      ...u32('op', 'nattr'),
-      ['attrs', 'struct kfd_ioctl_svm_attribute', 0],
-    ],
+    fields: [...u64('start_addr', 'size'), ...u32('op', 'nattr'), ['attrs', 'struct kfd_ioctl_svm_attribute', 0]],
   },
   kfd_ioctl_set_xnack_mode_args: { fields: [['xnack_enabled', 's32']] },
   // 1.13: "debugger API" — only the two ioctl argument structs and the union
@@ -240,10 +198,7 @@ export const KFD_STRUCT_SPECS: Readonly<Record<string, StructSpec>> = {
     sinceMinor: 13,
   },
   kfd_ioctl_dbg_trap_query_exception_info_args: {
-    fields: [
-      ...u64('info_ptr'),
-      ...u32('info_size', 'source_id', 'exception_code', 'clear_exception'),
-    ],
+    fields: [...u64('info_ptr'), ...u32('info_size', 'source_id', 'exception_code', 'clear_exception')],
     sinceMinor: 13,
   },
   kfd_ioctl_dbg_trap_queue_snapshot_args: {
@@ -292,9 +247,7 @@ function buildAll(minor: number): Record<string, StructLayout> {
 }
 
 /** Layouts of every kfd_ioctl.h struct as of the modelled KFD version (include/uapi/linux/kfd_ioctl.h, x86-64). */
-export const KFD_STRUCTS: Readonly<Record<string, StructLayout>> = buildAll(
-  Number.POSITIVE_INFINITY,
-);
+export const KFD_STRUCTS: Readonly<Record<string, StructLayout>> = buildAll(Number.POSITIVE_INFINITY);
 
 const byMinor = new Map<number, Record<string, StructLayout>>();
 

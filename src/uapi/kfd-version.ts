@@ -32,9 +32,7 @@ export const KFD_IOCTL_VERSION_HISTORY: Readonly<Record<number, string>> = {
 };
 
 /** Highest minor version in the history table (include/uapi/linux/kfd_ioctl.h; spec §2.1). */
-export const KFD_IOCTL_MAX_KNOWN_MINOR = Math.max(
-  ...Object.keys(KFD_IOCTL_VERSION_HISTORY).map(Number),
-);
+export const KFD_IOCTL_MAX_KNOWN_MINOR = Math.max(...Object.keys(KFD_IOCTL_VERSION_HISTORY).map(Number));
 
 /** Throws a RangeError unless `minor` is a KFD 1.x minor version gpucr knows (spec §2.1). */
 export function checkKfdMinor(minor: number): void {

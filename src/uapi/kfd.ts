@@ -43,8 +43,7 @@ function buildConstants(): {
       add(family.prefix + key, value, family.since?.[key]);
     }
   }
-  for (const ioctl of Object.values<KfdIoctl>(AMDKFD_IOCTLS))
-    add(ioctl.name, ioctl.request, ioctl.sinceMinor);
+  for (const ioctl of Object.values<KfdIoctl>(AMDKFD_IOCTLS)) add(ioctl.name, ioctl.request, ioctl.sinceMinor);
   return { values, since };
 }
 

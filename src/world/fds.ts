@@ -12,11 +12,7 @@ export function lowestFreeFd(task: Task): number {
 }
 
 /** Lowest free id in [start, end) of an IDR-like namespace (idr_alloc semantics). */
-export function idrAllocLowest(
-  used: (id: number) => boolean,
-  start: number,
-  end: number,
-): number | null {
+export function idrAllocLowest(used: (id: number) => boolean, start: number, end: number): number | null {
   for (let id = start; id < end; id++) if (!used(id)) return id;
   return null;
 }

@@ -20,16 +20,14 @@ function copyArgs(args: Record<string, unknown>): Record<string, unknown> {
 export function step(world: World, call: Call): StepResult {
   const def = callDef(call.call);
   if (!def) throw new InputError('call', 'a call gpucr models', call.call);
-  if (def.needsPid && call.pid === undefined)
-    throw new InputError('pid', `a pid for ${call.call}`, undefined);
+  if (def.needsPid && call.pid === undefined) throw new InputError('pid', `a pid for ${call.call}`, undefined);
   const kdata = copyArgs(call.args);
   let ret = 0;
   const next = produce(world, (w) => {
     const task = call.pid === undefined ? (undefined as never) : taskOf(w, call.pid);
     const k = { w, task, file: undefined, call };
     try {
-      ret =
-        def.kind === 'ioctl' && def.driver === 'kfd' ? kfdIoctl(k, def, kdata) : def.run(k, kdata);
+      ret = def.kind === 'ioctl' && def.driver === 'kfd' ? kfdIoctl(k, def, kdata) : def.run(k, kdata);
     } catch (e) {
       if (e instanceof KernelReturn) ret = e.ret;
       else throw e;

@@ -69,33 +69,20 @@ function parseGpu(raw: unknown, where: string, pageSize: number): GpuTopology {
     throw new InputError(`${where}.gpu_id`, 'a non-zero 16-bit gpu_id', raw.gpu_id);
   const render_minor = Number(parseUnsigned(raw.render_minor, 32, `${where}.render_minor`));
   if (render_minor < 128 || render_minor > 255)
-    throw new InputError(
-      `${where}.render_minor`,
-      'a render node minor (128..255)',
-      raw.render_minor,
-    );
+    throw new InputError(`${where}.render_minor`, 'a render node minor (128..255)', raw.render_minor);
   return {
     gpu_id,
     render_minor,
-    vram_size:
-      raw.vram_size === undefined
-        ? d.vram_size
-        : parseUnsigned(raw.vram_size, 64, `${where}.vram_size`),
+    vram_size: raw.vram_size === undefined ? d.vram_size : parseUnsigned(raw.vram_size, 64, `${where}.vram_size`),
     doorbell_slice_size:
       raw.doorbell_slice_size === undefined
         ? d.doorbell_slice_size
         : Number(parseUnsigned(raw.doorbell_slice_size, 32, `${where}.doorbell_slice_size`)),
     xnack_capable:
-      raw.xnack_capable === undefined
-        ? d.xnack_capable
-        : bool(raw.xnack_capable, `${where}.xnack_capable`),
-    large_bar:
-      raw.large_bar === undefined ? d.large_bar : bool(raw.large_bar, `${where}.large_bar`),
+      raw.xnack_capable === undefined ? d.xnack_capable : bool(raw.xnack_capable, `${where}.xnack_capable`),
+    large_bar: raw.large_bar === undefined ? d.large_bar : bool(raw.large_bar, `${where}.large_bar`),
     is_apu: raw.is_apu === undefined ? d.is_apu : bool(raw.is_apu, `${where}.is_apu`),
-    gpuvm_base:
-      raw.gpuvm_base === undefined
-        ? d.gpuvm_base
-        : parseUnsigned(raw.gpuvm_base, 64, `${where}.gpuvm_base`),
+    gpuvm_base: raw.gpuvm_base === undefined ? d.gpuvm_base : parseUnsigned(raw.gpuvm_base, 64, `${where}.gpuvm_base`),
     mmio_remap_bus_addr:
       raw.mmio_remap_bus_addr === undefined
         ? d.mmio_remap_bus_addr
@@ -109,15 +96,8 @@ function parseProcess(raw: unknown, where: string): ProcessSpec {
   const pid = Number(parseUnsigned(raw.pid, 32, `${where}.pid`));
   let caps = DEFAULT_CAPS;
   if (raw.caps !== undefined) {
-    if (
-      !Array.isArray(raw.caps) ||
-      !raw.caps.every((c) => typeof c === 'string' && /^CAP_[A-Z_]+$/.test(c))
-    )
-      throw new InputError(
-        `${where}.caps`,
-        'a list of capability names such as "CAP_SYS_ADMIN"',
-        raw.caps,
-      );
+    if (!Array.isArray(raw.caps) || !raw.caps.every((c) => typeof c === 'string' && /^CAP_[A-Z_]+$/.test(c)))
+      throw new InputError(`${where}.caps`, 'a list of capability names such as "CAP_SYS_ADMIN"', raw.caps);
     caps = [...raw.caps] as string[];
   }
   const ptrace_parent =
@@ -131,10 +111,7 @@ function parseProcess(raw: unknown, where: string): ProcessSpec {
 export function parseTopology(raw: unknown, processes: unknown, where = 'topology'): Topology {
   if (!isRecord(raw)) throw new InputError(where, 'an object', raw);
   onlyKeys(raw, ['page_size', 'gpus'], where);
-  const page_size =
-    raw.page_size === undefined
-      ? 4096
-      : Number(parseUnsigned(raw.page_size, 32, `${where}.page_size`));
+  const page_size = raw.page_size === undefined ? 4096 : Number(parseUnsigned(raw.page_size, 32, `${where}.page_size`));
   if (page_size < 4096 || (page_size & (page_size - 1)) !== 0)
     throw new InputError(`${where}.page_size`, 'a power of two ≥ 4096', raw.page_size);
   if (!Array.isArray(raw.gpus)) throw new InputError(`${where}.gpus`, 'a list of GPUs', raw.gpus);
@@ -142,21 +119,15 @@ export function parseTopology(raw: unknown, processes: unknown, where = 'topolog
   const seen = new Set<number>();
   const minors = new Set<number>();
   gpus.forEach((g, i) => {
-    if (seen.has(g.gpu_id))
-      throw new InputError(`${where}.gpus[${i}].gpu_id`, 'a gpu_id not used before', g.gpu_id);
+    if (seen.has(g.gpu_id)) throw new InputError(`${where}.gpus[${i}].gpu_id`, 'a gpu_id not used before', g.gpu_id);
     if (minors.has(g.render_minor))
-      throw new InputError(
-        `${where}.gpus[${i}].render_minor`,
-        'a render minor not used before',
-        g.render_minor,
-      );
+      throw new InputError(`${where}.gpus[${i}].render_minor`, 'a render minor not used before', g.render_minor);
     seen.add(g.gpu_id);
     minors.add(g.render_minor);
   });
   let procs: ProcessSpec[] = [];
   if (processes !== undefined) {
-    if (!Array.isArray(processes))
-      throw new InputError('processes', 'a list of processes', processes);
+    if (!Array.isArray(processes)) throw new InputError('processes', 'a list of processes', processes);
     procs = processes.map((p, i) => parseProcess(p, `processes[${i}]`));
     const pids = new Set<number>();
     procs.forEach((p, i) => {

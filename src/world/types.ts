@@ -107,13 +107,7 @@ export interface Task {
   svm_ranges: string[];
 }
 
-export type ObjectKind =
-  | 'kfd.process'
-  | 'kfd.pdd'
-  | 'kfd.bo'
-  | 'kfd.queue'
-  | 'kfd.event'
-  | 'kfd.svm_range';
+export type ObjectKind = 'kfd.process' | 'kfd.pdd' | 'kfd.bo' | 'kfd.queue' | 'kfd.event' | 'kfd.svm_range';
 
 export interface ObjectRecord<C = unknown> {
   kind: ObjectKind;

@@ -5,13 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { LogError } from '../../src/log/errors.js';
 import { replay } from '../../src/log/replay.js';
-import {
-  type LogHeader,
-  type LogItem,
-  type LogLine,
-  readLog,
-  readLogLines,
-} from '../../src/log/reader.js';
+import { type LogHeader, type LogItem, type LogLine, readLog, readLogLines } from '../../src/log/reader.js';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/design-example.jsonl', import.meta.url), 'utf8');
 const LINES = EXAMPLE.trimEnd().split('\n');
@@ -255,9 +249,7 @@ describe('readLog: bad input names file:line:column', () => {
 
   it('a $ string without a digit is an ordinary string', () => {
     const line = '{"pid":100,"call":"open","args":{"path":"$HOME/x"},"ret":-2}';
-    expect(readLog(withLine(2, line).slice(0, 2).join('\n'), FILE).events[0]?.args?.path).toBe(
-      '$HOME/x',
-    );
+    expect(readLog(withLine(2, line).slice(0, 2).join('\n'), FILE).events[0]?.args?.path).toBe('$HOME/x');
   });
 
   it('references in out are refused', () => {
@@ -304,9 +296,7 @@ describe('readLog: bad input names file:line:column', () => {
       `trace.jsonl:4:${col(line, '"by":4') + 5}: by: expected the line of an earlier event (2..3), found 4`,
     );
     const header = LINES[3]!.replace('"ret":0', '"ret":0,"by":1');
-    expect(errorOf(withLine(4, header)).message).toContain(
-      'by: expected the line of an earlier event (2..3), found 1',
-    );
+    expect(errorOf(withLine(4, header)).message).toContain('by: expected the line of an earlier event (2..3), found 1');
   });
 
   it('bad JSON', () => {
@@ -341,9 +331,7 @@ describe('readLog: bad input names file:line:column', () => {
     expect(errorOf([...LINES.slice(0, 3), '', ...LINES.slice(3)]).message).toBe(
       'trace.jsonl:4:1: expected an event line (blank lines are not allowed), found ""',
     );
-    expect(errorOf([...LINES, '', '']).message).toContain(
-      'trace.jsonl:7:1: expected an event line',
-    );
+    expect(errorOf([...LINES, '', '']).message).toContain('trace.jsonl:7:1: expected an event line');
     expect(errorOf(withLine(3, '   ')).message).toBe(
       'trace.jsonl:3:1: expected an event line (blank lines are not allowed), found "   "',
     );
@@ -423,9 +411,7 @@ describe('readLog: bad input names file:line:column', () => {
 
 describe('readLog: the header', () => {
   it('an empty file has no header', () => {
-    expect(errorOf([]).message).toBe(
-      'trace.jsonl:1:1: expected a header line {"gpucr":1,"topology":…}, found nothing',
-    );
+    expect(errorOf([]).message).toBe('trace.jsonl:1:1: expected a header line {"gpucr":1,"topology":…}, found nothing');
   });
 
   it('line 1 must be a header', () => {
@@ -436,9 +422,7 @@ describe('readLog: the header', () => {
 
   it('gpucr must be 1', () => {
     const h = HEADER.replace('"gpucr":1', '"gpucr":2');
-    expect(errorOf(withLine(1, h)).message).toBe(
-      `trace.jsonl:1:10: gpucr: expected the log format version 1, found 2`,
-    );
+    expect(errorOf(withLine(1, h)).message).toBe(`trace.jsonl:1:10: gpucr: expected the log format version 1, found 2`);
   });
 
   it('unknown header key', () => {
@@ -506,10 +490,7 @@ describe('readLogLines: streaming', () => {
 
   it('reports errors with the path and line, after the lines before it', async () => {
     const path = join(dir, 'bad.jsonl');
-    writeFileSync(
-      path,
-      [...LINES.slice(0, 3), '{"pid":100,"call":"nope"}', ...LINES.slice(3)].join('\n'),
-    );
+    writeFileSync(path, [...LINES.slice(0, 3), '{"pid":100,"call":"nope"}', ...LINES.slice(3)].join('\n'));
     const seen: number[] = [];
     const err = await (async () => {
       try {
@@ -529,9 +510,7 @@ describe('readLogLines: streaming', () => {
     writeFileSync(empty, '');
     await expect(collect(empty)).rejects.toThrow(`${empty}:1:1: expected a header line`);
     await expect(collect(join(dir, 'missing.jsonl'))).rejects.toThrow(InputError);
-    await expect(collect(join(dir, 'missing.jsonl'))).rejects.toThrow(
-      'expected a readable log file, found "ENOENT"',
-    );
+    await expect(collect(join(dir, 'missing.jsonl'))).rejects.toThrow('expected a readable log file, found "ENOENT"');
     await expect(collect(dir)).rejects.toThrow('expected a readable log file, found "EISDIR"');
   });
 });
@@ -560,7 +539,8 @@ describe('random mutations of the design example', () => {
         replay(header, events, { file: FILE });
         accepted++;
       } catch (e) {
-        if (!(e instanceof LogError)) throw new Error(`not a LogError for ${JSON.stringify(text)}: ${(e as Error).stack}`);
+        if (!(e instanceof LogError))
+          throw new Error(`not a LogError for ${JSON.stringify(text)}: ${(e as Error).stack}`);
         expect(e.message).toMatch(/^trace\.jsonl:\d+:\d+: /);
         const line = text.split(/\r\n|\n|\r/)[e.line - 1] ?? '';
         expect(e.column).toBeGreaterThanOrEqual(1);

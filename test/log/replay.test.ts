@@ -53,9 +53,7 @@ describe('replay', () => {
   });
 
   it('reports a divergence of an out field', () => {
-    const rep = run(
-      withLine(6, LINES[5]!.replace('"out":{"n_success":1}', '"out":{"n_success":2}')),
-    );
+    const rep = run(withLine(6, LINES[5]!.replace('"out":{"n_success":1}', '"out":{"n_success":2}')));
     expect(rep.divergence).toMatchObject({
       line: 6,
       call: 'AMDKFD_IOC_MAP_MEMORY_TO_GPU',
@@ -81,10 +79,7 @@ describe('replay', () => {
       const lines = withLine(5, LINES[4]!.replace('"ret":0', `"ret":0,"out":{"handle":${enc}}`));
       expect(run(lines).ok).toBe(true);
     }
-    const wrong = withLine(
-      5,
-      LINES[4]!.replace('"ret":0', '"ret":0,"out":{"handle":"0xa3ee00000001"}'),
-    );
+    const wrong = withLine(5, LINES[4]!.replace('"ret":0', '"ret":0,"out":{"handle":"0xa3ee00000001"}'));
     expect(run(wrong).divergence?.mismatch).toEqual(['out.handle']);
   });
 

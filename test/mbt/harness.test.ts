@@ -8,7 +8,13 @@ import { processMachine } from '../../machines/kfd/process.js';
 import { queueMachine } from '../../machines/kfd/queue.js';
 import { Coverage, activeStatePaths, formatCoverageTable } from '../../src/mbt/coverage.js';
 import { type Adapter, executePath, planPaths } from '../../src/mbt/run.js';
-import { NotCanonicalError, canonicalKey, canonicalize, snapshotSerializer, withBigIntJson } from '../../src/mbt/serialize.js';
+import {
+  NotCanonicalError,
+  canonicalKey,
+  canonicalize,
+  snapshotSerializer,
+  withBigIntJson,
+} from '../../src/mbt/serialize.js';
 import { queueAdapter } from './adapters/queue.js';
 import { KfdWorld } from './adapters/world.js';
 

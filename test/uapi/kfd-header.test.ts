@@ -33,12 +33,7 @@ import {
   kfdIoctlByNr,
 } from '../../src/uapi/index.js';
 import { type HeaderProbe, INSTALL_HINT, probeHeader } from './helpers/c-probe.js';
-import {
-  compareConstants,
-  compareStructs,
-  headerMinor,
-  newerVsMissing,
-} from './helpers/kfd-compare.js';
+import { compareConstants, compareStructs, headerMinor, newerVsMissing } from './helpers/kfd-compare.js';
 
 const KFD_HEADER = process.env.GPUCR_KFD_IOCTL_H ?? '/usr/include/linux/kfd_ioctl.h';
 
@@ -106,8 +101,7 @@ describe(`kfd_ioctl.h (${KFD_HEADER}) vs the catalogue`, () => {
       _IOC_WRITE,
       _IOC_READ,
     };
-    for (const [name, v] of Object.entries(bits))
-      expect([name, x.get(name)]).toEqual([name, BigInt(v)]);
+    for (const [name, v] of Object.entries(bits)) expect([name, x.get(name)]).toEqual([name, BigInt(v)]);
     expect(BigInt(_IO('K', 0x27))).toBe(x.get('io_K_27'));
     expect(BigInt(_IOR('x', 0xff, 16383))).toBe(x.get('ior_x_ff'));
     expect(BigInt(_IOW(0, 1, 1))).toBe(x.get('iow_0_1'));
@@ -120,31 +114,16 @@ describe('catalogue items newer than the 6.1 header, against the spec', () => {
     const e = AMDKFD_IOCTLS.AMDKFD_IOC_EXPORT_DMABUF;
     expect([e.nr, e.dir, e.sinceMinor, KFD_STRUCTS[e.struct!]?.size]).toEqual([0x24, 'rw', 12, 16]);
     expect(e.request).toBe(_IOWR('K', 0x24, 16));
-    expect(
-      KFD_STRUCTS.kfd_ioctl_export_dmabuf_args?.fields.map((f) => [f.name, f.offset, f.type]),
-    ).toEqual([
+    expect(KFD_STRUCTS.kfd_ioctl_export_dmabuf_args?.fields.map((f) => [f.name, f.offset, f.type])).toEqual([
       ['handle', 0, 'u64'],
       ['flags', 8, 'u32'],
       ['dmabuf_fd', 12, 'u32'],
     ]);
     const r = AMDKFD_IOCTLS.AMDKFD_IOC_RUNTIME_ENABLE;
     const d = AMDKFD_IOCTLS.AMDKFD_IOC_DBG_TRAP;
-    expect([r.nr, r.dir, r.sinceMinor, d.nr, d.dir, d.sinceMinor]).toEqual([
-      0x25,
-      'rw',
-      13,
-      0x26,
-      'rw',
-      13,
-    ]);
+    expect([r.nr, r.dir, r.sinceMinor, d.nr, d.dir, d.sinceMinor]).toEqual([0x25, 'rw', 13, 0x26, 'rw', 13]);
     const c = AMDKFD_IOCTLS.AMDKFD_IOC_CREATE_PROCESS;
-    expect([c.nr, c.dir, c.struct, c.sinceMinor, c.request]).toEqual([
-      0x27,
-      'none',
-      null,
-      19,
-      _IO('K', 0x27),
-    ]);
+    expect([c.nr, c.dir, c.struct, c.sinceMinor, c.request]).toEqual([0x27, 'none', null, 19, _IO('K', 0x27)]);
     expect(kfdIoctlByNr(0x27)).toBe(c);
   });
 
@@ -165,12 +144,7 @@ describe('catalogue items newer than the 6.1 header, against the spec', () => {
 
   test('spec §2.5: CRIU_OP is 0x22 IOWR with a 56-byte kfd_ioctl_criu_args; buckets are 16 and 48 bytes', () => {
     const c = AMDKFD_IOCTLS.AMDKFD_IOC_CRIU_OP;
-    expect([c.nr, c.dir, c.struct, c.request]).toEqual([
-      0x22,
-      'rw',
-      'kfd_ioctl_criu_args',
-      _IOWR('K', 0x22, 56),
-    ]);
+    expect([c.nr, c.dir, c.struct, c.request]).toEqual([0x22, 'rw', 'kfd_ioctl_criu_args', _IOWR('K', 0x22, 56)]);
     expect(KFD_STRUCTS.kfd_criu_device_bucket?.size).toBe(16);
     expect(KFD_STRUCTS.kfd_criu_bo_bucket?.size).toBe(48);
     expect(KFD_CRIU_OP).toEqual({
@@ -199,9 +173,7 @@ describe('catalogue items newer than the 6.1 header, against the spec', () => {
       EXECUTABLE: 30,
       WRITABLE: 31,
     };
-    expect(KFD_IOC_ALLOC_MEM_FLAGS).toEqual(
-      Object.fromEntries(Object.entries(shifts).map(([k, s]) => [k, 2 ** s])),
-    );
+    expect(KFD_IOC_ALLOC_MEM_FLAGS).toEqual(Object.fromEntries(Object.entries(shifts).map(([k, s]) => [k, 2 ** s])));
     expect(KFD_IOC_ALLOC_MEM_FLAGS.WRITABLE).toBe(0x80000000);
   });
 

@@ -87,11 +87,7 @@ describe('BO handles', () => {
     expect(GET_GPU_ID(h)).toBe(41966);
     expect(GET_IDR_HANDLE(h)).toBe(5);
     const max = MAKE_HANDLE(0xffffffff, 0xffffffff);
-    expect([max, GET_GPU_ID(max), GET_IDR_HANDLE(max)]).toEqual([
-      (1n << 64n) - 1n,
-      0xffffffff,
-      0xffffffff,
-    ]);
+    expect([max, GET_GPU_ID(max), GET_IDR_HANDLE(max)]).toEqual([(1n << 64n) - 1n, 0xffffffff, 0xffffffff]);
     expect(() => MAKE_HANDLE(-1, 0)).toThrow(RangeError);
     expect(() => MAKE_HANDLE(1, 2 ** 32)).toThrow(RangeError);
   });
@@ -102,11 +98,7 @@ describe('/dev/kfd mmap offsets', () => {
     const off = kfdMmapOffset(KFD_MMAP_TYPE.DOORBELL, 0, 0n);
     expect(off >> 62n).toBe(3n);
     expect(off).toBe(0xc000_0000_0000_0000n);
-    expect([
-      KFD_MMAP_TYPE.EVENTS >> 62n,
-      KFD_MMAP_TYPE.RESERVED_MEM >> 62n,
-      KFD_MMAP_TYPE.MMIO,
-    ]).toEqual([2n, 1n, 0n]);
+    expect([KFD_MMAP_TYPE.EVENTS >> 62n, KFD_MMAP_TYPE.RESERVED_MEM >> 62n, KFD_MMAP_TYPE.MMIO]).toEqual([2n, 1n, 0n]);
   });
 
   test('spec §2.6: gpu_id occupies bits 61:46 and the offset bits 45:0', () => {
@@ -173,8 +165,7 @@ describe('errno', () => {
   test('every ERRNO value equals asm-generic/errno-base.h and errno.h; ENOTSUPP is kernel-internal', () => {
     const defined = new Map<string, number>();
     for (const path of HEADERS) {
-      for (const m of readHeader(path).matchAll(/^#define\s+(E\w+)\s+(\d+)\b/gm))
-        defined.set(m[1]!, Number(m[2]));
+      for (const m of readHeader(path).matchAll(/^#define\s+(E\w+)\s+(\d+)\b/gm)) defined.set(m[1]!, Number(m[2]));
     }
     expect(defined.size).toBeGreaterThan(100);
     const bad: string[] = [];

@@ -145,11 +145,7 @@ function cProgram(): string {
   for (const [s, fields] of Object.entries(C_FIELDS)) {
     lines.push(`  Z(${s})`);
     for (const f of fields) {
-      lines.push(
-        s === 'kfd_criu_svm_range_priv_data' && f === 'attrs'
-          ? `  FAM(${s}, ${f})`
-          : `  F(${s}, ${f})`,
-      );
+      lines.push(s === 'kfd_criu_svm_range_priv_data' && f === 'attrs' ? `  FAM(${s}, ${f})` : `  F(${s}, ${f})`);
     }
   }
   lines.push('  return 0;', '}');
@@ -173,17 +169,7 @@ function compileLayout(dir: string, max: MaxGpuInstance): CLayout {
   try {
     execFileSync(
       'gcc',
-      [
-        '-std=gnu11',
-        '-Wall',
-        '-Werror',
-        `-DMAX_GPU_INSTANCE=${max}`,
-        '-idirafter',
-        join(dir, 'shim'),
-        '-o',
-        exe,
-        src,
-      ],
+      ['-std=gnu11', '-Wall', '-Werror', `-DMAX_GPU_INSTANCE=${max}`, '-idirafter', join(dir, 'shim'), '-o', exe, src],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
   } catch (e) {
@@ -373,40 +359,37 @@ describe('spec §3 priv_data layout verified with gcc', () => {
     expect(PRIV_SIZES.bo(16)).toBe(80);
   });
 
-  it.each(MAXES)(
-    'spec §3: process 8, device 8, queue 120, event 64, svm header 24, attr 8 (MAX %i)',
-    (max) => {
-      const l = L(max);
-      const got = {
-        process: l.sizeof('kfd_criu_process_priv_data'),
-        device: l.sizeof('kfd_criu_device_priv_data'),
-        queueHeader: l.sizeof('kfd_criu_queue_priv_data'),
-        event: l.sizeof('kfd_criu_event_priv_data'),
-        svmHeader: l.sizeof('kfd_criu_svm_range_priv_data'),
-        svmAttr: l.sizeof('kfd_ioctl_svm_attribute'),
-        memoryException: l.sizeof('kfd_hsa_memory_exception_data'),
-        hwException: l.sizeof('kfd_hsa_hw_exception_data'),
-        bo: l.sizeof('kfd_criu_bo_priv_data'),
-      };
-      expect(got).toEqual({
-        process: 8,
-        device: 8,
-        queueHeader: 120,
-        event: 64,
-        svmHeader: 24,
-        svmAttr: 8,
-        memoryException: 32,
-        hwException: 16,
-        bo: max === 64 ? 272 : 80,
-      });
-      const { bo: _bo, ...fixed } = got;
-      const { bo: boFn, ...lib } = PRIV_SIZES;
-      expect(lib).toEqual(fixed);
-      expect(boFn(max)).toBe(got.bo);
-      // attrs[] directly follows the 24-byte header (no extra padding before the FAM).
-      expect(l.field('kfd_criu_svm_range_priv_data', 'attrs').offset).toBe(24);
-    },
-  );
+  it.each(MAXES)('spec §3: process 8, device 8, queue 120, event 64, svm header 24, attr 8 (MAX %i)', (max) => {
+    const l = L(max);
+    const got = {
+      process: l.sizeof('kfd_criu_process_priv_data'),
+      device: l.sizeof('kfd_criu_device_priv_data'),
+      queueHeader: l.sizeof('kfd_criu_queue_priv_data'),
+      event: l.sizeof('kfd_criu_event_priv_data'),
+      svmHeader: l.sizeof('kfd_criu_svm_range_priv_data'),
+      svmAttr: l.sizeof('kfd_ioctl_svm_attribute'),
+      memoryException: l.sizeof('kfd_hsa_memory_exception_data'),
+      hwException: l.sizeof('kfd_hsa_hw_exception_data'),
+      bo: l.sizeof('kfd_criu_bo_priv_data'),
+    };
+    expect(got).toEqual({
+      process: 8,
+      device: 8,
+      queueHeader: 120,
+      event: 64,
+      svmHeader: 24,
+      svmAttr: 8,
+      memoryException: 32,
+      hwException: 16,
+      bo: max === 64 ? 272 : 80,
+    });
+    const { bo: _bo, ...fixed } = got;
+    const { bo: boFn, ...lib } = PRIV_SIZES;
+    expect(lib).toEqual(fixed);
+    expect(boFn(max)).toBe(got.bo);
+    // attrs[] directly follows the 24-byte header (no extra padding before the FAM).
+    expect(l.field('kfd_criu_svm_range_priv_data', 'attrs').offset).toBe(24);
+  });
 
   it.each(MAXES)('spec §3: PRIV_OFFSETS equal gcc offsetof for every field (MAX %i)', (max) => {
     const l = L(max);
@@ -423,114 +406,109 @@ describe('spec §3 priv_data layout verified with gcc', () => {
     ];
     for (const [lib, c] of pairs) {
       const expected = Object.fromEntries(
-        C_FIELDS[c]!.filter((f) => !f.includes('.') || c === 'kfd_hsa_memory_exception_data').map(
-          (f) => [f, l.field(c, f).offset],
-        ),
+        C_FIELDS[c]!.filter((f) => !f.includes('.') || c === 'kfd_hsa_memory_exception_data').map((f) => [
+          f,
+          l.field(c, f).offset,
+        ]),
       );
       expect(PRIV_OFFSETS[lib], `${lib} vs struct ${c}`).toEqual(expected);
     }
     expect(l.field('kfd_criu_bo_priv_data', 'mapped_gpuids').size).toBe(4 * max);
   });
 
-  it.each(MAXES)(
-    'spec §3/§5.2: encoder writes each sentinel at the gcc offset, padding stays zero (MAX %i)',
-    (max) => {
-      const l = L(max);
-      let n = 0;
-      const sentinel = (size: number): number | bigint => {
-        n++;
-        return size === 8
-          ? 0xa5a5_0000_0000_0000n | (BigInt(n) << 40n) | (BigInt(n) << 8n) | 0x11n
-          : (0x5a00_0000 + n * 0x0001_0101) >>> 0;
-      };
-      const fill = (c: string, fields: string[], extra: Record<string, unknown>) => {
-        const o: Record<string, unknown> = {};
-        for (const f of fields) setPath(o, f, sentinel(l.field(c, f).size));
-        return { ...o, ...extra };
-      };
-      const QS = 'kfd_criu_queue_priv_data';
-      const ES = 'kfd_criu_event_priv_data';
-      const SS = 'kfd_criu_svm_range_priv_data';
-      const scalarQueue = C_FIELDS[QS]!.filter(
-        (f) => !['object_type', 'mqd_size', 'ctl_stack_size'].includes(f),
-      );
-      const mqd = bytes(24, 9);
-      const ctl = bytes(12, 10);
-      const q = fill(QS, scalarQueue, {
-        object_type: 0,
-        mqd_size: 24,
-        ctl_stack_size: 12,
-        mqd,
-        ctl_stack: ctl,
-      });
-      const evBase = ['user_handle', 'event_id', 'auto_reset', 'signaled'];
-      const memF = MEM_FIELDS.map((f) => `memory_exception_data.${f}`);
-      const hwF = HW_FIELDS.map((f) => `hw_exception_data.${f}`);
-      const evMem = fill(ES, [...evBase, ...memF], { object_type: 1, type: 8 });
-      const evHw = fill(ES, [...evBase, ...hwF], { object_type: 1, type: 3 });
-      const attrs = Array.from({ length: 5 }, () => ({
-        type: sentinel(4) as number,
-        value: sentinel(4) as number,
-      }));
-      const svm = fill(SS, ['start_addr', 'size'], { object_type: 2, attrs });
-      const gpuids = Array.from({ length: max }, () => sentinel(4) as number);
-      const data = {
-        process: fill('kfd_criu_process_priv_data', ['version', 'xnack_mode'], {}),
-        devices: [fill('kfd_criu_device_priv_data', ['reserved'], {})],
-        bos: [
-          fill('kfd_criu_bo_priv_data', ['user_addr', 'idr_handle'], { mapped_gpuids: gpuids }),
-          fill('kfd_criu_bo_priv_data', ['user_addr', 'idr_handle'], { mapped_gpuids: [7, 8] }),
-        ],
-        objects: [q, evMem, evHw, svm],
-      } as unknown as PrivData;
-      const blob = encodePrivData(data, max);
+  it.each(MAXES)('spec §3/§5.2: encoder writes each sentinel at the gcc offset, padding stays zero (MAX %i)', (max) => {
+    const l = L(max);
+    let n = 0;
+    const sentinel = (size: number): number | bigint => {
+      n++;
+      return size === 8
+        ? 0xa5a5_0000_0000_0000n | (BigInt(n) << 40n) | (BigInt(n) << 8n) | 0x11n
+        : (0x5a00_0000 + n * 0x0001_0101) >>> 0;
+    };
+    const fill = (c: string, fields: string[], extra: Record<string, unknown>) => {
+      const o: Record<string, unknown> = {};
+      for (const f of fields) setPath(o, f, sentinel(l.field(c, f).size));
+      return { ...o, ...extra };
+    };
+    const QS = 'kfd_criu_queue_priv_data';
+    const ES = 'kfd_criu_event_priv_data';
+    const SS = 'kfd_criu_svm_range_priv_data';
+    const scalarQueue = C_FIELDS[QS]!.filter((f) => !['object_type', 'mqd_size', 'ctl_stack_size'].includes(f));
+    const mqd = bytes(24, 9);
+    const ctl = bytes(12, 10);
+    const q = fill(QS, scalarQueue, {
+      object_type: 0,
+      mqd_size: 24,
+      ctl_stack_size: 12,
+      mqd,
+      ctl_stack: ctl,
+    });
+    const evBase = ['user_handle', 'event_id', 'auto_reset', 'signaled'];
+    const memF = MEM_FIELDS.map((f) => `memory_exception_data.${f}`);
+    const hwF = HW_FIELDS.map((f) => `hw_exception_data.${f}`);
+    const evMem = fill(ES, [...evBase, ...memF], { object_type: 1, type: 8 });
+    const evHw = fill(ES, [...evBase, ...hwF], { object_type: 1, type: 3 });
+    const attrs = Array.from({ length: 5 }, () => ({
+      type: sentinel(4) as number,
+      value: sentinel(4) as number,
+    }));
+    const svm = fill(SS, ['start_addr', 'size'], { object_type: 2, attrs });
+    const gpuids = Array.from({ length: max }, () => sentinel(4) as number);
+    const data = {
+      process: fill('kfd_criu_process_priv_data', ['version', 'xnack_mode'], {}),
+      devices: [fill('kfd_criu_device_priv_data', ['reserved'], {})],
+      bos: [
+        fill('kfd_criu_bo_priv_data', ['user_addr', 'idr_handle'], { mapped_gpuids: gpuids }),
+        fill('kfd_criu_bo_priv_data', ['user_addr', 'idr_handle'], { mapped_gpuids: [7, 8] }),
+      ],
+      objects: [q, evMem, evHw, svm],
+    } as unknown as PrivData;
+    const blob = encodePrivData(data, max);
 
-      const covered = new Uint8Array(blob.length);
-      const check = (c: string, base: number, obj: unknown, f: string) => {
-        const { offset, size } = l.field(c, f);
-        const want = BigInt(getPath(obj, f) as number | bigint);
-        expect(readLE(blob, base + offset, size), `${c}.${f} at ${base}+${offset}`).toBe(want);
-        covered.fill(1, base + offset, base + offset + size);
-      };
-      let at = 0;
-      for (const f of ['version', 'xnack_mode'])
-        check('kfd_criu_process_priv_data', at, data.process, f);
-      at += l.sizeof('kfd_criu_process_priv_data');
-      check('kfd_criu_device_priv_data', at, data.devices[0], 'reserved');
-      at += l.sizeof('kfd_criu_device_priv_data');
-      for (const bo of data.bos) {
-        check('kfd_criu_bo_priv_data', at, bo, 'user_addr');
-        check('kfd_criu_bo_priv_data', at, bo, 'idr_handle');
-        const g = l.field('kfd_criu_bo_priv_data', 'mapped_gpuids').offset;
-        bo.mapped_gpuids.forEach((id, j) => {
-          expect(readLE(blob, at + g + 4 * j, 4)).toBe(BigInt(id));
-          covered.fill(1, at + g + 4 * j, at + g + 4 * j + 4);
-        });
-        at += l.sizeof('kfd_criu_bo_priv_data');
-      }
-      for (const f of C_FIELDS[QS]!) check(QS, at, q, f);
-      at += l.sizeof(QS);
-      expect(blob.subarray(at, at + 24)).toEqual(mqd);
-      expect(blob.subarray(at + 24, at + 36)).toEqual(ctl);
-      covered.fill(1, at, at + 36);
-      at += 36;
-      for (const f of ['object_type', 'type', ...evBase, ...memF]) check(ES, at, evMem, f);
-      at += l.sizeof(ES);
-      for (const f of ['object_type', 'type', ...evBase, ...hwF]) check(ES, at, evHw, f);
-      at += l.sizeof(ES);
-      for (const f of ['object_type', 'start_addr', 'size']) check(SS, at, svm, f);
-      const a0 = at + l.field(SS, 'attrs').offset;
-      const asz = l.sizeof('kfd_ioctl_svm_attribute');
-      attrs.forEach((a, i) => {
-        check('kfd_ioctl_svm_attribute', a0 + i * asz, a, 'type');
-        check('kfd_ioctl_svm_attribute', a0 + i * asz, a, 'value');
+    const covered = new Uint8Array(blob.length);
+    const check = (c: string, base: number, obj: unknown, f: string) => {
+      const { offset, size } = l.field(c, f);
+      const want = BigInt(getPath(obj, f) as number | bigint);
+      expect(readLE(blob, base + offset, size), `${c}.${f} at ${base}+${offset}`).toBe(want);
+      covered.fill(1, base + offset, base + offset + size);
+    };
+    let at = 0;
+    for (const f of ['version', 'xnack_mode']) check('kfd_criu_process_priv_data', at, data.process, f);
+    at += l.sizeof('kfd_criu_process_priv_data');
+    check('kfd_criu_device_priv_data', at, data.devices[0], 'reserved');
+    at += l.sizeof('kfd_criu_device_priv_data');
+    for (const bo of data.bos) {
+      check('kfd_criu_bo_priv_data', at, bo, 'user_addr');
+      check('kfd_criu_bo_priv_data', at, bo, 'idr_handle');
+      const g = l.field('kfd_criu_bo_priv_data', 'mapped_gpuids').offset;
+      bo.mapped_gpuids.forEach((id, j) => {
+        expect(readLE(blob, at + g + 4 * j, 4)).toBe(BigInt(id));
+        covered.fill(1, at + g + 4 * j, at + g + 4 * j + 4);
       });
-      at = a0 + attrs.length * asz;
-      expect(blob.length).toBe(at);
-      const dirty = [...blob.keys()].filter((i) => !covered[i] && blob[i] !== 0);
-      expect(dirty, 'non-zero padding/unused bytes').toEqual([]);
-    },
-  );
+      at += l.sizeof('kfd_criu_bo_priv_data');
+    }
+    for (const f of C_FIELDS[QS]!) check(QS, at, q, f);
+    at += l.sizeof(QS);
+    expect(blob.subarray(at, at + 24)).toEqual(mqd);
+    expect(blob.subarray(at + 24, at + 36)).toEqual(ctl);
+    covered.fill(1, at, at + 36);
+    at += 36;
+    for (const f of ['object_type', 'type', ...evBase, ...memF]) check(ES, at, evMem, f);
+    at += l.sizeof(ES);
+    for (const f of ['object_type', 'type', ...evBase, ...hwF]) check(ES, at, evHw, f);
+    at += l.sizeof(ES);
+    for (const f of ['object_type', 'start_addr', 'size']) check(SS, at, svm, f);
+    const a0 = at + l.field(SS, 'attrs').offset;
+    const asz = l.sizeof('kfd_ioctl_svm_attribute');
+    attrs.forEach((a, i) => {
+      check('kfd_ioctl_svm_attribute', a0 + i * asz, a, 'type');
+      check('kfd_ioctl_svm_attribute', a0 + i * asz, a, 'value');
+    });
+    at = a0 + attrs.length * asz;
+    expect(blob.length).toBe(at);
+    const dirty = [...blob.keys()].filter((i) => !covered[i] && blob[i] !== 0);
+    expect(dirty, 'non-zero padding/unused bytes').toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -538,25 +516,15 @@ describe('spec §3 priv_data layout verified with gcc', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('spec §5.2/§5.4 priv_data encode/decode', () => {
-  it.each(MAXES)(
-    'spec §3/§5.2: round trip of 2 devices, 3 BOs, 2 queues, 2 events, 1 SVM range (MAX %i)',
-    (max) => {
-      const d = sample();
-      const blob = encodePrivData(d, max);
-      const expectedSize =
-        8 +
-        2 * 8 +
-        3 * PRIV_SIZES.bo(max) +
-        (120 + 48 + 16) +
-        (120 + 40 + 8) +
-        2 * 64 +
-        24 +
-        8 * (4 + 2);
-      expect(blob.length).toBe(expectedSize);
-      expect(privDataSize(d, max)).toBe(expectedSize);
-      expect(decodePrivData(blob, COUNTS, max)).toEqual(d);
-    },
-  );
+  it.each(MAXES)('spec §3/§5.2: round trip of 2 devices, 3 BOs, 2 queues, 2 events, 1 SVM range (MAX %i)', (max) => {
+    const d = sample();
+    const blob = encodePrivData(d, max);
+    const expectedSize =
+      8 + 2 * 8 + 3 * PRIV_SIZES.bo(max) + (120 + 48 + 16) + (120 + 40 + 8) + 2 * 64 + 24 + 8 * (4 + 2);
+    expect(blob.length).toBe(expectedSize);
+    expect(privDataSize(d, max)).toBe(expectedSize);
+    expect(decodePrivData(blob, COUNTS, max)).toEqual(d);
+  });
 
   it('spec §3: MAX_GPU_INSTANCE defaults to 64', () => {
     const d = sample();
@@ -589,26 +557,23 @@ describe('spec §5.2/§5.4 priv_data encode/decode', () => {
     expect(decodePrivData(encodePrivData(d, 64), counts, 16)).toEqual(d);
   });
 
-  it.each(MAXES)(
-    'spec §5.4: every truncation of the blob gives PrivDataError -EINVAL (MAX %i)',
-    (max) => {
-      const blob = encodePrivData(sample(), max);
-      const big = new Uint8Array(blob.length + 5);
-      big.set(blob, 5);
-      const wrong: string[] = [];
-      for (let n = 0; n < blob.length; n++) {
-        for (const b of [blob.subarray(0, n), big.subarray(5, 5 + n)]) {
-          try {
-            decodePrivData(b, COUNTS, max);
-            wrong.push(`${n}: decoded`);
-          } catch (e) {
-            if (!(e instanceof PrivDataError) || e.errno !== -22) wrong.push(`${n}: ${String(e)}`);
-          }
+  it.each(MAXES)('spec §5.4: every truncation of the blob gives PrivDataError -EINVAL (MAX %i)', (max) => {
+    const blob = encodePrivData(sample(), max);
+    const big = new Uint8Array(blob.length + 5);
+    big.set(blob, 5);
+    const wrong: string[] = [];
+    for (let n = 0; n < blob.length; n++) {
+      for (const b of [blob.subarray(0, n), big.subarray(5, 5 + n)]) {
+        try {
+          decodePrivData(b, COUNTS, max);
+          wrong.push(`${n}: decoded`);
+        } catch (e) {
+          if (!(e instanceof PrivDataError) || e.errno !== -22) wrong.push(`${n}: ${String(e)}`);
         }
       }
-      expect(wrong).toEqual([]);
-    },
-  );
+    }
+    expect(wrong).toEqual([]);
+  });
 
   it('spec §5.4: a truncation names the record being read and the offset', () => {
     const blob = encodePrivData(sample());
@@ -658,20 +623,14 @@ describe('spec §5.2/§5.4 priv_data encode/decode', () => {
   it('spec §5.4 step 4: a huge num_bos with a tiny blob fails before allocating', () => {
     const blob = encodePrivData({ ...sample(), bos: [], objects: [] });
     const t0 = performance.now();
-    const e = expectPrivErr(() =>
-      decodePrivData(blob, { num_devices: 2, num_bos: 0xffff_ffff, num_objects: 0 }),
-    );
+    const e = expectPrivErr(() => decodePrivData(blob, { num_devices: 2, num_bos: 0xffff_ffff, num_objects: 0 }));
     expect(performance.now() - t0).toBeLessThan(100);
     expect(e).toMatchObject({ field: 'bos', offset: 24 });
     expect(
-      expectPrivErr(() =>
-        decodePrivData(blob, { num_devices: 0xffff_ffff, num_bos: 0, num_objects: 0 }),
-      ),
+      expectPrivErr(() => decodePrivData(blob, { num_devices: 0xffff_ffff, num_bos: 0, num_objects: 0 })),
     ).toMatchObject({ field: 'devices', offset: 8 });
     expect(
-      expectPrivErr(() =>
-        decodePrivData(blob, { num_devices: 2, num_bos: 0, num_objects: 0xffff_ffff }),
-      ),
+      expectPrivErr(() => decodePrivData(blob, { num_devices: 2, num_bos: 0, num_objects: 0xffff_ffff })),
     ).toMatchObject({ field: 'objects[0].object_type', offset: 24 });
   });
 
@@ -685,9 +644,7 @@ describe('spec §5.2/§5.4 priv_data encode/decode', () => {
     ] as const) {
       const b = blob.slice();
       new DataView(b.buffer).setUint32(q0 + off, 0xffff_ffff, true);
-      const e = expectPrivErr(() =>
-        decodePrivData(b, { num_devices: 2, num_bos: 0, num_objects: 1 }),
-      );
+      const e = expectPrivErr(() => decodePrivData(b, { num_devices: 2, num_bos: 0, num_objects: 1 }));
       expect(e, field).toMatchObject({ field: 'objects[0].mqd+ctl_stack', offset: q0 + 120 });
     }
   });
@@ -735,23 +692,16 @@ describe('spec §5.2/§5.4 priv_data encode/decode', () => {
     const e1 = 24 + 64;
     expect([...blob.subarray(e1 + 32, e1 + 64)].every((x) => x === 0)).toBe(true);
     const { hw_exception_data: _h, memory_exception_data: _m, ...sigPlain } = sig;
-    expect(decodePrivData(blob, { num_devices: 2, num_bos: 0, num_objects: 2 }).objects).toEqual([
-      hw,
-      sigPlain,
-    ]);
+    expect(decodePrivData(blob, { num_devices: 2, num_bos: 0, num_objects: 2 }).objects).toEqual([hw, sigPlain]);
   });
 
   it('spec §3: mapped_gpuids longer than MAX_GPU_INSTANCE is rejected by the encoder', () => {
     const d = sample();
     d.bos[0]!.mapped_gpuids = Array.from({ length: 65 }, (_, i) => i + 1);
-    expect(() => encodePrivData(d, 64)).toThrow(
-      /mapped_gpuids has 65 entries but MAX_GPU_INSTANCE is 64/,
-    );
+    expect(() => encodePrivData(d, 64)).toThrow(/mapped_gpuids has 65 entries but MAX_GPU_INSTANCE is 64/);
     expect(() => privDataSize(d, 64)).toThrow(/MAX_GPU_INSTANCE is 64/);
     d.bos[0]!.mapped_gpuids = Array.from({ length: 17 }, (_, i) => i + 1);
-    expect(() => encodePrivData(d, 16)).toThrow(
-      /mapped_gpuids has 17 entries but MAX_GPU_INSTANCE is 16/,
-    );
+    expect(() => encodePrivData(d, 16)).toThrow(/mapped_gpuids has 17 entries but MAX_GPU_INSTANCE is 16/);
     expect(() => encodePrivData(d, 16)).not.toThrow(PrivDataError);
     // Exactly MAX entries (no 0 terminator) is representable and round trips.
     d.bos[0]!.mapped_gpuids = Array.from({ length: 16 }, (_, i) => i + 1);
@@ -763,12 +713,8 @@ describe('spec §5.2/§5.4 priv_data encode/decode', () => {
       ...sample(),
       objects: [{ ...queue(1, 8, 8), ...q }],
     });
-    expect(() => encodePrivData(withQ({ mqd: new Uint8Array(7) }))).toThrow(
-      /mqd has 7 bytes but mqd_size is 8/,
-    );
-    expect(() => encodePrivData(withQ({ gpu_id: -1 }))).toThrow(
-      /objects\[0\]\.gpu_id must be a u32/,
-    );
+    expect(() => encodePrivData(withQ({ mqd: new Uint8Array(7) }))).toThrow(/mqd has 7 bytes but mqd_size is 8/);
+    expect(() => encodePrivData(withQ({ gpu_id: -1 }))).toThrow(/objects\[0\]\.gpu_id must be a u32/);
     expect(() => encodePrivData(withQ({ q_size: 1n << 64n }))).toThrow(/q_size must be a u64/);
     const d = sample();
     d.bos[1]!.mapped_gpuids = [0x1234, 0];

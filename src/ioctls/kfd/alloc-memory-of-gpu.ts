@@ -1,10 +1,5 @@
 import { ERRNO } from '../../uapi/errno.js';
-import {
-  KFD_IOC_ALLOC_MEM_FLAGS as F,
-  KFD_MMAP_GPU_ID,
-  KFD_MMAP_TYPE,
-  MAKE_HANDLE,
-} from '../../uapi/index.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F, KFD_MMAP_GPU_ID, KFD_MMAP_TYPE, MAKE_HANDLE } from '../../uapi/index.js';
 import { send } from '../../world/objects.js';
 import { bo, gpuById, pdd, pddByUserGpuId } from '../../world/world.js';
 import { fail, register } from '../registry.js';
@@ -53,24 +48,11 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
     const page = BigInt(w.topology.page_size);
     if (a.size === 0n) return -ERRNO.EINVAL;
     const vramAtZero = (a.flags & F.VRAM) !== 0 && a.va_addr === 0n;
-    if (
-      !vramAtZero &&
-      svmOverlaps(
-        w,
-        task,
-        a.va_addr / page,
-        (a.va_addr + a.size - 1n) / page - a.va_addr / page + 1n,
-      )
-    )
+    if (!vramAtZero && svmOverlaps(w, task, a.va_addr / page, (a.va_addr + a.size - 1n) / page - a.va_addr / page + 1n))
       return -ERRNO.EADDRINUSE;
     if (
       a.flags & F.USERPTR &&
-      svmOverlaps(
-        w,
-        task,
-        a.mmap_offset / page,
-        (a.mmap_offset + a.size - 1n) / page - a.mmap_offset / page + 1n,
-      )
+      svmOverlaps(w, task, a.mmap_offset / page, (a.mmap_offset + a.size - 1n) / page - a.mmap_offset / page + 1n)
     )
       return -ERRNO.EADDRINUSE;
     const pddId = pddByUserGpuId(w, task, a.gpu_id);
@@ -109,9 +91,7 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
     }
     a.handle = MAKE_HANDLE(a.gpu_id, idr);
     a.mmap_offset =
-      a.flags & F.MMIO_REMAP
-        ? KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(a.gpu_id)
-        : w.gems[bo(w, boId).gem]!.mmap_offset;
+      a.flags & F.MMIO_REMAP ? KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(a.gpu_id) : w.gems[bo(w, boId).gem]!.mmap_offset;
     return 0;
   },
 });

@@ -24,16 +24,7 @@ export const criuOp = register<CriuArgs>({
     'unknown op → -EINVAL',
   ],
   args: criuArgsSchema,
-  out: [
-    'devices',
-    'bos',
-    'priv_data',
-    'priv_data_size',
-    'num_devices',
-    'num_bos',
-    'num_objects',
-    'pid',
-  ],
+  out: ['devices', 'bos', 'priv_data', 'priv_data_size', 'num_devices', 'num_bos', 'num_objects', 'pid'],
   run(k, a) {
     defaultCounts(a);
     switch (a.op) {

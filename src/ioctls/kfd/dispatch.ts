@@ -23,11 +23,7 @@ export function kfdIoctl(k: Kernel, def: CallDef, kdata: Record<string, unknown>
   const ptraceAttached = flaggedCr && owner?.ptrace_parent === task.pid;
   // "Using KFD FD in wrong process"
   if (file.pid !== task.pid && !ptraceAttached) return -ERRNO.EBADF;
-  if (
-    flaggedCr &&
-    !task.caps.includes('CAP_CHECKPOINT_RESTORE') &&
-    !task.caps.includes('CAP_SYS_ADMIN')
-  )
+  if (flaggedCr && !task.caps.includes('CAP_CHECKPOINT_RESTORE') && !task.caps.includes('CAP_SYS_ADMIN'))
     return -ERRNO.EACCES;
   return def.run({ ...k, file }, kdata);
 }

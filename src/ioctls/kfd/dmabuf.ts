@@ -1,11 +1,6 @@
 /** The three dma-buf ioctls of /dev/kfd: export, import, info (spec §7.2). */
 import { ERRNO } from '../../uapi/errno.js';
-import {
-  KFD_IOC_ALLOC_MEM_FLAGS as F,
-  GET_GPU_ID,
-  GET_IDR_HANDLE,
-  MAKE_HANDLE,
-} from '../../uapi/index.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F, GET_GPU_ID, GET_IDR_HANDLE, MAKE_HANDLE } from '../../uapi/index.js';
 import { installFd } from '../../world/fds.js';
 import { send } from '../../world/objects.js';
 import { boByHandle, fileOf, gpuById, pdd, pddByGpuId, pddByUserGpuId } from '../../world/world.js';

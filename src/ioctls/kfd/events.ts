@@ -89,10 +89,7 @@ function setOrReset(kind: 'SET' | 'RESET') {
     driver: 'kfd',
     needsPid: true,
     models: `kfd_ioctl_${kind.toLowerCase()}_event → kfd_${kind.toLowerCase()}_event (kfd_events.c), spec §7.2`,
-    checks: [
-      'unknown event_id → -EINVAL',
-      'not a SIGNAL event (event_can_be_cpu_signaled) → -EINVAL',
-    ],
+    checks: ['unknown event_id → -EINVAL', 'not a SIGNAL event (event_can_be_cpu_signaled) → -EINVAL'],
     args: { event_id: u32, pad: u32 },
     out: [],
     run({ w, task }, a) {

@@ -21,12 +21,7 @@ const args = { handle: u64, device_ids: arrayOf(u32), n_devices: nullable(u32), 
  * The loop shared by MAP and UNMAP: check arguments, then for i = n_success..n_devices-1
  * act on the peer GPU and advance n_success, so that a failed call resumes where it stopped.
  */
-function forEachDevice(
-  k: Kernel,
-  a: MapArgs,
-  bind: boolean,
-  act: (boId: string, peerGpuId: number) => void,
-): number {
+function forEachDevice(k: Kernel, a: MapArgs, bind: boolean, act: (boId: string, peerGpuId: number) => void): number {
   const { w, task } = k;
   const n = a.n_devices ?? a.device_ids.length;
   a.n_devices = n;

@@ -13,12 +13,7 @@ import { gpuById, pdd, pddByUserGpuId } from '../../world/world.js';
 import { KernelReturn, register } from '../registry.js';
 import { enumOf, u32, u64 } from '../schema.js';
 import { bindProcessToDevice } from './kernel/process.js';
-import {
-  KFD_QUEUE_FORMAT,
-  KFD_QUEUE_TYPE,
-  pqmCreateQueue,
-  pqmDestroyQueue,
-} from './kernel/queues.js';
+import { KFD_QUEUE_FORMAT, KFD_QUEUE_TYPE, pqmCreateQueue, pqmDestroyQueue } from './kernel/queues.js';
 
 /** TASK_SIZE_MAX on x86-64: access_ok() refuses user pointers beyond it. */
 const TASK_SIZE_MAX = 0x00007ffffffff000n;
@@ -52,8 +47,7 @@ function accessOk(addr: bigint, size: bigint): boolean {
 function queuePropertiesFromUser(a: CreateQueueArgs): number {
   if ((a.queue_percentage & 0xff) > KFD_MAX_QUEUE_PERCENTAGE) return -ERRNO.EINVAL;
   if (a.queue_priority > KFD_MAX_QUEUE_PRIORITY) return -ERRNO.EINVAL;
-  if (a.ring_base_address && !accessOk(a.ring_base_address, BigInt(a.ring_size)))
-    return -ERRNO.EFAULT;
+  if (a.ring_base_address && !accessOk(a.ring_base_address, BigInt(a.ring_size))) return -ERRNO.EFAULT;
   if (a.ring_size !== 0 && (a.ring_size & (a.ring_size - 1)) !== 0) return -ERRNO.EINVAL;
   if (a.ring_size < KFD_MIN_QUEUE_RING_SIZE) a.ring_size = KFD_MIN_QUEUE_RING_SIZE;
   if (!accessOk(a.read_pointer_address, 4n)) return -ERRNO.EFAULT;
@@ -130,8 +124,7 @@ export const createQueue = register<CreateQueueArgs>({
       if (e instanceof KernelReturn) return -ERRNO.ESRCH;
       throw e;
     }
-    if (a.queue_type === QT.SDMA_BY_ENG_ID && a.sdma_engine_id >= SDMA_ENGINES)
-      return -ERRNO.EINVAL;
+    if (a.queue_type === QT.SDMA_BY_ENG_ID && a.sdma_engine_id >= SDMA_ENGINES) return -ERRNO.EINVAL;
     send(w, pddId, { type: 'ALLOC_DOORBELLS' });
     const { type, format } = kernelQueueType(a.queue_type);
     const qid = pqmCreateQueue(
@@ -164,8 +157,7 @@ export const createQueue = register<CreateQueueArgs>({
     const slice = BigInt(gpuById(w, gpuId)!.doorbell_slice_size);
     a.queue_id = qid;
     // SOC15: the doorbell's byte offset inside the process doorbell slice.
-    a.doorbell_offset =
-      KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(a.gpu_id) | ((BigInt(qid) * 8n) & (slice - 1n));
+    a.doorbell_offset = KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(a.gpu_id) | ((BigInt(qid) * 8n) & (slice - 1n));
     return 0;
   },
 });

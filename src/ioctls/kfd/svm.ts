@@ -42,8 +42,7 @@ export const svmIoctl = register<SvmArgs>({
     a.nattr = n;
     if (a.attrs.length < n) return -ERRNO.EFAULT;
     const attrs = a.attrs.slice(0, n);
-    if (a.op === KFD_IOCTL_SVM_OP.SET_ATTR)
-      svmSetAttr(w, task, a.start_addr / page, a.size / page, attrs);
+    if (a.op === KFD_IOCTL_SVM_OP.SET_ATTR) svmSetAttr(w, task, a.start_addr / page, a.size / page, attrs);
     else if (a.op === KFD_IOCTL_SVM_OP.GET_ATTR)
       a.attrs = svmGetAttr(w, task, a.start_addr / page, a.size / page, attrs);
     else return -ERRNO.EINVAL;

@@ -80,9 +80,7 @@ export const eventAdapter: Adapter<KfdWorld, Env> = {
 
 function restoreEvent(w: KfdWorld, signaled: number): void {
   w.restore({
-    objects: [
-      { object_type: 1, user_handle: 0n, event_id: RESTORED_ID, auto_reset: 1, type: SIGNAL, signaled },
-    ],
+    objects: [{ object_type: 1, user_handle: 0n, event_id: RESTORED_ID, auto_reset: 1, type: SIGNAL, signaled }],
   });
   w.subject = w.task().events[RESTORED_ID];
 }

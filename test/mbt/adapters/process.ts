@@ -29,7 +29,11 @@ interface Env {
 const EVENT_PAGE_HANDLE = MAKE_HANDLE(GPU_A, 0);
 const SVM_START = 0x7e0000000n; // page number of 0x7e0000000000
 const SVM_PAGES = 16n;
-const SVM_RANGE = svmPriv(SVM_START, SVM_PAGES) as { start_addr: bigint; size: bigint; attrs: { type: number; value: number }[] };
+const SVM_RANGE = svmPriv(SVM_START, SVM_PAGES) as {
+  start_addr: bigint;
+  size: bigint;
+  attrs: { type: number; value: number }[];
+};
 
 export const processAdapter: Adapter<KfdWorld, Env> = {
   name: 'kfd_process',

@@ -34,7 +34,10 @@ export function mbtSuite(adapters: Adapter<Sut & any, any>[], opts: SuiteOptions
 
     afterAll(() => {
       const stats = plans
-        .map((p) => `${p.adapter.name}: ${p.generated} shortest paths, ${p.executable} executable, ${p.paths.length} run${p.unusedMacros.length ? `; macros never used: ${p.unusedMacros.join(", ")}` : ""}`)
+        .map(
+          (p) =>
+            `${p.adapter.name}: ${p.generated} shortest paths, ${p.executable} executable, ${p.paths.length} run${p.unusedMacros.length ? `; macros never used: ${p.unusedMacros.join(', ')}` : ''}`,
+        )
         .join('; ');
       console.log(`${formatCoverageTable([coverage.report()])}\n  (${stats})`);
     });

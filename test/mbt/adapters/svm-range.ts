@@ -33,9 +33,7 @@ function setAttr(w: KfdWorld, start: bigint, npages: bigint, attrs: { type: stri
 }
 
 function findSubject(w: KfdWorld): void {
-  w.subject = w.task().svm_ranges.find(
-    (id) => (w.world.objects[id]!.context as SvmRangeContext).start === START,
-  );
+  w.subject = w.task().svm_ranges.find((id) => (w.world.objects[id]!.context as SvmRangeContext).start === START);
   if (!w.subject) throw new Error('no SVM range starts at page S');
 }
 
@@ -70,7 +68,8 @@ const macros: Macro<KfdWorld, Env>[] = [
     next: create,
     run: (w) => {
       w.restore({ objects: [svmPriv(START, NPAGES)] });
-      if (w.task().svm_ranges.length !== 0) throw new Error('RESTORE created SVM ranges before RESUME (spec §5.4 step 5)');
+      if (w.task().svm_ranges.length !== 0)
+        throw new Error('RESTORE created SVM ranges before RESUME (spec §5.4 step 5)');
       w.resume();
       findSubject(w);
     },

@@ -105,8 +105,7 @@ function parseMembers(body: string, inUnion: boolean): HeaderField[] {
       const close = matchBrace(decl, open);
       const inner = parseMembers(decl.slice(open + 1, close), nested[1] === 'union');
       const declarator = decl.slice(close + 1).trim();
-      if (declarator === '')
-        fields.push(...inner.map((f) => ({ ...f, inUnion: f.inUnion || inUnion })));
+      if (declarator === '') fields.push(...inner.map((f) => ({ ...f, inUnion: f.inUnion || inUnion })));
       else fields.push({ name: declarator, ctype: `(anonymous ${nested[1]})`, inUnion });
       continue;
     }

@@ -51,8 +51,7 @@ function requireTool(): void {
 
 /** Reads a system header or fails with the install hint. */
 export function readHeader(path: string): string {
-  if (!existsSync(path))
-    throw new Error(`${path} is missing; install the kernel uapi headers: ${INSTALL_HINT}`);
+  if (!existsSync(path)) throw new Error(`${path} is missing; install the kernel uapi headers: ${INSTALL_HINT}`);
   return readFileSync(path, 'utf8');
 }
 
@@ -71,11 +70,7 @@ function structLines(s: HeaderStruct): string[] {
 }
 
 /** Builds the probe program for a parsed header (plus extra expressions). */
-export function probeProgram(
-  path: string,
-  parsed: ParsedHeader,
-  extras: Record<string, string>,
-): string {
+export function probeProgram(path: string, parsed: ParsedHeader, extras: Record<string, string>): string {
   const names = [...parsed.defines.map((d) => d.name), ...parsed.enums.flatMap((e) => e.names)];
   const out = [
     '#include <stdio.h>',

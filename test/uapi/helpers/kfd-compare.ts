@@ -28,8 +28,7 @@ export function headerMinor(probe: HeaderProbe): number {
   return Number(c.value);
 }
 
-const isNewer = (since: number | undefined, minor: number): boolean =>
-  since !== undefined && since > minor;
+const isNewer = (since: number | undefined, minor: number): boolean => since !== undefined && since > minor;
 
 /** Mismatches between the header's constants and KFD_CONSTANTS (version-dependent ones at the header's minor). */
 export function compareConstants(probe: HeaderProbe): string[] {
@@ -42,21 +41,16 @@ export function compareConstants(probe: HeaderProbe): string[] {
       continue;
     }
     if (isNewer(KFD_CONSTANT_SINCE[name], minor)) {
-      bad.push(
-        `${name}: catalogue says since 1.${KFD_CONSTANT_SINCE[name]}, but the 1.${minor} header has it`,
-      );
+      bad.push(`${name}: catalogue says since 1.${KFD_CONSTANT_SINCE[name]}, but the 1.${minor} header has it`);
     }
     if (name === 'KFD_IOCTL_MINOR_VERSION') {
-      if (minor > KFD_IOCTL_MINOR_VERSION)
-        bad.push(`header minor ${minor} > modelled ${KFD_IOCTL_MINOR_VERSION}`);
-      if (KFD_IOCTL_VERSION_HISTORY[minor] === undefined)
-        bad.push(`header minor ${minor} not in the history table`);
+      if (minor > KFD_IOCTL_MINOR_VERSION) bad.push(`header minor ${minor} > modelled ${KFD_IOCTL_MINOR_VERSION}`);
+      if (KFD_IOCTL_VERSION_HISTORY[minor] === undefined) bad.push(`header minor ${minor} not in the history table`);
       continue;
     }
     if (name === 'AMDKFD_COMMAND_END') {
       const want = kfdCommandEnd(minor);
-      if (BigInt(want) !== c.value)
-        bad.push(`${name}: header ${hex(c.value)}, kfdCommandEnd(${minor}) ${hex(want)}`);
+      if (BigInt(want) !== c.value) bad.push(`${name}: header ${hex(c.value)}, kfdCommandEnd(${minor}) ${hex(want)}`);
       continue;
     }
     if (name.startsWith('AMDKFD_IOC_') && kfdIoctlByName(name)) {
@@ -68,12 +62,9 @@ export function compareConstants(probe: HeaderProbe): string[] {
         // Allowed only when the argument struct grew after the header's version.
         const [h, m] = [iocDecode(Number(c.value)), iocDecode(Number(cat))];
         const struct = kfdIoctlByName(name)?.struct;
-        const grew =
-          struct != null && KFD_STRUCTS[struct]?.fields.some((f) => isNewer(f.sinceMinor, minor));
+        const grew = struct != null && KFD_STRUCTS[struct]?.fields.some((f) => isNewer(f.sinceMinor, minor));
         if (!grew || h.dir !== m.dir || h.type !== m.type || h.nr !== m.nr) {
-          bad.push(
-            `${name}: header ${hex(c.value)}, catalogue ${hex(cat)} (and the struct did not grow)`,
-          );
+          bad.push(`${name}: header ${hex(c.value)}, catalogue ${hex(cat)} (and the struct did not grow)`);
         }
       }
       continue;
@@ -95,14 +86,8 @@ const SCALARS: Record<string, FieldLayout['type']> = {
 };
 
 /** Catalogue field that corresponds to header field `name` at `minor` (follows renames). */
-export function catalogueField(
-  layout: StructLayout,
-  name: string,
-  minor: number,
-): FieldLayout | undefined {
-  return layout.fields.find(
-    (f) => f.name === name || (f.renamed?.from === name && f.renamed.sinceMinor > minor),
-  );
+export function catalogueField(layout: StructLayout, name: string, minor: number): FieldLayout | undefined {
+  return layout.fields.find((f) => f.name === name || (f.renamed?.from === name && f.renamed.sinceMinor > minor));
 }
 
 function fieldKindMismatch(s: string, hf: HeaderField, f: FieldLayout): string | undefined {
@@ -111,8 +96,7 @@ function fieldKindMismatch(s: string, hf: HeaderField, f: FieldLayout): string |
   if (want !== f.type)
     return `${s}.${hf.name}: header type ${hf.ctype}${hf.dim !== undefined ? '[]' : ''}, catalogue ${f.type}`;
   const elem = struct ?? SCALARS[hf.ctype];
-  if (hf.dim !== undefined && f.elem !== elem)
-    return `${s}.${hf.name}: element ${elem}, catalogue ${f.elem}`;
+  if (hf.dim !== undefined && f.elem !== elem) return `${s}.${hf.name}: element ${elem}, catalogue ${f.elem}`;
   if (hf.dim === undefined && struct && f.elem !== struct)
     return `${s}.${hf.name}: struct ${struct}, catalogue ${f.elem}`;
   return undefined;
@@ -129,8 +113,7 @@ export function compareStructs(probe: HeaderProbe): string[] {
       bad.push(`struct ${hs.name}: in the header but not in KFD_STRUCTS`);
       continue;
     }
-    if (isNewer(cat.sinceMinor, minor))
-      bad.push(`struct ${hs.name}: catalogue says since 1.${cat.sinceMinor}`);
+    if (isNewer(cat.sinceMinor, minor)) bad.push(`struct ${hs.name}: catalogue says since 1.${cat.sinceMinor}`);
     for (const hf of hs.fields) {
       const pf = probed.fields.get(hf.name)!;
       const f = catalogueField(cat, hf.name, minor);
@@ -138,31 +121,24 @@ export function compareStructs(probe: HeaderProbe): string[] {
         bad.push(`${hs.name}.${hf.name}: in the header but not in the catalogue`);
         continue;
       }
-      if (isNewer(f.sinceMinor, minor))
-        bad.push(`${hs.name}.${hf.name}: catalogue says since 1.${f.sinceMinor}`);
-      if (f.offset !== pf.offset)
-        bad.push(`${hs.name}.${hf.name}: offset ${pf.offset}, catalogue ${f.offset}`);
+      if (isNewer(f.sinceMinor, minor)) bad.push(`${hs.name}.${hf.name}: catalogue says since 1.${f.sinceMinor}`);
+      if (f.offset !== pf.offset) bad.push(`${hs.name}.${hf.name}: offset ${pf.offset}, catalogue ${f.offset}`);
       const size = Math.max(0, pf.size); // -1: flexible array member
       if (f.size !== size) bad.push(`${hs.name}.${hf.name}: size ${size}, catalogue ${f.size}`);
-      if (pf.size < 0 && f.count !== 0)
-        bad.push(`${hs.name}.${hf.name}: flexible array, catalogue count ${f.count}`);
+      if (pf.size < 0 && f.count !== 0) bad.push(`${hs.name}.${hf.name}: flexible array, catalogue count ${f.count}`);
       const kind = fieldKindMismatch(hs.name, hf, f);
       if (kind) bad.push(kind);
     }
     const grown = cat.fields.some((f) => isNewer(f.sinceMinor, minor));
-    if (!grown && cat.size !== probed.size)
-      bad.push(`struct ${hs.name}: sizeof ${probed.size}, catalogue ${cat.size}`);
-    if (cat.align !== probed.align)
-      bad.push(`struct ${hs.name}: _Alignof ${probed.align}, catalogue ${cat.align}`);
+    if (!grown && cat.size !== probed.size) bad.push(`struct ${hs.name}: sizeof ${probed.size}, catalogue ${cat.size}`);
+    if (cat.align !== probed.align) bad.push(`struct ${hs.name}: _Alignof ${probed.align}, catalogue ${cat.align}`);
     const old = kfdStructAt(hs.name, minor);
     if (old?.size !== probed.size)
       bad.push(`struct ${hs.name}: sizeof ${probed.size}, kfdStructAt(1.${minor}) ${old?.size}`);
     for (const f of old?.fields ?? []) {
       const pf = probed.fields.get(f.name);
       if (pf?.offset !== f.offset)
-        bad.push(
-          `${hs.name}.${f.name}: kfdStructAt(1.${minor}) offset ${f.offset}, header ${pf?.offset}`,
-        );
+        bad.push(`${hs.name}.${f.name}: kfdStructAt(1.${minor}) offset ${f.offset}, header ${pf?.offset}`);
     }
   }
   return bad;
@@ -188,8 +164,7 @@ export function newerVsMissing(probe: HeaderProbe): { newer: string[]; missing: 
     for (const f of layout.fields) {
       const label = `${name}.${f.name}`;
       if (isNewer(f.sinceMinor, minor)) newer.push(label);
-      if (isNewer(f.renamed?.sinceMinor, minor))
-        newer.push(`${label} (renamed from ${f.renamed?.from})`);
+      if (isNewer(f.renamed?.sinceMinor, minor)) newer.push(`${label} (renamed from ${f.renamed?.from})`);
       if (!hs.fields.some((hf) => hf.name === f.name)) {
         const old = hs.fields.some((hf) => hf.name === f.renamed?.from);
         missing.push(old ? `${label} (renamed from ${f.renamed?.from})` : label);

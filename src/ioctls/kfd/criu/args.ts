@@ -34,9 +34,7 @@ export interface CriuArgs {
 }
 
 export const criuArgsSchema = {
-  devices: nullable(
-    arrayOf(struct({ user_gpu_id: u32, actual_gpu_id: u32, drm_fd: u32, pad: u32 })),
-  ),
+  devices: nullable(arrayOf(struct({ user_gpu_id: u32, actual_gpu_id: u32, drm_fd: u32, pad: u32 }))),
   bos: nullable(
     arrayOf(
       struct({

@@ -9,12 +9,7 @@ import {
   type QueuePriv,
 } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import {
-  KFD_IOC_ALLOC_MEM_FLAGS as F,
-  KFD_INVALID_FD,
-  KFD_MMAP_GPU_ID,
-  KFD_MMAP_TYPE,
-} from '../../../uapi/index.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F, KFD_INVALID_FD, KFD_MMAP_GPU_ID, KFD_MMAP_TYPE } from '../../../uapi/index.js';
 import { fileGet, lowestFreeFd } from '../../../world/fds.js';
 import { contextOf, inState } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';

@@ -19,10 +19,7 @@ export interface ObjectInfo {
 }
 
 /** BOs CHECKPOINT saves, per pdd in idr order: all of alloc_idr except `va && va <= gpuvm_base`. */
-export function checkpointedBos(
-  w: World,
-  task: Task,
-): { pddId: string; idr: number; boId: string }[] {
+export function checkpointedBos(w: World, task: Task): { pddId: string; idr: number; boId: string }[] {
   const out: { pddId: string; idr: number; boId: string }[] = [];
   for (const pddId of task.pdds) {
     const p = pdd(w, pddId);

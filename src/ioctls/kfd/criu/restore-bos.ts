@@ -1,11 +1,6 @@
 import type { BoPriv } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import {
-  KFD_IOC_ALLOC_MEM_FLAGS as F,
-  KFD_INVALID_FD,
-  KFD_MMAP_GPU_ID,
-  KFD_MMAP_TYPE,
-} from '../../../uapi/index.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F, KFD_INVALID_FD, KFD_MMAP_GPU_ID, KFD_MMAP_TYPE } from '../../../uapi/index.js';
 import { lowestFreeFd } from '../../../world/fds.js';
 import { dropObject, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
@@ -22,14 +17,7 @@ export interface PendingFds {
 }
 
 /** criu_restore_memory_of_gpu + criu_restore_bo (kfd_chardev.c), spec §5.4 step 4, one bucket. */
-export function restoreBo(
-  w: World,
-  task: Task,
-  b: BoBucket,
-  priv: BoPriv,
-  caller: Task,
-  pending: PendingFds,
-): void {
+export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, caller: Task, pending: PendingFds): void {
   const pddId = pddByUserGpuId(w, task, b.gpu_id);
   if (!pddId) fail(-ERRNO.ENODEV);
   const gpuId = pdd(w, pddId).gpu_id;
@@ -57,12 +45,9 @@ export function restoreBo(
     fail(-ERRNO.ENOMEM);
   }
   send(w, pddId, { type: 'IDR_ALLOC', handle: priv.idr_handle, bo: boId });
-  if (b.alloc_flags & F.DOORBELL)
-    b.restored_offset = KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(gpuId);
-  else if (b.alloc_flags & F.MMIO_REMAP)
-    b.restored_offset = KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(gpuId);
-  else if (b.alloc_flags & (F.GTT | F.VRAM))
-    b.restored_offset = w.gems[bo(w, boId).gem]!.mmap_offset;
+  if (b.alloc_flags & F.DOORBELL) b.restored_offset = KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(gpuId);
+  else if (b.alloc_flags & F.MMIO_REMAP) b.restored_offset = KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(gpuId);
+  else if (b.alloc_flags & (F.GTT | F.VRAM)) b.restored_offset = w.gems[bo(w, boId).gem]!.mmap_offset;
   // Not halved for AQL, not page aligned (spec §7.3).
   if (b.alloc_flags & F.VRAM) send(w, pddId, { type: 'VRAM_USAGE_ADD', delta: b.size });
   for (const user of priv.mapped_gpuids.slice(0, task.pdds.length)) {

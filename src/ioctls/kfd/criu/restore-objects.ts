@@ -1,10 +1,4 @@
-import {
-  KFD_CRIU_OBJECT_TYPE,
-  type PrivReader,
-  readEvent,
-  readQueue,
-  readSvm,
-} from '../../../criu/kfd-priv.js';
+import { KFD_CRIU_OBJECT_TYPE, type PrivReader, readEvent, readQueue, readSvm } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';

@@ -1,10 +1,4 @@
-import {
-  KFD_CRIU_PRIV_VERSION,
-  PRIV_SIZES,
-  PrivDataError,
-  PrivReader,
-  readBoPriv,
-} from '../../../criu/kfd-priv.js';
+import { KFD_CRIU_PRIV_VERSION, PRIV_SIZES, PrivDataError, PrivReader, readBoPriv } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { fileGet } from '../../../world/fds.js';
 import { send } from '../../../world/objects.js';
@@ -61,14 +55,7 @@ export function criuRestore(k: Kernel, a: CriuArgs): number {
     if ((a.bos?.length ?? 0) < numBos) return -ERRNO.EFAULT;
     const buckets = (a.bos ?? []).slice(0, numBos).map((b) => ({ ...b }));
     for (const [i, b] of buckets.entries())
-      restoreBo(
-        w,
-        task,
-        b,
-        readBoPriv(r, w.variants.max_gpu_instance, `bos[${i}]`),
-        caller,
-        pending,
-      );
+      restoreBo(w, task, b, readBoPriv(r, w.variants.max_gpu_instance, `bos[${i}]`), caller, pending);
     // Copy the buckets back so user space reads restored_offset and dmabuf_fd; commit_files.
     a.bos = buckets;
     for (const { fd, file: f } of pending.files) {

@@ -5,12 +5,7 @@
 import type { EventContext } from '../../../../machines/kfd/event.js';
 import type { ProcessContext } from '../../../../machines/kfd/process.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import {
-  KFD_IOC_ALLOC_MEM_FLAGS as F,
-  GET_GPU_ID,
-  GET_IDR_HANDLE,
-  KFD_IOC_EVENT,
-} from '../../../uapi/index.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F, GET_GPU_ID, GET_IDR_HANDLE, KFD_IOC_EVENT } from '../../../uapi/index.js';
 import { contextOf, createObject, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { bo, boByHandle, pdd, pddByUserGpuId } from '../../../world/world.js';
@@ -69,26 +64,16 @@ export function createEvent(
   let id: number | null = null;
   if (isSignalType(ev.type)) {
     const slots = signalSlots(w, task);
-    const count = Object.keys(task.events).filter(
-      (k) => Number(k) < KFD_FIRST_NONSIGNAL_EVENT_ID,
-    ).length;
+    const count = Object.keys(task.events).filter((k) => Number(k) < KFD_FIRST_NONSIGNAL_EVENT_ID).length;
     if (processOf(w, task).signal_page && count >= slots) fail(-ERRNO.ENOSPC);
     if (!processOf(w, task).signal_page) send(w, task.kfd_process!, { type: 'ALLOC_SIGNAL_PAGE' });
     if (restoreId !== null) id = used(restoreId) ? null : restoreId;
     else for (let i = 1; i < slots && id === null; i++) if (!used(i)) id = i;
     if (id === null) fail(-ERRNO.ENOSPC);
-  } else if (
-    ev.type === KFD_IOC_EVENT.MEMORY ||
-    ev.type === KFD_IOC_EVENT.HW_EXCEPTION ||
-    restoreId === null
-  ) {
+  } else if (ev.type === KFD_IOC_EVENT.MEMORY || ev.type === KFD_IOC_EVENT.HW_EXCEPTION || restoreId === null) {
     if (restoreId !== null) id = used(restoreId) ? null : restoreId;
     else
-      for (
-        let i = KFD_FIRST_NONSIGNAL_EVENT_ID;
-        i <= KFD_LAST_NONSIGNAL_EVENT_ID && id === null;
-        i++
-      )
+      for (let i = KFD_FIRST_NONSIGNAL_EVENT_ID; i <= KFD_LAST_NONSIGNAL_EVENT_ID && id === null; i++)
         if (!used(i)) id = i;
     if (id === null) fail(-ERRNO.ENOSPC);
   } else {

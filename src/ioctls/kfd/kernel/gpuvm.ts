@@ -20,13 +20,7 @@ export function pageAlign(size: bigint, page: number): bigint {
 }
 
 /** amdgpu_bo_create: a GEM object with the next render-node mmap offset of its device. */
-export function newGem(
-  w: World,
-  gpuId: number,
-  size: bigint,
-  domain: Gem['domain'],
-  allocFlags: number,
-): string {
+export function newGem(w: World, gpuId: number, size: bigint, domain: Gem['domain'], allocFlags: number): string {
   const id = `gem#${w.next.gem}`;
   w.next.gem += 1;
   const used = w.next.mmap[gpuId] ?? 0n;
@@ -48,8 +42,7 @@ export function newGem(
 /** VRAM allocated on a device, for amdgpu_amdkfd_reserve_mem_limit. */
 function vramAllocated(w: World, gpuId: number): bigint {
   let sum = 0n;
-  for (const g of Object.values(w.gems))
-    if (g.gpu_id === gpuId && g.domain === 'VRAM') sum += g.size;
+  for (const g of Object.values(w.gems)) if (g.gpu_id === gpuId && g.domain === 'VRAM') sum += g.size;
   return sum;
 }
 
@@ -107,13 +100,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
 }
 
 /** kfd_process_alloc_gpuvm: a kernel BO (IB, CWSR) mapped on its own GPU, never in alloc_idr. */
-export function allocInternalBo(
-  w: World,
-  task: Task,
-  gpuId: number,
-  va: bigint,
-  size: bigint,
-): string {
+export function allocInternalBo(w: World, task: Task, gpuId: number, va: bigint, size: bigint): string {
   const flags = F.GTT | F.NO_SUBSTITUTE | F.WRITABLE | F.EXECUTABLE;
   const id = allocMemoryOfGpu(w, task, gpuId, {
     va,
@@ -169,8 +156,7 @@ export function releaseDmabuf(w: World, f: OpenFile): void {
   const gem = w.gems[f.gem];
   if (!gem) return;
   gem.dmabuf = null;
-  for (const m of gem.kgd_mems)
-    if (bo(w, m).dmabuf === f.id) send(w, m, { type: 'DMABUF_RELEASED' });
+  for (const m of gem.kgd_mems) if (bo(w, m).dmabuf === f.id) send(w, m, { type: 'DMABUF_RELEASED' });
   releaseGemIfUnused(w, gem.id);
 }
 
@@ -188,8 +174,7 @@ export function freeMemoryOfGpu(w: World, boId: string): bigint {
   if (b.mapped_to_gpu_memory > 0) fail(-ERRNO.EBUSY);
   const gem = w.gems[b.gem]!;
   const gpu = gpuById(w, b.gpu_id)!;
-  const accounted =
-    (gem.domain === 'VRAM' && !b.is_imported) || (gpu.is_apu && gem.domain === 'GTT');
+  const accounted = (gem.domain === 'VRAM' && !b.is_imported) || (gpu.is_apu && gem.domain === 'GTT');
   send(w, boId, { type: 'FREE' });
   gem.kgd_mems = gem.kgd_mems.filter((m) => m !== boId);
   if (b.dmabuf) filePut(w, b.dmabuf, (f) => releaseDmabuf(w, f));
@@ -220,13 +205,7 @@ export function exportDmabuf(w: World, boId: string): string {
 }
 
 /** amdgpu_amdkfd_gpuvm_import_dmabuf_fd: a new kgd_mem sharing the exporter's GEM object. */
-export function importDmabuf(
-  w: World,
-  task: Task,
-  gpuId: number,
-  dmabufFile: string,
-  va: bigint,
-): string {
+export function importDmabuf(w: World, task: Task, gpuId: number, dmabufFile: string, va: bigint): string {
   const f = w.files[dmabufFile];
   if (!f || f.kind !== 'dmabuf') fail(-ERRNO.EINVAL);
   const gem = w.gems[f.gem]!;

@@ -15,9 +15,7 @@ import { allocInternalBo } from './gpuvm.js';
 /** kfd_create_process → create_process: the kfd_process of an mm, with a pdd per GPU. */
 export function createKfdProcess(w: World, task: Task): void {
   task.kfd_process = createObject(w, 'kfd.process', { pid: task.pid, xnack_enabled: false });
-  task.pdds = w.topology.gpus.map((g) =>
-    createObject(w, 'kfd.pdd', { pid: task.pid, gpu_id: g.gpu_id }),
-  );
+  task.pdds = w.topology.gpus.map((g) => createObject(w, 'kfd.pdd', { pid: task.pid, gpu_id: g.gpu_id }));
 }
 
 /** kfd_process_xnack_mode(p, supported): XNACK can be on only if every GPU supports it. */
@@ -44,17 +42,14 @@ function queuesOf(w: World, pddId: string): string[] {
 export function evictPddQueues(w: World, pddId: string): void {
   const wasRunning = pdd(w, pddId).evicted === 0;
   send(w, pddId, { type: 'EVICT_QUEUES' });
-  if (wasRunning)
-    for (const q of queuesOf(w, pddId)) if (inState(w, q, 'active')) send(w, q, { type: 'EVICT' });
+  if (wasRunning) for (const q of queuesOf(w, pddId)) if (inState(w, q, 'active')) send(w, q, { type: 'EVICT' });
 }
 
 /** restore_process_queues_*: the last reference puts the queues back. */
 export function restorePddQueues(w: World, pddId: string): void {
   const lastRef = pdd(w, pddId).evicted === 1;
   send(w, pddId, { type: 'RESTORE_QUEUES' });
-  if (lastRef)
-    for (const q of queuesOf(w, pddId))
-      if (inState(w, q, 'evicted')) send(w, q, { type: 'RESTORE' });
+  if (lastRef) for (const q of queuesOf(w, pddId)) if (inState(w, q, 'evicted')) send(w, q, { type: 'RESTORE' });
 }
 
 /** kfd_process_evict_queues(p, trigger): every pdd (hws errors are not modelled, so it cannot fail). */

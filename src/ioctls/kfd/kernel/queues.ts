@@ -36,11 +36,7 @@ export function mqdSizeFromQueueType(type: number): number {
 
 /** Checkpointable types (kfd_process_get_queue_info / kfd_criu_checkpoint_queues). */
 export function isCheckpointableQueueType(type: number): boolean {
-  return (
-    type === KFD_QUEUE_TYPE.COMPUTE ||
-    type === KFD_QUEUE_TYPE.SDMA ||
-    type === KFD_QUEUE_TYPE.SDMA_XGMI
-  );
+  return type === KFD_QUEUE_TYPE.COMPUTE || type === KFD_QUEUE_TYPE.SDMA || type === KFD_QUEUE_TYPE.SDMA_XGMI;
 }
 
 export type QueueProperties = Omit<QueueContext, 'pid' | 'gpu_id' | 'queue_id' | 'doorbell_id'>;
@@ -65,8 +61,7 @@ export function pqmCreateQueue(
   } else {
     // find_available_queue_slot: "no more queues"
     let free = -1;
-    for (let i = 0; i < KFD_MAX_NUM_OF_QUEUES_PER_PROCESS && free < 0; i++)
-      if (task.queues[i] === undefined) free = i;
+    for (let i = 0; i < KFD_MAX_NUM_OF_QUEUES_PER_PROCESS && free < 0; i++) if (task.queues[i] === undefined) free = i;
     if (free < 0) fail(-ERRNO.ENOSPC);
     qid = free;
   }

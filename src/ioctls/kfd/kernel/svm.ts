@@ -8,12 +8,8 @@ import type { BoContext } from '../../../../machines/kfd/bo.js';
 import type { ProcessContext } from '../../../../machines/kfd/process.js';
 import type { SvmAttribute, SvmRangeContext } from '../../../../machines/kfd/svm-range.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import {
-  KFD_IOCTL_SVM_ATTR as A,
-  KFD_IOCTL_SVM_FLAG,
-  KFD_IOCTL_SVM_LOCATION as LOC,
-} from '../../../uapi/index.js';
-import { contextOf, createObject, send } from '../../../world/objects.js';
+import { KFD_IOCTL_SVM_ATTR as A, KFD_IOCTL_SVM_FLAG, KFD_IOCTL_SVM_LOCATION as LOC } from '../../../uapi/index.js';
+import { contextOf, createObject, inState, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { pdd, pddByUserGpuId } from '../../../world/world.js';
 import { fail } from '../../registry.js';
@@ -37,11 +33,7 @@ function checkAttrs(w: World, task: Task, attrs: SvmAttribute[]): void {
     switch (a.type) {
       case A.PREFERRED_LOC:
       case A.PREFETCH_LOC:
-        if (
-          a.value !== LOC.SYSMEM &&
-          a.value !== LOC.UNDEFINED &&
-          actualGpu(w, task, a.value) === undefined
-        )
+        if (a.value !== LOC.SYSMEM && a.value !== LOC.UNDEFINED && actualGpu(w, task, a.value) === undefined)
           fail(-ERRNO.EINVAL);
         break;
       case A.ACCESS:
@@ -103,19 +95,15 @@ function split(w: World, task: Task, id: string, at: bigint): void {
   send(w, id, { type: 'RESIZE', start: r.start, npages: at - r.start });
   const tail = newRange(w, task, at, end - at);
   const { pid: _p, start: _s, npages: _n, ...attrs } = r;
+  // A split maps nothing: the tail is in the head's state.
   send(w, tail, {
     type: 'SET_ATTRS',
     attrs,
-    map: attrs.access.length + attrs.access_in_place.length > 0,
+    map: inState(w, id, 'mapped'),
   });
 }
 
-function applyAttrs(
-  r: SvmRangeContext,
-  attrs: SvmAttribute[],
-  w: World,
-  task: Task,
-): Partial<SvmRangeContext> {
+function applyAttrs(r: SvmRangeContext, attrs: SvmAttribute[], w: World, task: Task): Partial<SvmRangeContext> {
   const next = { ...r, access: [...r.access], access_in_place: [...r.access_in_place] };
   for (const a of attrs) {
     const gpu = actualGpu(w, task, a.value);
@@ -152,13 +140,7 @@ function applyAttrs(
 }
 
 /** svm_range_set_attr(p, mm, start, size, nattr, attrs): pages [start, start+npages). */
-export function svmSetAttr(
-  w: World,
-  task: Task,
-  start: bigint,
-  npages: bigint,
-  attrs: SvmAttribute[],
-): void {
+export function svmSetAttr(w: World, task: Task, start: bigint, npages: bigint, attrs: SvmAttribute[]): void {
   checkAttrs(w, task, attrs);
   checkVm(w, task, start, npages);
   const end = start + npages;
@@ -200,13 +182,7 @@ export function svmSetAttr(
  * only when every range agrees (else UNDEFINED); flags are those set on every range;
  * access is the weakest over the ranges; granularity the smallest. [DERIVED]
  */
-export function svmGetAttr(
-  w: World,
-  task: Task,
-  start: bigint,
-  npages: bigint,
-  attrs: SvmAttribute[],
-): SvmAttribute[] {
+export function svmGetAttr(w: World, task: Task, start: bigint, npages: bigint, attrs: SvmAttribute[]): SvmAttribute[] {
   checkAttrs(
     w,
     task,
@@ -227,9 +203,7 @@ export function svmGetAttr(
       case A.ACCESS_IN_PLACE:
       case A.NO_ACCESS: {
         const inPlace = rs.length > 0 && rs.every((r) => r.access_in_place.includes(gpu!));
-        const access =
-          rs.length > 0 &&
-          rs.every((r) => r.access.includes(gpu!) || r.access_in_place.includes(gpu!));
+        const access = rs.length > 0 && rs.every((r) => r.access.includes(gpu!) || r.access_in_place.includes(gpu!));
         return {
           type: inPlace ? A.ACCESS_IN_PLACE : access ? A.ACCESS : A.NO_ACCESS,
           value: a.value,
