@@ -34,7 +34,7 @@ export function machineNames(): ObjectKind[] {
 export function machineKind(name: string): ObjectKind {
   for (const kind of machineNames()) {
     const file = diagramFileName(kind).replace(/\.md$/, '');
-    if (name === kind || name === file || name === MACHINES[kind].id) return kind;
+    if (name === kind || name === file || name === MACHINES[kind]!.id) return kind;
   }
   throw new InputError('machine', `one of ${machineNames().join(', ')}`, name);
 }
@@ -93,7 +93,7 @@ export function applyWrites(plans: readonly PlannedWrite[], check: boolean): [st
 /** The planned rewrite of the diagram pages of `kinds` in `dir`. */
 export function planDiagramPages(dir: string, kinds: readonly ObjectKind[]): PlannedWrite[] {
   return kinds.map((kind) => {
-    const machine = MACHINES[kind];
+    const machine = MACHINES[kind]!;
     const file = join(dir, diagramFileName(kind));
     return planBlock(file, DIAGRAM_MARKER, diagramBlock(kind, machine), () => newDiagramPage(kind, machine));
   });
@@ -133,7 +133,7 @@ export function diagramCommand(name: string | undefined, opts: DiagramOptions): 
     return reportWrites(applyWrites(plans, opts.check === true), opts.check === true);
   }
   const texts = kinds.map((kind) => {
-    const text = toMermaid(MACHINES[kind], { actions: opts.actions !== false });
+    const text = toMermaid(MACHINES[kind]!, { actions: opts.actions !== false });
     return kinds.length > 1 ? `%% ${kind}\n${text}` : text;
   });
   process.stdout.write(texts.join('\n'));

@@ -14,7 +14,7 @@
 import { InputError } from '../errors.js';
 import { callDef } from '../ioctls/registry.js';
 import { decodeArgs, encodeField } from '../ioctls/schema.js';
-import { step } from '../world/step.js';
+import { applyInPlace } from '../world/step.js';
 import type { Call, World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
 import { LogError, preview } from './errors.js';
@@ -77,9 +77,10 @@ export class Replayer {
     const call: Call = { call: ev.call, args };
     if (ev.pid !== undefined) call.pid = ev.pid;
     if (ev.fd !== undefined) call.fd = ev.fd;
-    let r: ReturnType<typeof step>;
+    let r: ReturnType<typeof applyInPlace>;
     try {
-      r = step(this.world, call);
+      // The fold never looks back, so the world is changed in place (no copy per event).
+      r = applyInPlace(this.world, call);
     } catch (e) {
       if (e instanceof InputError && !(e instanceof LogError)) {
         const path = parsePath(e.where);
@@ -87,7 +88,6 @@ export class Replayer {
       }
       throw e;
     }
-    this.world = r.world;
     this.events += 1;
     this.last = { ret: r.ret, out: r.out };
     if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });

@@ -15,6 +15,10 @@ import { queueMachine } from '../../machines/kfd/queue.js';
 import { svmRangeMachine } from '../../machines/kfd/svm-range.js';
 import type { ObjectKind, ObjectRecord, World } from './types.js';
 
+/**
+ * Every object kind's machine. Each driver registers its own kinds (registerMachine)
+ * from the module that defines its handlers; the KFD kinds are registered here.
+ */
 export const MACHINES: Record<ObjectKind, AnyStateMachine> = {
   'kfd.process': processMachine,
   'kfd.pdd': pddMachine,
@@ -23,6 +27,18 @@ export const MACHINES: Record<ObjectKind, AnyStateMachine> = {
   'kfd.event': eventMachine,
   'kfd.svm_range': svmRangeMachine,
 };
+
+/** Register the machine of an object kind ("<driver>.<object>", e.g. "ttm.tt"). */
+export function registerMachine(kind: ObjectKind, machine: AnyStateMachine): void {
+  if (MACHINES[kind] && MACHINES[kind] !== machine) throw new Error(`object kind ${kind} registered twice`);
+  MACHINES[kind] = machine;
+}
+
+function machineOf(kind: ObjectKind): AnyStateMachine {
+  const m = MACHINES[kind];
+  if (!m) throw new Error(`no machine registered for object kind ${kind}`);
+  return m;
+}
 
 /** A machine refused an event: the handler asked for a transition the object does not allow. */
 export class ObjectEventRefused extends Error {
@@ -43,7 +59,7 @@ function plain<T>(v: T): T {
 export function createObject(w: World, kind: ObjectKind, input: unknown): string {
   const id = `${kind}#${w.next.object}`;
   w.next.object += 1;
-  const [snap] = initialTransition(MACHINES[kind], input);
+  const [snap] = initialTransition(machineOf(kind), input);
   w.objects[id] = { kind, value: snap.value, context: snap.context };
   return id;
 }
@@ -60,10 +76,8 @@ export function contextOf<C>(w: World, id: string): C {
 
 function snapshotOf(w: World, id: string) {
   const rec = plain(getObject(w, id));
-  return {
-    machine: MACHINES[rec.kind],
-    snap: MACHINES[rec.kind].resolveState({ value: rec.value, context: rec.context }),
-  };
+  const machine = machineOf(rec.kind);
+  return { machine, snap: machine.resolveState({ value: rec.value, context: rec.context }) };
 }
 
 /**

@@ -1,39 +1,75 @@
 /**
- * step(world, call) → { world, ret, out }: pure and deterministic (design "Layers" 3).
+ * Applying a call to the world (design "Layers" 3).
  *
- * The handler mutates an immer draft of the world; kernel partial effects (a
- * RESTORE that fails half-way, a MAP that fails on its third GPU) are kept, as the
- * kernel keeps them, because an errno is a return value, not a rollback.
+ * `step(world, call) → { world, ret, out }` is pure and deterministic: the handler
+ * writes an immer draft and the world it returns shares what did not change.
+ * `applyInPlace(world, call)` runs the same handler on the world itself, for folds
+ * that never look at an earlier world (replay, exploration); it needs a world that
+ * was never frozen (from `createWorld` or `thaw`).
+ *
+ * Kernel partial effects (a RESTORE that fails half-way, a MAP that fails on its
+ * third GPU) are kept, as the kernel keeps them: an errno is a return value, not a
+ * rollback.
  */
 import { produce } from 'immer';
 import { InputError } from '../errors.js';
 import '../ioctls/all.js';
 import { kfdIoctl } from '../ioctls/kfd/dispatch.js';
-import { callDef, KernelReturn } from '../ioctls/registry.js';
+import { type CallDef, callDef, KernelReturn } from '../ioctls/registry.js';
 import type { Call, StepResult, World } from './types.js';
 import { taskOf } from './world.js';
 
-function copyArgs(args: Record<string, unknown>): Record<string, unknown> {
-  return structuredClone(args);
+export interface CallResult {
+  /** 0 or a negative errno, exactly as the kernel returns it. */
+  ret: number;
+  out: Record<string, unknown>;
 }
 
-export function step(world: World, call: Call): StepResult {
+function defOf(call: Call): CallDef {
   const def = callDef(call.call);
   if (!def) throw new InputError('call', 'a call gpucr models', call.call);
   if (def.needsPid && call.pid === undefined) throw new InputError('pid', `a pid for ${call.call}`, undefined);
-  const kdata = copyArgs(call.args);
+  return def;
+}
+
+/** Run a call's handler on `w` (a draft or a mutable world); `kdata` is the argument struct it may write. */
+function run(w: World, def: CallDef, call: Call, kdata: Record<string, unknown>): number {
+  const task = call.pid === undefined ? (undefined as never) : taskOf(w, call.pid);
+  const k = { w, task, file: undefined, call };
+  try {
+    return def.kind === 'ioctl' && def.driver === 'kfd' ? kfdIoctl(k, def, kdata) : def.run(k, kdata);
+  } catch (e) {
+    if (e instanceof KernelReturn) return e.ret;
+    throw e;
+  }
+}
+
+/** The out fields the call copies back (IOC_OUT fields and syscall results). */
+function outOf(def: CallDef, kdata: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of def.out) if (kdata[f] !== undefined && kdata[f] !== null) out[f] = kdata[f];
+  return out;
+}
+
+export function step(world: World, call: Call): StepResult {
+  const def = defOf(call);
+  const kdata = structuredClone(call.args);
   let ret = 0;
   const next = produce(world, (w) => {
-    const task = call.pid === undefined ? (undefined as never) : taskOf(w, call.pid);
-    const k = { w, task, file: undefined, call };
-    try {
-      ret = def.kind === 'ioctl' && def.driver === 'kfd' ? kfdIoctl(k, def, kdata) : def.run(k, kdata);
-    } catch (e) {
-      if (e instanceof KernelReturn) ret = e.ret;
-      else throw e;
-    }
+    ret = run(w as World, def, call, kdata);
   });
-  const out: Record<string, unknown> = {};
-  for (const f of def.out) if (kdata[f] !== undefined) out[f] = kdata[f];
-  return { world: next, ret, out };
+  return { world: next, ret, out: outOf(def, kdata) };
+}
+
+/** Apply a call to `world` itself. The caller's `call.args` are not modified. */
+export function applyInPlace(world: World, call: Call): CallResult {
+  const def = defOf(call);
+  const kdata = structuredClone(call.args);
+  const ret = run(world, def, call, kdata);
+  return { ret, out: outOf(def, kdata) };
+}
+
+/** A mutable deep copy of a world (worlds returned by `step` are frozen). */
+export function thaw(world: World): World {
+  return structuredClone(world);
 }

@@ -107,7 +107,9 @@ export interface Task {
   svm_ranges: string[];
 }
 
-export type ObjectKind = 'kfd.process' | 'kfd.pdd' | 'kfd.bo' | 'kfd.queue' | 'kfd.event' | 'kfd.svm_range';
+/** "<driver>.<object>": the KFD kinds below, and those other drivers register (src/world/objects.ts). */
+export type KfdObjectKind = 'kfd.process' | 'kfd.pdd' | 'kfd.bo' | 'kfd.queue' | 'kfd.event' | 'kfd.svm_range';
+export type ObjectKind = KfdObjectKind | (string & {});
 
 export interface ObjectRecord<C = unknown> {
   kind: ObjectKind;
