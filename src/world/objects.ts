@@ -1,18 +1,19 @@
 /**
  * The object store: every driver object is a machine snapshot in `world.objects`.
  *
- * This module is the one place where the world meets XState: it creates objects
- * from a machine's initial state and moves them with XState's pure `transition`.
- * A later compiled transition form plugs in here and nowhere else.
+ * This module is the one place where the world meets the machines: it creates
+ * objects in their machine's initial state and moves them with the machine's
+ * compiled transition form (src/world/compiled.ts), which runs the machine's own
+ * guards and assign actions and is checked equal to XState's `transition`.
  */
-import { current, isDraft } from 'immer';
-import { type AnyStateMachine, initialTransition, transition } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import { boMachine } from '../../machines/kfd/bo.js';
 import { eventMachine } from '../../machines/kfd/event.js';
 import { pddMachine } from '../../machines/kfd/pdd.js';
 import { processMachine } from '../../machines/kfd/process.js';
 import { queueMachine } from '../../machines/kfd/queue.js';
 import { svmRangeMachine } from '../../machines/kfd/svm-range.js';
+import { type CompiledMachine, compileMachine } from './compiled.js';
 import type { ObjectKind, ObjectRecord, World } from './types.js';
 
 /**
@@ -51,16 +52,25 @@ export class ObjectEventRefused extends Error {
   }
 }
 
-function plain<T>(v: T): T {
-  return isDraft(v) ? (current(v as never) as T) : v;
+const COMPILED = new WeakMap<AnyStateMachine, CompiledMachine>();
+
+/** The compiled form of a kind's machine (src/world/compiled.ts), built on first use. */
+function compiledOf(kind: ObjectKind): CompiledMachine {
+  const machine = machineOf(kind);
+  let c = COMPILED.get(machine);
+  if (!c) {
+    c = compileMachine(machine);
+    COMPILED.set(machine, c);
+  }
+  return c;
 }
 
 /** Create an object in its machine's initial state and return its id. */
 export function createObject(w: World, kind: ObjectKind, input: unknown): string {
   const id = `${kind}#${w.next.object}`;
   w.next.object += 1;
-  const [snap] = initialTransition(machineOf(kind), input);
-  w.objects[id] = { kind, value: snap.value, context: snap.context };
+  const { value, context } = compiledOf(kind).initial(input);
+  w.objects[id] = { kind, value, context };
   return id;
 }
 
@@ -74,38 +84,34 @@ export function contextOf<C>(w: World, id: string): C {
   return getObject<C>(w, id).context;
 }
 
-function snapshotOf(w: World, id: string) {
-  const rec = plain(getObject(w, id));
-  const machine = machineOf(rec.kind);
-  return { machine, snap: machine.resolveState({ value: rec.value, context: rec.context }) };
-}
-
 /**
  * Whether the object's machine has an enabled transition for the event. Unlike
  * `snapshot.can`, a transition without target or actions counts: it is the kernel
  * accepting a call that changes nothing (a second bind, a second PROCESS_INFO).
  */
 export function canSend<E extends { type: string }>(w: World, id: string, event: E): boolean {
-  const { machine, snap } = snapshotOf(w, id);
-  return (machine.getTransitionData(snap as never, event as never)?.length ?? 0) > 0;
+  const rec = getObject<Record<string, unknown>>(w, id);
+  return compiledOf(rec.kind).select(rec.value, rec.context, event) !== null;
 }
 
 /** Send an event that the handler has established to be enabled; throws otherwise. */
 export function send<E extends { type: string }>(w: World, id: string, event: E): void {
-  if (!canSend(w, id, event)) throw new ObjectEventRefused(id, event.type, getObject(w, id).value);
-  const { machine, snap } = snapshotOf(w, id);
-  const [next] = transition(machine, snap, event);
-  w.objects[id] = { kind: getObject(w, id).kind, value: next.value, context: next.context };
+  const rec = getObject<Record<string, unknown>>(w, id);
+  const compiled = compiledOf(rec.kind);
+  const choice = compiled.select(rec.value, rec.context, event);
+  if (!choice) throw new ObjectEventRefused(id, event.type, rec.value);
+  const next = compiled.apply(rec.value, rec.context, event, choice);
+  w.objects[id] = { kind: rec.kind, value: next.value, context: next.context };
 }
 
 /** Whether the object is in the given state (XState `matches` semantics, e.g. "alive.vm.bound"). */
 export function inState(w: World, id: string, path: string): boolean {
-  const { snap } = snapshotOf(w, id);
+  let value: unknown = getObject(w, id).value;
   const parts = path.split('.');
-  let value: unknown = snap.value;
-  for (const p of parts) {
-    if (typeof value === 'string') return value === p && p === parts[parts.length - 1];
-    if (typeof value !== 'object' || value === null || !(p in value)) return false;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (typeof value === 'string') return value === p && i === parts.length - 1;
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, p)) return false;
     value = (value as Record<string, unknown>)[p];
   }
   return true;

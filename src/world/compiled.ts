@@ -1,0 +1,203 @@
+/**
+ * A compiled transition form of an XState machine (design "Layers" 2, issue 7).
+ *
+ * XState's generic interpreter costs tens of microseconds per event (resolving a
+ * snapshot, selecting transitions, building the next snapshot). gpucr's machines use
+ * a small subset of XState — compound, parallel and final states; `on` transitions
+ * with a target, a named guard and named `assign` actions; no entry/exit actions,
+ * eventless or delayed transitions — so a send can run the machine's own guard and
+ * assign implementations directly:
+ *
+ *  1. the candidate transitions for (state value, event type) are read from the
+ *     machine's StateNode tree once and cached;
+ *  2. for every active atomic state, the first candidate (innermost first, then
+ *     document order) whose guard holds is selected, as XState selects;
+ *  3. the next state value depends only on the value and on which candidates were
+ *     selected, so it is asked of XState's own `transition` once and cached;
+ *  4. the selected transitions' assign actions run in order on the context.
+ *
+ * Equality with XState's `transition` (value, context and enabledness) is checked by
+ * a differential property test (test/unit/compiled-machines.test.ts); a machine that
+ * uses a feature outside the subset is refused when it is compiled.
+ */
+import {
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type AnyStateNode,
+  type AnyTransitionDefinition,
+  type StateValue,
+  transition,
+} from 'xstate';
+
+type Context = Record<string, unknown>;
+type Event = { type: string };
+type Guard = (args: { context: Context; event: Event }, params: unknown) => boolean;
+type Assigner = (args: { context: Context; event: Event }) => Partial<Context>;
+type Assignment = Assigner | Record<string, unknown>;
+
+interface Candidate {
+  guard: Guard | null;
+  /** The assignments of the transition's actions, in order. */
+  assigns: Assignment[];
+  def: AnyTransitionDefinition;
+}
+
+/** Per (value, event type): for each active atomic state, its candidates innermost first. */
+type Slots = Candidate[][];
+
+export interface CompiledMachine {
+  readonly machine: AnyStateMachine;
+  /** The initial state of an object created with `input`. */
+  initial(input: unknown): { value: StateValue; context: Context };
+  /** The selected transitions' indices (one per slot, -1 none), or null when nothing is enabled. */
+  select(value: StateValue, context: Context, event: Event): number[] | null;
+  /** Apply an event known to be enabled (`select` gave `choice`). */
+  apply(value: StateValue, context: Context, event: Event, choice: number[]): { value: StateValue; context: Context };
+}
+
+function valueKey(v: StateValue): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The active atomic state nodes of a value, in document order. */
+function atomicNodes(root: AnyStateNode, value: StateValue): AnyStateNode[] {
+  const out: AnyStateNode[] = [];
+  const walk = (node: AnyStateNode, v: StateValue) => {
+    if (typeof v === 'string') {
+      const child = node.states[v];
+      if (!child) throw new Error(`state ${v} not in ${node.id}`);
+      const grand = Object.keys(child.states);
+      if (grand.length === 0 || child.type === 'final') out.push(child);
+      else throw new Error(`value stops at compound state ${child.id}`);
+      return;
+    }
+    for (const [k, sub] of Object.entries(v)) {
+      const child = node.states[k];
+      if (!child) throw new Error(`state ${k} not in ${node.id}`);
+      walk(child, sub as StateValue);
+    }
+  };
+  walk(root, value);
+  return out;
+}
+
+function refuse(machine: AnyStateMachine, what: string): never {
+  throw new Error(`machine ${machine.id}: ${what} is outside the compiled subset`);
+}
+
+/** Check the subset once, over every state node. */
+function checkSubset(machine: AnyStateMachine): void {
+  const visit = (node: AnyStateNode) => {
+    if (node.entry.length || node.exit.length) refuse(machine, `entry/exit actions on ${node.id}`);
+    if (node.always?.length) refuse(machine, `eventless transitions on ${node.id}`);
+    if (node.after.length) refuse(machine, `delayed transitions on ${node.id}`);
+    if (node.invoke.length) refuse(machine, `invoked actors on ${node.id}`);
+    if (node.type === 'history') refuse(machine, `history state ${node.id}`);
+    for (const child of Object.values(node.states)) visit(child as AnyStateNode);
+  };
+  visit(machine.root);
+}
+
+export function compileMachine(machine: AnyStateMachine): CompiledMachine {
+  checkSubset(machine);
+  const guards = (machine.implementations.guards ?? {}) as Record<string, Guard>;
+  const actions = (machine.implementations.actions ?? {}) as Record<string, { assignment?: Assignment }>;
+
+  const candidateOf = (def: AnyTransitionDefinition): Candidate => {
+    let guard: Guard | null = null;
+    if (def.guard !== undefined) {
+      if (typeof def.guard !== 'string') refuse(machine, `an inline guard on ${def.source.id}`);
+      const g = guards[def.guard];
+      if (!g) refuse(machine, `unknown guard ${def.guard}`);
+      guard = g;
+    }
+    const assigns = def.actions.map((a) => {
+      const impl = typeof a === 'string' ? actions[a] : undefined;
+      if (!impl?.assignment) refuse(machine, `action ${JSON.stringify(a)} (only named assign actions)`);
+      return impl.assignment;
+    });
+    return { guard, assigns, def };
+  };
+
+  const slotsCache = new Map<string, Slots>();
+  /** For each active atomic state, every candidate from it up to the root, innermost first. */
+  const slotsOf = (value: StateValue, type: string): Slots => {
+    const key = `${valueKey(value)}|${type}`;
+    let slots = slotsCache.get(key);
+    if (slots) return slots;
+    slots = [];
+    for (const atom of atomicNodes(machine.root, value)) {
+      const chain: Candidate[] = [];
+      for (let n: AnyStateNode | undefined = atom; n; n = n.parent) {
+        const defs = n.transitions.get(type);
+        if (defs) chain.push(...defs.map(candidateOf));
+      }
+      if (chain.length) slots.push(chain);
+    }
+    slotsCache.set(key, slots);
+    return slots;
+  };
+
+  const nextValueCache = new Map<string, StateValue>();
+  let cachedInitial: StateValue | undefined;
+
+  return {
+    machine,
+    initial(input) {
+      const ctxConfig = machine.config.context;
+      const context =
+        typeof ctxConfig === 'function'
+          ? (ctxConfig as (a: { input: unknown }) => Context)({ input })
+          : structuredClone((ctxConfig ?? {}) as Context);
+      cachedInitial ??= machine.getInitialSnapshot(undefined as never, input).value as StateValue;
+      return { value: cachedInitial, context };
+    },
+    select(value, context, event) {
+      const slots = slotsOf(value, event.type);
+      if (slots.length === 0) return null;
+      const choice: number[] = [];
+      const picked = new Set<AnyTransitionDefinition>();
+      for (const chain of slots) {
+        let at = -1;
+        for (let i = 0; i < chain.length; i++) {
+          const g = chain[i]!.guard;
+          if (g === null || g({ context, event }, undefined)) {
+            at = i;
+            break;
+          }
+        }
+        // A transition of a shared ancestor, selected from several atomic states, runs once.
+        if (at >= 0 && picked.has(chain[at]!.def)) at = -1;
+        if (at >= 0) picked.add(chain[at]!.def);
+        choice.push(at);
+      }
+      return picked.size > 0 ? choice : null;
+    },
+    apply(value, context, event, choice) {
+      const slots = slotsOf(value, event.type);
+      const vkey = `${valueKey(value)}|${event.type}|${choice.join(',')}`;
+      let next = nextValueCache.get(vkey);
+      if (next === undefined) {
+        const snap = machine.resolveState({ value, context }) as AnyMachineSnapshot;
+        next = transition(machine, snap, event)[0].value as StateValue;
+        nextValueCache.set(vkey, next);
+      }
+      let ctx = context;
+      slots.forEach((chain, s) => {
+        const c = chain[choice[s]!];
+        if (!c) return;
+        for (const a of c.assigns) {
+          let partial: Partial<Context>;
+          if (typeof a === 'function') partial = a({ context: ctx, event });
+          else {
+            partial = {};
+            for (const [k, v] of Object.entries(a))
+              partial[k] = typeof v === 'function' ? (v as Assigner)({ context: ctx, event }) : v;
+          }
+          ctx = { ...ctx, ...partial };
+        }
+      });
+      return { value: next, context: ctx };
+    },
+  };
+}
