@@ -6,7 +6,7 @@
  * compiled transition form (src/world/compiled.ts), which runs the machine's own
  * guards and assign actions and is checked equal to XState's `transition`.
  */
-import type { AnyStateMachine } from 'xstate';
+import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
 import { boMachine } from '../../machines/kfd/bo.js';
 import { eventMachine } from '../../machines/kfd/event.js';
 import { pddMachine } from '../../machines/kfd/pdd.js';
@@ -65,13 +65,37 @@ function compiledOf(kind: ObjectKind): CompiledMachine {
   return c;
 }
 
+/**
+ * The benchmark's reference: every object an XState actor of the same machine, sent
+ * the same events (`npm run bench` compares it with the compiled form). The actors
+ * live outside the world, so this mode is for benchmarks only.
+ */
+let ACTORS: Map<string, AnyActorRef> | null = null;
+
+export function useActorBackend(on: boolean): void {
+  ACTORS = on ? new Map() : null;
+}
+
 /** Create an object in its machine's initial state and return its id. */
 export function createObject(w: World, kind: ObjectKind, input: unknown): string {
   const id = `${kind}#${w.next.object}`;
   w.next.object += 1;
+  if (ACTORS) {
+    const actor = createActor(machineOf(kind), { input }).start();
+    ACTORS.set(id, actor);
+    const snap = actor.getSnapshot();
+    w.objects[id] = { kind, value: snap.value, context: snap.context };
+    return id;
+  }
   const { value, context } = compiledOf(kind).initial(input);
   w.objects[id] = { kind, value, context };
   return id;
+}
+
+function actorEnabled(id: string, event: { type: string }): boolean {
+  const actor = ACTORS!.get(id)!;
+  const snap = actor.getSnapshot();
+  return (snap.machine.getTransitionData(snap, event)?.length ?? 0) > 0;
 }
 
 export function getObject<C>(w: World, id: string): ObjectRecord<C> {
@@ -90,6 +114,7 @@ export function contextOf<C>(w: World, id: string): C {
  * accepting a call that changes nothing (a second bind, a second PROCESS_INFO).
  */
 export function canSend<E extends { type: string }>(w: World, id: string, event: E): boolean {
+  if (ACTORS) return actorEnabled(id, event);
   const rec = getObject<Record<string, unknown>>(w, id);
   return compiledOf(rec.kind).select(rec.value, rec.context, event) !== null;
 }
@@ -97,6 +122,14 @@ export function canSend<E extends { type: string }>(w: World, id: string, event:
 /** Send an event that the handler has established to be enabled; throws otherwise. */
 export function send<E extends { type: string }>(w: World, id: string, event: E): void {
   const rec = getObject<Record<string, unknown>>(w, id);
+  if (ACTORS) {
+    if (!actorEnabled(id, event)) throw new ObjectEventRefused(id, event.type, rec.value);
+    const actor = ACTORS.get(id)!;
+    actor.send(event);
+    const snap = actor.getSnapshot();
+    w.objects[id] = { kind: rec.kind, value: snap.value, context: snap.context };
+    return;
+  }
   const compiled = compiledOf(rec.kind);
   const choice = compiled.select(rec.value, rec.context, event);
   if (!choice) throw new ObjectEventRefused(id, event.type, rec.value);
@@ -120,4 +153,6 @@ export function inState(w: World, id: string, path: string): boolean {
 /** Remove an object whose machine reached its final state (the kernel freed it). */
 export function dropObject(w: World, id: string): void {
   delete w.objects[id];
+  ACTORS?.get(id)?.stop();
+  ACTORS?.delete(id);
 }
