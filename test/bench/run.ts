@@ -7,7 +7,8 @@
  *  3. the same events driven through XState actors built from the same machines
  *     (on a prefix when the full log would take too long; rates are per event).
  *
- * Usage: node dist/test/bench/run.js [events=1000000] [bos=10000] [actorEvents=100000]
+ * Usage: node dist/test/bench/run.js [replay [events=1000000] [bos=10000] [actorEvents=100000] | explore]
+ * (no argument: both, with the default sizes).
  */
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { replayFile } from '../../src/log/replay.js';
 import { useActorBackend } from '../../src/world/objects.js';
+import { exploreBench } from './explore.js';
 import { generateBenchLog } from './gen-log.js';
 
 async function parseOnly(path: string): Promise<number> {
@@ -36,7 +38,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ seconds: number; value: 
 const rate = (events: number, seconds: number) => Math.round(events / seconds).toLocaleString('en-US');
 
 async function main(): Promise<void> {
-  const [events = 1_000_000, bos = 10_000, actorEvents = 100_000] = process.argv.slice(2).map(Number);
+  const [events = 1_000_000, bos = 10_000, actorEvents = 100_000] = process.argv.slice(2).filter(Boolean).map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'gpucr-bench-'));
   try {
     const full = generateBenchLog(events, bos);
@@ -74,4 +76,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+const which = process.argv[2];
+if (which === 'explore') exploreBench();
+else if (which === 'replay') {
+  process.argv.splice(2, 1);
+  await main();
+} else {
+  await main();
+  exploreBench();
+}
