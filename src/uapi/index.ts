@@ -2,3 +2,4 @@
 export * from './errno.js';
 export * from './ioc.js';
 export * from './kfd.js';
+export * from './drm.js';
