@@ -10,9 +10,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
+import { registerCheck } from './check.js';
 import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerDocs } from './docs.js';
+import { registerImages } from './images.js';
 import { registerReplay } from './replay.js';
 
 export const EXIT_OK = 0;
@@ -52,6 +54,8 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerDiagram(program);
   registerDocs(program);
+  registerImages(program);
+  registerCheck(program);
   return program;
 }
 

@@ -1,0 +1,98 @@
+/**
+ * `gpucr images <dir> [--json]` (docs/criu-images.md): prints every image readably or as JSON;
+ * a bad image exits 2 with "<file>: <field>: expected …" on stderr and no stack trace.
+ */
+import { spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeImageDir } from '../../src/criu/images/index.js';
+import { GPU_A, GPU_B, sampleDir } from './images-fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const STACK = /^\s+at /m;
+
+function gpucr(...args: string[]) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function imageDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gpucr-cli-images-'));
+  writeImageDir(dir, sampleDir());
+  return dir;
+}
+
+beforeAll(() => {
+  try {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
+  } catch (e) {
+    // tsc emits even when another part of the tree does not type-check yet.
+    if (!existsSync(MAIN)) throw e;
+  }
+}, 180_000);
+
+describe('gpucr images', () => {
+  it('prints every image with hex u64s and flag names, exit 0', () => {
+    const r = gpucr('images', imageDir());
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    for (const file of [
+      'amdgpu-kfd-3.img: criu_kfd',
+      `amdgpu-pages-3-${GPU_A.toString(16)}.img`,
+      `amdgpu-pages-3-${GPU_B.toString(16)}.img`,
+      'amdgpu-renderD-7.img: criu_render_node',
+      'amdgpu-drm-pages-7-128-0001.img',
+      'amdgpu-dmabuf_9.img: criu_dmabuf_node',
+    ]) {
+      expect(out).toContain(file);
+    }
+    // bo_entries[0]: VRAM|WRITABLE|EXECUTABLE (spec §2.3 names), u64 addr in hex.
+    expect(out).toMatch(
+      /bo_entries\[0\]: addr=0x7f0000000000 size=0x3000 offset=0x100000000 alloc_flags=VRAM\|EXECUTABLE\|WRITABLE gpu_id=0xa3ee handle=5/,
+    );
+    expect(out).toMatch(/bo_entries\[1\]: .*handle=none\(-1\)/);
+    expect(out).toMatch(/iolinks: PCIe→node 0, XGMI→node 2/);
+    expect(out).toMatch(/preferred_domains=VRAM/);
+    expect(out).toMatch(/objects\[0\]: queue q_id=0 gpu_id=0xa3ee/);
+    expect(out).toMatch(/bo_entries\[0\] \(0x3000 bytes\): 2 non-zero pages: 0→0xdeadbeef 2→0x7/);
+  });
+
+  it('--json prints the messages with the schema field names, sorted keys', () => {
+    const r = gpucr('images', imageDir(), '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { files: { file: string; content?: Record<string, unknown> }[] };
+    const kfd = j.files.find((f) => f.file === 'amdgpu-kfd-3.img')!;
+    expect(kfd.content!.num_of_gpus).toBe(2);
+    expect((kfd.content!.bo_entries as { handle: number }[])[1]!.handle).toBe(0xffff_ffff);
+    expect(j.files.map((f) => f.file)).toContain('amdgpu-dmabuf_9.img');
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a bad image: exit 2, the file and field on stderr, no stack trace', () => {
+    const dir = imageDir();
+    writeFileSync(join(dir, 'amdgpu-kfd-3.img'), new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));
+    const r = gpucr('images', dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      "amdgpu-kfd-3.img: size prefix: expected 0 (the file's length 8 minus the 8 prefix bytes), found 1\n",
+    );
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('a missing directory or a bad option: exit 2', () => {
+    const r = gpucr('images', join(tmpdir(), 'no-such-gpucr-dir'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/expected a readable image directory/);
+    expect(r.stderr).not.toMatch(STACK);
+    const o = gpucr('images', imageDir(), '--max-gpu-instance', '32');
+    expect(o.code).toBe(2);
+    expect(o.stderr).toMatch(/--max-gpu-instance: expected 16 or 64/);
+  });
+});
