@@ -2,12 +2,16 @@
  * docs/kfd-ioctls.md, generated from the call registry (allCalls()): for every call
  * gpucr models, the kernel function it models, its argument schema, its out fields
  * and its checks in the kernel's order; plus the §4 dispatch checks every /dev/kfd
- * ioctl passes first (src/ioctls/kfd/dispatch.ts). The page's intro is hand-written;
+ * ioctl passes first (src/ioctls/kfd/dispatch.ts), and the DRM dispatch checks every
+ * render-node ioctl passes (src/ioctls/drm/dispatch.ts). The page's intro is hand-written;
  * this module writes only the block between `<!-- ioctls:begin -->` and `<!-- ioctls:end -->`.
  */
 import '../ioctls/all.js';
+import { DRM_DISPATCH_CHECKS, DRM_DISPATCH_NOT_MODELLED } from '../ioctls/drm/dispatch.js';
 import { allCalls, type CallDef } from '../ioctls/registry.js';
 import type { FieldType } from '../ioctls/schema.js';
+import { DRM_IOCTL_AMDGPU_CRIU_OP, renderNodeIoctl } from '../uapi/amdgpu.js';
+import type { DrmIoctl } from '../uapi/drm.js';
 import { AMDKFD_IOCTLS, type KfdIoctl } from '../uapi/index.js';
 
 /** Marker name of the generated section of docs/kfd-ioctls.md. */
@@ -74,14 +78,28 @@ function uapiOf(name: string): KfdIoctl | undefined {
   return Object.hasOwn(AMDKFD_IOCTLS, name) ? (AMDKFD_IOCTLS as Record<string, KfdIoctl>)[name] : undefined;
 }
 
-/** Ioctls in kfd_ioctl.h order, then syscalls, then kernel-internal events (each by name). */
+/** A render-node ioctl of the call registry (`DRM_IOCTL_*`), as opposed to a /dev/kfd one. */
+export function isDrmIoctl(def: CallDef): boolean {
+  return def.kind === 'ioctl' && def.name.startsWith('DRM_IOCTL_');
+}
+
+/** The uapi entry of a render-node ioctl (drm.h, amdgpu_drm.h; the proposal's CRIU_OP, spec §8.1). */
+function drmUapiOf(name: string): DrmIoctl | undefined {
+  return name === DRM_IOCTL_AMDGPU_CRIU_OP.name ? DRM_IOCTL_AMDGPU_CRIU_OP : renderNodeIoctl(name);
+}
+
+/**
+ * /dev/kfd ioctls in kfd_ioctl.h order, then render-node ioctls in drm.h / amdgpu_drm.h order,
+ * then syscalls, then kernel-internal events (each by name).
+ */
 export function orderedCalls(): CallDef[] {
+  const nr = (d: CallDef) => (isDrmIoctl(d) ? drmUapiOf(d.name)?.nr : uapiOf(d.name)?.nr) ?? Number.MAX_SAFE_INTEGER;
   return [...allCalls()].sort((a, b) => {
     const k = KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
     if (k !== 0) return k;
-    const na = uapiOf(a.name)?.nr ?? Number.MAX_SAFE_INTEGER;
-    const nb = uapiOf(b.name)?.nr ?? Number.MAX_SAFE_INTEGER;
-    return na - nb || a.name.localeCompare(b.name);
+    const g = Number(isDrmIoctl(a)) - Number(isDrmIoctl(b));
+    if (g !== 0) return g;
+    return nr(a) - nr(b) || a.name.localeCompare(b.name);
   });
 }
 
@@ -102,7 +120,15 @@ const DIR_MACRO: Record<KfdIoctl['dir'], string> = {
   rw: 'AMDKFD_IOWR',
 };
 
+const DRM_DIR_MACRO: Record<DrmIoctl['dir'], string> = {
+  none: 'DRM_IO',
+  r: 'DRM_IOR',
+  w: 'DRM_IOW',
+  rw: 'DRM_IOWR',
+};
+
 function kindText(def: CallDef): string {
+  if (isDrmIoctl(def)) return 'ioctl on a render-node fd (the DRM dispatch checks below run first)';
   if (def.kind === 'ioctl') return 'ioctl on a /dev/kfd fd (the dispatch checks below run first)';
   if (def.kind === 'syscall') return 'system call or workload action of the process `pid`';
   return 'kernel-internal event (a worker or interrupt), issued without a `pid`';
@@ -118,6 +144,14 @@ function callSection(def: CallDef): string[] {
     const request = `0x${u.request.toString(16).padStart(8, '0')}`;
     out.push(`- uapi: \`${DIR_MACRO[u.dir]}(${hex(u.nr)}${arg})\`, request \`${request}\``);
   }
+  const d = isDrmIoctl(def) ? drmUapiOf(def.name) : undefined;
+  if (d) {
+    const nrText = d.command === undefined ? hex(d.nr) : `DRM_COMMAND_BASE + ${hex(d.command)}`;
+    const arg = d.arg ? `, ${d.arg}` : '';
+    const request = `0x${d.request.toString(16).padStart(8, '0')}`;
+    const newer = d.newer ? ` (not in the CI header: ${mdText(d.newer.source)})` : '';
+    out.push(`- uapi: \`${DRM_DIR_MACRO[d.dir]}(${nrText}${arg})\`, request \`${request}\`${newer}`);
+  }
   out.push('');
   const fields = Object.entries(def.args);
   const outOnly = def.out.filter((f) => !Object.hasOwn(def.args, f));
@@ -127,7 +161,7 @@ function callSection(def: CallDef): string[] {
     out.push('| field | type | direction |', '| --- | --- | --- |');
     for (const [name, t] of fields) {
       // An AMDKFD_IOR struct is only copied out: its out fields are not inputs.
-      const dir = !def.out.includes(name) ? 'in' : u?.dir === 'r' ? 'out' : 'in/out';
+      const dir = !def.out.includes(name) ? 'in' : (u ?? d)?.dir === 'r' ? 'out' : 'in/out';
       out.push(`| \`${name}\` | \`${typeText(t)}\` | ${dir} |`);
     }
     for (const name of outOnly) out.push(`| \`${name}\` | (result) | out |`);
@@ -173,6 +207,20 @@ export function ioctlReference(): string {
   lines.push('', 'Not checked at dispatch:', '');
   for (const c of DISPATCH_NOT_MODELLED) lines.push(`- ${c}`);
   lines.push('');
+  if (calls.some(isDrmIoctl)) {
+    lines.push('## Dispatch checks of every render-node ioctl (spec §8.2)', '');
+    lines.push(
+      'drm_ioctl() (drm_ioctl.c) runs these before the ioctl’s own function, in this order ' +
+        '(src/ioctls/drm/dispatch.ts):',
+      '',
+    );
+    DRM_DISPATCH_CHECKS.forEach((c, i) => {
+      lines.push(`${i + 1}. ${mdText(c)}`);
+    });
+    lines.push('', 'Not checked at dispatch:', '');
+    for (const c of DRM_DISPATCH_NOT_MODELLED) lines.push(`- ${mdText(c)}`);
+    lines.push('');
+  }
   const unmodelled = Object.values<KfdIoctl>(AMDKFD_IOCTLS)
     .filter((u) => !calls.some((c) => c.name === u.name))
     .sort((a, b) => a.nr - b.nr);

@@ -47,12 +47,28 @@ export interface Variants {
   'kfd-restore-devices': 'fixed' | 'fget-leak';
   /** MAX_GPU_INSTANCE, which sizes kfd_criu_bo_priv_data (spec §3). */
   max_gpu_instance: 64 | 16;
+  /** ttm_pool_restore_and_alloc after a resumed restore that completes in its last block: frees tt->restore (fixed, spec A.9 F1) or keeps it. */
+  ttm: 'fixed' | 'unfixed-restore-drop';
+  /** i915_ttm_restore on a failed populate: keeps the backup reference (final) or puts it while keeping obj->ttm.backup (v2, spec C.8). */
+  i915: 'final' | 'v2-restore-put';
+  /**
+   * amdgpu render-node CRIU design (spec §8, docs/design-variants.md): "upstream" = what landed in
+   * 6.18 (LIST_HANDLES, GEM_OP GET_MAPPING_INFO, GEM_CHANGE_HANDLE; restore through the creating
+   * ioctls); "criu-ioctl-v3" = the March 2025 proposal (DRM_IOCTL_AMDGPU_CRIU_OP), defects included.
+   */
+  'amdgpu-criu': 'upstream' | 'criu-ioctl-v3';
+  /** DRM_IOCTL_GEM_CHANGE_HANDLE as merged with its 2026 fixes, or disabled (drm_invalid_op → -EINVAL, spec §8.2). */
+  'gem-change-handle': 'enabled' | 'disabled';
 }
 
 export const DEFAULT_VARIANTS: Variants = {
   kernel: '6.18',
   'kfd-restore-devices': 'fixed',
   max_gpu_instance: 64,
+  ttm: 'fixed',
+  i915: 'final',
+  'amdgpu-criu': 'upstream',
+  'gem-change-handle': 'enabled',
 };
 
 /** An open file description (struct file). */
@@ -70,24 +86,79 @@ export type OpenFile =
     }
   | { id: string; kind: 'dmabuf'; refs: number; gem: string /** O_RDWR etc. */; flags: number };
 
-/** An amdgpu_bo (GEM object): the memory behind KFD BOs and render-node handles. */
+/**
+ * An amdgpu_bo (GEM object): the memory behind KFD BOs and render-node handles, one
+ * representation for both (src/ioctls/amdgpu/kernel/gem.ts). This record holds its data;
+ * its `amdgpu.gem_bo` machine object (machines/amdgpu/gem-bo.ts), named by `object`, holds its
+ * lifecycle: handles per drm file, kgd_mem references, the dma-buf.
+ */
 export interface Gem {
   id: string;
+  /** The `amdgpu.gem_bo` object of this GEM object. */
+  object: string;
   /** Actual gpu_id of the device that allocated it. */
   gpu_id: number;
+  /** amdgpu_bo_size(): page aligned. */
   size: bigint;
-  /** bo->preferred_domains as a name: the alloc_domain (CPU for userptr and sg BOs such as doorbells). */
+  /** bo->preferred_domains as a name: VRAM if it has VRAM, else GTT, else CPU (userptr and sg BOs). */
   domain: 'VRAM' | 'GTT' | 'CPU';
+  /** bo->preferred_domains: AMDGPU_GEM_DOMAIN_* bits (GEM_OP SET_PLACEMENT changes it). */
+  preferred_domains: number;
+  /** bo->flags: AMDGPU_GEM_CREATE_* bits. */
+  flags: number;
+  /** bo->tbo.page_alignment, in pages. */
+  page_alignment: number;
   /** KFD alloc flags of the allocating kgd_mem (0 for render-node BOs). */
   alloc_flags: number;
   /** Render-node mmap offset (amdgpu_bo_mmap_offset). */
   mmap_offset: bigint;
-  /** Page → u32 content; absent pages read 0 (design "Content"). */
+  /** Page → u32 content; absent pages read 0 (design "Content"). An import object's pages are its exporter's. */
   content: Record<number, number>;
-  /** dma-buf file while exported (one per object). */
-  dmabuf: string | null;
-  /** kgd_mem objects referring to it. */
+  /** Bytes counted in kfd_vram_used of its device (KFD VRAM allocations), released when it is freed. */
+  kfd_vram: bigint;
+  /** kgd_mem objects referring to it (a copy of its machine's `kgd_mems`, for readers of the world). */
   kgd_mems: string[];
+  /** Its dma-buf file while one exists (a copy of its machine's `dmabuf`, for readers of the world). */
+  dmabuf: string | null;
+}
+
+/**
+ * The GEM state of an open render-node file: drm_file.object_idr and prime bookkeeping,
+ * and the amdgpu_vm of its amdgpu_fpriv (src/world/vm.ts). Created on first use.
+ */
+export interface DrmFilePriv {
+  /** object_idr: handle → GEM id. */
+  object_idr: Record<number, string>;
+  /** Lowest handle that may be free (idr_alloc from 1 takes the lowest free). */
+  idr_hint: number;
+  /** drm_prime_file_private, by handle: handle → dma-buf file id. */
+  prime: Record<number, string>;
+  /** The VM: its bo_vas and its mapping index. */
+  vm: VmState;
+}
+
+/** A mapping of the VM's interval tree (vm->va), in GPU pages, inclusive. */
+export interface VmRange {
+  start: bigint;
+  last: bigint;
+  bo_va: string;
+}
+
+/** An amdgpu_vm: bo_va per GEM object (amdgpu_vm_bo_find) and every mapping, sorted by start, disjoint. */
+export interface VmState {
+  bo_vas: Record<string, string>;
+  /** The PRT bo_va (fpriv->prt_va), once a PRT mapping was made. */
+  prt_va: string | null;
+  va: VmRange[];
+}
+
+/** A kernel oops a modelled defect causes (the calling task does not return from the call). */
+export interface Oops {
+  pid: number | null;
+  call: string;
+  /** "<file>:<line> <function>": the line of the posted code that oopses. */
+  where: string;
+  what: string;
 }
 
 export interface Task {
@@ -124,6 +195,14 @@ export interface World {
   files: Record<string, OpenFile>;
   gems: Record<string, Gem>;
   objects: Record<string, ObjectRecord>;
+  /** Armed fault-injection sites (the `fault` event, src/world/faults.ts): site → what fails next. */
+  faults?: Record<string, { errno: number; after: number; count: number }>;
+  /** Render-node files' GEM state (drm file id → DrmFilePriv), created on first use. */
+  drm?: Record<string, DrmFilePriv>;
+  /** kfd_vram_used per actual gpu_id: VRAM bytes of live KFD allocations (amdgpu_amdkfd_reserve_mem_limit). */
+  kfd_vram_used?: Record<number, bigint>;
+  /** Kernel oopses of modelled defects, in order (an invariant violation whenever non-empty). */
+  oopses?: Oops[];
   /** Deterministic counters (design "Determinism"). */
   next: { object: number; file: number; gem: number; mmap: Record<number, bigint> };
 }

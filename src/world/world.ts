@@ -26,6 +26,10 @@ export function createWorld(topology: Topology, variants: Partial<Variants> = {}
     files: {},
     gems: {},
     objects: {},
+    drm: {},
+    kfd_vram_used: {},
+    oopses: [],
+    faults: {},
     next: {
       object: 1,
       file: 1,

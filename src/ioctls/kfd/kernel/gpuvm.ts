@@ -1,49 +1,84 @@
 /**
  * amdgpu_amdkfd_gpuvm.c: KFD BO allocation, mapping, freeing, dma-buf export and
  * import (spec §2.3, §7.2, §7.3).
+ *
+ * A KFD BO (kgd_mem, machines/kfd/bo.ts) uses a GEM object of the same kind as the render
+ * node's (machines/amdgpu/gem-bo.ts, src/ioctls/amdgpu/kernel/gem.ts): the kgd_mem holds a
+ * reference of it (its handle in the KFD client file). Mapping a KFD BO into a VM attaches it
+ * (kfd_mem_attach: the bo_va of the object in that VM, shared with render-node handles of the
+ * same object) and adds its mapping to the VM's index (src/world/vm.ts), where GEM_VA
+ * mappings of the same VM live too.
  */
 import type { BoContext } from '../../../../machines/kfd/bo.js';
+import type { PddContext } from '../../../../machines/kfd/pdd.js';
+import {
+  createGem,
+  DRM_FILE_PAGE_OFFSET_START as OFFSET_START,
+  gemAttachDmabuf,
+  gemKfdUnref,
+  gemSend,
+  kfdVramUsed,
+  releaseDmabufFile,
+  releaseGemIfUnused as releaseGem,
+} from '../../amdgpu/kernel/gem.js';
+import {
+  boVaFind,
+  boVaGet,
+  boVaMappings,
+  boVaPut,
+  verifyParameters,
+  vmMap,
+  vmOf,
+  vmUnmap,
+  vmUpdate,
+} from '../../amdgpu/kernel/vm.js';
+import { AMDGPU_GEM_CREATE as C, AMDGPU_GEM_DOMAIN as D, AMDGPU_VM, DRM_PRIME_FLAGS } from '../../amdgpu/uapi.js';
+import { objectDmabuf } from '../../drm/prime.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F } from '../../../uapi/index.js';
-import { fileGet, filePut, newFile } from '../../../world/fds.js';
-import { createObject, inState, send } from '../../../world/objects.js';
+import { fileGet, filePut } from '../../../world/fds.js';
+import { contextOf, createObject, inState, send } from '../../../world/objects.js';
 import type { Gem, OpenFile, Task, World } from '../../../world/types.js';
+import { vmFirstOverlap } from '../../../world/vm.js';
 import { bo, gpuById } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 
 /** DRM_FILE_PAGE_OFFSET_START: render-node mmap offsets start above 4 GiB (drm_gem.c). */
-export const DRM_FILE_PAGE_OFFSET_START = 0x100000000n;
+export const DRM_FILE_PAGE_OFFSET_START = OFFSET_START;
 
 export function pageAlign(size: bigint, page: number): bigint {
   const p = BigInt(page);
   return ((size + p - 1n) / p) * p;
 }
 
-/** amdgpu_bo_create: a GEM object with the next render-node mmap offset of its device. */
+/**
+ * The GEM object of a KFD allocation (amdgpu_amdkfd_gpuvm_alloc_memory_of_gpu →
+ * amdgpu_gem_object_create): preferred domain = alloc_domain, bo->flags as the KFD flags
+ * ask (VRAM: WIPE_ON_RELEASE and CPU_ACCESS_REQUIRED if PUBLIC else NO_CPU_ACCESS; userptr
+ * and sg BOs: PREEMPTIBLE; COHERENT, EXT_COHERENT, UNCACHED, CONTIGUOUS carried over).
+ */
 export function newGem(w: World, gpuId: number, size: bigint, domain: Gem['domain'], allocFlags: number): string {
-  const id = `gem#${w.next.gem}`;
-  w.next.gem += 1;
-  const used = w.next.mmap[gpuId] ?? 0n;
-  w.next.mmap[gpuId] = used + size;
-  w.gems[id] = {
-    id,
+  const apu = gpuById(w, gpuId)?.is_apu === true;
+  let flags = 0;
+  if (domain === 'VRAM')
+    flags = C.VRAM_WIPE_ON_RELEASE | (allocFlags & F.PUBLIC ? C.CPU_ACCESS_REQUIRED : C.NO_CPU_ACCESS);
+  else if (domain === 'CPU') flags = C.PREEMPTIBLE;
+  if (allocFlags & F.COHERENT) flags |= C.COHERENT;
+  if (allocFlags & F.EXT_COHERENT) flags |= C.EXT_COHERENT;
+  if (allocFlags & F.UNCACHED) flags |= C.UNCACHED;
+  if (allocFlags & F.CONTIGUOUS && domain === 'VRAM') flags |= C.VRAM_CONTIGUOUS;
+  const preferred = domain === 'VRAM' ? D.VRAM : domain === 'GTT' ? D.GTT : D.CPU;
+  return createGem(w, {
     gpu_id: gpuId,
     size,
-    domain,
+    preferred_domains: preferred,
+    flags: flags >>> 0,
+    page_alignment: 1,
     alloc_flags: allocFlags,
-    mmap_offset: DRM_FILE_PAGE_OFFSET_START + used,
-    content: {},
-    dmabuf: null,
-    kgd_mems: [],
-  };
-  return id;
-}
-
-/** VRAM allocated on a device, for amdgpu_amdkfd_reserve_mem_limit. */
-function vramAllocated(w: World, gpuId: number): bigint {
-  let sum = 0n;
-  for (const g of Object.values(w.gems)) if (g.gpu_id === gpuId && g.domain === 'VRAM') sum += g.size;
-  return sum;
+    userptr: (allocFlags & F.USERPTR) !== 0,
+    import_attach: null,
+    kfd_vram: domain === 'VRAM' && !apu ? size : 0n,
+  });
 }
 
 export interface AllocRequest {
@@ -79,7 +114,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
   const requested = r.flags & F.AQL_QUEUE_MEM ? r.size >> 1n : r.size;
   const size = pageAlign(requested, w.topology.page_size);
   // amdgpu_amdkfd_reserve_mem_limit: "Insufficient memory"
-  if (domain === 'VRAM' && vramAllocated(w, gpuId) + size > gpu.vram_size) fail(-ERRNO.ENOMEM);
+  if (domain === 'VRAM' && kfdVramUsed(w, gpuId) + size > gpu.vram_size) fail(-ERRNO.ENOMEM);
   const gem = newGem(w, gpuId, size, domain, r.flags);
   const input: Omit<BoContext, 'attachments' | 'mapped_to_gpu_memory' | 'dmabuf'> = {
     pid: task.pid,
@@ -93,7 +128,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
     internal: r.internal === true,
   };
   const id = createObject(w, 'kfd.bo', input);
-  w.gems[gem]!.kgd_mems.push(id);
+  gemSend(w, gem, { type: 'KFD_REF', mem: id });
   // init_user_pages: with criu_resume the pages are fetched by the restore worker later.
   if (r.flags & F.USERPTR && r.criu_resume) send(w, id, { type: 'INVALIDATE_USERPTR' });
   return id;
@@ -101,7 +136,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
 
 /** kfd_process_alloc_gpuvm: a kernel BO (IB, CWSR) mapped on its own GPU, never in alloc_idr. */
 export function allocInternalBo(w: World, task: Task, gpuId: number, va: bigint, size: bigint): string {
-  const flags = F.GTT | F.NO_SUBSTITUTE | F.WRITABLE | F.EXECUTABLE;
+  const flags = (F.GTT | F.NO_SUBSTITUTE | F.WRITABLE | F.EXECUTABLE) >>> 0;
   const id = allocMemoryOfGpu(w, task, gpuId, {
     va,
     size,
@@ -110,7 +145,7 @@ export function allocInternalBo(w: World, task: Task, gpuId: number, va: bigint,
     criu_resume: false,
     internal: true,
   });
-  send(w, id, { type: 'MAP', vm: gpuId });
+  mapBoToVm(w, id, gpuId);
   return id;
 }
 
@@ -120,49 +155,114 @@ export function mappedRange(b: BoContext): { start: bigint; end: bigint } {
   return { start: b.va, end: b.va + b.size * times };
 }
 
-/** amdgpu_vm_bo_map: "bo %p va … conflict with …" when another mapping in the VM overlaps. */
-function vmRangeInUse(w: World, boId: string, vmGpuId: number): boolean {
-  const me = bo(w, boId);
-  const { start, end } = mappedRange(me);
-  for (const [id, rec] of Object.entries(w.objects)) {
-    if (id === boId || rec.kind !== 'kfd.bo') continue;
-    const other = rec.context as BoContext;
-    if (other.pid !== me.pid || !other.attachments[vmGpuId]?.is_mapped) continue;
-    const r = mappedRange(other);
-    if (r.start < end && start < r.end) return true;
-  }
-  return false;
+/** The VA of each attachment of a BO in one VM (kfd_mem_attach: AQL BOs get two, back to back). */
+function attachmentVas(b: BoContext): bigint[] {
+  return b.alloc_flags & F.AQL_QUEUE_MEM ? [b.va, b.va + b.size] : [b.va];
 }
 
 /**
- * amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach and map in a VM; an already mapped
- * attachment is skipped; a VA range already mapped by another BO → -EINVAL.
+ * The render-node file whose VM is the process's compute VM on a GPU: the pdd's drm_file,
+ * or, while kfd_process_device_init_vm runs (the pdd is not yet updated), the file it is
+ * making a compute VM of.
+ */
+export function computeVmFile(w: World, pid: number, gpuId: number): string {
+  const task = w.tasks[pid];
+  for (const id of task?.pdds ?? []) {
+    const p = contextOf<PddContext>(w, id);
+    if (p.gpu_id === gpuId && p.drm_file) return p.drm_file;
+  }
+  for (const f of Object.values(w.files))
+    if (f.kind === 'drm' && f.gpu_id === gpuId && f.compute_vm_pid === pid) return f.id;
+  throw new Error(`no compute VM of pid ${pid} on GPU ${gpuId}`);
+}
+
+/**
+ * The mapping flags of a KFD mapping, in AMDGPU_VM_PAGE_* terms (get_pte_flags; spec §12 q7
+ * assumes the mapping flags are the uapi flags): readable, writeable and executable as the
+ * alloc flags say, MTYPE_UC for uncached or coherent memory.
+ */
+export function kfdMappingFlags(b: BoContext): number {
+  let f = AMDGPU_VM.PAGE_READABLE;
+  if (b.alloc_flags & F.WRITABLE) f |= AMDGPU_VM.PAGE_WRITEABLE;
+  if (b.alloc_flags & F.EXECUTABLE) f |= AMDGPU_VM.PAGE_EXECUTABLE;
+  if (b.alloc_flags & (F.UNCACHED | F.COHERENT | F.EXT_COHERENT)) f |= AMDGPU_VM.MTYPE_UC;
+  return f;
+}
+
+/**
+ * amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach (kfd_mem_attach: the bo_va of the object
+ * in the VM, found or added, one reference per attachment) and map in a VM; an already
+ * mapped attachment is skipped; a misaligned VA (amdgpu_vm_verify_parameters) or a VA range
+ * already mapped in that VM — by a KFD BO or a GEM_VA mapping — → -EINVAL. An invalid
+ * userptr is mapped without updating the page tables (its mapping stays pending).
  */
 export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
-  if (bo(w, boId).attachments[vmGpuId]?.is_mapped) return;
-  if (vmRangeInUse(w, boId, vmGpuId)) fail(-ERRNO.EINVAL);
+  const b = bo(w, boId);
+  if (b.attachments[vmGpuId]?.is_mapped) return;
+  const vmFile = computeVmFile(w, b.pid, vmGpuId);
+  const vm = vmOf(w, vmFile);
+  const page = 4096n;
+  for (const va of attachmentVas(b)) {
+    if (verifyParameters(w.gems[b.gem]!.size, va, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
+    if (vmFirstOverlap(vm, va / page, va / page + (b.size - 1n) / page)) fail(-ERRNO.EINVAL);
+  }
+  const firstAttach = b.attachments[vmGpuId] === undefined;
+  if (firstAttach) for (let i = 0; i < attachmentVas(b).length; i++) boVaGet(w, vmFile, b.gem);
+  const bv = boVaFind(w, vmFile, b.gem)!;
   send(w, boId, { type: 'MAP', vm: vmGpuId });
+  for (const va of attachmentVas(b)) vmMap(w, bv, va, 0n, b.size, kfdMappingFlags(b), boId);
+  if (!inState(w, boId, 'live.pages.invalid')) vmUpdate(w, bv);
 }
 
-/** amdgpu_amdkfd_gpuvm_unmap_memory_from_gpu: `ctx.n_vms == 0` → -EINVAL. */
+/**
+ * amdgpu_amdkfd_gpuvm_unmap_memory_from_gpu: `ctx.n_vms == 0` → -EINVAL; amdgpu_vm_bo_unmap
+ * of each attachment's VA (a mapping GEM_VA already removed is not an error).
+ */
 export function unmapBoFromVm(w: World, boId: string, vmGpuId: number): void {
-  if (!bo(w, boId).attachments[vmGpuId]?.is_mapped) fail(-ERRNO.EINVAL);
+  const b = bo(w, boId);
+  if (!b.attachments[vmGpuId]?.is_mapped) fail(-ERRNO.EINVAL);
   send(w, boId, { type: 'UNMAP', vm: vmGpuId });
+  const bv = boVaFind(w, computeVmFile(w, b.pid, vmGpuId), b.gem);
+  if (bv) for (const va of attachmentVas(b)) vmUnmap(w, bv, va);
 }
 
-/** Release what a dma-buf file holds once its last reference is gone. */
+/**
+ * The restore worker revalidated a userptr BO (amdgpu_amdkfd_restore_userptr_worker →
+ * update_gpuvm_pte): its pending mappings become valid. For kfd.restore_userptr_worker.
+ */
+export function userptrValidated(w: World, boId: string): void {
+  const b = bo(w, boId);
+  for (const vm of Object.keys(b.attachments).map(Number)) {
+    const bv = boVaFind(w, computeVmFile(w, b.pid, vm), b.gem);
+    if (bv) vmUpdate(w, bv);
+  }
+}
+
+/**
+ * kfd_mem_detach of every attachment (at free): the bo_va loses the attachment's reference.
+ * Mappings of this kgd_mem still in the bo_va at its attachment VAs are unmapped first (a
+ * process teardown unmaps the kgd_mem without going through unmapBoFromVm).
+ */
+function detachAll(w: World, boId: string): void {
+  const b = bo(w, boId);
+  const vas = attachmentVas(b);
+  for (const vm of Object.keys(b.attachments).map(Number)) {
+    const vmFile = computeVmFile(w, b.pid, vm);
+    const bv = boVaFind(w, vmFile, b.gem);
+    if (!bv) continue;
+    for (const m of boVaMappings(w, bv))
+      if (m.kfd === boId && vas.includes(m.start * 4096n)) vmUnmap(w, bv, m.start * 4096n);
+    for (let i = 0; i < vas.length && w.objects[bv]; i++) boVaPut(w, bv);
+  }
+}
+
+/** Release what a dma-buf file holds once its last reference is gone (drm_gem_dmabuf_release). */
 export function releaseDmabuf(w: World, f: OpenFile): void {
-  if (f.kind !== 'dmabuf') return;
-  const gem = w.gems[f.gem];
-  if (!gem) return;
-  gem.dmabuf = null;
-  for (const m of gem.kgd_mems) if (bo(w, m).dmabuf === f.id) send(w, m, { type: 'DMABUF_RELEASED' });
-  releaseGemIfUnused(w, gem.id);
+  releaseDmabufFile(w, f);
 }
 
 export function releaseGemIfUnused(w: World, gemId: string): void {
-  const gem = w.gems[gemId];
-  if (gem && gem.kgd_mems.length === 0 && gem.dmabuf === null) delete w.gems[gemId];
+  releaseGem(w, gemId);
 }
 
 /**
@@ -175,42 +275,43 @@ export function freeMemoryOfGpu(w: World, boId: string): bigint {
   const gem = w.gems[b.gem]!;
   const gpu = gpuById(w, b.gpu_id)!;
   const accounted = (gem.domain === 'VRAM' && !b.is_imported) || (gpu.is_apu && gem.domain === 'GTT');
+  detachAll(w, boId);
   send(w, boId, { type: 'FREE' });
-  gem.kgd_mems = gem.kgd_mems.filter((m) => m !== boId);
-  if (b.dmabuf) filePut(w, b.dmabuf, (f) => releaseDmabuf(w, f));
-  releaseGemIfUnused(w, gem.id);
+  gemKfdUnref(w, gem.id, boId);
+  if (b.dmabuf) filePut(w, b.dmabuf, (f) => releaseDmabufFile(w, f));
   return accounted ? b.size : 0n;
 }
 
 /**
- * amdgpu_amdkfd_gpuvm_export_dmabuf (kfd_mem_export_dmabuf): one dma-buf per BO,
- * cached in the kgd_mem (which holds a reference until it is freed); the caller
- * installs an fd, which takes a reference of its own.
+ * amdgpu_amdkfd_gpuvm_export_dmabuf (kfd_mem_export_dmabuf): one dma-buf per object,
+ * cached in the kgd_mem (which holds a reference until it is freed); the caller installs
+ * an fd, which takes a reference of its own. A render-node export of the same object gives
+ * the same dma-buf.
  */
 export function exportDmabuf(w: World, boId: string): string {
   const b = bo(w, boId);
   // amdgpu_gem_prime_export: userptr BOs cannot be exported.
   if (b.alloc_flags & F.USERPTR) fail(-ERRNO.EPERM);
-  const gem = w.gems[b.gem]!;
-  let file = b.dmabuf ?? gem.dmabuf;
-  if (!file) {
-    file = newFile<'dmabuf'>(w, { kind: 'dmabuf', gem: gem.id, flags: 0 });
-    gem.dmabuf = file;
-  }
-  if (!b.dmabuf) {
-    fileGet(w, file);
-    send(w, boId, { type: 'EXPORT', dmabuf: file });
-  }
+  if (b.dmabuf) return b.dmabuf;
+  const file = objectDmabuf(w, b.gem, b.alloc_flags & F.WRITABLE ? DRM_PRIME_FLAGS.RDWR : 0);
+  fileGet(w, file);
+  send(w, boId, { type: 'EXPORT', dmabuf: file });
   return file;
 }
 
-/** amdgpu_amdkfd_gpuvm_import_dmabuf_fd: a new kgd_mem sharing the exporter's GEM object. */
+/**
+ * amdgpu_amdkfd_gpuvm_import_dmabuf_fd: a new kgd_mem sharing the exporter's GEM object
+ * (gpucr does not create the sg object the kernel makes for a dma-buf of another device:
+ * content written through either side is the same). Like import_obj_create, the kgd_mem
+ * keeps the dma-buf (mem->dmabuf), so a later EXPORT_DMABUF of it hands out the same one.
+ */
 export function importDmabuf(w: World, task: Task, gpuId: number, dmabufFile: string, va: bigint): string {
   const f = w.files[dmabufFile];
   if (!f || f.kind !== 'dmabuf') fail(-ERRNO.EINVAL);
   const gem = w.gems[f.gem]!;
   if (gem.domain !== 'VRAM' && gem.domain !== 'GTT') fail(-ERRNO.EINVAL);
   const flags = ((gem.domain === 'VRAM' ? F.VRAM : F.GTT) | F.WRITABLE | F.EXECUTABLE) >>> 0;
+  gemAttachDmabuf(w, gem.id, f.id);
   const id = createObject(w, 'kfd.bo', {
     pid: task.pid,
     gpu_id: gpuId,
@@ -222,7 +323,10 @@ export function importDmabuf(w: World, task: Task, gpuId: number, dmabufFile: st
     is_imported: true,
     internal: false,
   });
-  gem.kgd_mems.push(id);
+  gemSend(w, gem.id, { type: 'KFD_REF', mem: id });
+  // import_obj_create: `get_dma_buf(dma_buf); (*mem)->dmabuf = dma_buf;` — kept until FREE.
+  fileGet(w, f.id);
+  send(w, id, { type: 'EXPORT', dmabuf: f.id });
   return id;
 }
 
