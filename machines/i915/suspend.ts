@@ -1,0 +1,113 @@
+/**
+ * The i915 device across system suspend / resume (spec C.6, C.7): the power-management
+ * sequence of `i915_gem_backup_suspend` (four steps) and `i915_gem_resume` (three
+ * steps), and the state of the GT (idle after `i915_gem_suspend`, wedged when it could
+ * not be idled or re-initialised). The device also keeps its LMEM region's capacity and
+ * LRU order (the objects in LMEM, least recently used first), for eviction under
+ * memory pressure.
+ *
+ * Region `pm` walks the steps: the `i915.suspend` handler sends SUSPEND, then STEP_OK
+ * after each step that succeeds or STEP_FAILED (then RECOVERED once every backup is
+ * freed); `i915.resume` sends RESUME, STEP_OK per step, and STEP_FAILED when the GT
+ * cannot be re-initialised (the last step is skipped). Region `gt` follows the GT.
+ */
+import { produce } from 'immer';
+import { assign, setup } from 'xstate';
+
+export interface I915DeviceContext {
+  /** Pages of the LMEM region. */
+  lmem_pages: number;
+  /** World ids of the objects placed in LMEM, least recently used first. */
+  lru: string[];
+}
+
+export type I915DeviceEvent =
+  | { type: 'SUSPEND' }
+  | { type: 'RESUME' }
+  | { type: 'STEP_OK' }
+  | { type: 'STEP_FAILED' }
+  | { type: 'RECOVERED' }
+  | { type: 'GT_IDLE' }
+  | { type: 'GT_UNPARK' }
+  | { type: 'GT_WEDGE' }
+  | { type: 'GT_RESET' }
+  | { type: 'USED'; obj: string }
+  | { type: 'FORGET'; obj: string };
+
+export const i915DeviceMachine = setup({
+  types: {} as { context: I915DeviceContext; events: I915DeviceEvent; input: { lmem_pages: number } },
+  actions: {
+    /** Move the object to the most-recently-used end of the LRU. */
+    touch: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type !== 'USED') return;
+        d.lru = d.lru.filter((o) => o !== event.obj);
+        d.lru.push(event.obj);
+      }),
+    ),
+    /** The object left LMEM (evicted, destroyed). */
+    forget: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type !== 'FORGET') return;
+        d.lru = d.lru.filter((o) => o !== event.obj);
+      }),
+    ),
+  },
+}).createMachine({
+  id: 'i915_device',
+  type: 'parallel',
+  context: ({ input }) => ({ lmem_pages: input.lmem_pages, lru: [] }),
+  on: {
+    USED: { actions: 'touch' },
+    FORGET: { actions: 'forget' },
+  },
+  states: {
+    pm: {
+      initial: 'running',
+      states: {
+        running: { on: { SUSPEND: 'suspending' } },
+        /** i915_gem_backup_suspend (from i915_drm_prepare), C.6. */
+        suspending: {
+          initial: 'evictUnpinned',
+          states: {
+            /** 1. lmem_suspend(ALLOW_GPU): evict unpinned objects with the blitter. */
+            evictUnpinned: { on: { STEP_OK: 'idleGt' } },
+            /** 2. i915_gem_suspend: flush, idle the GT (it may end wedged). */
+            idleGt: { on: { STEP_OK: 'evictPinned' } },
+            /** 3. lmem_suspend(ALLOW_GPU | PINNED): evict again, back up pinned non-EARLY objects (memcpy if wedged). */
+            evictPinned: { on: { STEP_OK: 'backupEarly' } },
+            /** 4. lmem_suspend(PINNED): back up what is left (PM_EARLY) with memcpy. */
+            backupEarly: { on: { STEP_OK: '#i915_device.pm.suspended' } },
+          },
+          on: { STEP_FAILED: 'recovering' },
+        },
+        /** lmem_recover: a step failed; every backup object is freed, the suspend is aborted. */
+        recovering: { on: { RECOVERED: 'running' } },
+        /** The device is powered down: LMEM content is gone, backups hold what was saved. */
+        suspended: { on: { RESUME: 'resuming' } },
+        /** i915_gem_resume, C.7. */
+        resuming: {
+          initial: 'restoreEarly',
+          states: {
+            /** 1. lmem_restore(0): memcpy restore of PM_EARLY objects. */
+            restoreEarly: { on: { STEP_OK: 'resumeGt' } },
+            /** 2. intel_gt_resume on every GT; a failure wedges the GT and skips step 3. */
+            resumeGt: { on: { STEP_OK: 'restoreLate', STEP_FAILED: '#i915_device.pm.running' } },
+            /** 3. lmem_restore(ALLOW_GPU): blitter restore of everything else. */
+            restoreLate: { on: { STEP_OK: '#i915_device.pm.running' } },
+          },
+        },
+      },
+    },
+    gt: {
+      initial: 'active',
+      states: {
+        active: { on: { GT_IDLE: 'idle', GT_WEDGE: 'wedged' } },
+        /** Parked by i915_gem_suspend; the migrate context still copies. */
+        idle: { on: { GT_UNPARK: 'active', GT_WEDGE: 'wedged', GT_RESET: 'active' } },
+        /** intel_gt_set_wedged: no GPU copies (memcpy fallback), no GPU access. */
+        wedged: { on: { GT_RESET: 'active' } },
+      },
+    },
+  },
+});

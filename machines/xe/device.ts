@@ -1,0 +1,23 @@
+/**
+ * The Xe device's power state as the pinned-BO sequences move it (spec C.10, S14):
+ * `xe_pm_suspend` (or runtime suspend with D3cold) calls `xe_bo_evict_all`, the device
+ * powers down (VRAM content is lost), and `xe_pm_resume` calls `xe_bo_restore_early`
+ * before the GT is re-initialised and `xe_bo_restore_late` after.
+ */
+import { setup } from 'xstate';
+
+export type XeDeviceEvent = { type: 'EVICTED_ALL' } | { type: 'RESTORED_EARLY' } | { type: 'RESTORED_LATE' };
+
+export const xeDeviceMachine = setup({
+  types: {} as { events: XeDeviceEvent },
+}).createMachine({
+  id: 'xe_device',
+  initial: 'running',
+  states: {
+    running: { on: { EVICTED_ALL: 'suspended' } },
+    /** xe_bo_evict_all succeeded and the device powered down. */
+    suspended: { on: { RESTORED_EARLY: 'earlyRestored' } },
+    /** xe_bo_restore_early succeeded: early kernel BOs are back, the GT can be initialised. */
+    earlyRestored: { on: { RESTORED_LATE: 'running' } },
+  },
+});

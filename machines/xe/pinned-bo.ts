@@ -1,0 +1,227 @@
+/**
+ * One Xe buffer object across `xe_bo_evict_all` / `xe_bo_restore_early` /
+ * `xe_bo_restore_late` (spec C.10, S13): the pinned-BO lists are its states.
+ *
+ *  - an unpinned (user) BO is in VRAM or, once `xe_bo_evict_all_user` moved it, in
+ *    system memory, from where a GPU access moves it back;
+ *  - a pinned BO is on one of the lists of `xe_bo_pinned_init`: `present` stands for
+ *    `pinned.{early,late}.kernel_bo_present` (or `pinned.late.external` without a
+ *    backup) and `evicted` for `pinned.{early,late}.evicted` (or `pinned.late.external`
+ *    with a backup object); `list` says which (early, late, external).
+ *
+ * With the backup-object scheme (commit 86f69c26113c) a pinned BO is never moved:
+ * `xe_bo_evict_pinned` copies it into `bo->backup_obj` (CPU copy for the early list,
+ * blitter for late and external), `xe_bo_restore_pinned` copies back. A
+ * `XE_BO_FLAG_PINNED_NORESTORE` BO gets no backup. When the backup object is freed
+ * is [UNCONFIRMED] (spec D.5): here, when the restore has copied it back.
+ */
+import { current, isDraft } from 'immer';
+import { assign, setup } from 'xstate';
+import { consumePass, type FaultPlan } from '../../src/world/faults.js';
+
+export type XeList = 'early' | 'late' | 'external';
+
+export interface XeBoContext {
+  pages: number;
+  /** Which pinned list (null: not pinned). */
+  list: XeList | null;
+  /** XE_BO_FLAG_PINNED_NORESTORE */
+  norestore: boolean;
+  placement: 'vram' | 'system';
+  content: Record<number, number>;
+  /** bo->backup_obj and its content. */
+  backup: { content: Record<number, number> } | null;
+  expected: Record<number, number>;
+  /** Content discarded on purpose (NORESTORE across a power-down). */
+  loss: null | 'norestore';
+  destroyed: boolean;
+}
+
+export interface XeBoInput {
+  pages: number;
+  list: XeList | null;
+  norestore: boolean;
+}
+
+export type XeBoEvent =
+  | { type: 'PLACE' }
+  | { type: 'EVICT_USER'; faults: FaultPlan }
+  | { type: 'MIGRATE'; faults: FaultPlan }
+  | { type: 'EVICT_PINNED'; faults: FaultPlan }
+  | { type: 'RESTORE_PINNED'; faults: FaultPlan }
+  | { type: 'POWER_OFF' }
+  | { type: 'WRITE'; page: number; value: number }
+  | { type: 'DESTROY' };
+
+export interface XeResult {
+  ctx: XeBoContext;
+  ret: number;
+  plan: FaultPlan;
+}
+
+export function initialXeBo(input: XeBoInput): XeBoContext {
+  return {
+    pages: input.pages,
+    list: input.list,
+    norestore: input.norestore,
+    placement: 'vram',
+    content: {},
+    backup: null,
+    expected: {},
+    loss: null,
+    destroyed: false,
+  };
+}
+
+function copy<T>(v: T): T {
+  return structuredClone(isDraft(v) ? (current(v as never) as T) : v);
+}
+
+/** The algorithm of one event (site xe.copy: one pass per BO copied). */
+export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
+  const c = copy(ctx);
+  const plan = 'faults' in e ? copy(e.faults) : {};
+  const done = (ret: number): XeResult => ({ ctx: c, ret, plan });
+  switch (e.type) {
+    case 'EVICT_USER':
+    case 'MIGRATE': {
+      const err = consumePass(plan, 'xe.copy');
+      if (!err) c.placement = e.type === 'EVICT_USER' ? 'system' : 'vram';
+      return done(err);
+    }
+    case 'EVICT_PINNED': {
+      // xe_bo_evict_pinned: a NORESTORE BO gets no backup.
+      if (c.norestore) return done(0);
+      const err = consumePass(plan, 'xe.copy');
+      if (!err) c.backup = { content: { ...c.content } };
+      return done(err);
+    }
+    case 'RESTORE_PINNED': {
+      // xe_bo_restore_pinned: `if (!backup) return 0;`
+      if (!c.backup) return done(0);
+      const err = consumePass(plan, 'xe.copy');
+      if (!err) {
+        c.content = { ...c.backup.content };
+        c.backup = null;
+      }
+      return done(err);
+    }
+    case 'POWER_OFF':
+      if (c.placement === 'vram') {
+        c.content = {};
+        if (c.list !== null && c.norestore) {
+          c.expected = {};
+          c.loss = 'norestore';
+        }
+      }
+      return done(0);
+    case 'WRITE':
+      if (e.value === 0) {
+        delete c.content[e.page];
+        delete c.expected[e.page];
+      } else {
+        c.content[e.page] = e.value;
+        c.expected[e.page] = e.value;
+      }
+      return done(0);
+    case 'PLACE':
+      return done(0);
+    case 'DESTROY':
+      c.backup = null;
+      c.destroyed = true;
+      c.content = {};
+      c.expected = {};
+      return done(0);
+  }
+}
+
+const MEMO = new WeakMap<object, WeakMap<object, XeResult>>();
+
+export function xeBoResult(context: XeBoContext, event: XeBoEvent): XeResult {
+  let byEvent = MEMO.get(context);
+  const hit = byEvent?.get(event);
+  if (hit) return hit;
+  const r = xeBoStep(context, event);
+  if (!byEvent) {
+    byEvent = new WeakMap();
+    MEMO.set(context, byEvent);
+  }
+  byEvent.set(event, r);
+  return r;
+}
+
+type Args = { context: XeBoContext; event: XeBoEvent };
+const result = ({ context, event }: Args) => xeBoResult(context, event);
+
+export const xeBoMachine = setup({
+  types: {} as { context: XeBoContext; events: XeBoEvent; input: XeBoInput },
+  guards: {
+    /** The copy succeeded. */
+    succeeded: (a: Args) => result(a).ret === 0,
+    /** The copy failed (the BO stays where it was, on the list it came from). */
+    failed: (a: Args) => result(a).ret < 0,
+    /** Created pinned (on one of the pinned lists). */
+    isPinned: ({ context }: Args) => context.list !== null,
+    /** The page is within the BO. */
+    pageInRange: ({ context, event }: Args) => event.type === 'WRITE' && event.page < context.pages,
+  },
+  actions: {
+    apply: assign((a: Args) => result(a).ctx),
+  },
+}).createMachine({
+  id: 'xe_bo',
+  initial: 'created',
+  context: ({ input }) => initialXeBo(input),
+  states: {
+    /** Transient: xe.create sends PLACE at once (xe_bo_create_pin_map puts a pinned BO on its list). */
+    created: {
+      on: {
+        PLACE: [{ guard: 'isPinned', target: 'pinned.present' }, { target: 'unpinned.vram' }],
+      },
+    },
+    unpinned: {
+      initial: 'vram',
+      states: {
+        vram: {
+          on: {
+            EVICT_USER: [{ guard: 'succeeded', target: 'system', actions: 'apply' }, { guard: 'failed' }],
+            WRITE: { guard: 'pageInRange', actions: 'apply' },
+          },
+        },
+        /** Moved to system memory by xe_bo_evict_all_user; stays there until used. */
+        system: {
+          on: {
+            MIGRATE: [{ guard: 'succeeded', target: 'vram', actions: 'apply' }, { guard: 'failed' }],
+            POWER_OFF: {},
+          },
+        },
+      },
+      on: { DESTROY: { target: 'destroyed', actions: 'apply' } },
+    },
+    pinned: {
+      initial: 'present',
+      states: {
+        /** On *.kernel_bo_present (or late.external) without a backup. */
+        present: {
+          on: {
+            EVICT_PINNED: [{ guard: 'succeeded', target: 'evicted', actions: 'apply' }, { guard: 'failed' }],
+          },
+        },
+        /** On *.evicted (or late.external) with its content in bo->backup_obj (none for NORESTORE). */
+        evicted: {
+          on: {
+            EVICT_PINNED: [{ guard: 'succeeded', actions: 'apply' }, { guard: 'failed' }],
+            RESTORE_PINNED: [{ guard: 'succeeded', target: 'present', actions: 'apply' }, { guard: 'failed' }],
+            POWER_OFF: { actions: 'apply' },
+          },
+        },
+      },
+      on: {
+        WRITE: { guard: 'pageInRange', actions: 'apply' },
+        DESTROY: { target: 'destroyed', actions: 'apply' },
+      },
+    },
+    /** Freed (a tombstone). */
+    destroyed: {},
+  },
+});
