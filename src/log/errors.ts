@@ -71,3 +71,22 @@ export class LogError extends InputError {
     this.name = 'LogError';
   }
 }
+
+/**
+ * The last line of a log file is not a complete record: it has no newline at its
+ * end (a write cut short by a crash), or it is not valid JSON. Reported as
+ *
+ *   trace.jsonl:7: torn last record (no newline at its end; `gpucr repair trace.jsonl` removes it)
+ */
+export class TornRecordError extends LogError {
+  constructor(
+    file: string,
+    line: number,
+    /** Why the line is torn, for people. */
+    readonly reason: string,
+  ) {
+    super(file, line, 1, '', 'a complete last record', undefined);
+    this.message = `${file}:${line}: torn last record (${reason}; \`gpucr repair ${file}\` removes it)`;
+    this.name = 'TornRecordError';
+  }
+}

@@ -13,13 +13,19 @@ export function retName(ret: number): string {
   return /^E[A-Z0-9]+$/.test(name) ? `-${name}` : String(ret);
 }
 
-/** A value in log JSON form, except that u64 fields and bigints are "0x…" hex strings. */
+/**
+ * A value in log JSON form, except that u64 fields and bigints are "0x…" hex strings
+ * and byte buffers longer than 32 bytes are shown as `<N bytes: first 16 in hex...>`.
+ */
 export function humanValue(type: FieldType | undefined, v: unknown, depth = 0): unknown {
   if (depth > 64) return '...';
   if (type?.t === 'nullable') return v === null ? null : humanValue(type.of, v, depth);
   if (typeof v === 'bigint') return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
   if (typeof v === 'number' && type?.t === 'u64' && Number.isSafeInteger(v) && v >= 0) return `0x${v.toString(16)}`;
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  if (v instanceof Uint8Array)
+    return v.length <= 32
+      ? Buffer.from(v).toString('hex')
+      : `<${v.length} bytes: ${Buffer.from(v.subarray(0, 16)).toString('hex')}...>`;
   if (Array.isArray(v)) return v.map((x) => humanValue(type?.t === 'array' ? type.of : undefined, x, depth + 1));
   if (isRecord(v)) {
     const fields = type?.t === 'struct' ? type.fields : undefined;

@@ -17,7 +17,7 @@ import { type CallDef, callDef } from '../ioctls/registry.js';
 import { decodeArgs, encodeField, type FieldType, MAX_INLINE_ARRAY, zeroOf } from '../ioctls/schema.js';
 import { parseTopology } from '../world/topology.js';
 import type { FdRef, Topology, Variants } from '../world/types.js';
-import { LogError } from './errors.js';
+import { LogError, TornRecordError } from './errors.js';
 import { formatPath, locate, type PathSegment, parsePath, syntaxError } from './json.js';
 import { looksLikeRef, parseRef, type Ref, setAt } from './refs.js';
 import { decodeExpected, FORBIDDEN_KEYS, isRecord, MAX_DEPTH, typeAt } from './values.js';
@@ -30,6 +30,8 @@ export interface LogHeader {
   /** The variants the header names; the others take DEFAULT_VARIANTS. */
   variants: Partial<Variants>;
   seed?: number;
+  /** The hash of the world snapshot this log continues from (replay needs it with --from). */
+  snapshot?: string;
 }
 
 /** One event line, validated. */
@@ -55,7 +57,7 @@ export interface LogLine {
 
 export type LogItem = { header: LogHeader; event?: undefined } | { event: LogLine; header?: undefined };
 
-const HEADER_KEYS = ['gpucr', 'topology', 'processes', 'variants', 'seed'] as const;
+const HEADER_KEYS = ['gpucr', 'topology', 'processes', 'variants', 'seed', 'snapshot'] as const;
 const EVENT_KEYS = ['pid', 'call', 'fd', 'args', 'ret', 'out', 'by'] as const;
 const HEADER_KEY_SET: ReadonlySet<string> = new Set(HEADER_KEYS);
 const EVENT_KEY_SET: ReadonlySet<string> = new Set(EVENT_KEYS);
@@ -65,9 +67,13 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   kernel: ['6.18', '6.17'],
   'kfd-restore-devices': ['fixed', 'fget-leak'],
   max_gpu_instance: [64, 16],
+  ttm: ['fixed', 'unfixed-restore-drop'],
+  i915: ['final', 'v2-restore-put'],
+  'amdgpu-criu': ['upstream', 'criu-ioctl-v3'],
+  'gem-change-handle': ['enabled', 'disabled'],
 };
 
-/** Largest pid and fd: pid_t and int are signed 32-bit. */
+/** Largest pid, fd and int return value: pid_t and int are signed 32-bit. */
 const INT_MAX = 0x7fffffff;
 /** MAX_ERRNO (include/linux/err.h): a syscall returns 0 or -1..-4095. */
 const MAX_ERRNO = 4095;
@@ -117,6 +123,27 @@ export class LogParser {
     const event = this.event(value, text, n);
     this.defs.push(callDef(event.call));
     return { event };
+  }
+
+  /**
+   * Validate the last line of a file. A last line without its newline, or one that
+   * is not valid JSON (or blank), is a torn record: a write cut short.
+   */
+  last(text: string, newline: boolean): LogItem {
+    if (!newline) throw new TornRecordError(this.file, this.n + 1, 'no newline at its end');
+    try {
+      return this.next(text);
+    } catch (e) {
+      if (e instanceof LogError && (e.path === 'JSON' || text.trim() === ''))
+        throw new TornRecordError(
+          this.file,
+          e.line,
+          e.path === 'JSON'
+            ? `not valid JSON: column ${e.column}: ${e.message.replace(/^.*?: JSON: /, '')}`
+            : 'a blank line',
+        );
+      throw e;
+    }
   }
 
   /** Call after the last line: a file without lines has no header. */
@@ -261,6 +288,11 @@ export class LogParser {
         this.fail(n, text, ['seed'], 'a non-negative integer up to 2^53-1', v.seed);
       header.seed = v.seed;
     }
+    if (v.snapshot !== undefined) {
+      if (typeof v.snapshot !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(v.snapshot))
+        this.fail(n, text, ['snapshot'], 'the hash of a world snapshot, sha256:<64 hex digits>', v.snapshot);
+      header.snapshot = v.snapshot;
+    }
     return header;
   }
 
@@ -287,8 +319,9 @@ export class LogParser {
     if (v.fd !== undefined) event.fd = this.fd(v.fd, n, text);
 
     if (v.ret !== undefined) {
-      if (typeof v.ret !== 'number' || !Number.isInteger(v.ret) || v.ret > 0 || v.ret < -MAX_ERRNO)
-        this.fail(n, text, ['ret'], `0 or a negative errno (-${MAX_ERRNO}..-1)`, v.ret);
+      // Most calls return 0 or -errno; some return a count (ttm.backup: pages backed up).
+      if (typeof v.ret !== 'number' || !Number.isInteger(v.ret) || v.ret > INT_MAX || v.ret < -MAX_ERRNO)
+        this.fail(n, text, ['ret'], `0, a count up to ${INT_MAX}, or a negative errno (-${MAX_ERRNO}..-1)`, v.ret);
       event.ret = v.ret;
     }
 
@@ -373,16 +406,32 @@ export class LogParser {
   }
 }
 
+export interface ReadOptions {
+  /**
+   * Apply the torn-record rule to the last line (docs/log-format.md, "Torn records"):
+   * it must end with a newline and be valid JSON. Files are always read with it
+   * (readLogLines); a text in memory only when asked (default false).
+   */
+  requireNewline?: boolean;
+  /** Called with the size of each line read, newline included (progress reporting; readLogLines only). */
+  onLine?: (chars: number) => void;
+}
+
 /** Read and validate a whole log text. */
-export function readLog(text: string, file: string): { header: LogHeader; events: LogLine[] } {
+export function readLog(text: string, file: string, opts: ReadOptions = {}): { header: LogHeader; events: LogLine[] } {
   // The line ends node:readline recognises, so that both readers number lines alike.
   const lines = text.split(/\r\n|\n|\r/);
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const newline = lines.length > 0 && lines[lines.length - 1] === '';
+  if (newline) lines.pop();
   const parser = new LogParser(file, lines.length);
   let header: LogHeader | undefined;
   const events: LogLine[] = [];
-  for (const raw of lines) {
-    const item = parser.next(raw);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const item =
+      opts.requireNewline && i === lines.length - 1
+        ? parser.last(raw, newline && text.endsWith('\n'))
+        : parser.next(raw);
     if (item.header) header = item.header;
     else events.push(item.event);
   }
@@ -392,20 +441,56 @@ export function readLog(text: string, file: string): { header: LogHeader; events
 
 /**
  * Stream a log file: the header first, then each event, each validated as it is read.
- * `file` names the log in messages (default: the path).
+ * `file` names the log in messages (default: the path). The torn-record rule applies
+ * to the last line unless `opts.requireNewline` is false.
  */
-export async function* readLogLines(path: string, file: string = path): AsyncGenerator<LogItem> {
+export async function* readLogLines(
+  path: string,
+  file: string = path,
+  opts: ReadOptions = {},
+): AsyncGenerator<LogItem> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'r');
   } catch (e) {
     throw new InputError(file, 'a readable log file', (e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
-  const stream = handle.createReadStream({ encoding: 'utf8', autoClose: false });
+  let size: number;
+  let newline = false;
+  try {
+    size = (await handle.stat()).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      newline = last[0] === 0x0a;
+    }
+  } catch (e) {
+    await handle.close();
+    throw new InputError(file, 'a readable log file', (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+  }
+  // Read what the file held when it was opened: a log still being appended to is
+  // read up to that point, and the torn-record rule applies to that last line.
+  const stream = handle.createReadStream({
+    encoding: 'utf8',
+    autoClose: false,
+    start: 0,
+    end: Math.max(0, size - 1),
+  });
   const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   const parser = new LogParser(file);
+  const torn = opts.requireNewline !== false;
   try {
-    for await (const line of rl) yield parser.next(line);
+    if (size > 0) {
+      // One line of look-ahead: the last line is validated by the torn-record rule.
+      let held: string | undefined;
+      const onLine = opts.onLine;
+      for await (const line of rl) {
+        if (held !== undefined) yield parser.next(held);
+        held = line;
+        if (onLine) onLine(line.length + 1);
+      }
+      if (held !== undefined) yield torn ? parser.last(held, newline) : parser.next(held);
+    }
   } catch (e) {
     if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

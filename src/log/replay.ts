@@ -8,21 +8,60 @@
  * - `ret`, when given, must equal the actual return value exactly; each key of `out`,
  *   when given, must match the actual out field (values.ts `matches`); out fields
  *   the log does not give are not compared.
- * - The first divergence stops the replay. A reference to a field that the actual
- *   out of its line lacks is bad input (a LogError naming both lines), not a divergence.
+ * - With invariants (`--check`), they run after every event; the first event after
+ *   which one does not hold stops the replay, like a divergence.
+ * - The first failure stops the replay. Its report names the objects involved: the
+ *   kfd process of the caller (and of the file the call was issued on), and every
+ *   task, object, file and GEM object the failing event changed. Those are found by
+ *   replaying the log again up to the line before (replay is deterministic), so the
+ *   normal path pays nothing for them.
+ * - A reference to a field that the actual out of its line lacks is bad input (a
+ *   LogError naming both lines), not a divergence.
  */
+import { stat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
+import { checkInvariants, type Invariant, type NamedViolation } from '../invariants/index.js';
 import { callDef } from '../ioctls/registry.js';
 import { decodeArgs, encodeField } from '../ioctls/schema.js';
 import { applyInPlace } from '../world/step.js';
 import type { Call, World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
+import { canonicalJson } from './canonical.js';
 import { LogError, preview } from './errors.js';
 import { retName } from './format.js';
 import { formatPath, parsePath } from './json.js';
-import { type LogHeader, type LogLine, readLogLines } from './reader.js';
+import { type LogHeader, type LogLine, type ReadOptions, readLogLines } from './reader.js';
 import { lookupField, type RefTarget, referencedLines, setAt } from './refs.js';
+import { checkContinuation } from './snapshot.js';
 import { matches, typeAt } from './values.js';
+
+/** The state of one task, object, file or GEM object, before or after an event. */
+export interface Change {
+  /** `task:<pid>`, an object id (`kfd.bo#7`), a file id (`file#3`) or a GEM id (`gem#2`). */
+  id: string;
+  /** `task`, `file`, `gem`, or the object's kind (`kfd.bo`). */
+  kind: string;
+  /** Absent when the event created it. Objects: `{kind, value, context}`. */
+  before?: unknown;
+  /** Absent when the event removed it. */
+  after?: unknown;
+}
+
+/** A process a failing event involves. */
+export interface InvolvedProcess {
+  pid: number;
+  /** `caller`: the pid of the event; `file`: the owner of the file it was issued on (CRIU's `"<pid>:<fd>"`). */
+  role: 'caller' | 'file';
+  /** Its kfd_process object after the event (`{id, kind, value, context}`), or null when it has none. */
+  process: { id: string; kind: string; value: unknown; context: unknown } | null;
+}
+
+/** The objects a failing event involves (docs/cli.md, "Reports"). */
+export interface Involvement {
+  processes: InvolvedProcess[];
+  /** Everything the event changed, tasks first, then objects, files and GEM objects, each by id. */
+  changed: Change[];
+}
 
 export interface Divergence {
   /** Line of the event whose result differs from the log. */
@@ -36,43 +75,72 @@ export interface Divergence {
   actual: { ret: number; out: Record<string, unknown> };
   /** What differs: "ret" and/or "out.<field>" for each asserted out field that does not hold. */
   mismatch: string[];
+  involved?: Involvement;
+}
+
+/** The first event after which an invariant did not hold. */
+export interface InvariantFailure {
+  line: number;
+  call: string;
+  by?: number;
+  /** The event's actual result. */
+  actual: { ret: number; out: Record<string, unknown> };
+  /** Every violation after that event (of the invariants checked). */
+  violations: NamedViolation[];
+  involved?: Involvement;
 }
 
 export interface ReplayReport {
-  /** True when every assertion held. */
+  /** True when every assertion and every checked invariant held. */
   ok: boolean;
-  /** Events stepped (the diverging one included). */
+  /** Events stepped (the failing one included). */
   events: number;
+  /** The line of the last event stepped (1 when none). */
+  lastLine: number;
   divergence?: Divergence;
-  /** The world after the last stepped event (the diverging one included). */
+  violation?: InvariantFailure;
+  /** Set when the replay stopped at `until` before the end of the log. */
+  until?: number;
+  /** The world after the last stepped event (the failing one included). */
   world: World;
 }
 
-export interface ReplayOptions {
-  /** Name of the log in messages (default "<log>"). */
-  file?: string;
-  /** Lines whose outs later lines reference; computed from the events when absent. */
-  referenced?: ReadonlySet<number>;
+export interface ReplayerOptions {
+  /** The world to continue from (a restored snapshot); default a fresh world from the header. */
+  world?: World;
+  /** Invariants to check after every event. */
+  invariants?: readonly Invariant[];
 }
 
 /** Replays events one at a time; holds the world and the referenced outs. */
 export class Replayer {
   world: World;
   events = 0;
+  lastLine = 1;
   /** The result of the last stepped event. */
   last?: { ret: number; out: Record<string, unknown> };
+  /** The last stepped event as the model received it (references resolved, arguments decoded). */
+  lastCall?: Call;
   private readonly outs = new Map<number, RefTarget>();
+  private readonly invariants: readonly Invariant[];
 
   constructor(
     header: LogHeader,
     readonly file: string,
     readonly referenced: ReadonlySet<number>,
+    opts: ReplayerOptions = {},
   ) {
-    this.world = createWorld(header.topology, header.variants);
+    this.world = opts.world ?? createWorld(header.topology, header.variants);
+    this.invariants = opts.invariants ?? [];
   }
 
-  /** Step one event and check its assertions; the divergence, if any. */
-  feed(ev: LogLine): Divergence | undefined {
+  /** The actual result of a referenced line (kept only for lines in `referenced`). */
+  outOf(line: number): RefTarget | undefined {
+    return this.outs.get(line);
+  }
+
+  /** Step one event without checking its assertions; its result. */
+  apply(ev: LogLine): { ret: number; out: Record<string, unknown> } {
     const args = ev.refs.length === 0 ? ev.args! : this.resolve(ev);
     const call: Call = { call: ev.call, args };
     if (ev.pid !== undefined) call.pid = ev.pid;
@@ -89,9 +157,16 @@ export class Replayer {
       throw e;
     }
     this.events += 1;
+    this.lastLine = ev.line;
+    this.lastCall = call;
     this.last = { ret: r.ret, out: r.out };
     if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });
+    return this.last;
+  }
 
+  /** Step one event and check its assertions; the divergence, if any. */
+  feed(ev: LogLine): Divergence | undefined {
+    const r = this.apply(ev);
     let mismatch: string[] | undefined;
     if (ev.ret !== undefined && ev.ret !== r.ret) mismatch = ['ret'];
     if (ev.out !== undefined) {
@@ -112,6 +187,26 @@ export class Replayer {
     };
     if (ev.by !== undefined) d.by = ev.by;
     return d;
+  }
+
+  /** Run the invariants on the current world; the failure of the last event, if any. */
+  check(ev: LogLine): InvariantFailure | undefined {
+    if (this.invariants.length === 0) return undefined;
+    const violations = checkInvariants(this.world, this.invariants);
+    if (violations.length === 0) return undefined;
+    const f: InvariantFailure = { line: ev.line, call: ev.call, actual: this.last!, violations };
+    if (ev.by !== undefined) f.by = ev.by;
+    return f;
+  }
+
+  /** Feed (or only apply, without assertions) and check: the first failure of this event, if any. */
+  step(ev: LogLine, assertions = true): { divergence?: Divergence; violation?: InvariantFailure } {
+    if (assertions) {
+      const divergence = this.feed(ev);
+      if (divergence) return { divergence };
+    } else this.apply(ev);
+    const violation = this.check(ev);
+    return violation ? { violation } : {};
   }
 
   /** The arguments of a line with references, resolved against the kept outs and decoded. */
@@ -147,32 +242,154 @@ export class Replayer {
     }
   }
 
-  report(divergence?: Divergence): ReplayReport {
+  report(failure: { divergence?: Divergence; violation?: InvariantFailure } = {}): ReplayReport {
     const rep: ReplayReport = {
-      ok: divergence === undefined,
+      ok: failure.divergence === undefined && failure.violation === undefined,
       events: this.events,
+      lastLine: this.lastLine,
       world: this.world,
     };
-    if (divergence) rep.divergence = divergence;
+    if (failure.divergence) rep.divergence = failure.divergence;
+    if (failure.violation) rep.violation = failure.violation;
     return rep;
   }
 }
 
-/** Replay validated events (from readLog) on a fresh world built from the header. */
-export function replay(header: LogHeader, events: Iterable<LogLine>, opts: ReplayOptions = {}): ReplayReport {
-  let list: Iterable<LogLine> = events;
-  let referenced = opts.referenced;
-  if (!referenced) {
-    const arr = Array.isArray(events) ? (events as LogLine[]) : [...events];
-    referenced = referencedLines(arr);
-    list = arr;
+// ---- involvement ------------------------------------------------------------------------
+
+/** Order ids as people count: `kfd.bo#10` after `kfd.bo#9`. */
+export function compareIds(a: string, b: string): number {
+  const ma = /^(.*?)(\d+)$/.exec(a);
+  const mb = /^(.*?)(\d+)$/.exec(b);
+  if (ma && mb && ma[1] === mb[1]) return Number(ma[2]) - Number(mb[2]);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function diff<T>(kind: (id: string, v: T) => string, before: Record<string, T>, after: Record<string, T>): Change[] {
+  const ids = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const out: Change[] = [];
+  for (const id of [...ids].sort(compareIds)) {
+    const b = Object.hasOwn(before, id) ? before[id] : undefined;
+    const a = Object.hasOwn(after, id) ? after[id] : undefined;
+    if (b === a) continue;
+    if (b !== undefined && a !== undefined && canonicalJson(b) === canonicalJson(a)) continue;
+    const c: Change = { id, kind: kind(id, (a ?? b)!) };
+    if (b !== undefined) c.before = b;
+    if (a !== undefined) c.after = a;
+    out.push(c);
   }
-  const rp = new Replayer(header, opts.file ?? '<log>', referenced);
+  return out;
+}
+
+/** What `call` changed between `before` and `after`, and the kfd processes it involves. */
+export function involvement(before: World | undefined, after: World, call: Call): Involvement {
+  const pids: [number, InvolvedProcess['role']][] = [];
+  if (call.pid !== undefined) pids.push([call.pid, 'caller']);
+  if (call.fd !== undefined && call.pid !== undefined) {
+    const owner = typeof call.fd === 'number' ? undefined : call.fd.pid;
+    const id =
+      typeof call.fd === 'number' ? after.tasks[call.pid]?.fds[call.fd] : after.tasks[call.fd.pid]?.fds[call.fd.fd];
+    const f = id ? (after.files[id] ?? before?.files[id]) : undefined;
+    const filePid = f?.kind === 'kfd' ? f.pid : owner;
+    if (filePid !== undefined && filePid !== call.pid) pids.push([filePid, 'file']);
+  }
+  const processes = pids.map(([pid, role]): InvolvedProcess => {
+    const id = after.tasks[pid]?.kfd_process ?? null;
+    const rec = id ? after.objects[id] : undefined;
+    return {
+      pid,
+      role,
+      process: id && rec ? { id, kind: rec.kind, value: rec.value, context: rec.context } : null,
+    };
+  });
+  const b = before ?? { tasks: {}, objects: {}, files: {}, gems: {} };
+  const taskKey = (w: Pick<World, 'tasks'>) =>
+    Object.fromEntries(Object.entries(w.tasks).map(([pid, t]) => [`task:${pid}`, t as unknown]));
+  const changed = [
+    ...diff(() => 'task', taskKey(b), taskKey(after)),
+    ...diff((_, o) => o.kind, b.objects, after.objects),
+    ...diff(() => 'file', b.files as Record<string, unknown>, after.files as Record<string, unknown>),
+    ...diff(() => 'gem', b.gems as Record<string, unknown>, after.gems as Record<string, unknown>),
+  ];
+  return { processes, changed };
+}
+
+// ---- whole logs --------------------------------------------------------------------------
+
+export interface ReplayOptions {
+  /** Name of the log in messages (default "<log>"). */
+  file?: string;
+  /** Lines whose outs later lines reference; computed from the events when absent. */
+  referenced?: ReadonlySet<number>;
+  /** Continue from this world (a restored snapshot) instead of a fresh one; it is changed in place. */
+  world?: World;
+  /** Check these invariants after every event. */
+  invariants?: readonly Invariant[];
+  /** Stop after the event on this line. */
+  until?: number;
+  /** Name the objects a failure involves (default true; costs a second replay up to the failing line). */
+  involve?: boolean;
+  /** False: apply the events without checking their ret/out assertions. */
+  assertions?: boolean;
+}
+
+function failureOf(r: {
+  divergence?: Divergence;
+  violation?: InvariantFailure;
+}): Divergence | InvariantFailure | undefined {
+  return r.divergence ?? r.violation;
+}
+
+/** Replay validated events (from readLog) on a fresh world built from the header (or `opts.world`). */
+export function replay(header: LogHeader, events: Iterable<LogLine>, opts: ReplayOptions = {}): ReplayReport {
+  const list: LogLine[] = Array.isArray(events) ? (events as LogLine[]) : [...events];
+  const referenced = opts.referenced ?? referencedLines(list);
+  checkContinuation(header, opts.world, opts.file ?? '<log>');
+  const involve = opts.involve !== false;
+  const start = opts.world && involve ? structuredClone(opts.world) : undefined;
+  const make = (world?: World) => {
+    const o: ReplayerOptions = { invariants: opts.invariants ?? [] };
+    if (world) o.world = world;
+    return new Replayer(header, opts.file ?? '<log>', referenced, o);
+  };
+  const rp = make(opts.world);
   for (const ev of list) {
-    const d = rp.feed(ev);
-    if (d) return rp.report(d);
+    if (opts.until !== undefined && ev.line > opts.until) {
+      const rep = rp.report();
+      rep.until = opts.until;
+      return rep;
+    }
+    const r = rp.step(ev, opts.assertions !== false);
+    const failure = failureOf(r);
+    if (failure) {
+      if (involve) {
+        const again = make(start ? structuredClone(start) : undefined);
+        for (const e of list) {
+          if (e.line >= ev.line) break;
+          again.apply(e);
+        }
+        failure.involved = involvement(again.world, rp.world, rp.lastCall!);
+      }
+      return rp.report(r);
+    }
   }
   return rp.report();
+}
+
+export interface ReplayFileOptions {
+  /** Name of the log in messages (default: the path). */
+  file?: string;
+  /** Continue from this world (a restored snapshot); it is changed in place. */
+  world?: World;
+  invariants?: readonly Invariant[];
+  until?: number;
+  involve?: boolean;
+  /** Progress: bytes validated of the file's size, then events replayed of the events in it. */
+  onProgress?: (phase: 'validate' | 'replay', done: number, total: number) => void;
+  /** False: apply the events without checking their ret/out assertions (gpucr state). */
+  assertions?: boolean;
+  /** Called with the header once the file has been validated, before anything is replayed. */
+  onHeader?: (header: LogHeader) => void;
 }
 
 /**
@@ -180,22 +397,72 @@ export function replay(header: LogHeader, events: Iterable<LogLine>, opts: Repla
  * collects the referenced lines (so bad input is reported before anything is
  * replayed), the second replays. Neither keeps the log in memory.
  */
-export async function replayFile(path: string, opts: { file?: string } = {}): Promise<ReplayReport> {
+export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayReport> {
   const file = opts.file ?? path;
   let header: LogHeader | undefined;
   const referenced = new Set<number>();
-  for await (const item of readLogLines(path, file)) {
-    if (item.header) header = item.header;
-    else for (const r of item.event.refs) referenced.add(r.line);
+  let total = 0;
+  const progress = opts.onProgress;
+  let size = 0;
+  let bytes = 0;
+  let lastReport = 0;
+  const readOpts: ReadOptions = {};
+  if (progress) {
+    size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
+    readOpts.onLine = (n) => {
+      bytes += n;
+      if (bytes - lastReport >= 1 << 16) {
+        lastReport = bytes;
+        progress('validate', Math.min(bytes, size), size);
+      }
+    };
   }
+  for await (const item of readLogLines(path, file, readOpts)) {
+    if (item.header) header = item.header;
+    else {
+      total += 1;
+      for (const r of item.event.refs) referenced.add(r.line);
+    }
+  }
+  if (header) checkContinuation(header, opts.world, file);
+  opts.onHeader?.(header!);
+  const involve = opts.involve !== false;
+  const start = opts.world && involve ? structuredClone(opts.world) : undefined;
+  const make = (h: LogHeader, world?: World) => {
+    const o: ReplayerOptions = { invariants: opts.invariants ?? [] };
+    if (world) o.world = world;
+    return new Replayer(h, file, referenced, o);
+  };
   let rp: Replayer | undefined;
   for await (const item of readLogLines(path, file)) {
     if (item.header) {
-      rp = new Replayer(item.header, file, referenced);
+      rp = make(item.header, opts.world);
       continue;
     }
-    const d = rp!.feed(item.event);
-    if (d) return rp!.report(d);
+    const ev = item.event;
+    if (opts.until !== undefined && ev.line > opts.until) {
+      const rep = rp!.report();
+      rep.until = opts.until;
+      return rep;
+    }
+    const r = rp!.step(ev, opts.assertions !== false);
+    if (progress && (rp!.events & 1023) === 0) progress('replay', rp!.events, total);
+    const failure = failureOf(r);
+    if (failure) {
+      if (involve) {
+        let again: Replayer | undefined;
+        for await (const it of readLogLines(path, file)) {
+          if (it.header) again = make(it.header, start ? structuredClone(start) : undefined);
+          else if (it.event.line >= ev.line) break;
+          else again!.apply(it.event);
+        }
+        failure.involved = involvement(again!.world, rp!.world, rp!.lastCall!);
+      }
+      return rp!.report(r);
+    }
   }
-  return (rp ?? new Replayer(header!, file, referenced)).report();
+  return (rp ?? make(header!, opts.world)).report();
 }

@@ -1,19 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { ensureBuilt, MAIN, ROOT, STACK, gpucr as run, tempDir } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = join(ROOT, 'dist/src/cli/main.js');
 const EXAMPLE = join(ROOT, 'test/fixtures/design-example.jsonl');
 const LINES = readFileSync(EXAMPLE, 'utf8').trimEnd().split('\n');
-const dir = mkdtempSync(join(tmpdir(), 'gpucr-cli-'));
+const dir = tempDir('gpucr-cli-');
 
 function gpucr(...args: string[]) {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return run(args);
 }
 
 function logFile(name: string, lines: string[]): string {
@@ -28,17 +23,7 @@ function withLine(n: number, text: string): string[] {
   return lines;
 }
 
-const STACK = /^\s+at /m;
-
-beforeAll(() => {
-  try {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
-  } catch (e) {
-    // tsc emits even when another part of the tree does not type-check yet; the
-    // type check of the whole project is `npm test`'s job, not this suite's.
-    if (!existsSync(MAIN)) throw e;
-  }
-}, 180_000);
+beforeAll(() => ensureBuilt(), 180_000);
 
 describe('gpucr replay', () => {
   it('exits 0 on the design example', () => {
@@ -48,11 +33,21 @@ describe('gpucr replay', () => {
     expect(r.stdout).toBe(`${EXAMPLE}: 5 events replayed, every assertion held\n`);
   });
 
-  it('exits 1 on a wrong ret, naming the line', () => {
+  it('exits 1 on a wrong ret, naming the line, the caller and what the event changed', () => {
     const path = logFile('wrong-ret.jsonl', withLine(4, LINES[3]!.replace('"ret":0', '"ret":-22')));
     const r = gpucr('replay', path);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`${path}:4: AMDKFD_IOC_ACQUIRE_VM: expected ret -EINVAL, got ret 0 out {}\n`);
+    const out = r.stdout.split('\n');
+    expect(out[0]).toBe(`${path}:4: AMDKFD_IOC_ACQUIRE_VM: expected ret -EINVAL, got ret 0 out {}`);
+    // The caller's kfd process, then every object the ACQUIRE_VM changed: the pdd got
+    // its VM (spec §7.2), the render-node file a reference, and the kernel BOs appeared.
+    expect(out[1]).toMatch(/^ {2}caller pid 100: kfd\.process#\d+ {2}alive\(criu\.running, mmu\.notifying\)/);
+    expect(out[2]).toBe('  changed by line 4:');
+    expect(r.stdout).toMatch(
+      /~ kfd\.pdd#\d+: state alive\(vm\.noVm, queues\.running\) → alive\(vm\.vmAcquired, queues\.running\); drm_file null → file#2/,
+    );
+    expect(r.stdout).toMatch(/\+ kfd\.bo#\d+ created: /);
+    expect(r.stdout).toMatch(/~ file#2: compute_vm_pid null → 100; refs 1 → 2/);
     expect(r.stderr).toBe('');
   });
 
@@ -61,7 +56,7 @@ describe('gpucr replay', () => {
     const r = gpucr('replay', path);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /^.*:5: AMDKFD_IOC_ALLOC_MEMORY_OF_GPU: expected ret 0 out \{"handle":"0x1"\}, got ret 0 out \{"handle":"0xa3ee00000000","mmap_offset":"0x[0-9a-f]+"\}\n$/,
+      /^.*:5: AMDKFD_IOC_ALLOC_MEMORY_OF_GPU: expected ret 0 out \{"handle":"0x1"\}, got ret 0 out \{"handle":"0xa3ee00000000","mmap_offset":"0x[0-9a-f]+"\}\n/,
     );
     expect(r.stdout.startsWith(`${path}:5: `)).toBe(true);
   });
@@ -78,7 +73,8 @@ describe('gpucr replay', () => {
 
   it('exits 2 on bad JSON, a missing file, a directory and bad arguments, never with a stack', () => {
     const cases = [
-      ['replay', logFile('json.jsonl', [LINES[0]!, '{"pid":100,'])],
+      ['replay', logFile('json.jsonl', [LINES[0]!, '{"pid":100,', LINES[1]!])],
+      ['replay', logFile('torn.jsonl', [LINES[0]!, '{"pid":100,'])],
       ['replay', join(dir, 'missing.jsonl')],
       ['replay', dir],
       ['replay', logFile('empty.jsonl', [])],
@@ -95,6 +91,10 @@ describe('gpucr replay', () => {
     }
     expect(gpucr('replay', join(dir, 'json.jsonl')).stderr).toBe(
       `${join(dir, 'json.jsonl')}:2:12: JSON: expected a key in double quotes, found nothing\n`,
+    );
+    // The same text as the last line is a write cut short: a torn record.
+    expect(gpucr('replay', join(dir, 'torn.jsonl')).stderr).toMatch(
+      new RegExp(`^${join(dir, 'torn.jsonl')}:2: torn last record \\(not valid JSON: column 12: `),
     );
   });
 
@@ -137,7 +137,9 @@ describe('gpucr replay', () => {
     const help = gpucr('replay', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: gpucr replay [options] <log>');
-    expect(help.stdout).toContain('Exit codes: 0 every assertion held, 1 first divergence, 2 bad input');
+    expect(help.stdout).toContain(
+      'Exit codes: 0 every assertion held, 1 first divergence or invariant violation, 2 bad input',
+    );
   });
 
   it('the bin starts with a shebang', () => {
@@ -148,7 +150,8 @@ describe('gpucr replay', () => {
 describe('gpucr internal errors', () => {
   it('an exception that is not bad input exits 70 with "gpucr: internal error:" and the stack', async () => {
     vi.resetModules();
-    vi.doMock('../../src/log/replay.js', () => ({
+    vi.doMock('../../src/log/replay.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../../src/log/replay.js')>()),
       replayFile: () => {
         throw new TypeError('boom');
       },

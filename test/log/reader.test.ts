@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { LogError } from '../../src/log/errors.js';
 import { replay } from '../../src/log/replay.js';
-import { type LogHeader, type LogItem, type LogLine, readLog, readLogLines } from '../../src/log/reader.js';
+import {
+  type LogHeader,
+  type LogItem,
+  type LogLine,
+  readLog,
+  readLogLines,
+  VARIANT_VALUES,
+} from '../../src/log/reader.js';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/design-example.jsonl', import.meta.url), 'utf8');
 const LINES = EXAMPLE.trimEnd().split('\n');
@@ -283,11 +290,13 @@ describe('readLog: bad input names file:line:column', () => {
     }
   });
 
-  it('ret > 0', () => {
-    const line = LINES[3]!.replace('"ret":0', '"ret":1');
-    expect(errorOf(withLine(4, line)).message).toBe(
-      `trace.jsonl:4:${col(line, '"ret":1') + 6}: ret: expected 0 or a negative errno (-4095..-1), found 1`,
-    );
+  it('ret beyond INT_MAX or below -MAX_ERRNO', () => {
+    for (const bad of ['2147483648', '-4096']) {
+      const line = LINES[3]!.replace('"ret":0', `"ret":${bad}`);
+      expect(errorOf(withLine(4, line)).message).toBe(
+        `trace.jsonl:4:${col(line, `"ret":${bad}`) + 6}: ret: expected 0, a count up to 2147483647, or a negative errno (-4095..-1), found ${bad}`,
+      );
+    }
   });
 
   it('by must name an earlier line', () => {
@@ -428,7 +437,7 @@ describe('readLog: the header', () => {
   it('unknown header key', () => {
     const h = HEADER.replace('"gpucr":1', '"gpucr":1,"seeds":3');
     expect(errorOf(withLine(1, h)).message).toBe(
-      `trace.jsonl:1:${col(h, '"seeds"')}: seeds: expected one of gpucr, topology, processes, variants, seed, found "seeds"`,
+      `trace.jsonl:1:${col(h, '"seeds"')}: seeds: expected one of gpucr, topology, processes, variants, seed, snapshot, found "seeds"`,
     );
   });
 
@@ -456,9 +465,9 @@ describe('readLog: the header', () => {
     expect(errorOf(withLine(1, num)).message).toContain(
       'variants.max_gpu_instance: expected one of 64, 16, found "64"',
     );
-    const unknown = HEADER.replace('"gpucr":1', '"gpucr":1,"variants":{"ttm":"fixed"}');
+    const unknown = HEADER.replace('"gpucr":1', '"gpucr":1,"variants":{"no-such-variant":"fixed"}');
     expect(errorOf(withLine(1, unknown)).message).toBe(
-      `trace.jsonl:1:${col(unknown, '"ttm"')}: variants.ttm: expected one of kernel, kfd-restore-devices, max_gpu_instance, found "ttm"`,
+      `trace.jsonl:1:${col(unknown, '"no-such-variant"')}: variants.no-such-variant: expected one of ${Object.keys(VARIANT_VALUES).join(', ')}, found "no-such-variant"`,
     );
   });
 

@@ -43,13 +43,24 @@ describe('replay', () => {
     const rep = run(lines);
     expect(rep.ok).toBe(false);
     expect(rep.events).toBe(3);
-    expect(rep.divergence).toEqual({
+    const { involved, ...d } = rep.divergence!;
+    expect(d).toEqual({
       line: 4,
       call: 'AMDKFD_IOC_ACQUIRE_VM',
       expected: { ret: EINVAL },
       actual: { ret: 0, out: {} },
       mismatch: ['ret'],
     });
+    // The caller's kfd process, and what line 4 changed: ACQUIRE_VM gives the pdd its
+    // VM and takes a reference on the render-node file (spec §7.2).
+    expect(involved!.processes).toMatchObject([{ pid: 100, role: 'caller', process: { kind: 'kfd.process' } }]);
+    const pdd = involved!.changed.find((c) => c.kind === 'kfd.pdd')!;
+    expect((pdd.before as { context: { drm_file: unknown } }).context.drm_file).toBeNull();
+    expect((pdd.after as { context: { drm_file: unknown } }).context.drm_file).toBe('file#2');
+    const file = involved!.changed.find((c) => c.id === 'file#2')!;
+    expect([(file.before as { refs: number }).refs, (file.after as { refs: number }).refs]).toEqual([1, 2]);
+    // Nothing that line 4 left alone is listed.
+    expect(involved!.changed.some((c) => c.id === 'file#1')).toBe(false);
   });
 
   it('reports a divergence of an out field', () => {
@@ -129,11 +140,11 @@ describe('replay', () => {
     expect(rep.events).toBe(5);
 
     const wrong = join(dir, 'wrong.jsonl');
-    writeFileSync(wrong, withLine(4, LINES[3]!.replace('"ret":0', `"ret":${EINVAL}`)).join('\n'));
+    writeFileSync(wrong, `${withLine(4, LINES[3]!.replace('"ret":0', `"ret":${EINVAL}`)).join('\n')}\n`);
     expect((await replayFile(wrong)).divergence?.line).toBe(4);
 
     const bad = join(dir, 'bad.jsonl');
-    writeFileSync(bad, [...LINES, '{"pid":100,"call":"open","args":{"path":7}}'].join('\n'));
+    writeFileSync(bad, `${[...LINES, '{"pid":100,"call":"open","args":{"path":7}}'].join('\n')}\n`);
     await expect(replayFile(bad)).rejects.toThrow(`${bad}:7:`);
   });
 });

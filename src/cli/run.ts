@@ -1,0 +1,110 @@
+/**
+ * `gpucr run <script> -o <out>`: apply a log's events without checking its
+ * assertions and write the recorded log: every event with the `ret` and `out` the
+ * model gave (src/log/writer.ts). References are resolved (the recorded log carries
+ * the actual values), `by` is kept. The output is written to a temporary file and
+ * renamed over `<out>` at the end, so a run that stops on bad input leaves `<out>`
+ * as it was.
+ */
+import { renameSync, rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { type LogHeader, readLogLines } from '../log/reader.js';
+import { Replayer } from '../log/replay.js';
+import { checkContinuation } from '../log/snapshot.js';
+import { encodeHeader, fsyncDir, LogWriter } from '../log/writer.js';
+import { dirname } from 'node:path';
+import { stableJson } from './output.js';
+import { readSnapshotFile } from './replay.js';
+import { colors, Progress } from './style.js';
+
+export interface RunCliOptions {
+  output: string;
+  json?: boolean;
+  quiet?: boolean;
+  from?: string;
+}
+
+export interface RunSummary {
+  events: number;
+  /** Events that returned an errno. */
+  errors: number;
+}
+
+/** Apply `script` and record it to `out` (library form of the command). */
+export async function runScript(
+  script: string,
+  out: string,
+  opts: { from?: string; quiet?: boolean; file?: string } = {},
+): Promise<RunSummary> {
+  const file = opts.file ?? script;
+  const world = opts.from !== undefined ? readSnapshotFile(opts.from) : undefined;
+  const referenced = new Set<number>();
+  let total = 0;
+  for await (const item of readLogLines(script, file)) {
+    if (item.event) {
+      total += 1;
+      for (const r of item.event.refs) referenced.add(r.line);
+    }
+  }
+  const tmp = `${out}.tmp-${process.pid}`;
+  let writer: LogWriter | undefined;
+  let rp: Replayer | undefined;
+  let errors = 0;
+  const bar = new Progress({ enabled: !opts.quiet });
+  try {
+    for await (const item of readLogLines(script, file)) {
+      if (item.header) {
+        const header: LogHeader = item.header;
+        checkContinuation(header, world, file);
+        rp = new Replayer(header, file, referenced, world ? { world } : {});
+        try {
+          writer = LogWriter.create(tmp, encodeHeader(header), { syncEvery: 0 });
+        } catch (e) {
+          throw new InputError(out, 'a writable output file', (e as NodeJS.ErrnoException).code ?? String(e));
+        }
+        continue;
+      }
+      const ev = item.event;
+      const r = rp!.apply(ev);
+      if (r.ret !== 0) errors += 1;
+      writer!.append(rp!.lastCall!, r, ev.by);
+      if ((rp!.events & 1023) === 0) bar.update('running', rp!.events, total);
+    }
+    writer!.close();
+    renameSync(tmp, out);
+    fsyncDir(dirname(out));
+  } catch (e) {
+    writer?.close();
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    bar.stop();
+  }
+  return { events: rp?.events ?? 0, errors };
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('apply a log without checking its assertions and write the recorded log with every result')
+    .argument('<script>', 'event log, JSON Lines (docs/log-format.md); its ret/out assertions are ignored')
+    .requiredOption('-o, --output <out>', 'the recorded log to write (replaced whole at the end)')
+    .option('--from <snapshot>', 'apply the script to a world snapshot instead of a fresh world')
+    .option('--json', 'print a machine-readable summary')
+    .option('-q, --quiet', 'print nothing on stdout')
+    .addHelpText('after', '\nExit codes: 0 every event was applied and recorded, 2 bad input (message on stderr).')
+    .action(async (script: string, opts: RunCliOptions) => {
+      const runOpts: { from?: string; quiet?: boolean } = { quiet: opts.quiet === true || opts.json === true };
+      if (opts.from !== undefined) runOpts.from = opts.from;
+      const s = await runScript(script, opts.output, runOpts);
+      if (opts.json) process.stdout.write(`${stableJson({ script, output: opts.output, ...s })}\n`);
+      else if (!opts.quiet) {
+        const c = colors(process.stdout);
+        process.stdout.write(
+          `${c.green(`${script}: ${s.events} event${s.events === 1 ? '' : 's'} applied`)} (${s.errors} returned an errno), recorded to ${opts.output}\n`,
+        );
+      }
+      process.exitCode = 0;
+    });
+}
