@@ -22,6 +22,7 @@ export * as priv from './criu/kfd-priv.js';
 export { InputError } from './errors.js';
 export { allCalls, type CallDef, callDef } from './ioctls/registry.js';
 export { decodeArgs, encodeField, type FieldType, type Schema } from './ioctls/schema.js';
+export * from './invariants/index.js';
 export * from './log/index.js';
 export * as uapi from './uapi/index.js';
 export { contextOf, inState, MACHINES } from './world/objects.js';

@@ -15,7 +15,14 @@ import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
 import { registerDocs } from './docs.js';
 import { registerImages } from './images.js';
+import { registerInvariants } from './invariants.js';
+import { registerRepair } from './repair.js';
+import { registerPaths } from './paths.js';
 import { registerReplay } from './replay.js';
+import { registerRun } from './run.js';
+import { registerState } from './state.js';
+import { colors } from './style.js';
+import { registerValidate } from './validate.js';
 
 export const EXIT_OK = 0;
 export const EXIT_DIVERGENCE = 1;
@@ -51,11 +58,17 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   registerReplay(program);
+  registerRun(program);
+  registerState(program);
+  registerValidate(program);
+  registerRepair(program);
+  registerInvariants(program);
   registerDemo(program);
   registerDiagram(program);
   registerDocs(program);
   registerImages(program);
   registerCheck(program);
+  registerPaths(program);
   return program;
 }
 
@@ -68,7 +81,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     if (e instanceof InputError) {
-      process.stderr.write(`${e.message}\n`);
+      process.stderr.write(`${colors(process.stderr).red(e.message)}\n`);
       return EXIT_BAD_INPUT;
     }
     const stack = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e);

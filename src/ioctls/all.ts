@@ -1,6 +1,10 @@
 /** Registers every call gpucr models (import for its side effect). */
+import './amdgpu/index.js';
 import './content.js';
+import './drm/index.js';
+import './fault.js';
 import './fs.js';
+import './i915/lmem.js';
 import './kfd/acquire-vm.js';
 import './kfd/alloc-memory-of-gpu.js';
 import './kfd/criu-op.js';
@@ -12,3 +16,5 @@ import './kfd/map-memory-to-gpu.js';
 import './kfd/misc.js';
 import './kfd/queue.js';
 import './kfd/svm.js';
+import './ttm/tt.js';
+import './xe/pinned.js';

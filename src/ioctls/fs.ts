@@ -7,7 +7,8 @@ import { filePut, installFd, newFile } from '../world/fds.js';
 import { dropObject, send } from '../world/objects.js';
 import type { OpenFile, Task, World } from '../world/types.js';
 import { bo, gpuByMinor, pdd } from '../world/world.js';
-import { freeMemoryOfGpu, releaseDmabuf } from './kfd/kernel/gpuvm.js';
+import { freeMemoryOfGpu, releaseDmabuf, unmapBoFromVm } from './kfd/kernel/gpuvm.js';
+import { releaseDrmFile } from './drm/file.js';
 import { createKfdProcess } from './kfd/kernel/process.js';
 import { register } from './registry.js';
 import { str, u32 } from './schema.js';
@@ -15,7 +16,11 @@ import { str, u32 } from './schema.js';
 /** What dropping the last reference of a file releases. */
 export function releaseFile(w: World, f: OpenFile): void {
   if (f.kind === 'dmabuf') releaseDmabuf(w, f);
-  if (f.kind === 'drm') f.compute_vm_pid = null;
+  if (f.kind === 'drm') {
+    // drm_release → drm_gem_release: every handle of the file goes, with its bo_vas.
+    releaseDrmFile(w, f.id);
+    f.compute_vm_pid = null;
+  }
 }
 
 // do_sys_open → kfd_open / drm_open (kfd_chardev.c, drm_file.c)
@@ -93,8 +98,7 @@ function kfdProcessTeardown(w: World, task: Task): void {
     const p = pdd(w, pddId);
     for (const boId of [...Object.values(p.alloc_idr), ...p.internal_bos]) {
       const b: BoContext = bo(w, boId);
-      for (const [vm, att] of Object.entries(b.attachments))
-        if (att.is_mapped) send(w, boId, { type: 'UNMAP', vm: Number(vm) });
+      for (const [vm, att] of Object.entries(b.attachments)) if (att.is_mapped) unmapBoFromVm(w, boId, Number(vm));
       freeMemoryOfGpu(w, boId);
       dropObject(w, boId);
     }

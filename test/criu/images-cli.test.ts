@@ -29,7 +29,9 @@ function imageDir(): string {
 
 beforeAll(() => {
   try {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
+    // npm test builds first; build here only when run on its own (never race the CLI tests).
+    if (!existsSync(join(ROOT, 'dist/src/cli/main.js')))
+      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'pipe' });
   } catch (e) {
     // tsc emits even when another part of the tree does not type-check yet.
     if (!existsSync(MAIN)) throw e;

@@ -8,6 +8,7 @@ import type { Task, World } from '../../world/types.js';
 import { gpuById, liveTask, pdd, pddByGpuId, pddByUserGpuId } from '../../world/world.js';
 import { register } from '../registry.js';
 import { u32, u64 } from '../schema.js';
+import { userptrValidated } from './kernel/gpuvm.js';
 import { restoreProcessQueues } from './kernel/process.js';
 
 // amdgpu_amdkfd_restore_userptr_worker (amdgpu_amdkfd_gpuvm.c), spec §5.5 step 4
@@ -27,7 +28,10 @@ export const restoreUserptrWorker = register<{ pid: number; ran: number }>({
     // Re-fetch the pages of every invalid userptr, then update PTEs.
     for (const [id, rec] of Object.entries(w.objects)) {
       if (rec.kind !== 'kfd.bo' || (rec.context as BoContext).pid !== task.pid) continue;
-      if (inState(w, id, 'live.pages.invalid')) send(w, id, { type: 'VALIDATE_USERPTR' });
+      if (!inState(w, id, 'live.pages.invalid')) continue;
+      send(w, id, { type: 'VALIDATE_USERPTR' });
+      // Page tables updated: its pending mappings become valid.
+      userptrValidated(w, id);
     }
     send(w, task.kfd_process, { type: 'USERPTR_RESTORE_WORKER' });
     // evicted_bos reset to 0 → kgd2kfd_resume_mm → kfd_process_restore_queues.
