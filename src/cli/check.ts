@@ -1,15 +1,26 @@
 /**
  * `gpucr check`: exhaustive exploration with TLC/SPIN-style statistics (docs/cli.md).
- * This revision explores the reference toy model (`--model toy --k K`); composed
- * driver worlds come with the invariant and event-generator work of issue 7.
+ * It explores the reference toy model (`--model toy --k K`) or a composed driver
+ * world (`--family ttm|i915` with variants), checking the named invariants in every
+ * state and writing the shortest counterexample as a replayable log.
  */
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { type ExploreResult, exploreNumeric } from '../explore/bfs.js';
 import { toyModel } from '../explore/toy.js';
+import { writeFileSync } from 'node:fs';
+import { FAMILIES, type Family, familyModel } from '../explore/families.js';
+import { exploreWorlds } from '../explore/world-explorer.js';
+import { getInvariant } from '../invariants/index.js';
+import { VARIANT_VALUES } from '../log/reader.js';
+import type { Variants } from '../world/types.js';
 
 interface CheckOptions {
   model?: string;
+  family?: string;
+  variant?: string[];
+  invariant?: string[];
+  out?: string;
   k?: string;
   json?: boolean;
   maxStates?: string;
@@ -36,17 +47,85 @@ export function checkReport(r: ExploreResult) {
   };
 }
 
+function collect(v: string, acc: string[]): string[] {
+  return [...acc, v];
+}
+
+/** `--variant name=value` pairs, checked against the variants a log header accepts. */
+function parseVariants(pairs: string[]): Partial<Variants> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    const m = /^([a-z0-9_-]+)=(.+)$/.exec(p);
+    const key = m?.[1];
+    const allowed = key ? (VARIANT_VALUES as Record<string, readonly unknown[]>)[key] : undefined;
+    if (!m || !allowed)
+      throw new InputError('--variant', `name=value with a name among ${Object.keys(VARIANT_VALUES).join(', ')}`, p);
+    const value = allowed.find((v) => String(v) === m[2]);
+    if (value === undefined) throw new InputError(`--variant ${key}`, `one of ${allowed.join(', ')}`, m[2]);
+    out[key!] = value;
+  }
+  return out as Partial<Variants>;
+}
+
+function checkFamily(opts: CheckOptions): void {
+  const family = opts.family as Family;
+  if (!FAMILIES.includes(family)) throw new InputError('--family', `one of ${FAMILIES.join(', ')}`, opts.family);
+  for (const name of opts.invariant ?? [])
+    if (!getInvariant(name))
+      throw new InputError('--invariant', 'a registered invariant (gpucr invariants lists them)', name);
+  const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
+  const maxDepth = positive(opts.maxDepth ?? '6', '--max-depth', 64)!;
+  const model = familyModel(family, parseVariants(opts.variant ?? []), opts.invariant ?? []);
+  const r = exploreWorlds(model, { maxDepth, ...(maxStates ? { maxStates } : {}) });
+  const out = opts.out ?? 'counterexample.jsonl';
+  if (r.violation) writeFileSync(out, r.violation.log);
+  const report = {
+    family,
+    variants: model.header.variants,
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: Number(r.seconds.toFixed(3)),
+    limited: r.limited,
+    invariants: model.invariants.map((i) => i.name),
+    violations: r.violation
+      ? r.violation.violations.map((v) => ({ invariant: v.invariant, log: out, actions: r.violation!.actions }))
+      : [],
+  };
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else {
+    const n = (x: number) => x.toLocaleString('en-US');
+    const lines = [
+      `family ${family}, variants ${JSON.stringify(model.header.variants)}, ${model.invariants.length} invariants`,
+      `${n(r.states)} distinct states, ${n(r.transitions)} transitions, depth ${r.depth}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}, ${r.seconds.toFixed(3)} s`,
+    ];
+    if (r.violation)
+      lines.push(
+        `violation of ${r.violation.violations.map((v) => v.invariant).join(', ')} after ${r.violation.actions.join(' → ')}`,
+        `shortest counterexample written to ${out} (gpucr replay --check ${out} reproduces it)`,
+      );
+    else lines.push('no violation');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  process.exitCode = r.violation ? 1 : 0;
+}
+
 export function registerCheck(program: Command): void {
   program
     .command('check')
     .description('explore every reachable state of a model and check its invariants')
     .option('--model <name>', 'the model to explore: toy (K BOs × {none, allocated, mapped, exported})')
+    .option('--family <name>', `a composed driver world to explore: ${FAMILIES.join(', ')}`)
+    .option('--variant <name=value>', 'a design variant (repeatable), e.g. ttm=unfixed-restore-drop', collect, [])
+    .option('--invariant <name>', 'check only this invariant (repeatable; default: all)', collect, [])
+    .option('--out <file>', 'where to write the counterexample log (default: counterexample.jsonl)')
     .option('--k <K>', 'number of BOs of the toy model (1..26)')
     .option('--max-states <n>', 'stop after this many distinct states and report')
     .option('--max-depth <n>', 'stop at this depth and report')
     .option('--json', 'print a machine-readable report')
     .action((opts: CheckOptions) => {
-      if (opts.model !== 'toy') throw new InputError('--model', 'toy', opts.model);
+      if (opts.family !== undefined) return checkFamily(opts);
+      if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);
       const k = positive(opts.k ?? '10', '--k', 26)!;
       const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
       const maxDepth = positive(opts.maxDepth, '--max-depth', 2 ** 31 - 1);

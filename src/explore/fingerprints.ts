@@ -30,6 +30,7 @@ export class FingerprintSet {
 
   /** The index of `fp`, inserting it with index `size` when new; returns [index, isNew]. */
   add(fp: number): number {
+    if (!Number.isSafeInteger(fp) || fp < 0) throw new RangeError(`fingerprint ${fp} is not an integer in 0..2^53`);
     if ((this.size + 1) * 2 > this.keys.length) this.grow();
     let i = FingerprintSet.hash(fp) & this.mask;
     for (;;) {
