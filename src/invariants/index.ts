@@ -128,3 +128,4 @@ export function fileReferenceCounters(): [string, FileReferenceCounter][] {
 import './kfd.js';
 import './ttm.js';
 import './i915.js';
+import './criu.js';

@@ -1,6 +1,7 @@
 /** Registers every call gpucr models (import for its side effect). */
 import './amdgpu/index.js';
 import './content.js';
+import './criu/orchestrate.js';
 import './drm/index.js';
 import './fault.js';
 import './fs.js';

@@ -71,6 +71,7 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   i915: ['final', 'v2-restore-put'],
   'amdgpu-criu': ['upstream', 'criu-ioctl-v3'],
   'gem-change-handle': ['enabled', 'disabled'],
+  resume: ['at-resume-devices-late', 'at-restore-file'],
 };
 
 /** Largest pid, fd and int return value: pid_t and int are signed 32-bit. */

@@ -24,7 +24,7 @@ import { checkInvariants, type Invariant, type NamedViolation } from '../invaria
 import { callDef } from '../ioctls/registry.js';
 import { decodeArgs, encodeField } from '../ioctls/schema.js';
 import { applyInPlace } from '../world/step.js';
-import type { Call, World } from '../world/types.js';
+import type { Call, FdRef, World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
 import { canonicalJson } from './canonical.js';
 import { LogError, preview } from './errors.js';
@@ -113,6 +113,16 @@ export interface ReplayerOptions {
 }
 
 /** Replays events one at a time; holds the world and the referenced outs. */
+/** One call an orchestration event issued (out.issued of criu.dump / criu.restore). */
+interface IssuedByLine {
+  pid?: number;
+  call: string;
+  fd?: FdRef;
+  args: Record<string, unknown>;
+  ret: number;
+  out: Record<string, unknown>;
+}
+
 export class Replayer {
   world: World;
   events = 0;
@@ -122,6 +132,8 @@ export class Replayer {
   /** The last stepped event as the model received it (references resolved, arguments decoded). */
   lastCall?: Call;
   private readonly outs = new Map<number, RefTarget>();
+  /** The calls each orchestration line issued (its out.issued), and how many lines with `by` consumed. */
+  private readonly issued = new Map<number, { calls: IssuedByLine[]; next: number }>();
   private readonly invariants: readonly Invariant[];
 
   constructor(
@@ -141,6 +153,8 @@ export class Replayer {
 
   /** Step one event without checking its assertions; its result. */
   apply(ev: LogLine): { ret: number; out: Record<string, unknown> } {
+    const issued = ev.by === undefined ? undefined : this.issued.get(ev.by);
+    if (issued) return this.checkIssued(ev, issued);
     const args = ev.refs.length === 0 ? ev.args! : this.resolve(ev);
     const call: Call = { call: ev.call, args };
     if (ev.pid !== undefined) call.pid = ev.pid;
@@ -161,6 +175,40 @@ export class Replayer {
     this.lastCall = call;
     this.last = { ret: r.ret, out: r.out };
     if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });
+    if (Array.isArray(r.out.issued)) this.issued.set(ev.line, { calls: r.out.issued as IssuedByLine[], next: 0 });
+    return this.last;
+  }
+
+  /**
+   * A line issued by an orchestration event (`by`): it is not applied again (the
+   * orchestration line already applied it); it must name the call the orchestration issued
+   * at the same position, and its result is that call's (docs/log-format.md "Orchestration").
+   */
+  private checkIssued(
+    ev: LogLine,
+    q: { calls: IssuedByLine[]; next: number },
+  ): { ret: number; out: Record<string, unknown> } {
+    const c = q.calls[q.next];
+    q.next += 1;
+    if (!c || c.call !== ev.call || c.pid !== ev.pid)
+      throw new LogError(
+        this.file,
+        ev.line,
+        1,
+        'call',
+        c
+          ? `${c.call}${c.pid === undefined ? '' : ` by pid ${c.pid}`}, the call ${q.next} line ${ev.by} issued`
+          : `no line: line ${ev.by} issued ${q.calls.length} calls`,
+        `${ev.call}${ev.pid === undefined ? '' : ` by pid ${ev.pid}`}`,
+      );
+    const call: Call = { call: c.call, args: c.args };
+    if (c.pid !== undefined) call.pid = c.pid;
+    if (c.fd !== undefined) call.fd = c.fd;
+    this.events += 1;
+    this.lastLine = ev.line;
+    this.lastCall = call;
+    this.last = { ret: c.ret, out: c.out };
+    if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: c.ret, out: c.out });
     return this.last;
   }
 

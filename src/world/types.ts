@@ -59,6 +59,8 @@ export interface Variants {
   'amdgpu-criu': 'upstream' | 'criu-ioctl-v3';
   /** DRM_IOCTL_GEM_CHANGE_HANDLE as merged with its 2026 fixes, or disabled (drm_invalid_op → -EINVAL, spec §8.2). */
   'gem-change-handle': 'enabled' | 'disabled';
+  /** Where the CRIU amdgpu plugin issues KFD RESUME: RESUME_DEVICES_LATE (as it does, spec §9.6) or at RESTORE_EXT_FILE (wrong). */
+  resume: 'at-resume-devices-late' | 'at-restore-file';
 }
 
 export const DEFAULT_VARIANTS: Variants = {
@@ -69,6 +71,7 @@ export const DEFAULT_VARIANTS: Variants = {
   i915: 'final',
   'amdgpu-criu': 'upstream',
   'gem-change-handle': 'enabled',
+  resume: 'at-resume-devices-late',
 };
 
 /** An open file description (struct file). */

@@ -1,0 +1,82 @@
+/**
+ * A CRIU dump of one task as the amdgpu plugin sees it (spec §9.3, §9.4): the VMA scan
+ * (HANDLE_DEVICE_VMA), one DUMP_EXT_FILE per /dev/kfd, render-node or dma-buf fd, then
+ * DUMP_DEVICES_LATE (UNPAUSE). A dma-buf whose exporting render-node file is not dumped yet
+ * is deferred and retried after every later render-node file (spec §9.8); one still deferred
+ * at DUMP_DEVICES_LATE fails the dump. A failed dump does not unpause: the queues stay
+ * evicted (spec §9.4 "The queues remain evicted after an abort").
+ */
+import { assign, setup } from 'xstate';
+
+export interface CriuDumpContext {
+  /** The dumped task. */
+  pid: number;
+  /** Files dumped so far (kfd, render node, dma-buf). */
+  files: number;
+  /** dma-buf fds waiting for their exporter's render-node file. */
+  deferred: number;
+  /** Whether a /dev/kfd file was dumped (DUMP_DEVICES_LATE unpauses it). */
+  kfd: boolean;
+}
+
+export type CriuDumpEvent =
+  | { type: 'VMA_SCAN_DONE' }
+  | { type: 'VMA_SCAN_FAILED' }
+  | { type: 'KFD_FILE_DUMPED' }
+  | { type: 'DRM_FILE_DUMPED'; matched: number }
+  | { type: 'DMABUF_DUMPED' }
+  | { type: 'DMABUF_DEFERRED' }
+  | { type: 'FILE_FAILED' }
+  | { type: 'FILES_DONE' }
+  | { type: 'UNPAUSED' }
+  | { type: 'UNPAUSE_FAILED' };
+
+export const criuDumpMachine = setup({
+  types: {} as { context: CriuDumpContext; events: CriuDumpEvent; input: { pid: number } },
+  guards: {
+    noneDeferred: ({ context }) => context.deferred === 0,
+    someDeferred: ({ context }) => context.deferred > 0,
+  },
+  actions: {
+    kfdDumped: assign({ files: ({ context }) => context.files + 1, kfd: () => true }),
+    drmDumped: assign({
+      files: ({ context, event }) => context.files + 1 + (event.type === 'DRM_FILE_DUMPED' ? event.matched : 0),
+      deferred: ({ context, event }) => context.deferred - (event.type === 'DRM_FILE_DUMPED' ? event.matched : 0),
+    }),
+    dmabufDumped: assign({ files: ({ context }) => context.files + 1 }),
+    deferDmabuf: assign({ deferred: ({ context }) => context.deferred + 1 }),
+  },
+}).createMachine({
+  id: 'criu_dump',
+  context: ({ input }) => ({ pid: input.pid, files: 0, deferred: 0, kfd: false }),
+  initial: 'handleDeviceVma',
+  states: {
+    /** HANDLE_DEVICE_VMA while CRIU parses /proc/pid/smaps (spec §9.4 step 1). */
+    handleDeviceVma: { on: { VMA_SCAN_DONE: 'dumpExtFile', VMA_SCAN_FAILED: 'failed' } },
+    /** DUMP_EXT_FILE per fd (spec §9.4 step 2, §9.8). */
+    dumpExtFile: {
+      on: {
+        KFD_FILE_DUMPED: { target: 'dumpExtFile', actions: 'kfdDumped' },
+        DRM_FILE_DUMPED: { target: 'dumpExtFile', actions: 'drmDumped' },
+        DMABUF_DUMPED: { target: 'dumpExtFile', actions: 'dmabufDumped' },
+        DMABUF_DEFERRED: { target: 'dumpExtFile', actions: 'deferDmabuf' },
+        FILE_FAILED: 'failed',
+        FILES_DONE: 'dumpDevicesLate',
+      },
+    },
+    /** DUMP_DEVICES_LATE: UNPAUSE each kfd file, then post_dump_dmabuf_check (spec §9.4 step 3). */
+    dumpDevicesLate: {
+      on: {
+        UNPAUSED: [
+          { guard: 'noneDeferred', target: 'done' },
+          { guard: 'someDeferred', target: 'failed' },
+        ],
+        UNPAUSE_FAILED: 'failed',
+      },
+    },
+    /** Kept (not final) so that reports can read the outcome. */
+    done: {},
+    /** The dump aborted; the queues stay paused if it aborted before DUMP_DEVICES_LATE. */
+    failed: {},
+  },
+});

@@ -1,0 +1,110 @@
+/**
+ * A CRIU restore of one task with the amdgpu plugin, in CRIU's stages (spec §9.3, §9.5,
+ * §11.5): ROOT_TASK → PREPARE_NAMESPACES → FORKING (POST_FORKING) → RESTORE (RESTORE_EXT_FILE:
+ * /dev/kfd first, then render nodes and dma-buf fds in passes; an import whose exporter is not
+ * published asks for a retry, a pass without progress fails) → UPDATE_VMA_MAP → the restorer
+ * moves VMAs to their final addresses → RESTORE_SIGCHLD → RESTORE_CREDS → COMPLETE →
+ * RESUME_DEVICES_LATE (KFD RESUME by pid) → the userptr restore worker lets the queues run.
+ */
+import { assign, setup } from 'xstate';
+
+export interface CriuRestoreContext {
+  /** The restored task. */
+  pid: number;
+  /** Files restored in the current RESTORE_EXT_FILE pass. */
+  progress: number;
+  /** Files still waiting for a retry. */
+  pending: number;
+  /** RESTORE_EXT_FILE passes run. */
+  passes: number;
+  /**
+   * The stage in which the restored process's GPU state was first activated (KFD RESUME
+   * applied: MMU notifiers unblocked, userptr/SVM mappings validated, or a queue running);
+   * null while it is not (spec §9.6: only at RESUME_DEVICES_LATE).
+   */
+  activated_in: string | null;
+}
+
+export type CriuRestoreEvent =
+  | { type: 'ROOT_TASK' }
+  | { type: 'PREPARE_NAMESPACES' }
+  | { type: 'POST_FORKING' }
+  | { type: 'KFD_FILE_RESTORED' }
+  | { type: 'FILE_RESTORED' }
+  | { type: 'FILE_RETRY' }
+  | { type: 'PASS_END' }
+  | { type: 'FILE_FAILED' }
+  | { type: 'UPDATE_VMA_MAP' }
+  | { type: 'RESTORER' }
+  | { type: 'RESTORE_SIGCHLD' }
+  | { type: 'RESTORE_CREDS' }
+  | { type: 'COMPLETE' }
+  | { type: 'RESUMED' }
+  | { type: 'RESUME_FAILED' }
+  | { type: 'USERPTR_WORKER' }
+  /** The orchestrator saw the restored process's GPU state activated (first time is kept). */
+  | { type: 'GPU_ACTIVATED'; stage: string };
+
+export const criuRestoreMachine = setup({
+  types: {} as { context: CriuRestoreContext; events: CriuRestoreEvent; input: { pid: number } },
+  guards: {
+    allDone: ({ context }) => context.pending === 0,
+    progressed: ({ context }) => context.pending > 0 && context.progress > 0,
+    stuck: ({ context }) => context.pending > 0 && context.progress === 0,
+  },
+  actions: {
+    restored: assign({ progress: ({ context }) => context.progress + 1 }),
+    retry: assign({ pending: ({ context }) => context.pending + 1 }),
+    activated: assign({
+      activated_in: ({ context, event }) =>
+        context.activated_in ?? (event.type === 'GPU_ACTIVATED' ? event.stage : null),
+    }),
+    nextPass: assign({ progress: () => 0, pending: () => 0, passes: ({ context }) => context.passes + 1 }),
+  },
+}).createMachine({
+  id: 'criu_restore',
+  context: ({ input }) => ({ pid: input.pid, progress: 0, pending: 0, passes: 0, activated_in: null }),
+  initial: 'init',
+  states: {
+    /** cr_plugin_init(RESTORE) + RESTORE_INIT (spec §9.5 step 1). */
+    init: { on: { ROOT_TASK: 'rootTask' } },
+    rootTask: { on: { PREPARE_NAMESPACES: 'prepareNamespaces' } },
+    prepareNamespaces: { on: { POST_FORKING: 'forking' } },
+    /** CR_STATE_FORKING: the master runs POST_FORKING (spec §9.5 step 2). */
+    forking: { on: { KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' }, FILE_FAILED: 'failed' } },
+    /** CR_STATE_RESTORE, prepare_fds: RESTORE_EXT_FILE for the other files, in passes (spec §9.3 retry). */
+    restoreFiles: {
+      on: {
+        FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
+        FILE_RETRY: { target: 'restoreFiles', actions: 'retry' },
+        FILE_FAILED: 'failed',
+        GPU_ACTIVATED: { target: 'restoreFiles', actions: 'activated' },
+        PASS_END: [
+          { guard: 'allDone', target: 'updateVmaMap' },
+          { guard: 'progressed', target: 'restoreFiles', actions: 'nextPass' },
+          { guard: 'stuck', target: 'failed' },
+        ],
+      },
+    },
+    /** open_vmas → UPDATE_VMA_MAP for each plugin VMA (spec §9.5 step 4). */
+    updateVmaMap: { on: { UPDATE_VMA_MAP: 'restorer' } },
+    /** The restorer PIE moves VMAs to their final addresses (spec §9.5 step 5). */
+    restorer: { on: { RESTORER: 'restoreSigchld' } },
+    restoreSigchld: { on: { RESTORE_SIGCHLD: 'restoreCreds' } },
+    restoreCreds: { on: { RESTORE_CREDS: 'complete' } },
+    complete: { on: { COMPLETE: 'resumeDevicesLate' } },
+    /** RESUME_DEVICES_LATE: KFD RESUME by pid (spec §9.5 step 7, §9.6). */
+    resumeDevicesLate: {
+      on: {
+        RESUMED: 'resumed',
+        RESUME_FAILED: 'failed',
+        GPU_ACTIVATED: { target: 'resumeDevicesLate', actions: 'activated' },
+      },
+    },
+    /** RESUME done; queues run once the userptr restore worker has run (spec §5.5). */
+    resumed: { on: { USERPTR_WORKER: 'done' } },
+    /** Kept (not final) so that invariants and reports can read the outcome and activated_in. */
+    done: {},
+    failed: {},
+  },
+});

@@ -1,0 +1,162 @@
+/**
+ * Round trip: dump a process with the CRIU orchestration (src/criu/orchestrate.ts), restore
+ * the images into a fresh world with the same topology (or onto other GPUs through a gpu map,
+ * spec §9.10), and compare what the application can observe: KFD BOs (handle, size, flags,
+ * address, mappings, content), pdd vram_usage, queues, events, SVM ranges and its render-node
+ * BOs. GPU ids are compared through the restore's renaming (actual ids are mapped back to the
+ * user ids the application keeps using).
+ */
+import type { BoContext } from '../../machines/kfd/bo.js';
+import type { EventContext } from '../../machines/kfd/event.js';
+import type { PddContext } from '../../machines/kfd/pdd.js';
+import type { QueueContext } from '../../machines/kfd/queue.js';
+import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
+import { contextOf } from '../world/objects.js';
+import type { StateValue } from 'xstate';
+import type { World } from '../world/types.js';
+import { createWorld, liveTask } from '../world/world.js';
+import type { ImageDir } from './images/index.js';
+import { dumpTask, type DumpResult, restoreImages, type RestoreResult } from './orchestrate.js';
+
+export interface RoundtripResult {
+  equivalent: boolean;
+  differences: string[];
+  dump: DumpResult;
+  restore: RestoreResult | null;
+  /** The world after the restore (null when the dump failed). */
+  restored: World | null;
+}
+
+export interface RoundtripOptions {
+  /** The dumper and restore master (default: the process's ptrace parent, or 1). */
+  criu?: number;
+  /** user gpu_id → gpu_id of the destination topology (default identity). */
+  gpuMap?: ReadonlyMap<number, number>;
+  /** Destination topology (default: the source's). */
+  topology?: World['topology'];
+  /** Transform the images between dump and restore (tests). */
+  images?: (i: ImageDir) => ImageDir;
+}
+
+function stateText(v: StateValue): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** What the application observes of a process, with gpu ids as the application knows them. */
+export function processView(w: World, pid: number): Record<string, unknown> {
+  const t = liveTask(w, pid);
+  if (!t) return { task: 'none' };
+  const userOf = new Map<number, number>();
+  const pdds = t.pdds.map((id) => contextOf<PddContext>(w, id));
+  for (const p of pdds) userOf.set(p.gpu_id, p.user_gpu_id);
+  const u = (g: number) => userOf.get(g) ?? g;
+  const view: Record<string, unknown> = { kfd: t.kfd_process ? stateText(w.objects[t.kfd_process]!.value) : 'none' };
+  for (const p of pdds) {
+    const bos: Record<string, unknown> = {};
+    for (const [idr, id] of Object.entries(p.alloc_idr)) {
+      const b = contextOf<BoContext>(w, id);
+      const gem = w.gems[b.gem];
+      bos[idr] = {
+        va: b.va,
+        size: b.size,
+        alloc_flags: b.alloc_flags,
+        user_addr: b.user_addr,
+        mapped_on: Object.entries(b.attachments)
+          .filter(([, a]) => a.is_mapped)
+          .map(([g]) => u(Number(g)))
+          .sort((a, c) => a - c),
+        state: stateText(w.objects[id]!.value),
+        content: gem ? { ...gem.content } : null,
+      };
+    }
+    view[`gpu ${p.user_gpu_id.toString(16)}`] = { vram_usage: p.vram_usage, evicted: p.evicted, bos };
+  }
+  for (const [qid, id] of Object.entries(t.queues)) {
+    const q = contextOf<QueueContext>(w, id);
+    const {
+      pid: _p,
+      gpu_id,
+      mqd: _m,
+      ctl_stack: _c,
+      doorbell_off: _d,
+      ...rest
+    } = q as QueueContext & Record<string, unknown>;
+    view[`queue ${qid}`] = { ...rest, gpu_id: u(gpu_id), state: stateText(w.objects[id]!.value) };
+  }
+  for (const [eid, id] of Object.entries(t.events)) {
+    const e = contextOf<EventContext>(w, id);
+    view[`event ${eid}`] = { type: e.type, auto_reset: e.auto_reset, state: stateText(w.objects[id]!.value) };
+  }
+  for (const id of t.svm_ranges) {
+    const s = contextOf<SvmRangeContext>(w, id);
+    const { pid: _p, ...rest } = s as SvmRangeContext & Record<string, unknown>;
+    view[`svm ${s.start.toString(16)}`] = { ...rest, state: stateText(w.objects[id]!.value) };
+  }
+  // open files by kind (fd numbers may differ: CRIU dup2s them back, the model does not)
+  const kinds: Record<string, number> = {};
+  for (const fid of Object.values(t.fds)) {
+    const k = w.files[fid]?.kind ?? 'none';
+    kinds[k] = (kinds[k] ?? 0) + 1;
+  }
+  view.files = kinds;
+  // render-node BOs per GPU (all of the process's render-node files of that GPU)
+  for (const fid of Object.values(t.fds)) {
+    const f = w.files[fid];
+    if (f?.kind !== 'drm') continue;
+    const priv = w.drm?.[fid];
+    const handles: Record<string, unknown> = {};
+    for (const [h, gid] of Object.entries(priv?.object_idr ?? {})) {
+      const g = w.gems[gid];
+      if (!g) continue;
+      handles[h] = { size: g.size, preferred_domains: g.preferred_domains, flags: g.flags, content: { ...g.content } };
+    }
+    if (Object.keys(handles).length) view[`render ${u(f.gpu_id).toString(16)} handles`] = handles;
+  }
+  return view;
+}
+
+function show(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
+}
+
+/** Paths where two views differ, "path: before → after". */
+export function diffViews(a: unknown, b: unknown, path = ''): string[] {
+  if (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof b === 'object' &&
+    b !== null &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
+    const out: string[] = [];
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys)
+      out.push(
+        ...diffViews((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k),
+      );
+    return out;
+  }
+  return show(a) === show(b) ? [] : [`${path}: ${show(a)} → ${show(b)}`];
+}
+
+export function roundtrip(world: World, pid: number, opts: RoundtripOptions = {}): RoundtripResult {
+  const src = structuredClone(world);
+  const criu = opts.criu ?? src.topology.processes.find((p) => p.pid === pid)?.ptrace_parent ?? 1;
+  const dump = dumpTask(src, criu, pid);
+  if (!dump.ok)
+    return { equivalent: false, differences: [`dump failed: ${dump.failure}`], dump, restore: null, restored: null };
+  const before = processView(src, pid);
+  const dest = createWorld(opts.topology ?? src.topology, src.variants);
+  const images = opts.images ? opts.images(structuredClone(dump.images)) : dump.images;
+  const restore = restoreImages(dest, images, {
+    pid,
+    criu,
+    memory: dump.memory,
+    ...(opts.gpuMap ? { gpuMap: opts.gpuMap } : {}),
+  });
+  if (!restore.ok)
+    return { equivalent: false, differences: [`restore failed: ${restore.failure}`], dump, restore, restored: dest };
+  const differences = diffViews(before, processView(dest, pid));
+  return { equivalent: differences.length === 0, differences, dump, restore, restored: dest };
+}

@@ -1,0 +1,26 @@
+/**
+ * CRIU orchestration invariants (machines/criu/*.ts, src/criu/orchestrate.ts).
+ */
+import type { CriuRestoreContext } from '../../machines/criu/restore.js';
+import { registerInvariant, type Violation } from './index.js';
+
+/** Stages in which the restored process's GPU state may become active (spec §9.5 step 7, §9.6). */
+const LATE = new Set(['resumeDevicesLate', 'resumed', 'done']);
+
+registerInvariant(
+  'criu.resume-late',
+  'GPU mappings of userptr/SVM memory are not activated and queues do not run before RESUME_DEVICES_LATE: a criu.restore records the stage in which its process left the RESTORE → RESUME block, which must be RESUME_DEVICES_LATE or later (spec §9.6)',
+  (w) => {
+    const out: Violation[] = [];
+    for (const [id, rec] of Object.entries(w.objects)) {
+      if (rec.kind !== 'criu.restore') continue;
+      const c = rec.context as CriuRestoreContext;
+      if (c.activated_in !== null && !LATE.has(c.activated_in))
+        out.push({
+          message: `task ${c.pid}'s GPU state was activated in CRIU stage ${c.activated_in}, before RESUME_DEVICES_LATE (the restorer had not moved its VMAs yet)`,
+          objects: [id],
+        });
+    }
+    return out;
+  },
+);

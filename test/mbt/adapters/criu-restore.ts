@@ -1,0 +1,194 @@
+/**
+ * Adapter for criu_restore (machines/criu/restore.ts): each macro builds an application,
+ * dumps it with `criu.dump` and restores the dump as pid 200 with one `criu.restore`, whose
+ * effect is the whole stage sequence of that restore (spec §9.5, §9.6, §9.8).
+ */
+import { type CriuRestoreEvent, criuRestoreMachine } from '../../../machines/criu/restore.js';
+import type { Adapter, Macro } from '../../../src/mbt/run.js';
+import type { Variants } from '../../../src/world/types.js';
+import { APP, CriuWorld, GPU_A, GPU_B, UNPRIVILEGED } from './criu-world.js';
+
+type Env = { restored: boolean };
+const once = (env: Env) => !env.restored;
+const next = (): Env => ({ restored: true });
+const RESTORED = 200;
+
+const START = ['ROOT_TASK', 'PREPARE_NAMESPACES', 'POST_FORKING'] as const;
+const LATE = ['UPDATE_VMA_MAP', 'RESTORER', 'RESTORE_SIGCHLD', 'RESTORE_CREDS', 'COMPLETE'] as const;
+
+/** kfd (3), render A (4) acquired as A's VM. */
+function base(w: CriuWorld): { kfd: number; a: number } {
+  const kfd = w.open('/dev/kfd');
+  const a = w.render(GPU_A);
+  w.call(APP, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a, gpu_id: GPU_A }, kfd);
+  return { kfd, a };
+}
+
+function dumpAndRestore(w: CriuWorld, expect = 0, between?: (w: CriuWorld) => void, criu?: number): void {
+  const d = w.dump();
+  between?.(w);
+  w.restore(d.out.object as string, RESTORED, expect, criu);
+}
+
+function setVariant<K extends keyof Variants>(w: CriuWorld, k: K, v: Variants[K]): void {
+  w.world.variants[k] = v;
+}
+
+const macros: Macro<CriuWorld, Env>[] = [
+  {
+    name: 'criu.restore of kfd + render node (RESUME at RESUME_DEVICES_LATE)',
+    effect: [
+      ...START,
+      'KFD_FILE_RESTORED',
+      'FILE_RESTORED',
+      'PASS_END',
+      ...LATE,
+      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
+      'RESUMED',
+      'USERPTR_WORKER',
+    ],
+    when: once,
+    next,
+    run: (w) => {
+      base(w);
+      dumpAndRestore(w);
+    },
+  },
+  {
+    name: 'criu.restore with resume "at-restore-file": GPU state activated at RESTORE_EXT_FILE',
+    effect: [
+      ...START,
+      'KFD_FILE_RESTORED',
+      { type: 'GPU_ACTIVATED', stage: 'restoreFiles' },
+      'FILE_RESTORED',
+      'PASS_END',
+      ...LATE,
+      'RESUMED',
+      'USERPTR_WORKER',
+    ],
+    when: once,
+    next,
+    run: (w) => {
+      setVariant(w, 'resume', 'at-restore-file');
+      base(w);
+      dumpAndRestore(w);
+    },
+  },
+  {
+    name: 'criu.restore on a kernel with another MAX_GPU_INSTANCE (KFD RESTORE fails)',
+    effect: [...START, 'FILE_FAILED'],
+    when: once,
+    next,
+    run: (w) => {
+      const { kfd } = base(w);
+      w.alloc(kfd, GPU_A, 0x7f0000000000n);
+      dumpAndRestore(w, -5, (x) => setVariant(x, 'max_gpu_instance', 16));
+    },
+  },
+  {
+    name: 'criu.restore: a render-node import restored before its exporter (one retry)',
+    effect: [
+      ...START,
+      'KFD_FILE_RESTORED',
+      'FILE_RETRY',
+      'FILE_RESTORED',
+      'PASS_END',
+      'FILE_RESTORED',
+      'PASS_END',
+      ...LATE,
+      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
+      'RESUMED',
+      'USERPTR_WORKER',
+    ],
+    when: once,
+    next,
+    run: (w) => {
+      w.open('/dev/kfd'); // 3
+      const b = w.render(GPU_B); // 4
+      const a = w.render(GPU_A); // 5
+      const h = w.gemCreate(a);
+      const fd = w.call(APP, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h, flags: 0 }, a).out.fd as number;
+      w.call(APP, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd }, b);
+      w.call(APP, 'close', { fd });
+      dumpAndRestore(w);
+    },
+  },
+  {
+    name: 'criu.restore: an import of a KFD BO dumped before the KFD file (never published: no progress)',
+    effect: [...START, 'KFD_FILE_RESTORED', 'FILE_RETRY', 'FILE_RESTORED', 'PASS_END', 'FILE_RETRY', 'PASS_END'],
+    when: once,
+    next,
+    run: (w) => {
+      const b = w.render(GPU_B); // 3
+      const a = w.render(GPU_A); // 4
+      const kfd = w.open('/dev/kfd'); // 5
+      w.call(APP, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a, gpu_id: GPU_A }, kfd);
+      const h = w.alloc(kfd, GPU_A, 0x7f0000000000n);
+      const fd = w.call(APP, 'AMDKFD_IOC_EXPORT_DMABUF', { handle: h, flags: 0 }, kfd).out.dmabuf_fd as number;
+      w.call(APP, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd }, b);
+      w.call(APP, 'close', { fd });
+      dumpAndRestore(w, -5);
+    },
+  },
+  {
+    name: 'criu.restore with GEM_CHANGE_HANDLE disabled and a BO at handle 2 (render-node restore fails)',
+    effect: [...START, 'KFD_FILE_RESTORED', 'FILE_FAILED'],
+    when: once,
+    next,
+    run: (w) => {
+      setVariant(w, 'gem-change-handle', 'disabled');
+      const { a } = base(w);
+      const h1 = w.gemCreate(a);
+      w.gemCreate(a);
+      w.call(APP, 'DRM_IOCTL_GEM_CLOSE', { handle: h1 }, a);
+      dumpAndRestore(w, -5);
+    },
+  },
+  {
+    name: 'criu.restore by a CRIU master without CAP_CHECKPOINT_RESTORE (RESUME fails: -EACCES)',
+    effect: [...START, 'KFD_FILE_RESTORED', 'FILE_RESTORED', 'PASS_END', ...LATE, 'RESUME_FAILED'],
+    when: once,
+    next,
+    run: (w) => {
+      base(w);
+      dumpAndRestore(w, -5, undefined, UNPRIVILEGED);
+    },
+  },
+];
+
+const events: CriuRestoreEvent[] = [
+  { type: 'ROOT_TASK' },
+  { type: 'PREPARE_NAMESPACES' },
+  { type: 'POST_FORKING' },
+  { type: 'KFD_FILE_RESTORED' },
+  { type: 'FILE_RESTORED' },
+  { type: 'FILE_RETRY' },
+  { type: 'PASS_END' },
+  { type: 'FILE_FAILED' },
+  { type: 'UPDATE_VMA_MAP' },
+  { type: 'RESTORER' },
+  { type: 'RESTORE_SIGCHLD' },
+  { type: 'RESTORE_CREDS' },
+  { type: 'COMPLETE' },
+  { type: 'RESUMED' },
+  { type: 'RESUME_FAILED' },
+  { type: 'USERPTR_WORKER' },
+  { type: 'GPU_ACTIVATED', stage: 'restoreFiles' },
+  { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
+];
+
+export const criuRestoreAdapter: Adapter<CriuWorld, Env> = {
+  name: 'criu_restore (criu.restore)',
+  machine: criuRestoreMachine,
+  input: { pid: RESTORED },
+  events,
+  project: (c: { pid: number; activated_in: string | null; passes: number }) => ({
+    pid: c.pid,
+    activated_in: c.activated_in,
+    passes: c.passes,
+  }),
+  initialEnv: { restored: false },
+  setup: () => new CriuWorld(),
+  subject: (w) => (w.subject?.startsWith('criu.restore') ? w.subject : undefined),
+  macros,
+};
