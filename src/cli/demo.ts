@@ -2,16 +2,23 @@
  * `gpucr demo`: the README's main job. Replays the built-in ROCm-like two-GPU
  * scenario (src/scenarios/rocm-two-gpus.ts) through the handlers and prints what
  * CRIU's PROCESS_INFO → CHECKPOINT → UNPAUSE got: device buckets, BO buckets and
- * the size of the kernel's priv_data blob.
+ * the size of the kernel's priv_data blob. Then the CRIU orchestration dumps the
+ * process into the amdgpu plugin's images, restores them into a fresh world, and
+ * checks that the restored process is the same.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { encodeField } from '../ioctls/schema.js';
 import { retName } from '../log/format.js';
 import { readLog } from '../log/reader.js';
 import { referencedLines } from '../log/refs.js';
 import { Replayer } from '../log/replay.js';
-import { rocmTwoGpus } from '../scenarios/rocm-two-gpus.js';
+import { writeImageDir } from '../criu/images/index.js';
+import { roundtrip } from '../criu/roundtrip.js';
+import { APP, rocmTwoGpus } from '../scenarios/rocm-two-gpus.js';
+import type { World } from '../world/types.js';
 import { flagNames, KFD_INVALID_FD, KFD_IOC_ALLOC_MEM_FLAGS } from '../uapi/index.js';
 import { stableJson } from './output.js';
 
@@ -21,6 +28,7 @@ const hex = (v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : Str
 export function runDemo(): {
   lines: string[];
   results: { line: number; call: string; ret: number; out: Record<string, unknown> }[];
+  world: World;
 } {
   const s = rocmTwoGpus();
   const text = [JSON.stringify(s.header), ...s.events.map((e) => JSON.stringify(e))].join('\n');
@@ -36,7 +44,28 @@ export function runDemo(): {
     const r = results[i]!;
     lines.push(stableJson({ ...e, ret: r.ret, out: encodeField(undefined, r.out) }));
   });
-  return { lines, results };
+  return { lines, results, world: rp.world };
+}
+
+/** Dump the demo process with the CRIU orchestration, restore it into a fresh world, compare. */
+function fullRoundtrip(world: World, dir: string): string[] {
+  const rt = roundtrip(world, APP);
+  const say: string[] = [];
+  if (!rt.dump.ok) return [`criu dump failed: ${rt.dump.failure}`];
+  const files = writeImageDir(join(dir, 'images'), rt.dump.images, { pageSize: world.topology.page_size });
+  const format = (calls: { call: string; ret: number }[]) =>
+    calls.map((c, i) => `${i + 1} ${c.call} ${retName(c.ret)}`).join('\n');
+  writeFileSync(join(dir, 'dump-calls.txt'), `${format(rt.dump.calls)}\n`);
+  if (rt.restore) writeFileSync(join(dir, 'restore-calls.txt'), `${format(rt.restore.calls)}\n`);
+  say.push(
+    `CRIU dump (criu.dump): ${rt.dump.calls.length} ioctls issued, ${files.length} image files in ${join(dir, 'images')}`,
+    `CRIU restore into a fresh world (criu.restore): ${rt.restore ? `${rt.restore.calls.length} ioctls issued, ${rt.restore.ok ? 'completed' : `failed: ${rt.restore.failure}`}` : 'not run'}`,
+    rt.equivalent
+      ? 'round trip: the restored process is equivalent to the dumped one (handles, sizes, flags, addresses, mappings, queues, events, content, vram_usage)'
+      : `round trip: NOT equivalent:\n  ${rt.differences.join('\n  ')}`,
+    `logs: ${join(dir, 'checkpoint.jsonl')} (the scenario with every result), ${join(dir, 'dump-calls.txt')}, ${join(dir, 'restore-calls.txt')}`,
+  );
+  return say;
 }
 
 interface Bucket {
@@ -53,9 +82,13 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('replay the built-in two-GPU ROCm-like process and checkpoint it with CRIU_OP')
     .option('--log <file>', 'write the recorded log (every event with its ret and out)')
+    .option(
+      '-D, --dir <dir>',
+      'where to write the images and logs of the round trip (default: a new temporary directory)',
+    )
     .option('--json', 'print the checkpoint result as JSON')
-    .action((opts: { log?: string; json?: boolean }) => {
-      const { lines, results } = runDemo();
+    .action((opts: { log?: string; json?: boolean; dir?: string }) => {
+      const { lines, results, world } = runDemo();
       if (opts.log) writeFileSync(opts.log, `${lines.join('\n')}\n`);
       const failed = results.filter((r) => r.ret !== 0);
       const info = results.find((r) => r.call === 'AMDKFD_IOC_CRIU_OP' && r.out.pid !== undefined && !r.out.bos)!;
@@ -88,6 +121,12 @@ export function registerDemo(program: Command): void {
       }
       say(`  priv_data: ${(ckpt.out.priv_data as Uint8Array).length} bytes`);
       if (opts.log) say(`recorded log: ${opts.log}`);
-      process.exitCode = failed.length ? 1 : 0;
+      const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'gpucr-demo-'));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'checkpoint.jsonl'), `${lines.join('\n')}\n`);
+      const rt = fullRoundtrip(world, dir);
+      for (const l of rt) say(l);
+      const equivalent = rt.some((l) => l.startsWith('round trip: the restored process is equivalent'));
+      process.exitCode = failed.length || !equivalent ? 1 : 0;
     });
 }
