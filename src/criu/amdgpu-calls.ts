@@ -11,6 +11,7 @@ import { decodeArgs, encodeField } from '../ioctls/schema.js';
 import { formatRecord } from '../log/writer.js';
 import { applyInPlace, thaw } from '../world/step.js';
 import type { FdRef, Variants, World } from '../world/types.js';
+import type { RestoreResult } from './amdgpu-upstream.js';
 
 /** One call a sequence issued, with what it returned (args in log form, out decoded). */
 export interface IssuedCall {
@@ -131,6 +132,37 @@ export function restoreKfd(x: CallIssuer, pid: number, files: RestoredFiles, kfd
     num_objects: kfd.num_objects,
   });
   return r.ret === 0 ? (r.out.bos as KfdBucket[]) : null;
+}
+
+/**
+ * What both render-node restore designs start from: the issuer, the restored process's
+ * files, the KFD RESTORE step (run once, whenever the design places it) and the result.
+ */
+export class RestoreSession {
+  readonly x: CallIssuer;
+  readonly files: RestoredFiles;
+  /** The KFD buckets the KFD RESTORE returned (null before it ran, or when it failed). */
+  kfdBuckets: KfdBucket[] | null = null;
+
+  constructor(
+    world: World,
+    readonly pid: number,
+    private readonly kfd: DumpedKfd | null,
+  ) {
+    this.x = new CallIssuer(world);
+    this.files = openRestoredFiles(this.x, pid);
+  }
+
+  /** KFD CRIU_OP RESTORE of the dumped /dev/kfd, if there is one: a failure message or null. */
+  restoreKfd(): string | null {
+    if (!this.kfd) return null;
+    this.kfdBuckets = restoreKfd(this.x, this.pid, this.files, this.kfd);
+    return this.kfdBuckets === null ? 'KFD RESTORE failed' : null;
+  }
+
+  result(failure: string | null): RestoreResult {
+    return { ok: failure === null, calls: this.x.calls, world: this.x.world, drmFds: this.files.drm, failure };
+  }
 }
 
 /**

@@ -22,10 +22,8 @@ import {
   type DumpedKfd,
   dumpKfd,
   type IssuedCall,
-  type KfdBucket,
   kfdImportsOf,
-  openRestoredFiles,
-  restoreKfd,
+  RestoreSession,
   unpauseKfd,
 } from './amdgpu-calls.js';
 import type { DumpOptions, RestoreOptions, RestoreResult } from './amdgpu-upstream.js';
@@ -117,23 +115,11 @@ function stage(x: CallIssuer, pid: number, fd: number, f: V3DumpedFile, op: stri
  * RESTORE comes first and one stage does everything.
  */
 export function restoreV3(world: World, dump: V3Dump, o: RestoreOptions): RestoreResult {
-  const x = new CallIssuer(world);
-  const files = openRestoredFiles(x, o.pid);
-  let kfdBuckets: KfdBucket[] | null = null;
-  const result = (failure: string | null): RestoreResult => ({
-    ok: failure === null,
-    calls: x.calls,
-    world: x.world,
-    drmFds: files.drm,
-    failure,
-  });
-  const doKfd = (): string | null => {
-    if (!dump.kfd) return null;
-    kfdBuckets = restoreKfd(x, o.pid, files, dump.kfd);
-    return kfdBuckets === null ? 'KFD RESTORE failed' : null;
-  };
+  const session = new RestoreSession(world, o.pid, dump.kfd);
+  const { x, files } = session;
+  const result = (failure: string | null) => session.result(failure);
   if (o.kfdFirst === true) {
-    const f = doKfd();
+    const f = session.restoreKfd();
     if (f) return result(f);
   }
   const done = dump.drm.map(() => new Set<number>());
@@ -146,7 +132,7 @@ export function restoreV3(world: World, dump: V3Dump, o: RestoreOptions): Restor
         const k = f.kfd_bo[j];
         if (k !== undefined) {
           out.flags |= FLAG.IS_IMPORT;
-          const exporter = kfdBuckets?.[k];
+          const exporter = session.kfdBuckets?.[k];
           if (!exporter) {
             out.flags |= FLAG.SKIP;
             waiting = true;
@@ -167,7 +153,7 @@ export function restoreV3(world: World, dump: V3Dump, o: RestoreOptions): Restor
       });
     }
     if (pass === 0 && o.kfdFirst !== true) {
-      const f = doKfd();
+      const f = session.restoreKfd();
       if (f) return result(f);
     }
     if (pass === 0 && !waiting) break;

@@ -18,8 +18,7 @@ import {
   type IssuedCall,
   type KfdBucket,
   kfdImportsOf,
-  openRestoredFiles,
-  restoreKfd,
+  RestoreSession,
   unpauseKfd,
 } from './amdgpu-calls.js';
 
@@ -233,24 +232,12 @@ function restoreDrmPass(
  * render-node passes in CRIU's order, a pass repeated while an import waits for its dma-buf.
  */
 export function restoreUpstream(world: World, dump: UpstreamDump, o: RestoreOptions): RestoreResult {
-  const x = new CallIssuer(world);
-  const files = openRestoredFiles(x, o.pid);
+  const session = new RestoreSession(world, o.pid, dump.kfd);
+  const { x, files } = session;
+  const result = (failure: string | null) => session.result(failure);
   const kfdFirst = o.kfdFirst !== false;
-  let kfdBuckets: KfdBucket[] | null = null;
-  const result = (failure: string | null): RestoreResult => ({
-    ok: failure === null,
-    calls: x.calls,
-    world: x.world,
-    drmFds: files.drm,
-    failure,
-  });
-  const doKfd = (): string | null => {
-    if (!dump.kfd) return null;
-    kfdBuckets = restoreKfd(x, o.pid, files, dump.kfd);
-    return kfdBuckets === null ? 'KFD RESTORE failed' : null;
-  };
   if (kfdFirst) {
-    const f = doKfd();
+    const f = session.restoreKfd();
     if (f) return result(f);
   }
   const done = dump.drm.map(() => new Set<number>());
@@ -259,12 +246,12 @@ export function restoreUpstream(world: World, dump: UpstreamDump, o: RestoreOpti
     pending = false;
     for (let i = 0; i < dump.drm.length; i++) {
       const d = dump.drm[i]!;
-      const r = restoreDrmPass(x, o.pid, files.drm[d.gpu_id]!, d.bos, done[i]!, kfdBuckets);
+      const r = restoreDrmPass(x, o.pid, files.drm[d.gpu_id]!, d.bos, done[i]!, session.kfdBuckets);
       if (r === 'retry') pending = true;
       else if (r !== 'done') return result(r);
     }
     if (pass === 0 && !kfdFirst) {
-      const f = doKfd();
+      const f = session.restoreKfd();
       if (f) return result(f);
     }
   }
