@@ -1,11 +1,11 @@
 import { ERRNO } from '../../uapi/errno.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F, KFD_MMAP_GPU_ID, KFD_MMAP_TYPE, MAKE_HANDLE } from '../../uapi/index.js';
-import { send } from '../../world/objects.js';
+import { dropObject, send } from '../../world/objects.js';
 import { bo, gpuById, pdd, pddByUserGpuId } from '../../world/world.js';
 import { fail, register } from '../registry.js';
 import { flags, u32, u64 } from '../schema.js';
 import { allocMemoryOfGpu, freeMemoryOfGpu, pageAlign } from './kernel/gpuvm.js';
-import { bindProcessToDevice } from './kernel/process.js';
+import { bindProcessToDevice, createObjHandle } from './kernel/process.js';
 import { svmOverlaps } from './kernel/svm.js';
 
 interface AllocArgs {
@@ -76,15 +76,12 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
       user_addr: a.mmap_offset,
       criu_resume: false,
     });
-    // kfd_process_device_create_obj_handle: idr_alloc(&pdd->alloc_idr, mem, 0, 0)
-    const used = pdd(w, pddId).alloc_idr;
-    let idr = 0;
-    while (used[idr] !== undefined) idr++;
-    if (idr > 0x7fffffff) {
+    const idr = createObjHandle(w, pddId, boId);
+    if (idr === null) {
       freeMemoryOfGpu(w, boId);
+      dropObject(w, boId);
       fail(-ERRNO.EFAULT);
     }
-    send(w, pddId, { type: 'IDR_ALLOC', handle: idr, bo: boId });
     if (a.flags & F.VRAM) {
       const size = a.flags & F.AQL_QUEUE_MEM ? a.size >> 1n : a.size;
       send(w, pddId, { type: 'VRAM_USAGE_ADD', delta: pageAlign(size, w.topology.page_size) });

@@ -2,12 +2,12 @@
 import { ERRNO } from '../../uapi/errno.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F, GET_GPU_ID, GET_IDR_HANDLE, MAKE_HANDLE } from '../../uapi/index.js';
 import { installFd } from '../../world/fds.js';
-import { send } from '../../world/objects.js';
+import { dropObject } from '../../world/objects.js';
 import { boByHandle, fileOf, gpuById, pdd, pddByGpuId, pddByUserGpuId } from '../../world/world.js';
 import { fail, register } from '../registry.js';
 import { flags, u32, u64 } from '../schema.js';
-import { exportDmabuf, importDmabuf } from './kernel/gpuvm.js';
-import { bindProcessToDevice } from './kernel/process.js';
+import { exportDmabuf, freeMemoryOfGpu, importDmabuf } from './kernel/gpuvm.js';
+import { bindProcessToDevice, createObjHandle } from './kernel/process.js';
 
 // kfd_ioctl_export_dmabuf (kfd_chardev.c), spec §7.2
 export const exportDmabufIoctl = register<{ handle: bigint; flags: number; dmabuf_fd: number }>({
@@ -66,10 +66,13 @@ export const importDmabufIoctl = register<ImportArgs>({
     const file = fileOf(w, task, a.dmabuf_fd);
     if (!file) return -ERRNO.EBADF;
     const boId = importDmabuf(w, task, pdd(w, pddId).gpu_id, file.id, a.va_addr);
-    const used = pdd(w, pddId).alloc_idr;
-    let idr = 0;
-    while (used[idr] !== undefined) idr++;
-    send(w, pddId, { type: 'IDR_ALLOC', handle: idr, bo: boId });
+    const idr = createObjHandle(w, pddId, boId);
+    if (idr === null) {
+      // idr failure: the import is undone, -EFAULT (spec §7.2 IMPORT_DMABUF)
+      freeMemoryOfGpu(w, boId);
+      dropObject(w, boId);
+      return -ERRNO.EFAULT;
+    }
     a.handle = MAKE_HANDLE(a.gpu_id, idr);
     return 0;
   },

@@ -5,7 +5,7 @@
 import type { PddContext } from '../../../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../../../machines/kfd/queue.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import { fileGet } from '../../../world/fds.js';
+import { fileGet, idrAllocLowest } from '../../../world/fds.js';
 import { contextOf, createObject, inState, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { gpuById, pdd } from '../../../world/world.js';
@@ -31,6 +31,17 @@ export function bindProcessToDevice(w: World, task: Task, gpuId: number): string
   if (!pdd(w, id).drm_file) fail(-ERRNO.ENODEV);
   send(w, id, { type: 'BIND' });
   return id;
+}
+
+/**
+ * kfd_process_device_create_obj_handle: idr_alloc(&pdd->alloc_idr, mem, 0, 0), the
+ * lowest free handle up to INT_MAX; null when the IDR is full (callers map it to their errno).
+ */
+export function createObjHandle(w: World, pddId: string, boId: string): number | null {
+  const used = pdd(w, pddId).alloc_idr;
+  const idr = idrAllocLowest((h) => used[h] !== undefined, 0, 0x80000000);
+  if (idr !== null) send(w, pddId, { type: 'IDR_ALLOC', handle: idr, bo: boId });
+  return idr;
 }
 
 /** Queues of a pdd that exist (not destroyed). */
