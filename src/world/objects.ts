@@ -6,7 +6,7 @@
  * compiled transition form (src/world/compiled.ts), which runs the machine's own
  * guards and assign actions and is checked equal to XState's `transition`.
  */
-import { type AnyActorRef, type AnyStateMachine, createActor } from 'xstate';
+import { type AnyActorRef, type AnyStateMachine, createActor, type StateValue } from 'xstate';
 import { boMachine } from '../../machines/kfd/bo.js';
 import { eventMachine } from '../../machines/kfd/event.js';
 import { pddMachine } from '../../machines/kfd/pdd.js';
@@ -135,6 +135,18 @@ export function send<E extends { type: string }>(w: World, id: string, event: E)
   if (!choice) throw new ObjectEventRefused(id, event.type, rec.value);
   const next = compiled.apply(rec.value, rec.context, event, choice);
   w.objects[id] = { kind: rec.kind, value: next.value, context: next.context };
+  if (observer) observer(rec.kind, rec.value, event.type, next.value);
+}
+
+/** Called after every transition an object takes through `send` (coverage of composed explorations). */
+export type TransitionObserver = (kind: ObjectKind, from: StateValue, event: string, to: StateValue) => void;
+let observer: TransitionObserver | null = null;
+
+/** Observe every transition (null stops); returns the previous observer so callers can nest. */
+export function observeTransitions(next: TransitionObserver | null): TransitionObserver | null {
+  const prev = observer;
+  observer = next;
+  return prev;
 }
 
 /** Whether the object is in the given state (XState `matches` semantics, e.g. "alive.vm.bound"). */

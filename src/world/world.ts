@@ -111,6 +111,11 @@ export function boByHandle(w: World, pddId: string, idrHandle: number): string |
   return pdd(w, pddId).alloc_idr[idrHandle];
 }
 
+/** A pdd's alloc_idr in handle order: [idr handle, BO object id] (idr_for_each). */
+export function pddHandles(w: World, pddId: string): [number, string][] {
+  return Object.entries(pdd(w, pddId).alloc_idr).map(([h, b]): [number, string] => [Number(h), b]);
+}
+
 /** The task whose kfd_process a /dev/kfd file belongs to (filep->private_data). */
 export function kfdFileTask(w: World, file: OpenFile | undefined): Task {
   if (!file || file.kind !== 'kfd') throw new Error('not a /dev/kfd file');
