@@ -79,7 +79,12 @@ function counterexampleLog(model: WorldModel, actions: Action[]): string {
 
 export function exploreWorlds(
   model: WorldModel,
-  opts: { maxStates?: number; maxDepth?: number } = {},
+  opts: {
+    maxStates?: number;
+    maxDepth?: number;
+    /** Called with every call the exploration applies and its result (coverage of handlers and errnos). */
+    onCall?: (call: Call, result: CallResult) => void;
+  } = {},
 ): WorldExploreResult {
   const t0 = process.hrtime.bigint();
   const maxStates = opts.maxStates ?? 1_000_000;
@@ -120,7 +125,10 @@ export function exploreWorlds(
       for (const action of model.actions(world)) {
         transitions += 1;
         const w = thaw(world);
-        for (const c of action.calls) applyInPlace(w, c);
+        for (const c of action.calls) {
+          const r = applyInPlace(w, c);
+          opts.onCall?.(c, r);
+        }
         const r = seen.add(fingerprint(w));
         if (r >= 0) continue;
         const child = -r - 1;
