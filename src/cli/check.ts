@@ -10,7 +10,7 @@ import { type ExploreResult, exploreNumeric } from '../explore/bfs.js';
 import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, familyModel } from '../explore/families.js';
-import { exploreWorlds } from '../explore/world-explorer.js';
+import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
 import type { Variants } from '../world/types.js';
@@ -25,6 +25,7 @@ interface CheckOptions {
   json?: boolean;
   maxStates?: string;
   maxDepth?: string;
+  coverage?: boolean;
 }
 
 function positive(v: string | undefined, name: string, max: number): number | undefined {
@@ -76,7 +77,9 @@ function checkFamily(opts: CheckOptions): void {
   const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
   const maxDepth = positive(opts.maxDepth ?? '6', '--max-depth', 64)!;
   const model = familyModel(family, parseVariants(opts.variant ?? []), opts.invariant ?? []);
-  const r = exploreWorlds(model, { maxDepth, ...(maxStates ? { maxStates } : {}) });
+  const cov = new ExplorationCoverage();
+  const r = cov.explore(model, { maxDepth, ...(maxStates ? { maxStates } : {}) });
+  const coverage = cov.json();
   const out = opts.out ?? 'counterexample.jsonl';
   if (r.violation) writeFileSync(out, r.violation.log);
   const report = {
@@ -91,6 +94,7 @@ function checkFamily(opts: CheckOptions): void {
     violations: r.violation
       ? r.violation.violations.map((v) => ({ invariant: v.invariant, log: out, actions: r.violation!.actions }))
       : [],
+    coverage,
   };
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
@@ -105,6 +109,7 @@ function checkFamily(opts: CheckOptions): void {
         `shortest counterexample written to ${out} (gpucr replay --check ${out} reproduces it)`,
       );
     else lines.push('no violation');
+    if (opts.coverage) lines.push('', formatCoverage(coverage));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   process.exitCode = r.violation ? 1 : 0;
@@ -123,6 +128,7 @@ export function registerCheck(program: Command): void {
     .option('--max-states <n>', 'stop after this many distinct states and report')
     .option('--max-depth <n>', 'stop at this depth and report')
     .option('--json', 'print a machine-readable report')
+    .option('--coverage', 'print which machine states and transitions, invariants, handlers and returns were exercised')
     .action((opts: CheckOptions) => {
       if (opts.family !== undefined) return checkFamily(opts);
       if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);

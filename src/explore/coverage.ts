@@ -57,7 +57,10 @@ export class ExplorationCoverage {
   }
 
   /** Explore `model` as `exploreWorlds` does, recording what the exploration covered. */
-  explore(model: WorldModel, opts: { maxStates?: number; maxDepth?: number } = {}): WorldExploreResult {
+  explore(
+    model: WorldModel,
+    opts: Omit<NonNullable<Parameters<typeof exploreWorlds>[1]>, 'onCall'> = {},
+  ): WorldExploreResult {
     const prev = observeTransitions(this.machines.observer);
     try {
       // The setup calls again, observed: the transitions that built the initial world count too.
