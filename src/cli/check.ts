@@ -28,7 +28,7 @@ interface CheckOptions {
   coverage?: boolean;
 }
 
-function positive(v: string | undefined, name: string, max: number): number | undefined {
+export function positive(v: string | undefined, name: string, max: number): number | undefined {
   if (v === undefined) return undefined;
   if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > max)
     throw new InputError(name, `an integer from 1 to ${max}`, v);
@@ -48,12 +48,12 @@ export function checkReport(r: ExploreResult) {
   };
 }
 
-function collect(v: string, acc: string[]): string[] {
+export function collect(v: string, acc: string[]): string[] {
   return [...acc, v];
 }
 
 /** `--variant name=value` pairs, checked against the variants a log header accepts. */
-function parseVariants(pairs: string[]): Partial<Variants> {
+export function parseVariants(pairs: string[]): Partial<Variants> {
   const out: Record<string, unknown> = {};
   for (const p of pairs) {
     const m = /^([a-z0-9_-]+)=(.+)$/.exec(p);

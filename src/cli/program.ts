@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../errors.js';
 import { registerCheck } from './check.js';
+import { registerFuzz } from './fuzz.js';
 import { registerCriu } from './criu.js';
 import { registerDemo } from './demo.js';
 import { registerDiagram } from './diagram.js';
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
   registerDocs(program);
   registerImages(program);
   registerCheck(program);
+  registerFuzz(program);
   registerPaths(program);
   registerCriu(program);
   return program;
