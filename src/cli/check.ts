@@ -10,6 +10,7 @@ import { type ExploreResult, exploreNumeric } from '../explore/bfs.js';
 import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, familyModel } from '../explore/families.js';
+import { loadCheckConfig, mergeCheckConfig } from '../explore/config.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
@@ -129,7 +130,11 @@ export function registerCheck(program: Command): void {
     .option('--max-depth <n>', 'stop at this depth and report')
     .option('--json', 'print a machine-readable report')
     .option('--coverage', 'print which machine states and transitions, invariants, handlers and returns were exercised')
-    .action((opts: CheckOptions) => {
+    .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it')
+    .action((cli: CheckOptions & { config?: string }, cmd: Command) => {
+      const opts = cli.config
+        ? mergeCheckConfig(cli, loadCheckConfig(cli.config), (key) => cmd.getOptionValueSource(key) === 'cli')
+        : cli;
       if (opts.family !== undefined) return checkFamily(opts);
       if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);
       const k = positive(opts.k ?? '10', '--k', 26)!;
