@@ -21,7 +21,7 @@ import { KFD_IOC_ALLOC_MEM_FLAGS, MAKE_HANDLE } from '../uapi/index.js';
 import { canSend, contextOf, createObject, inState, send } from '../world/objects.js';
 import { applyInPlace, type CallResult } from '../world/step.js';
 import type { FdRef, World } from '../world/types.js';
-import { liveTask, taskOf } from '../world/world.js';
+import { liveTask, pddHandles, taskOf } from '../world/world.js';
 import type { CriuKfd, DrmBoEntry, ImageDir, KfdDeviceEntry, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
@@ -126,18 +126,23 @@ function deviceEntry(w: World, node: number, userId: number, actualId: number): 
   };
 }
 
-/** The kfd.bo of a task with this user gpu id and address, with its idr handle. */
-function kfdBoAt(w: World, pid: number, userGpuId: number, addr: bigint): { bo: BoContext; idr: number } | undefined {
-  const t = liveTask(w, pid);
-  for (const p of t?.pdds ?? []) {
-    const pc = contextOf<PddContext>(w, p);
-    if (pc.user_gpu_id !== userGpuId) continue;
-    for (const [idr, id] of Object.entries(pc.alloc_idr)) {
+/** A task's KFD BOs by user gpu id and address, with their idr handles (one pass over the pdds). */
+type KfdBoIndex = Map<string, { bo: BoContext; idr: number }>;
+
+const boKey = (userGpuId: number, addr: bigint) => `${userGpuId}:${addr}`;
+
+/** Index the task's KFD BOs by (user gpu id, address); the lowest idr handle wins, as a scan in idr order finds. */
+function kfdBoIndex(w: World, pid: number): KfdBoIndex {
+  const index: KfdBoIndex = new Map();
+  for (const p of liveTask(w, pid)?.pdds ?? []) {
+    const user = contextOf<PddContext>(w, p).user_gpu_id;
+    for (const [idr, id] of pddHandles(w, p)) {
       const bo = contextOf<BoContext>(w, id);
-      if (bo.va === addr) return { bo, idr: Number(idr) };
+      const key = boKey(user, bo.va);
+      if (!index.has(key)) index.set(key, { bo, idr });
     }
   }
-  return undefined;
+  return index;
 }
 
 /**
@@ -224,8 +229,9 @@ export function dumpTask(w: World, criu: number, pid: number): DumpResult {
         dmabuf_fd: number;
       }[];
       const contents: (PageContent | undefined)[] = [];
+      const index = kfdBoIndex(w, pid);
       const bo_entries = buckets.map((b, i) => {
-        const found = kfdBoAt(w, pid, b.gpu_id, b.addr);
+        const found = index.get(boKey(b.gpu_id, b.addr));
         // sdma_copy_bo(SDMA_OP_VRAM_READ) for VRAM/GTT BOs (spec §9.4 h, §9.7)
         contents.push(found && kfdBoHasPages(b.alloc_flags) ? { ...w.gems[found.bo.gem]!.content } : undefined);
         if (found && (b.alloc_flags & KFD_IOC_ALLOC_MEM_FLAGS.USERPTR) !== 0) {
@@ -451,18 +457,17 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
         drm_fd: openDrm(map(d.gpu_id)),
         pad: 0,
       })),
-      bos: k.kfd.bo_entries.map((b) =>
-        encodeField(undefined, {
-          addr: b.addr,
-          size: b.size,
-          offset: b.offset,
-          restored_offset: 0n,
-          gpu_id: b.gpu_id,
-          alloc_flags: b.alloc_flags,
-          dmabuf_fd: 0xffffffff,
-          pad: 0,
-        }),
-      ),
+      // u64 fields as bigints: the schema takes them as they are (no text round trip per bucket)
+      bos: k.kfd.bo_entries.map((b) => ({
+        addr: b.addr,
+        size: b.size,
+        offset: b.offset,
+        restored_offset: 0n,
+        gpu_id: b.gpu_id,
+        alloc_flags: b.alloc_flags,
+        dmabuf_fd: 0xffffffff,
+        pad: 0,
+      })),
       priv_data: Buffer.from(k.kfd.priv_data).toString('hex'),
       num_objects: k.kfd.num_of_objects,
     });
@@ -476,10 +481,11 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
       if (b.handle !== NO_GEM_HANDLE && dfd !== 0xffffffff && !published.has(b.handle)) published.set(b.handle, dfd);
     });
     // restore_bo_data: SDMA-write VRAM/GTT contents (spec §9.5 step 3.8), as gpu_write calls
+    const index = kfdBoIndex(w, pid);
     k.kfd.bo_entries.forEach((b, i) => {
       const content = k.contents?.[i];
       if (!content) return;
-      const found = kfdBoAt(w, pid, b.gpu_id, b.addr);
+      const found = index.get(boKey(b.gpu_id, b.addr));
       if (!found) return;
       const handle = encodeField(undefined, MAKE_HANDLE(b.gpu_id, found.idr));
       for (const [page, value] of Object.entries(content))
@@ -487,7 +493,7 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
     });
     // CRIU core's premapped private memory: the userptr BOs' pages (modelled as gpu_write)
     for (const m of o.memory ?? []) {
-      const found = kfdBoAt(w, pid, m.gpu_id, m.addr);
+      const found = index.get(boKey(m.gpu_id, m.addr));
       if (!found) continue;
       const handle = encodeField(undefined, MAKE_HANDLE(m.gpu_id, found.idr));
       for (const [page, value] of Object.entries(m.content))

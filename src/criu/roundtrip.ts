@@ -14,7 +14,7 @@ import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
 import { contextOf } from '../world/objects.js';
 import type { StateValue } from 'xstate';
 import type { World } from '../world/types.js';
-import { createWorld, liveTask } from '../world/world.js';
+import { createWorld, liveTask, pddHandles } from '../world/world.js';
 import type { ImageDir } from './images/index.js';
 import { dumpTask, type DumpResult, restoreImages, type RestoreResult } from './orchestrate.js';
 
@@ -36,7 +36,17 @@ export interface RoundtripOptions {
   topology?: World['topology'];
   /** Transform the images between dump and restore (tests). */
   images?: (i: ImageDir) => ImageDir;
+  /**
+   * Dump the given world itself instead of a copy (the caller gives it away: it is left as
+   * the dump leaves it). Saves a deep copy of the whole world (bench, CLI).
+   */
+  inPlace?: boolean;
+  /** Filled with the seconds each phase took (bench). */
+  timings?: RoundtripTimings;
 }
+
+/** Seconds per phase of a round trip: copy, dump, restore, compare. */
+export type RoundtripTimings = Partial<Record<'copy' | 'dump' | 'restore' | 'compare', number>>;
 
 function stateText(v: StateValue): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -47,13 +57,13 @@ export function processView(w: World, pid: number): Record<string, unknown> {
   const t = liveTask(w, pid);
   if (!t) return { task: 'none' };
   const userOf = new Map<number, number>();
-  const pdds = t.pdds.map((id) => contextOf<PddContext>(w, id));
+  const pdds = t.pdds.map((id) => ({ ...contextOf<PddContext>(w, id), handles: pddHandles(w, id) }));
   for (const p of pdds) userOf.set(p.gpu_id, p.user_gpu_id);
   const u = (g: number) => userOf.get(g) ?? g;
   const view: Record<string, unknown> = { kfd: t.kfd_process ? stateText(w.objects[t.kfd_process]!.value) : 'none' };
-  for (const p of pdds) {
+  for (const [i, p] of pdds.entries()) {
     const bos: Record<string, unknown> = {};
-    for (const [idr, id] of Object.entries(p.alloc_idr)) {
+    for (const [idr, id] of p.handles) {
       const b = contextOf<BoContext>(w, id);
       const gem = w.gems[b.gem];
       bos[idr] = {
@@ -121,6 +131,9 @@ function show(v: unknown): string {
 
 /** Paths where two views differ, "path: before → after". */
 export function diffViews(a: unknown, b: unknown, path = ''): string[] {
+  // Equal views serialise alike (one native pass); a mismatch, or keys in another order,
+  // falls through to the walk that names each difference.
+  if (path === '' && show(a) === show(b)) return [];
   if (
     typeof a === 'object' &&
     a !== null &&
@@ -141,12 +154,21 @@ export function diffViews(a: unknown, b: unknown, path = ''): string[] {
 }
 
 export function roundtrip(world: World, pid: number, opts: RoundtripOptions = {}): RoundtripResult {
-  const src = structuredClone(world);
+  let t = performance.now();
+  const lap = (phase: keyof RoundtripTimings) => {
+    const now = performance.now();
+    if (opts.timings) opts.timings[phase] = (opts.timings[phase] ?? 0) + (now - t) / 1000;
+    t = now;
+  };
+  const src = opts.inPlace ? world : structuredClone(world);
+  if (!opts.inPlace) lap('copy');
   const criu = opts.criu ?? src.topology.processes.find((p) => p.pid === pid)?.ptrace_parent ?? 1;
   const dump = dumpTask(src, criu, pid);
+  lap('dump');
   if (!dump.ok)
     return { equivalent: false, differences: [`dump failed: ${dump.failure}`], dump, restore: null, restored: null };
   const before = processView(src, pid);
+  lap('compare');
   const dest = createWorld(opts.topology ?? src.topology, src.variants);
   const images = opts.images ? opts.images(structuredClone(dump.images)) : dump.images;
   const restore = restoreImages(dest, images, {
@@ -155,8 +177,10 @@ export function roundtrip(world: World, pid: number, opts: RoundtripOptions = {}
     memory: dump.memory,
     ...(opts.gpuMap ? { gpuMap: opts.gpuMap } : {}),
   });
+  lap('restore');
   if (!restore.ok)
     return { equivalent: false, differences: [`restore failed: ${restore.failure}`], dump, restore, restored: dest };
   const differences = diffViews(before, processView(dest, pid));
+  lap('compare');
   return { equivalent: differences.length === 0, differences, dump, restore, restored: dest };
 }

@@ -16,6 +16,7 @@ import { APP, CRIU } from '../../src/scenarios/rocm-two-gpus.js';
 import { contextOf, inState } from '../../src/world/objects.js';
 import { applyInPlace } from '../../src/world/step.js';
 import type { Call, World } from '../../src/world/types.js';
+import { pddHandles } from '../../src/world/world.js';
 import { scenarioWorld } from '../mbt/adapters/criu-scenario.js';
 
 const HEADER = {
@@ -93,8 +94,9 @@ describe('criu.dump / criu.restore orchestration events', () => {
     // export a KFD BO: the app holds a dma-buf of a BO no render-node file has a handle for
     const bo = Object.values(w.tasks[APP]!.pdds).length;
     expect(bo).toBeGreaterThan(0);
-    const pdd = contextOf<{ alloc_idr: Record<number, string>; user_gpu_id: number }>(w, w.tasks[APP]!.pdds[0]!);
-    const idr = Number(Object.keys(pdd.alloc_idr)[0]);
+    const pddId = w.tasks[APP]!.pdds[0]!;
+    const pdd = contextOf<{ user_gpu_id: number }>(w, pddId);
+    const idr = pddHandles(w, pddId)[0]![0];
     const ex = issue(
       w,
       'AMDKFD_IOC_EXPORT_DMABUF',

@@ -123,6 +123,7 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
     });
   // criu_checkpoint_bos last, so that dmabuf fds are installed only when all succeeded.
   const reserved = new Set<number>();
+  let nextFd: number | undefined;
   const pending: { fd: number; file: string }[] = [];
   const buckets: BoBucket[] = [];
   const privs: BoPriv[] = [];
@@ -132,8 +133,10 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
     let dmabuf_fd = KFD_INVALID_FD;
     if (b.alloc_flags & (F.VRAM | F.GTT)) {
       const dmabuf = exportDmabuf(w, boId);
-      let fd = lowestFreeFd(caller);
+      // get_unused_fd_flags: reservations only grow, so the search resumes after the last one
+      let fd = nextFd ?? lowestFreeFd(caller);
       while (reserved.has(fd) || caller.fds[fd] !== undefined) fd++;
+      nextFd = fd + 1;
       reserved.add(fd);
       pending.push({ fd, file: dmabuf });
       dmabuf_fd = fd;

@@ -14,6 +14,8 @@ import type { BoBucket } from './args.js';
 export interface PendingFds {
   reserved: Set<number>;
   files: { fd: number; file: string }[];
+  /** Where the next lowest-free-fd search starts (below it every fd is open or reserved). */
+  next?: number;
 }
 
 /** criu_restore_memory_of_gpu + criu_restore_bo (kfd_chardev.c), spec §5.4 step 4, one bucket. */
@@ -58,8 +60,11 @@ export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, calle
   }
   if (b.alloc_flags & (F.VRAM | F.GTT)) {
     const file = exportDmabuf(w, boId);
-    let fd = lowestFreeFd(caller);
+    // get_unused_fd_flags: the lowest fd neither open nor reserved; reservations only grow
+    // during the call, so the search resumes after the last one (linear in the BO count)
+    let fd = pending.next ?? lowestFreeFd(caller);
     while (pending.reserved.has(fd) || caller.fds[fd] !== undefined) fd++;
+    pending.next = fd + 1;
     pending.reserved.add(fd);
     pending.files.push({ fd, file });
     b.dmabuf_fd = fd;
