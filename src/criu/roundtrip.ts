@@ -61,7 +61,7 @@ export function processView(w: World, pid: number): Record<string, unknown> {
   for (const p of pdds) userOf.set(p.gpu_id, p.user_gpu_id);
   const u = (g: number) => userOf.get(g) ?? g;
   const view: Record<string, unknown> = { kfd: t.kfd_process ? stateText(w.objects[t.kfd_process]!.value) : 'none' };
-  for (const [i, p] of pdds.entries()) {
+  for (const p of pdds) {
     const bos: Record<string, unknown> = {};
     for (const [idr, id] of p.handles) {
       const b = contextOf<BoContext>(w, id);
