@@ -11,6 +11,7 @@ import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, familyModel } from '../explore/families.js';
 import { loadCheckConfig, mergeCheckConfig } from '../explore/config.js';
+import { checkParallel } from './check-parallel.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
@@ -27,6 +28,7 @@ interface CheckOptions {
   maxStates?: string;
   maxDepth?: string;
   coverage?: boolean;
+  workers?: string;
 }
 
 export function positive(v: string | undefined, name: string, max: number): number | undefined {
@@ -69,7 +71,7 @@ export function parseVariants(pairs: string[]): Partial<Variants> {
   return out as Partial<Variants>;
 }
 
-function checkFamily(opts: CheckOptions): void {
+function checkFamily(opts: CheckOptions): void | Promise<void> {
   const family = opts.family as Family;
   if (!FAMILIES.includes(family)) throw new InputError('--family', `one of ${FAMILIES.join(', ')}`, opts.family);
   for (const name of opts.invariant ?? [])
@@ -78,6 +80,14 @@ function checkFamily(opts: CheckOptions): void {
   const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
   const maxDepth = positive(opts.maxDepth ?? '6', '--max-depth', 64)!;
   const model = familyModel(family, parseVariants(opts.variant ?? []), opts.invariant ?? []);
+  const workers = positive(opts.workers ?? '1', '--workers', 64)!;
+  if (workers > 1) {
+    const spec = { kind: 'family', family, variants: model.header.variants, invariants: opts.invariant ?? [] } as const;
+    const describe = { family, variants: model.header.variants };
+    const invariants = model.invariants.map((i) => i.name);
+    const out = opts.out ?? 'counterexample.jsonl';
+    return checkParallel({ spec, workers, maxStates, maxDepth, out, json: !!opts.json, describe, invariants });
+  }
   const cov = new ExplorationCoverage();
   const r = cov.explore(model, { maxDepth, ...(maxStates ? { maxStates } : {}) });
   const coverage = cov.json();
@@ -130,6 +140,7 @@ export function registerCheck(program: Command): void {
     .option('--max-depth <n>', 'stop at this depth and report')
     .option('--json', 'print a machine-readable report')
     .option('--coverage', 'print which machine states and transitions, invariants, handlers and returns were exercised')
+    .option('--workers <n>', 'explore with n worker threads (1..64, default 1), the states partitioned by fingerprint')
     .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it')
     .action((cli: CheckOptions & { config?: string }, cmd: Command) => {
       const opts = cli.config
@@ -140,6 +151,21 @@ export function registerCheck(program: Command): void {
       const k = positive(opts.k ?? '10', '--k', 26)!;
       const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
       const maxDepth = positive(opts.maxDepth, '--max-depth', 2 ** 31 - 1);
+      const workers = positive(opts.workers ?? '1', '--workers', 64)!;
+      if (workers > 1) {
+        const out = opts.out ?? 'counterexample.jsonl';
+        const spec = { kind: 'toy', k } as const;
+        return checkParallel({
+          spec,
+          workers,
+          maxStates,
+          maxDepth,
+          out,
+          json: !!opts.json,
+          describe: { model: 'toy', k },
+          invariants: [],
+        });
+      }
       const tty = process.stderr.isTTY && !opts.json;
       const r = exploreNumeric(toyModel(k), {
         ...(maxStates ? { maxStates } : {}),
