@@ -13,10 +13,9 @@
  */
 import fc from 'fast-check';
 import { checkInvariants, type NamedViolation } from '../invariants/index.js';
-import { encodeHeader, formatRecord } from '../log/writer.js';
-import { applyInPlace, thaw } from '../world/step.js';
-import { createWorld } from '../world/world.js';
+import { thaw } from '../world/step.js';
 import type { World } from '../world/types.js';
+import { applyAction, runLog } from './run-log.js';
 import type { Action, WorldModel } from './world-explorer.js';
 
 export interface FuzzOptions {
@@ -74,7 +73,7 @@ class ActionCommand implements fc.Command<object, Walk> {
     if (offered.length === 0) return;
     const action = offered[this.pick % offered.length]!;
     this.chosen = action.name;
-    for (const c of action.calls) applyInPlace(walk.world, c);
+    applyAction(walk.world, action);
     walk.applied.push(action);
     walk.steps += 1;
     const bad = checkInvariants(walk.world, this.model.invariants);
@@ -84,15 +83,6 @@ class ActionCommand implements fc.Command<object, Walk> {
   toString(): string {
     return this.chosen || `action #${this.pick}`;
   }
-}
-
-/** The run as a log: header, setup and the actions' calls, each with its result (as the explorer writes). */
-export function runLog(model: WorldModel, actions: Action[]): string {
-  const world = createWorld(model.header.topology, model.header.variants);
-  const lines = [JSON.stringify(encodeHeader(model.header))];
-  for (const c of model.setup) lines.push(formatRecord(c, applyInPlace(world, c)));
-  for (const a of actions) for (const c of a.calls) lines.push(formatRecord(c, applyInPlace(world, c)));
-  return `${lines.join('\n')}\n`;
 }
 
 /** Run one walk of commands from the initial world; the walk's record whether or not it failed. */

@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import { checkInvariants, type NamedViolation } from '../invariants/index.js';
 import { canonicalJson } from '../log/canonical.js';
-import { applyInPlace, thaw } from '../world/step.js';
-import type { Call, Variants, World } from '../world/types.js';
+import { thaw } from '../world/step.js';
+import type { Variants, World } from '../world/types.js';
+import { applyAction } from './run-log.js';
 import { type Family, familyModel } from './families.js';
 import { toyModel } from './toy.js';
 import type { Action, WorldModel } from './world-explorer.js';
@@ -30,15 +31,6 @@ export interface Space<S> {
 function worldFingerprint(w: World): number {
   const h = createHash('sha256').update(canonicalJson(w)).digest('hex');
   return Number.parseInt(h.slice(0, 13), 16);
-}
-
-/** A call with its own copy of the arguments (handlers write their outs into them). */
-function fresh(c: Call): Call {
-  return { ...c, args: structuredClone(c.args) };
-}
-
-export function applyAction(w: World, a: Action): void {
-  for (const c of a.calls) applyInPlace(w, fresh(c));
 }
 
 export function buildWorldModel(spec: Extract<ModelSpec, { kind: 'family' }>): WorldModel {

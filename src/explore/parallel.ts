@@ -15,7 +15,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { NamedViolation } from '../invariants/index.js';
-import { runLog } from './fuzz.js';
+import { runLog } from './run-log.js';
 import { buildSpace, buildWorldModel, labelNames, type ModelSpec } from './parallel-space.js';
 import type { Batch, Reply, Request } from './parallel-worker.js';
 
