@@ -8,8 +8,10 @@
  *    takes the runtime-PM reference, `runtime_inuse`; not the kernel's `pdd->bound`
  *    PDD_BOUND/PDD_BOUND_SUSPENDED, which tracks binding across suspend);
  *  - `queues`: `qpd->evicted` as a ref-count; the region is `evicted` while it is > 0;
- *  - `alloc_idr`: the BO handle namespace (idr handle → BO object id).
- * Cross-object rules (which drm file, which BOs) belong to the ioctl handlers.
+ * Cross-object rules (which drm file, which BOs) belong to the ioctl handlers, and so
+ * does `pdd->alloc_idr`, the BO handle namespace: a world index (src/world/idr.ts), as
+ * the fd tables are, because a context is replaced on every transition and an IDR of
+ * tens of thousands of handles inside it was copied by every ALLOC and FREE.
  */
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
@@ -22,8 +24,6 @@ export interface PddContext {
   user_gpu_id: number;
   /** pdd->drm_file: world file id of the render-node file whose VM is the compute VM. */
   drm_file: string | null;
-  /** pdd->alloc_idr: idr handle → BO object id. */
-  alloc_idr: Record<number, string>;
   /** qpd->evicted: eviction ref-count. */
   evicted: number;
   /** qpd->proc_doorbells allocated. */
@@ -42,8 +42,6 @@ export type PddEvent =
   | { type: 'INIT_VM'; drm_file: string; internal_bos: string[] }
   | { type: 'BIND' }
   | { type: 'ALLOC_DOORBELLS' }
-  | { type: 'IDR_ALLOC'; handle: number; bo: string }
-  | { type: 'IDR_REMOVE'; handle: number }
   | { type: 'EVICT_QUEUES' }
   | { type: 'RESTORE_QUEUES' }
   | { type: 'VRAM_USAGE_ADD'; delta: bigint }
@@ -60,9 +58,6 @@ export interface PddInput {
 export const pddMachine = setup({
   types: {} as { context: PddContext; events: PddEvent; input: PddInput },
   guards: {
-    /** idr_alloc(&pdd->alloc_idr, mem, h, h + 1) succeeds only when h is free. */
-    idrHandleFree: ({ context, event }) => event.type === 'IDR_ALLOC' && context.alloc_idr[event.handle] === undefined,
-    idrHandleUsed: ({ context, event }) => event.type === 'IDR_REMOVE' && context.alloc_idr[event.handle] !== undefined,
     /** restore_process_queues_*: `if (qpd->evicted > 1) { qpd->evicted--; return; }` */
     evictedMoreThanOnce: ({ context }) => context.evicted > 1,
     hasQueue: ({ context, event }) => event.type === 'QUEUE_REMOVE' && context.queues.includes(event.queue),
@@ -77,17 +72,6 @@ export const pddMachine = setup({
     ),
     takeRuntimePmRef: assign({ runtime_inuse: true }),
     allocProcessDoorbells: assign({ proc_doorbells: true }),
-    // The IDR can hold tens of thousands of handles: a plain copy, not an immer draft
-    // (immer copies property descriptors, several times slower on a large record).
-    idrInsert: assign(({ context, event }) =>
-      event.type === 'IDR_ALLOC' ? { alloc_idr: { ...context.alloc_idr, [event.handle]: event.bo } } : {},
-    ),
-    idrRemove: assign(({ context, event }) => {
-      if (event.type !== 'IDR_REMOVE') return {};
-      const next = { ...context.alloc_idr };
-      delete next[event.handle];
-      return { alloc_idr: next };
-    }),
     evictedInc: assign(({ context }) => ({ evicted: context.evicted + 1 })),
     evictedDec: assign(({ context }) => ({ evicted: context.evicted - 1 })),
     addVramUsage: assign(({ context, event }) =>
@@ -109,7 +93,6 @@ export const pddMachine = setup({
     gpu_id: input.gpu_id,
     user_gpu_id: input.gpu_id,
     drm_file: null,
-    alloc_idr: {},
     evicted: 0,
     proc_doorbells: false,
     runtime_inuse: false,
@@ -122,8 +105,6 @@ export const pddMachine = setup({
       type: 'parallel',
       on: {
         ALLOC_DOORBELLS: { actions: 'allocProcessDoorbells' },
-        IDR_ALLOC: { guard: 'idrHandleFree', actions: 'idrInsert' },
-        IDR_REMOVE: { guard: 'idrHandleUsed', actions: 'idrRemove' },
         VRAM_USAGE_ADD: { actions: 'addVramUsage' },
         SET_USER_GPU_ID: { actions: 'setUserGpuId' },
         QUEUE_ADD: { actions: 'queueListAdd' },

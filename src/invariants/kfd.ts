@@ -7,6 +7,7 @@ import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F } from '../uapi/index.js';
+import { allocIdr } from '../world/idr.js';
 import type { ObjectRecord, Task, World } from '../world/types.js';
 import { fileReferenceCounters, registerFileReferences, registerInvariant, type Violation } from './index.js';
 
@@ -72,7 +73,7 @@ registerInvariant(
           });
         users.set(p.user_gpu_id, pddId);
         const places: [string, string][] = [
-          ...Object.entries(p.alloc_idr).map(([h, b]): [string, string] => [`${pddId} alloc_idr[${h}]`, b]),
+          ...Object.entries(allocIdr(w, pddId)).map(([h, b]): [string, string] => [`${pddId} alloc_idr[${h}]`, b]),
           ...p.internal_bos.map((b, i): [string, string] => [`${pddId} internal_bos[${i}]`, b]),
         ];
         for (const [where, boId] of places) {
@@ -80,7 +81,7 @@ registerInvariant(
           if (seen) out.push({ message: `${boId} is held twice: by ${seen} and by ${where}`, objects: [boId, pddId] });
           else slot.set(boId, where);
         }
-        for (const h of Object.keys(p.alloc_idr)) {
+        for (const h of Object.keys(allocIdr(w, pddId))) {
           const n = Number(h);
           if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff)
             out.push({ message: `${pddId} alloc_idr has a handle ${h} outside 0..INT_MAX`, objects: [pddId] });
@@ -128,7 +129,7 @@ registerInvariant(
         held.add(pddId);
         const p = ctx<PddContext>(w, pddId, 'kfd.pdd');
         if (!p) continue;
-        for (const b of Object.values(p.alloc_idr)) held.add(b);
+        for (const b of Object.values(allocIdr(w, pddId))) held.add(b);
         for (const b of p.internal_bos) held.add(b);
         for (const q of p.queues) held.add(`${q} in pdd`);
       }
@@ -212,7 +213,7 @@ registerInvariant(
 
 registerInvariant(
   'kfd.refs-live',
-  'every reference points to a live object of the right kind (no use after free): task tables, pdd idr slots, drm files and queue lists, BO GEM objects and dma-bufs, GEM back-references, dma-buf files',
+  'every reference points to a live object of the right kind (no use after free): task tables, pdd idr slots and the alloc_idr index itself, drm files and queue lists, BO GEM objects and dma-bufs, GEM back-references, dma-buf files',
   (w) => {
     const out: Violation[] = [];
     const bad = (from: string, to: string, what: string) =>
@@ -232,7 +233,7 @@ registerInvariant(
     }
     for (const [id, rec] of objectsOf<PddContext>(w, 'kfd.pdd')) {
       const p = rec.context;
-      for (const b of [...Object.values(p.alloc_idr), ...p.internal_bos]) {
+      for (const b of [...Object.values(allocIdr(w, id)), ...p.internal_bos]) {
         const c = ctx<BoContext>(w, b, 'kfd.bo');
         if (!c) bad(id, b, 'a live kfd.bo');
         else if (c.pid !== p.pid || c.gpu_id !== p.gpu_id)
@@ -245,6 +246,9 @@ registerInvariant(
       }
       for (const q of p.queues) if (!isKind(q, 'kfd.queue')) bad(id, q, 'a live kfd.queue');
     }
+    // The world's alloc_idr index (src/world/idr.ts) outlives no pdd: idr_destroy goes with it.
+    for (const pddId of Object.keys(w.alloc_idr ?? {}))
+      if (!isKind(pddId, 'kfd.pdd')) bad('alloc_idr', pddId, 'a live kfd.pdd');
     for (const [id, rec] of objectsOf<BoContext>(w, 'kfd.bo')) {
       const b = rec.context;
       const gem = w.gems[b.gem];
@@ -291,7 +295,7 @@ registerInvariant(
       const p = rec.context;
       let expected = 0n;
       const counted: string[] = [];
-      for (const b of Object.values(p.alloc_idr)) {
+      for (const b of Object.values(allocIdr(w, id))) {
         const c = ctx<BoContext>(w, b, 'kfd.bo');
         if (!c || c.is_imported || (c.alloc_flags & F.VRAM) === 0) continue;
         expected += c.size;

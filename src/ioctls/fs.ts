@@ -4,6 +4,7 @@
 import type { BoContext } from '../../machines/kfd/bo.js';
 import { ERRNO } from '../uapi/errno.js';
 import { filePut, installFd, newFile } from '../world/fds.js';
+import { allocIdr, idrDestroy } from '../world/idr.js';
 import { dropObject, send } from '../world/objects.js';
 import type { OpenFile, Task, World } from '../world/types.js';
 import { bo, gpuByMinor, pdd } from '../world/world.js';
@@ -95,8 +96,7 @@ function kfdProcessTeardown(w: World, task: Task): void {
   task.svm_ranges = [];
   // kfd_process_device_free_bos: unmap from every VM, then free.
   for (const pddId of task.pdds) {
-    const p = pdd(w, pddId);
-    for (const boId of [...Object.values(p.alloc_idr), ...p.internal_bos]) {
+    for (const boId of [...Object.values(allocIdr(w, pddId)), ...pdd(w, pddId).internal_bos]) {
       const b: BoContext = bo(w, boId);
       for (const [vm, att] of Object.entries(b.attachments)) if (att.is_mapped) unmapBoFromVm(w, boId, Number(vm));
       freeMemoryOfGpu(w, boId);
@@ -106,6 +106,7 @@ function kfdProcessTeardown(w: World, task: Task): void {
   for (const pddId of task.pdds) {
     const drm = pdd(w, pddId).drm_file;
     send(w, pddId, { type: 'DESTROY' });
+    idrDestroy(w, pddId);
     dropObject(w, pddId);
     if (drm) filePut(w, drm, (f) => releaseFile(w, f));
   }

@@ -190,8 +190,6 @@ export const KFD_SAMPLES: Readonly<Record<KfdObjectKind, readonly ModelSample[]>
         { type: 'INIT_VM', drm_file: 'file#2', internal_bos: [] },
         { type: 'BIND' },
         { type: 'ALLOC_DOORBELLS' },
-        { type: 'IDR_ALLOC', handle: 0, bo: 'kfd.bo#1' },
-        { type: 'IDR_REMOVE', handle: 0 },
         { type: 'EVICT_QUEUES' },
         { type: 'RESTORE_QUEUES' },
         { type: 'VRAM_USAGE_ADD', delta: 16n * PAGE },
@@ -204,7 +202,6 @@ export const KFD_SAMPLES: Readonly<Record<KfdObjectKind, readonly ModelSample[]>
       // only grows (no guard reads it), the queue list only matters for QUEUE_REMOVE's guard.
       abstract: (c: PddContext) => ({
         evicted: Math.min(c.evicted, 2),
-        idr: Object.keys(c.alloc_idr).sort(),
         queue: c.queues.length > 0,
         doorbells: c.proc_doorbells,
         user_gpu_id: c.user_gpu_id,

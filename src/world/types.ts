@@ -202,6 +202,8 @@ export interface World {
   faults?: Record<string, { errno: number; after: number; count: number }>;
   /** Render-node files' GEM state (drm file id → DrmFilePriv), created on first use. */
   drm?: Record<string, DrmFilePriv>;
+  /** pdd->alloc_idr per pdd object id: idr handle → kfd.bo object id (src/world/idr.ts). */
+  alloc_idr?: Record<string, Record<number, string>>;
   /** kfd_vram_used per actual gpu_id: VRAM bytes of live KFD allocations (amdgpu_amdkfd_reserve_mem_limit). */
   kfd_vram_used?: Record<number, bigint>;
   /** Kernel oopses of modelled defects, in order (an invariant violation whenever non-empty). */

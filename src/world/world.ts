@@ -5,6 +5,7 @@
 import type { BoContext } from '../../machines/kfd/bo.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { ProcessContext } from '../../machines/kfd/process.js';
+import { allocIdr, idrFind } from './idr.js';
 import { contextOf } from './objects.js';
 import { DEFAULT_CAPS } from './topology.js';
 import {
@@ -27,6 +28,7 @@ export function createWorld(topology: Topology, variants: Partial<Variants> = {}
     gems: {},
     objects: {},
     drm: {},
+    alloc_idr: {},
     kfd_vram_used: {},
     oopses: [],
     faults: {},
@@ -108,12 +110,12 @@ export function bo(w: World, id: string): BoContext {
 
 /** The BO behind an idr handle of a pdd (kfd_process_device_translate_handle). */
 export function boByHandle(w: World, pddId: string, idrHandle: number): string | undefined {
-  return pdd(w, pddId).alloc_idr[idrHandle];
+  return idrFind(w, pddId, idrHandle);
 }
 
 /** A pdd's alloc_idr in handle order: [idr handle, BO object id] (idr_for_each). */
 export function pddHandles(w: World, pddId: string): [number, string][] {
-  return Object.entries(pdd(w, pddId).alloc_idr).map(([h, b]): [number, string] => [Number(h), b]);
+  return Object.entries(allocIdr(w, pddId)).map(([h, b]): [number, string] => [Number(h), b]);
 }
 
 /** The task whose kfd_process a /dev/kfd file belongs to (filep->private_data). */

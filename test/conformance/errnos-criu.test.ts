@@ -102,7 +102,7 @@ describe('spec §4: kfd_ioctl dispatch', () => {
     expect(
       h.ioctl(CRIU, 'ALLOC_MEMORY_OF_GPU', { gpu_id: GPU_A, flags: ['GTT'], size: PAGE, va_addr: VA.gtt }, KFD).ret,
     ).toBe(E.EBADF);
-    expect(Object.keys(h.pdd(APP, GPU_A).alloc_idr)).toHaveLength(0);
+    expect(Object.keys(h.userBos(APP, GPU_A))).toHaveLength(0);
     // Control: the owner may.
     expect(h.ioctl(APP, 'GET_VERSION').ret).toBe(0);
   });

@@ -131,7 +131,7 @@ describe('spec §7.2: ALLOC_MEMORY_OF_GPU', () => {
     const h = new Harness({ gpuB: { large_bar: false } });
     h.setupProcess(APP);
     expect(alloc(h, { gpu_id: GPU_B, flags: ['VRAM', 'PUBLIC'] }).ret).toBe(E.EINVAL);
-    expect(Object.keys(h.pdd(APP, GPU_B).alloc_idr)).toHaveLength(0);
+    expect(Object.keys(h.userBos(APP, GPU_B))).toHaveLength(0);
     expect(alloc(h, { gpu_id: GPU_B, flags: ['GTT', 'PUBLIC'] }).ret).toBe(0);
     expect(alloc(h, { gpu_id: GPU_A, flags: ['VRAM', 'PUBLIC'] }).ret).toBe(0);
   });
@@ -160,7 +160,7 @@ describe('spec §7.2: ALLOC_MEMORY_OF_GPU', () => {
     const h = new Harness();
     h.setupProcess(APP);
     expect(alloc(h, { flags: ['USERPTR'], mmap_offset: 0 }).ret).toBe(E.EINVAL);
-    expect(Object.keys(h.pdd(APP, GPU_A).alloc_idr)).toHaveLength(0);
+    expect(Object.keys(h.userBos(APP, GPU_A))).toHaveLength(0);
   });
 
   it('spec §7.2 ALLOC, §2.3: no memory-type flag → -EINVAL', () => {
@@ -299,7 +299,7 @@ describe('spec §7.2: IMPORT_DMABUF / EXPORT_DMABUF / GET_DMABUF_INFO', () => {
     h.setupProcess(APP);
     expect(h.ioctl(APP, 'IMPORT_DMABUF', { gpu_id: GPU_B, dmabuf_fd: 99, va_addr: VA.gtt }).ret).toBeLessThan(0);
     expect(h.ioctl(APP, 'IMPORT_DMABUF', { gpu_id: GPU_B, dmabuf_fd: 4, va_addr: VA.gtt }).ret).toBeLessThan(0);
-    expect(Object.keys(h.pdd(APP, GPU_B).alloc_idr)).toHaveLength(0);
+    expect(Object.keys(h.userBos(APP, GPU_B))).toHaveLength(0);
   });
 
   it('spec §7.2 IMPORT, §2.3: a BO that is not VRAM/GTT (an exported DOORBELL BO, alloc domain CPU) → -EINVAL', () => {

@@ -24,7 +24,7 @@ import { contextOf, inState } from '../../src/world/objects.js';
 import { step } from '../../src/world/step.js';
 import { parseTopology } from '../../src/world/topology.js';
 import type { FdRef, Variants, World } from '../../src/world/types.js';
-import { createWorld } from '../../src/world/world.js';
+import { boByHandle, createWorld, pddHandles } from '../../src/world/world.js';
 
 /** Negative errnos, as the kernel returns them. */
 export const E = Object.fromEntries(Object.entries(ERRNO).map(([k, v]) => [k, -v])) as unknown as {
@@ -269,7 +269,7 @@ export class Harness {
   /** The BO behind a user handle (user gpu_id, idr), or undefined. */
   boId(pid: number, handle: bigint): string | undefined {
     const pddId = this.task(pid).pdds.find((p) => contextOf<PddContext>(this.w, p).user_gpu_id === GET_GPU_ID(handle));
-    return pddId ? contextOf<PddContext>(this.w, pddId).alloc_idr[GET_IDR_HANDLE(handle)] : undefined;
+    return pddId ? boByHandle(this.w, pddId, GET_IDR_HANDLE(handle)) : undefined;
   }
 
   bo(id: string): BoContext {
@@ -278,8 +278,8 @@ export class Harness {
 
   /** User BOs of a pdd (alloc_idr), idr → BO context. */
   userBos(pid: number, actualGpu: number): Record<number, BoContext> {
-    const idr = this.pdd(pid, actualGpu).alloc_idr;
-    return Object.fromEntries(Object.entries(idr).map(([k, v]) => [Number(k), this.bo(v)]));
+    const handles = pddHandles(this.w, this.pddId(pid, actualGpu));
+    return Object.fromEntries(handles.map(([k, v]) => [k, this.bo(v)]));
   }
 
   queueId(pid: number, qid: number): string {

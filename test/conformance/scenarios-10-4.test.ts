@@ -162,7 +162,7 @@ describe('spec §10.4 conformance scenarios', () => {
     const acquired = b.h.pdd(RESTORED, GPU_A).drm_file;
     expect(b.h.restore(RESTORED, b.ck, { open: false }).ret).toBe(E.EINVAL);
     expect(b.h.pdd(RESTORED, GPU_A).drm_file).toBe(acquired);
-    expect(Object.keys(b.h.pdd(RESTORED, GPU_A).alloc_idr)).toHaveLength(0);
+    expect(Object.keys(b.h.userBos(RESTORED, GPU_A))).toHaveLength(0);
   });
 
   it('spec §10.4 scenario 7 (§5.4 step 3): RESTORE with user_gpu_id 0 → -EINVAL; unknown actual_gpu_id → -EINVAL; bad drm_fd → -EINVAL', () => {
@@ -232,7 +232,7 @@ describe('spec §10.4 conformance scenarios', () => {
         edit: (a) => ((a.bos as { size: bigint }[])[i]!.size = 4096n),
       });
       expect(r.ret).toBe(E.EINVAL);
-      expect(Object.keys(h.pdd(RESTORED, GPU_A).alloc_idr)).toHaveLength(0);
+      expect(Object.keys(h.userBos(RESTORED, GPU_A))).toHaveLength(0);
     }
     {
       const { h, ck } = checkpointed({ mmio: true });
@@ -241,7 +241,7 @@ describe('spec §10.4 conformance scenarios', () => {
         edit: (a) => ((a.bos as { size: bigint }[])[i]!.size = 2n * BigInt(PAGE)),
       });
       expect(r.ret).toBe(E.EINVAL);
-      expect(Object.keys(h.pdd(RESTORED, GPU_B).alloc_idr)).toHaveLength(0);
+      expect(Object.keys(h.userBos(RESTORED, GPU_B))).toHaveLength(0);
     }
   });
 

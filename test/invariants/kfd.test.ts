@@ -125,22 +125,19 @@ describe('each invariant finds its violation', () => {
 
   it('kfd.handles-unique: a BO in two idr slots', () => {
     const w = worldAt('kfd-checkpoint-two-gpus.jsonl');
-    const pdd = edit<PddContext>(w, ids(w, 'kfd.pdd')[0]!, (p) => {
-      p.alloc_idr[99] = p.alloc_idr[0]!;
-    });
+    const idr = w.alloc_idr![ids(w, 'kfd.pdd')[0]!]!;
+    idr[99] = idr[0]!;
     const v = checkInvariants(w, selectInvariants(['kfd.handles-unique']));
     expect(v.length).toBe(1);
     expect(v[0]!.message).toMatch(/is held twice/);
-    expect(v[0]!.objects).toContain(pdd.alloc_idr[0]);
+    expect(v[0]!.objects).toContain(idr[0]);
   });
 
   it('kfd.no-leaks: a BO no idr holds, a pdd no task lists, a GEM object nothing refers to', () => {
     const w = worldAt('kfd-checkpoint-two-gpus.jsonl');
     const pddId = ids(w, 'kfd.pdd')[0]!;
-    const bo = ctx<PddContext>(w, pddId).alloc_idr[0]!;
-    edit<PddContext>(w, pddId, (p) => {
-      delete p.alloc_idr[0];
-    });
+    const bo = w.alloc_idr![pddId]![0]!;
+    delete w.alloc_idr![pddId]![0];
     // (vram_usage still counts it, so kfd.vram-usage notices too.)
     expect(names(w)).toContain('kfd.no-leaks');
     const v = checkInvariants(w, selectInvariants(['kfd.no-leaks']));
@@ -172,12 +169,18 @@ describe('each invariant finds its violation', () => {
   it('kfd.refs-live: an fd whose file is gone, an idr slot whose BO is gone', () => {
     const w = worldAt('design-example.jsonl');
     w.tasks[100]!.fds[7] = 'file#404';
-    edit<PddContext>(w, ids(w, 'kfd.pdd')[0]!, (p) => {
-      p.alloc_idr[5] = 'kfd.bo#404';
-    });
+    w.alloc_idr![ids(w, 'kfd.pdd')[0]!]![5] = 'kfd.bo#404';
     const msgs = checkInvariants(w, selectInvariants(['kfd.refs-live'])).map((v) => v.message);
     expect(msgs).toContain('task:100 fd 7 refers to file#404, which is not an open file');
     expect(msgs.some((m) => /refers to kfd\.bo#404, which is not a live kfd\.bo/.test(m))).toBe(true);
+  });
+
+  it('kfd.refs-live: an alloc_idr left behind by a pdd that is gone', () => {
+    const w = worldAt('design-example.jsonl');
+    expect(checkInvariants(w, selectInvariants(['kfd.refs-live']))).toEqual([]);
+    w.alloc_idr!['kfd.pdd#404'] = { 0: ids(w, 'kfd.bo')[0]! };
+    const msgs = checkInvariants(w, selectInvariants(['kfd.refs-live'])).map((v) => v.message);
+    expect(msgs).toContain('alloc_idr refers to kfd.pdd#404, which is not a live kfd.pdd');
   });
 
   it('spec §7.3: vram_usage is PAGE_ALIGN(size) per VRAM BO; kfd.vram-usage finds a pdd that says otherwise', () => {

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BoContext } from '../../machines/kfd/bo.js';
-import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import { readLog } from '../../src/log/reader.js';
 import { Replayer } from '../../src/log/replay.js';
@@ -17,7 +16,7 @@ import { contextOf, inState } from '../../src/world/objects.js';
 import { step } from '../../src/world/step.js';
 import type { FdRef, World } from '../../src/world/types.js';
 import { parseTopology } from '../../src/world/topology.js';
-import { createWorld } from '../../src/world/world.js';
+import { createWorld, pddHandles } from '../../src/world/world.js';
 
 const RESTORED = 200;
 
@@ -94,8 +93,7 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
     const before = tasksBos(world, 100).map((b) => [b.va, b.size, b.alloc_flags]);
     const after = tasksBos(r.world, RESTORED).map((b) => [b.va, b.size, b.alloc_flags]);
     expect(after.sort()).toEqual(before.sort());
-    const handles = (w: World, pid: number) =>
-      w.tasks[pid]!.pdds.map((p) => Object.keys(contextOf<PddContext>(w, p).alloc_idr).map(Number).sort());
+    const handles = (w: World, pid: number) => w.tasks[pid]!.pdds.map((p) => pddHandles(w, p).map(([h]) => h));
     expect(handles(r.world, RESTORED)).toEqual(handles(world, 100));
   });
 

@@ -1,6 +1,7 @@
 import type { ProcessContext } from '../../../machines/kfd/process.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { GET_GPU_ID, GET_IDR_HANDLE } from '../../uapi/index.js';
+import { idrRemove } from '../../world/idr.js';
 import { contextOf, dropObject, send } from '../../world/objects.js';
 import { boByHandle, pddByUserGpuId } from '../../world/world.js';
 import { register } from '../registry.js';
@@ -32,7 +33,7 @@ export const freeMemoryOfGpuIoctl = register<{ handle: bigint }>({
     const boId = boByHandle(w, pddId, idr);
     if (!boId) return -ERRNO.EINVAL;
     const size = freeMemoryOfGpu(w, boId);
-    send(w, pddId, { type: 'IDR_REMOVE', handle: idr });
+    idrRemove(w, pddId, idr);
     dropObject(w, boId);
     send(w, pddId, { type: 'VRAM_USAGE_ADD', delta: -size });
     return 0;

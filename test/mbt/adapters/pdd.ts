@@ -6,8 +6,9 @@
  *   BIND                     ← kfd_bind_process_to_device: MAP of a peer's BO to B (alone),
  *                              and first of ALLOC / CREATE_QUEUE on B; RESTORE after INIT_VM
  *   ALLOC_DOORBELLS          ← CREATE_QUEUE on B; RESTORE (criu_restore_devices)
- *   IDR_ALLOC (+VRAM_USAGE_ADD) ← ALLOC_MEMORY_OF_GPU on B (GTT / VRAM)
- *   IDR_REMOVE, VRAM_USAGE_ADD  ← FREE_MEMORY_OF_GPU (spec §7.3: −size, 0 for GTT)
+ *   (BIND, VRAM_USAGE_ADD)   ← ALLOC_MEMORY_OF_GPU on B (GTT / VRAM; the handle goes into the
+ *                              world's alloc_idr, src/world/idr.ts, not into the pdd's context)
+ *   VRAM_USAGE_ADD           ← FREE_MEMORY_OF_GPU (spec §7.3: −size, 0 for GTT)
  *   QUEUE_ADD / QUEUE_REMOVE ← CREATE_QUEUE / DESTROY_QUEUE on B
  *   EVICT_QUEUES             ← CRIU PROCESS_INFO (§5.1); first step of RESTORE (§5.4 step 1)
  *   RESTORE_QUEUES           ← CRIU UNPAUSE (§5.3); the userptr restore worker after RESUME (§5.5)
@@ -29,6 +30,8 @@ interface Env {
   paused: boolean;
   /** The process's mmu region: RESTORE blocks, RESUME queues the userptr worker. */
   mmu: 'notifying' | 'blocked' | 'pending';
+  /** A BO on GPU B exists (handle MAKE_HANDLE(GPU_B, 0), in the world's alloc_idr). */
+  bBo: boolean;
 }
 
 const HELPER = MAKE_HANDLE(GPU_A, 0);
@@ -50,8 +53,6 @@ export const pddAdapter: Adapter<KfdWorld, Env> = {
     { type: 'INIT_VM', drm_file: 'renderD129', internal_bos: [] },
     { type: 'BIND' },
     { type: 'ALLOC_DOORBELLS' },
-    { type: 'IDR_ALLOC', handle: 0, bo: 'bo' },
-    { type: 'IDR_REMOVE', handle: 0 },
     { type: 'EVICT_QUEUES' },
     { type: 'RESTORE_QUEUES' },
     { type: 'VRAM_USAGE_ADD', delta: 65536n },
@@ -62,20 +63,18 @@ export const pddAdapter: Adapter<KfdWorld, Env> = {
   ] satisfies PddEvent[],
   abstract: (c: PddContext) => ({
     evicted: Math.min(c.evicted, 2),
-    idr: Object.keys(c.alloc_idr).sort(),
     queues: c.queues.length,
     doorbells: c.proc_doorbells,
     user_gpu_id: c.user_gpu_id,
   }),
   project: (c: PddContext) => ({
     evicted: c.evicted,
-    idr: Object.keys(c.alloc_idr).sort(),
     queues: c.queues.length,
     runtime_inuse: c.runtime_inuse,
     proc_doorbells: c.proc_doorbells,
     user_gpu_id: c.user_gpu_id,
   }),
-  initialEnv: { aVm: 'none', helperBo: false, paused: false, mmu: 'notifying' },
+  initialEnv: { aVm: 'none', helperBo: false, paused: false, mmu: 'notifying', bBo: false },
   setup: () => {
     const w = new KfdWorld();
     w.subject = w.pddId(GPU_B);
@@ -109,7 +108,9 @@ export const pddAdapter: Adapter<KfdWorld, Env> = {
     },
     {
       name: 'ALLOC_MEMORY_OF_GPU GTT on B',
-      effect: ['BIND', 'IDR_ALLOC'],
+      effect: ['BIND'],
+      when: (env) => !env.bBo,
+      next: (env) => ({ ...env, bBo: true }),
       run: (w) => {
         const h = w.alloc(GPU_B, 0x7f0001000000n, 65536n, ['GTT', 'WRITABLE']);
         if (h !== B_BO) throw new Error(`BO on B got handle 0x${h.toString(16)}`);
@@ -117,7 +118,9 @@ export const pddAdapter: Adapter<KfdWorld, Env> = {
     },
     {
       name: 'ALLOC_MEMORY_OF_GPU VRAM on B',
-      effect: ['BIND', 'IDR_ALLOC', 'VRAM_USAGE_ADD'],
+      effect: ['BIND', 'VRAM_USAGE_ADD'],
+      when: (env) => !env.bBo,
+      next: (env) => ({ ...env, bBo: true }),
       run: (w) => {
         const h = w.alloc(GPU_B, 0x7f0001000000n, 65536n, ['VRAM', 'WRITABLE']);
         if (h !== B_BO) throw new Error(`BO on B got handle 0x${h.toString(16)}`);
@@ -125,7 +128,9 @@ export const pddAdapter: Adapter<KfdWorld, Env> = {
     },
     {
       name: 'FREE_MEMORY_OF_GPU (B)',
-      effect: ['IDR_REMOVE', 'VRAM_USAGE_ADD'],
+      effect: ['VRAM_USAGE_ADD'],
+      when: (env) => env.bBo,
+      next: (env) => ({ ...env, bBo: false }),
       run: (w) => w.ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: B_BO }),
     },
     {

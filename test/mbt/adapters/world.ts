@@ -16,7 +16,7 @@ import { MAKE_HANDLE } from '../../../src/uapi/index.js';
 import { step } from '../../../src/world/step.js';
 import { parseTopology } from '../../../src/world/topology.js';
 import type { FdRef, Task, World } from '../../../src/world/types.js';
-import { createWorld } from '../../../src/world/world.js';
+import { boByHandle, createWorld } from '../../../src/world/world.js';
 
 export const GPU_A = 0xa3e1;
 export const GPU_B = 0x5c17;
@@ -131,8 +131,7 @@ export class KfdWorld {
   /** The kfd.bo object behind a handle. */
   boId(handle: bigint): string {
     const gpu = Number(handle >> 32n);
-    const id = this.world.objects[this.pddId(gpu)]?.context as { alloc_idr: Record<number, string> };
-    const bo = id.alloc_idr[Number(handle & 0xffffffffn)];
+    const bo = boByHandle(this.world, this.pddId(gpu), Number(handle & 0xffffffffn));
     if (!bo) throw new Error(`no BO at handle 0x${handle.toString(16)}`);
     return bo;
   }

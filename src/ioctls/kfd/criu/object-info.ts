@@ -5,7 +5,7 @@
 import { PRIV_SIZES } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import type { Task, World } from '../../../world/types.js';
-import { bo, gpuById, pdd } from '../../../world/world.js';
+import { bo, gpuById, pdd, pddHandles } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { processQueues } from '../kernel/process.js';
 import { isCheckpointableQueueType, mqdSizeFromQueueType as mqdBytes } from '../kernel/queues.js';
@@ -22,13 +22,8 @@ export interface ObjectInfo {
 export function checkpointedBos(w: World, task: Task): { pddId: string; idr: number; boId: string }[] {
   const out: { pddId: string; idr: number; boId: string }[] = [];
   for (const pddId of task.pdds) {
-    const p = pdd(w, pddId);
-    const base = gpuById(w, p.gpu_id)!.gpuvm_base;
-    const ids = Object.keys(p.alloc_idr)
-      .map(Number)
-      .sort((a, b) => a - b);
-    for (const idr of ids) {
-      const boId = p.alloc_idr[idr]!;
+    const base = gpuById(w, pdd(w, pddId).gpu_id)!.gpuvm_base;
+    for (const [idr, boId] of pddHandles(w, pddId)) {
       const va = bo(w, boId).va;
       if (va !== 0n && va <= base) continue;
       out.push({ pddId, idr, boId });

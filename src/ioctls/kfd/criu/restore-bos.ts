@@ -2,6 +2,7 @@ import type { BoPriv } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F, KFD_INVALID_FD, KFD_MMAP_GPU_ID, KFD_MMAP_TYPE } from '../../../uapi/index.js';
 import { lowestFreeFd } from '../../../world/fds.js';
+import { idrAllocAt } from '../../../world/idr.js';
 import { dropObject, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { bo, gpuById, pdd, pddByUserGpuId } from '../../../world/world.js';
@@ -41,12 +42,11 @@ export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, calle
     criu_resume: true,
   });
   // idr_alloc(&pdd->alloc_idr, mem, idr_handle, idr_handle + 1)
-  if (pdd(w, pddId).alloc_idr[priv.idr_handle] !== undefined) {
+  if (!idrAllocAt(w, pddId, priv.idr_handle, boId)) {
     freeMemoryOfGpu(w, boId);
     dropObject(w, boId);
     fail(-ERRNO.ENOMEM);
   }
-  send(w, pddId, { type: 'IDR_ALLOC', handle: priv.idr_handle, bo: boId });
   if (b.alloc_flags & F.DOORBELL) b.restored_offset = KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(gpuId);
   else if (b.alloc_flags & F.MMIO_REMAP) b.restored_offset = KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(gpuId);
   else if (b.alloc_flags & (F.GTT | F.VRAM)) b.restored_offset = w.gems[bo(w, boId).gem]!.mmap_offset;

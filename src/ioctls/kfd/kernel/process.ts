@@ -5,7 +5,8 @@
 import type { PddContext } from '../../../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../../../machines/kfd/queue.js';
 import { ERRNO } from '../../../uapi/errno.js';
-import { fileGet, idrAllocLowest } from '../../../world/fds.js';
+import { fileGet } from '../../../world/fds.js';
+import { idrAlloc } from '../../../world/idr.js';
 import { contextOf, createObject, inState, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { gpuById, pdd } from '../../../world/world.js';
@@ -38,10 +39,7 @@ export function bindProcessToDevice(w: World, task: Task, gpuId: number): string
  * lowest free handle up to INT_MAX; null when the IDR is full (callers map it to their errno).
  */
 export function createObjHandle(w: World, pddId: string, boId: string): number | null {
-  const used = pdd(w, pddId).alloc_idr;
-  const idr = idrAllocLowest((h) => used[h] !== undefined, 0, 0x80000000);
-  if (idr !== null) send(w, pddId, { type: 'IDR_ALLOC', handle: idr, bo: boId });
-  return idr;
+  return idrAlloc(w, pddId, boId);
 }
 
 /** Queues of a pdd that exist (not destroyed). */
