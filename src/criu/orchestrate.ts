@@ -512,16 +512,32 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
     ...images.renderD.map((r) => ({ kind: 'drm' as const, r })),
     ...images.dmabuf.map((d) => ({ kind: 'dmabuf' as const, d })),
   ];
+  const usedDmabuf = new Set<number>(); // dma-buf fds given to a dma-buf file of the task
+  const handleFile = new Map<number, number>(); // GEM handle → restored render fd holding it
   while (pending.length) {
     const again: typeof pending = [];
     for (const p of pending) {
       if (p.kind === 'dmabuf') {
-        const f = published.get(p.d.dmabuf.gem_handle);
+        const h = p.d.dmabuf.gem_handle;
+        let f = published.get(h);
+        // fdstore_get gives each dma-buf file its own fd of the stored dma-buf; the model has no
+        // dup, so a second fd of one dma-buf is PRIME_HANDLE_TO_FD of its handle (same dma-buf,
+        // a new fd) on the render file that holds the handle, once that file is restored
+        if (f !== undefined && usedDmabuf.has(f)) {
+          const drm = handleFile.get(h);
+          const e =
+            drm === undefined
+              ? undefined
+              : x.issue('RESTORE_EXT_FILE', pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', drm, { handle: h });
+          if (e && e.ret !== 0) return failed(`PRIME_HANDLE_TO_FD returned ${e.ret}`);
+          f = e ? (e.out.fd as number) : undefined;
+        }
         if (f === undefined) {
           again.push(p);
           send(w, obj, { type: 'FILE_RETRY' });
         } else {
           fds[p.d.id] = f;
+          usedDmabuf.add(f);
           send(w, obj, { type: 'FILE_RESTORED' });
         }
         continue;
@@ -571,6 +587,7 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
           if (content && gem) Object.assign(w.gems[gem]!.content, content);
         }
         seen.add(b.handle);
+        if (!handleFile.has(b.handle)) handleFile.set(b.handle, fd);
         const mm = x.issue('RESTORE_EXT_FILE', pid, 'DRM_IOCTL_AMDGPU_GEM_MMAP', fd, { handle: b.handle });
         if (mm.ret !== 0) return failed(`GEM_MMAP returned ${mm.ret}`);
         for (const v of b.vm_entries) {

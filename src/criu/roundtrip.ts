@@ -11,6 +11,7 @@ import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
+import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
 import { contextOf } from '../world/objects.js';
 import type { StateValue } from 'xstate';
 import type { World } from '../world/types.js';
@@ -65,7 +66,7 @@ export function processView(w: World, pid: number): Record<string, unknown> {
     const bos: Record<string, unknown> = {};
     for (const [idr, id] of p.handles) {
       const b = contextOf<BoContext>(w, id);
-      const gem = w.gems[b.gem];
+      const gem = w.gems[b.gem] ? contentGem(w, b.gem) : undefined;
       bos[idr] = {
         va: b.va,
         size: b.size,
@@ -118,7 +119,13 @@ export function processView(w: World, pid: number): Record<string, unknown> {
     for (const [h, gid] of Object.entries(priv?.object_idr ?? {})) {
       const g = w.gems[gid];
       if (!g) continue;
-      handles[h] = { size: g.size, preferred_domains: g.preferred_domains, flags: g.flags, content: { ...g.content } };
+      // an import object (another device's dma-buf) shows its exporter's pages
+      handles[h] = {
+        size: g.size,
+        preferred_domains: g.preferred_domains,
+        flags: g.flags,
+        content: { ...contentGem(w, gid).content },
+      };
     }
     if (Object.keys(handles).length) view[`render ${u(f.gpu_id).toString(16)} handles`] = handles;
   }
