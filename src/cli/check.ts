@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { type ExploreResult, exploreNumeric } from '../explore/bfs.js';
 import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
-import { FAMILIES, type Family, familyModel } from '../explore/families.js';
+import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
 import { loadCheckConfig, mergeCheckConfig } from '../explore/config.js';
 import { checkParallel } from './check-parallel.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
@@ -28,6 +28,9 @@ interface CheckOptions {
   maxStates?: string;
   maxDepth?: string;
   coverage?: boolean;
+  /** --no-symmetry sets it false (commander). */
+  symmetry?: boolean;
+  fixedBaseline?: boolean;
   workers?: string;
 }
 
@@ -79,7 +82,8 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
       throw new InputError('--invariant', 'a registered invariant (gpucr invariants lists them)', name);
   const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
   const maxDepth = positive(opts.maxDepth ?? '6', '--max-depth', 64)!;
-  const model = familyModel(family, parseVariants(opts.variant ?? []), opts.invariant ?? []);
+  const variants = { ...(opts.fixedBaseline ? FIXED_BASELINE : {}), ...parseVariants(opts.variant ?? []) };
+  const model = familyModel(family, variants, opts.invariant ?? []);
   const workers = positive(opts.workers ?? '1', '--workers', 64)!;
   if (workers > 1) {
     const spec = { kind: 'family', family, variants: model.header.variants, invariants: opts.invariant ?? [] } as const;
@@ -89,7 +93,7 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
     return checkParallel({ spec, workers, maxStates, maxDepth, out, json: !!opts.json, describe, invariants });
   }
   const cov = new ExplorationCoverage();
-  const r = cov.explore(model, { maxDepth, ...(maxStates ? { maxStates } : {}) });
+  const r = cov.explore(model, { maxDepth, symmetry: opts.symmetry !== false, ...(maxStates ? { maxStates } : {}) });
   const coverage = cov.json();
   const out = opts.out ?? 'counterexample.jsonl';
   if (r.violation) writeFileSync(out, r.violation.log);
@@ -140,6 +144,11 @@ export function registerCheck(program: Command): void {
     .option('--max-depth <n>', 'stop at this depth and report')
     .option('--json', 'print a machine-readable report')
     .option('--coverage', 'print which machine states and transitions, invariants, handlers and returns were exercised')
+    .option('--no-symmetry', 'do not merge worlds that differ only in object, file and GEM ids (--family)')
+    .option(
+      '--fixed-baseline',
+      'start from every known bug fixed (docs/known-bugs.md), then apply --variant (--family)',
+    )
     .option('--workers <n>', 'explore with n worker threads (1..64, default 1), the states partitioned by fingerprint')
     .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it')
     .action((cli: CheckOptions & { config?: string }, cmd: Command) => {

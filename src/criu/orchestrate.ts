@@ -169,8 +169,13 @@ export function dumpTask(w: World, criu: number, pid: number): DumpResult {
   }
   // HANDLE_DEVICE_VMA: the model's device VMAs are all /dev/kfd or render nodes (accepted).
   send(w, obj, { type: 'VMA_SCAN_DONE' });
+  // kfd fds whose PROCESS_INFO paused the queues (the dump-abort "unpause" variant undoes them)
+  const paused: number[] = [];
   const fail = (why: string) => {
     send(w, obj, { type: 'FILE_FAILED' });
+    // The plugin leaves them paused (spec §9.4); the fix unpauses them as it gives up.
+    if (w.variants['dump-abort'] === 'unpause')
+      for (const fd of paused) x.issue('dump abort', criu, 'AMDKFD_IOC_CRIU_OP', { pid, fd }, { op: 'UNPAUSE' });
     return res(why);
   };
   const fds = Object.keys(task.fds)
@@ -208,6 +213,7 @@ export function dumpTask(w: World, criu: number, pid: number): DumpResult {
         return fail(`KFD ioctl version ${major}.${minor} < 1.8`);
       const info = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, { op: 'PROCESS_INFO' });
       if (info.ret !== 0) return fail(`PROCESS_INFO returned ${info.ret}`);
+      paused.push(fd);
       const c = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, {
         op: 'CHECKPOINT',
         devices: [],

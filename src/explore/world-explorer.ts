@@ -12,12 +12,13 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../log/canonical.js';
 import type { LogHeader } from '../log/reader.js';
-import { encodeHeader, formatRecord } from '../log/writer.js';
 import { checkInvariants, type Invariant, type NamedViolation } from '../invariants/index.js';
 import { applyInPlace, type CallResult, thaw } from '../world/step.js';
 import { createWorld } from '../world/world.js';
 import type { Call, World } from '../world/types.js';
 import { FingerprintSet } from './fingerprints.js';
+import { fresh, runLog } from './run-log.js';
+import { symmetryKey } from './symmetry.js';
 
 /** One nondeterministic choice: a short sequence of calls (arming a fault, then the call). */
 export interface Action {
@@ -34,7 +35,16 @@ export interface WorldModel {
   /** The actions offered in a world (the event generator). */
   actions(w: World): Action[];
   invariants: Invariant[];
+  /**
+   * The worlds in which the configuration may rest. A family that declares them asks for
+   * the deadlock check: a world that is not final and in which no action changes anything
+   * (every call fails without effect) is reported like a violation of `deadlock`.
+   */
+  final?: (w: World) => boolean;
 }
+
+/** The name a deadlock is reported under (not a registered invariant: it is about transitions). */
+export const DEADLOCK = 'deadlock';
 
 export interface WorldExploreResult {
   states: number;
@@ -45,17 +55,13 @@ export interface WorldExploreResult {
   violation: { violations: NamedViolation[]; actions: string[]; log: string } | null;
 }
 
-function fingerprint(w: World): number {
+/** The fingerprint of a world, up to the names of interchangeable ids when `symmetry` (src/explore/symmetry.ts). */
+export function fingerprint(w: World, symmetry: boolean): number {
   // The top 52 bits of sha-256 over the canonical world: exact below 2^53.
-  const h = createHash('sha256').update(canonicalJson(w)).digest('hex');
+  const h = createHash('sha256')
+    .update(symmetry ? symmetryKey(w) : canonicalJson(w))
+    .digest('hex');
   return Number.parseInt(h.slice(0, 13), 16);
-}
-
-/** A fresh world of the header, and the setup calls applied to it with their results. */
-function setupWorld(header: LogHeader, setup: Call[]): { world: World; results: CallResult[] } {
-  const world = createWorld(header.topology, header.variants);
-  const results = setup.map((c) => applyInPlace(world, c));
-  return { world, results };
 }
 
 /** Build a model: the initial world is the header's world after the setup calls. */
@@ -65,17 +71,15 @@ export function worldModel(
   actions: (w: World) => Action[],
   invariants: Invariant[],
 ): WorldModel {
-  return { header, setup, initial: setupWorld(header, setup).world, actions, invariants };
+  const initial = createWorld(header.topology, header.variants);
+  for (const c of setup) applyInPlace(initial, fresh(c));
+  return { header, setup, initial, actions, invariants };
 }
 
 /** The counterexample as a log: header, setup and the actions' calls, each with its result. */
-function counterexampleLog(model: WorldModel, actions: Action[]): string {
-  const { world, results } = setupWorld(model.header, model.setup);
-  const lines = [JSON.stringify(encodeHeader(model.header))];
-  model.setup.forEach((c, i) => lines.push(formatRecord(c, results[i])));
-  for (const a of actions) for (const c of a.calls) lines.push(formatRecord(c, applyInPlace(world, c)));
-  return `${lines.join('\n')}\n`;
-}
+const counterexampleLog = runLog;
+
+type Frontier = { index: number; world: World; fp: number }[];
 
 export function exploreWorlds(
   model: WorldModel,
@@ -84,6 +88,8 @@ export function exploreWorlds(
     maxDepth?: number;
     /** Called with every call the exploration applies and its result (coverage of handlers and errnos). */
     onCall?: (call: Call, result: CallResult) => void;
+    /** Merge worlds equal up to the names of interchangeable ids (src/explore/symmetry.ts); default on. */
+    symmetry?: boolean;
   } = {},
 ): WorldExploreResult {
   const t0 = process.hrtime.bigint();
@@ -92,8 +98,10 @@ export function exploreWorlds(
   const seen = new FingerprintSet();
   const parent: number[] = [-1];
   const via: Action[] = [];
-  seen.add(fingerprint(model.initial));
-  let frontier: { index: number; world: World }[] = [{ index: 0, world: model.initial }];
+  const symmetry = opts.symmetry ?? true;
+  const fp0 = fingerprint(model.initial, symmetry);
+  seen.add(fp0);
+  let frontier: Frontier = [{ index: 0, world: model.initial, fp: fp0 }];
   let transitions = 0;
   let depth = 0;
   let limited: WorldExploreResult['limited'] = null;
@@ -120,16 +128,20 @@ export function exploreWorlds(
       limited = 'depth';
       break;
     }
-    const next: { index: number; world: World }[] = [];
-    for (const { index, world } of frontier) {
+    const next: Frontier = [];
+    for (const { index, world, fp } of frontier) {
+      let moved = false;
       for (const action of model.actions(world)) {
         transitions += 1;
         const w = thaw(world);
         for (const c of action.calls) {
-          const r = applyInPlace(w, c);
-          opts.onCall?.(c, r);
+          const f = fresh(c);
+          const r = applyInPlace(w, f);
+          opts.onCall?.(f, r);
         }
-        const r = seen.add(fingerprint(w));
+        const childFp = fingerprint(w, symmetry);
+        if (childFp !== fp) moved = true;
+        const r = seen.add(childFp);
         if (r >= 0) continue;
         const child = -r - 1;
         parent[child] = index;
@@ -144,7 +156,16 @@ export function exploreWorlds(
           limited = 'states';
           return done(null);
         }
-        next.push({ index: child, world: w });
+        next.push({ index: child, world: w, fp: childFp });
+      }
+      if (!moved && model.final && !model.final(world)) {
+        const path = pathTo(index);
+        const message = `no action changes this world and it is not final (${path.length ? path.map((a) => a.name).join(' → ') : 'the initial world'})`;
+        return done({
+          violations: [{ invariant: DEADLOCK, message }],
+          actions: path.map((a) => a.name),
+          log: counterexampleLog(model, path),
+        });
       }
     }
     if (next.length) depth += 1;

@@ -1,7 +1,9 @@
 /**
  * CRIU orchestration invariants (machines/criu/*.ts, src/criu/orchestrate.ts).
  */
+import type { CriuDumpContext } from '../../machines/criu/dump.js';
 import type { CriuRestoreContext } from '../../machines/criu/restore.js';
+import type { ProcessContext } from '../../machines/kfd/process.js';
 import { registerInvariant, type Violation } from './index.js';
 
 /** Stages in which the restored process's GPU state may become active (spec §9.5 step 7, §9.6). */
@@ -19,6 +21,28 @@ registerInvariant(
         out.push({
           message: `task ${c.pid}'s GPU state was activated in CRIU stage ${c.activated_in}, before RESUME_DEVICES_LATE (the restorer had not moved its VMAs yet)`,
           objects: [id],
+        });
+    }
+    return out;
+  },
+);
+
+registerInvariant(
+  'criu.dump-unpaused',
+  "a dump that ended (done or failed) leaves its task's queues unpaused: no dumped task's kfd_process stays paused (spec §9.4, an aborted dump; CRIU ops issued by hand after a dump are outside this invariant's reading)",
+  (w) => {
+    const dumped = new Map<number, string>();
+    for (const [id, rec] of Object.entries(w.objects))
+      if (rec.kind === 'criu.dump' && (rec.value === 'done' || rec.value === 'failed'))
+        dumped.set((rec.context as CriuDumpContext).pid, id);
+    const out: Violation[] = [];
+    for (const [pid, id] of dumped) {
+      const t = w.tasks[pid];
+      const proc = t?.alive && t.kfd_process ? w.objects[t.kfd_process] : undefined;
+      if (proc && (proc.context as ProcessContext).queues_paused)
+        out.push({
+          message: `task ${pid} was dumped (${id} ${String(w.objects[id]!.value)}) and its queues are still paused: nothing will UNPAUSE them`,
+          objects: [id, t!.kfd_process!],
         });
     }
     return out;

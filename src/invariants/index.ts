@@ -129,3 +129,4 @@ import './kfd.js';
 import './ttm.js';
 import './i915.js';
 import './criu.js';
+import './kfd-criu.js';

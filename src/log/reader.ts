@@ -72,6 +72,9 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   'amdgpu-criu': ['upstream', 'criu-ioctl-v3'],
   'gem-change-handle': ['enabled', 'disabled'],
   resume: ['at-resume-devices-late', 'at-restore-file'],
+  'kfd-process-info': ['evict-again', 'evict-once'],
+  'kfd-restore-aql': ['halved-again', 'checkpointed-size'],
+  'dump-abort': ['leave-paused', 'unpause'],
 };
 
 /** Largest pid, fd and int return value: pid_t and int are signed 32-bit. */

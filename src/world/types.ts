@@ -61,6 +61,12 @@ export interface Variants {
   'gem-change-handle': 'enabled' | 'disabled';
   /** Where the CRIU amdgpu plugin issues KFD RESUME: RESUME_DEVICES_LATE (as it does, spec §9.6) or at RESTORE_EXT_FILE (wrong). */
   resume: 'at-resume-devices-late' | 'at-restore-file';
+  /** PROCESS_INFO on a process already paused: evicts again (as the kernel does, spec §6.2: one UNPAUSE then leaves the queues evicted) or not (evict-once, a fix). */
+  'kfd-process-info': 'evict-again' | 'evict-once';
+  /** RESTORE of an AQL_QUEUE_MEM BO: halves the checkpointed (already halved) size again (as the kernel does, spec §7.3) or restores that size (checkpointed-size, a fix). */
+  'kfd-restore-aql': 'halved-again' | 'checkpointed-size';
+  /** A CRIU dump that aborts after PROCESS_INFO: the amdgpu plugin leaves the queues paused (as it does, spec §9.4) or unpauses them (unpause, a fix). */
+  'dump-abort': 'leave-paused' | 'unpause';
 }
 
 export const DEFAULT_VARIANTS: Variants = {
@@ -72,6 +78,9 @@ export const DEFAULT_VARIANTS: Variants = {
   'amdgpu-criu': 'upstream',
   'gem-change-handle': 'enabled',
   resume: 'at-resume-devices-late',
+  'kfd-process-info': 'evict-again',
+  'kfd-restore-aql': 'halved-again',
+  'dump-abort': 'leave-paused',
 };
 
 /** An open file description (struct file). */

@@ -33,10 +33,12 @@ export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, calle
     if (b.size !== BigInt(w.topology.page_size)) fail(-ERRNO.EINVAL);
     if (gpu.mmio_remap_bus_addr === 0n || w.topology.page_size > 4096) fail(-ERRNO.ENOMEM);
   } else if (b.alloc_flags & F.USERPTR) userAddr = priv.user_addr;
-  // "Could not create the BO": the same allocator as the ioctl (AQL sizes are halved again).
+  // "Could not create the BO": the same allocator as the ioctl (AQL sizes are halved again,
+  // spec §7.3; the checkpointed-size variant asks for twice the bucket's size instead).
+  const aqlFix = (b.alloc_flags & F.AQL_QUEUE_MEM) !== 0 && w.variants['kfd-restore-aql'] === 'checkpointed-size';
   const boId = allocMemoryOfGpu(w, task, gpuId, {
     va: b.addr,
-    size: b.size,
+    size: aqlFix ? b.size * 2n : b.size,
     flags: b.alloc_flags,
     user_addr: userAddr,
     criu_resume: true,

@@ -1,0 +1,93 @@
+/**
+ * The `criu` family: CRIU dump and restore orchestration with the amdgpu plugin's stages
+ * (`criu.dump`, `criu.restore`, src/criu/orchestrate.ts) on a process with a GPU, a BO and
+ * a queue (docs/known-bugs.md).
+ *
+ * Setup: pid 100 (ptrace child of CRIU, pid 99) opens /dev/kfd and renderD128, acquires
+ * the VM, allocates and maps a GTT ring BO and creates an AQL queue on it.
+ *
+ * Actions: the app creates a render-node BO without CPU access (GEM_MMAP of it fails, so a
+ * dump of the render node aborts, spec §9.4) or closes handle 1; opens /dev/kfd a second
+ * time (one kfd_process, two files: dumped twice, spec §6.2); CRIU dumps it; CRIU dumps it
+ * and restores that dump into pid 200 (one action: a restore names the dump of the same
+ * run, so both calls go together; offered while pid 200 does not exist).
+ */
+import type { Call, World } from '../../world/types.js';
+import type { Action } from '../world-explorer.js';
+import { call, ONE_GPU } from './common.js';
+import type { FamilyParts } from './index.js';
+import { SetupBuilder } from './kfd.js';
+
+const APP = 100;
+const CRIU = 99;
+const RESTORED = 200;
+const GPU = ONE_GPU.gpu_id;
+const RING_VA = '0x7f0005000000';
+
+function setupApp(b: SetupBuilder): void {
+  b.run('open', { path: '/dev/kfd' }, APP);
+  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, APP);
+  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, APP, 3);
+  const ring = b.run(
+    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+    { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
+    APP,
+    3,
+  );
+  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, APP, 3);
+  b.run(
+    'AMDKFD_IOC_CREATE_QUEUE',
+    {
+      gpu_id: GPU,
+      queue_percentage: 100,
+      queue_priority: 7,
+      queue_type: 'COMPUTE_AQL',
+      read_pointer_address: '0x7ffd10000000',
+      ring_base_address: RING_VA,
+      ring_size: 65536,
+      write_pointer_address: '0x7ffd10000008',
+    },
+    APP,
+    3,
+  );
+}
+
+export function criuFamily(world: World): FamilyParts {
+  const b = new SetupBuilder(world);
+  setupApp(b);
+  const fixed: [string, Call][] = [
+    [
+      'GEM_CREATE without CPU access',
+      call(
+        'DRM_IOCTL_AMDGPU_GEM_CREATE',
+        { bo_size: 4096, alignment: 4096, domains: ['VRAM'], domain_flags: ['NO_CPU_ACCESS'] },
+        APP,
+        4,
+      ),
+    ],
+    ['GEM_CLOSE 1', call('DRM_IOCTL_GEM_CLOSE', { handle: 1 }, APP, 4)],
+    ['open /dev/kfd again', call('open', { path: '/dev/kfd' }, APP)],
+    ['dump', call('criu.dump', { pid: APP })],
+  ];
+  const actions = (w: World): Action[] => {
+    const out: Action[] = fixed.map(([name, c]) => ({ name, calls: [c] }));
+    if (!w.tasks[RESTORED]) {
+      // the dump's object is the next one created (createObject: `<kind>#<next.object>`)
+      const dump = `criu.dump#${w.next.object}`;
+      out.push({
+        name: 'dump, restore into 200',
+        calls: [call('criu.dump', { pid: APP }), call('criu.restore', { dump, pid: RESTORED, criu: CRIU })],
+      });
+    }
+    return out;
+  };
+  return { setup: b.calls, actions };
+}
+
+export const CRIU_TOPOLOGY = {
+  gpus: [ONE_GPU],
+  processes: [
+    { pid: APP, ptrace_parent: CRIU },
+    { pid: RESTORED, ptrace_parent: CRIU },
+  ],
+};

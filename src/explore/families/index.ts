@@ -1,0 +1,68 @@
+/**
+ * Event generators for composed-world exploration, per family (issue 7 item 1): each
+ * family builds its setup calls on a fresh world and offers actions in every world; an
+ * action is a short sequence of calls (arming a fault, then the call; or every ioctl of an
+ * orchestrated checkpoint). docs/known-bugs.md lists the families and what they find.
+ */
+import { type Invariant, selectInvariants } from '../../invariants/index.js';
+import type { LogHeader } from '../../log/reader.js';
+import { parseTopology } from '../../world/topology.js';
+import type { Call, Variants, World } from '../../world/types.js';
+import { createWorld } from '../../world/world.js';
+import { type Action, type WorldModel, worldModel } from '../world-explorer.js';
+import { AMDGPU_TOPOLOGY, amdgpuFamily } from './amdgpu.js';
+import { CRIU_TOPOLOGY, criuFamily } from './criu.js';
+import { i915Family } from './i915.js';
+import { KFD_TOPOLOGY, kfdFamily } from './kfd.js';
+import { ttmFamily } from './ttm.js';
+
+/** What a family contributes: setup calls (applied to the world it is given), actions, final worlds. */
+export interface FamilyParts {
+  setup: Call[];
+  actions: (w: World) => Action[];
+  /** Worlds where the configuration may rest (asks for the deadlock check, WorldModel.final). */
+  final?: (w: World) => boolean;
+}
+
+interface FamilyDef {
+  topology: { gpus: readonly object[]; processes?: readonly object[] };
+  build(world: World): FamilyParts;
+}
+
+const DEFS = {
+  ttm: { topology: { gpus: [] }, build: () => ttmFamily() },
+  i915: { topology: { gpus: [] }, build: () => i915Family() },
+  kfd: { topology: KFD_TOPOLOGY, build: kfdFamily },
+  amdgpu: { topology: AMDGPU_TOPOLOGY, build: amdgpuFamily },
+  criu: { topology: CRIU_TOPOLOGY, build: criuFamily },
+} satisfies Record<string, FamilyDef>;
+
+export const FAMILIES = ['ttm', 'i915', 'kfd', 'amdgpu', 'criu'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/**
+ * Every known-bug variant at its fixed value (docs/known-bugs.md): the baseline against
+ * which each bug is shown alone. The model's defaults keep the kernel's and the plugin's
+ * behaviour where no fix exists (kfd-process-info, kfd-restore-aql, dump-abort).
+ */
+export const FIXED_BASELINE: Partial<Variants> = {
+  ttm: 'fixed',
+  i915: 'final',
+  'kfd-restore-devices': 'fixed',
+  'amdgpu-criu': 'upstream',
+  resume: 'at-resume-devices-late',
+  'kfd-process-info': 'evict-once',
+  'kfd-restore-aql': 'checkpointed-size',
+  'dump-abort': 'unpause',
+};
+
+/** The model of a family under the given variants, checking the named invariants (default: all). */
+export function familyModel(family: Family, variants: Partial<Variants>, invariantNames: string[] = []): WorldModel {
+  const def: FamilyDef = DEFS[family];
+  const topology = parseTopology({ gpus: def.topology.gpus }, def.topology.processes);
+  const header: LogHeader = { gpucr: 1, topology, variants };
+  const invariants: Invariant[] = selectInvariants(invariantNames);
+  const parts = def.build(createWorld(topology, variants));
+  const model = worldModel(header, parts.setup, parts.actions, invariants);
+  return parts.final ? { ...model, final: parts.final } : model;
+}

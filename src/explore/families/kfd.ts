@@ -1,0 +1,158 @@
+/**
+ * The `kfd` family: a process with a GPU, two BOs and a queue, CRIU ops by a checkpointing
+ * task, and a restore into a fresh process (docs/known-bugs.md).
+ *
+ * Setup: pid 100 opens /dev/kfd and renderD128, acquires the VM, allocates a mapped GTT
+ * ring BO and a VRAM AQL_QUEUE_MEM BO, and creates an AQL queue on the ring; its ptrace
+ * parent, pid 99 (CRIU), checkpoints it once (PROCESS_INFO, CHECKPOINT, UNPAUSE, dma-buf
+ * fds closed) and opens its own /dev/kfd; pid 200 opens /dev/kfd and renderD128.
+ *
+ * Actions: CRIU's PROCESS_INFO, CHECKPOINT and UNPAUSE on pid 100's drained fd; pid 200's
+ * ACQUIRE_VM (a restorer that already has a VM, spec §5.4 step 3); RESTORE of the setup's
+ * checkpoint into pid 200 (once: see restoreOffered); CRIU's RESUME of pid 200; the userptr
+ * restore worker.
+ */
+import type { PddContext } from '../../../machines/kfd/pdd.js';
+import { encodeField } from '../../ioctls/schema.js';
+import { applyInPlace } from '../../world/step.js';
+import type { Call, World } from '../../world/types.js';
+import type { Action } from '../world-explorer.js';
+import { call, ONE_GPU, type Raw } from './common.js';
+import type { FamilyParts } from './index.js';
+
+const APP = 100;
+const CRIU = 99;
+const RESTORER = 200;
+const GPU = ONE_GPU.gpu_id;
+const RING_VA = '0x7f0005000000';
+
+/** Applies setup calls to a scratch world as they are written, so later ones can use outs. */
+export class SetupBuilder {
+  readonly calls: Call[] = [];
+  constructor(readonly world: World) {}
+  /** Apply a call and keep it; returns its out (throws if it fails: a family bug). */
+  run(name: string, args: Raw, pid?: number, fd?: Call['fd']): Record<string, unknown> {
+    const c = call(name, args, pid, fd);
+    const r = applyInPlace(this.world, { ...c, args: structuredClone(c.args) });
+    if (r.ret !== 0) throw new Error(`family setup: ${name} returned ${r.ret}`);
+    this.calls.push(c);
+    return r.out;
+  }
+}
+
+/** The app of the kfd family: VM, a mapped GTT ring, a VRAM AQL BO, an AQL queue. */
+function setupApp(b: SetupBuilder): void {
+  b.run('open', { path: '/dev/kfd' }, APP);
+  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, APP);
+  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, APP, 3);
+  const ring = b.run(
+    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+    { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
+    APP,
+    3,
+  );
+  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, APP, 3);
+  b.run(
+    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+    { flags: ['VRAM', 'WRITABLE', 'AQL_QUEUE_MEM'], gpu_id: GPU, size: 16384, va_addr: '0x7f0000000000' },
+    APP,
+    3,
+  );
+  b.run(
+    'AMDKFD_IOC_CREATE_QUEUE',
+    {
+      gpu_id: GPU,
+      queue_percentage: 100,
+      queue_priority: 7,
+      queue_type: 'COMPUTE_AQL',
+      read_pointer_address: '0x7ffd10000000',
+      ring_base_address: RING_VA,
+      ring_size: 65536,
+      write_pointer_address: '0x7ffd10000008',
+    },
+    APP,
+    3,
+  );
+}
+
+/** CRIU's checkpoint of the app (as the plugin's DUMP_EXT_FILE does, spec §9.4 e–f). */
+function checkpointApp(b: SetupBuilder): { info: Raw; ckpt: Raw } {
+  const drained = { pid: APP, fd: 3 };
+  const info = b.run('AMDKFD_IOC_CRIU_OP', { op: 'PROCESS_INFO' }, CRIU, drained);
+  const ckpt = b.run('AMDKFD_IOC_CRIU_OP', checkpointArgs(info), CRIU, drained);
+  b.run('AMDKFD_IOC_CRIU_OP', { op: 'UNPAUSE' }, CRIU, drained);
+  for (const bo of ckpt.bos as { dmabuf_fd: number }[])
+    if (bo.dmabuf_fd !== 0xffffffff) b.run('close', { fd: bo.dmabuf_fd }, CRIU);
+  return { info, ckpt };
+}
+
+function checkpointArgs(info: Raw): Raw {
+  return {
+    op: 'CHECKPOINT',
+    devices: [],
+    bos: [],
+    priv_data: '',
+    num_devices: info.num_devices,
+    num_bos: info.num_bos,
+    num_objects: info.num_objects,
+    priv_data_size: encodeField(undefined, info.priv_data_size),
+  };
+}
+
+/** RESTORE of a checkpoint into a process whose render fd is 4 (spec §5.4, §9.5 step 3.6). */
+export function restoreArgs(info: Raw, ckpt: Raw): Raw {
+  const devices = ckpt.devices as { user_gpu_id: number; actual_gpu_id: number }[];
+  return {
+    op: 'RESTORE',
+    devices: devices.map((d) => ({ user_gpu_id: d.user_gpu_id, actual_gpu_id: d.actual_gpu_id, drm_fd: 4, pad: 0 })),
+    bos: (ckpt.bos as Raw[]).map((bo) =>
+      encodeField(undefined, { ...bo, restored_offset: 0n, dmabuf_fd: 0xffffffff, pad: 0 }),
+    ),
+    priv_data: Buffer.from(ckpt.priv_data as Uint8Array).toString('hex'),
+    priv_data_size: encodeField(undefined, info.priv_data_size),
+    num_devices: info.num_devices,
+    num_bos: info.num_bos,
+    num_objects: info.num_objects,
+  };
+}
+
+/**
+ * CRIU issues RESTORE once, in a fresh process, and kills the task when it fails (spec §5.4
+ * "Failure semantics"): offered while the restorer holds no eviction and has no queues.
+ */
+function restoreOffered(w: World): boolean {
+  const t = w.tasks[RESTORER];
+  if (!t?.alive || Object.keys(t.queues).length > 0) return false;
+  return t.pdds.every((p) => (w.objects[p]?.context as PddContext | undefined)?.evicted === 0);
+}
+
+export function kfdFamily(world: World): FamilyParts {
+  const b = new SetupBuilder(world);
+  setupApp(b);
+  const { info, ckpt } = checkpointApp(b);
+  const criuKfd = b.run('open', { path: '/dev/kfd' }, CRIU).fd as number;
+  b.run('open', { path: '/dev/kfd' }, RESTORER);
+  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, RESTORER);
+  const drained = { pid: APP, fd: 3 };
+  const specs: [string, Call][] = [
+    ['PROCESS_INFO', call('AMDKFD_IOC_CRIU_OP', { op: 'PROCESS_INFO' }, CRIU, drained)],
+    ['CHECKPOINT', call('AMDKFD_IOC_CRIU_OP', checkpointArgs(info), CRIU, drained)],
+    ['UNPAUSE', call('AMDKFD_IOC_CRIU_OP', { op: 'UNPAUSE' }, CRIU, drained)],
+    ['restorer ACQUIRE_VM', call('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, RESTORER, 3)],
+    ['RESTORE', call('AMDKFD_IOC_CRIU_OP', restoreArgs(info, ckpt), RESTORER, 3)],
+    ['RESUME', call('AMDKFD_IOC_CRIU_OP', { op: 'RESUME', pid: RESTORER }, CRIU, criuKfd)],
+    ['userptr worker', call('kfd.restore_userptr_worker', { pid: RESTORER })],
+  ];
+  const actions = (w: World): Action[] =>
+    specs.filter(([name]) => name !== 'RESTORE' || restoreOffered(w)).map(([name, c]) => ({ name, calls: [c] }));
+  return { setup: b.calls, actions };
+}
+
+/** The kfd family's topology and processes (pid 100 and 200 are ptrace children of CRIU). */
+export const KFD_TOPOLOGY = {
+  gpus: [ONE_GPU],
+  processes: [
+    { pid: APP, ptrace_parent: CRIU },
+    { pid: RESTORER, ptrace_parent: CRIU },
+  ],
+};
