@@ -1,7 +1,7 @@
 /**
  * The composed coverage suite (issue 7 item 4): the explorer's families and small
- * extra configurations which, explored together, take every transition of the
- * machines they drive. A transition that no handler can cause is listed in
+ * extra configurations (here for TTM, i915 and Xe; coverage-suite-{kfd,amdgpu,criu}.ts
+ * for the others) which, explored together, take every transition of every machine. A transition that no handler can cause is listed in
  * UNREACHABLE with the reason, never left out silently.
  *
  * A configuration is a log header (variants), setup calls and the actions offered in
@@ -16,7 +16,10 @@ import type { LogHeader } from '../log/reader.js';
 import { parseTopology } from '../world/topology.js';
 import type { Call, Variants, World } from '../world/types.js';
 import { ExplorationCoverage } from './coverage.js';
-import { FAMILIES, FIXED_BASELINE, familyModel } from './families.js';
+import { AMDGPU_CONFIGS } from './coverage-suite-amdgpu.js';
+import { CRIU_CONFIGS } from './coverage-suite-criu.js';
+import { KFD_CONFIGS } from './coverage-suite-kfd.js';
+import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from './families.js';
 import { type Action, type WorldExploreResult, type WorldModel, worldModel } from './world-explorer.js';
 
 type Raw = Record<string, unknown>;
@@ -49,6 +52,11 @@ export interface SuiteConfig {
   build(): WorldModel;
   maxDepth: number;
   maxStates?: number;
+  /**
+   * The invariants a known-bug configuration breaks (docs/known-bugs.md): some transitions
+   * exist only in a buggy variant; its exploration stops at the violation.
+   */
+  expect?: string[];
 }
 
 /** A configuration from setup call specs and action specs, checking every invariant. */
@@ -171,9 +179,16 @@ const XE_TWO: ActionSpec[] = [
   ['restore_late, 2nd copy fails', 'xe.restore_late', {}, ['xe.copy', 1]],
 ];
 
+/** How deep each family is explored in the suite (the extra configurations cover the rest). */
+const FAMILY_DEPTH: Record<Family, number> = { ttm: 6, i915: 5, kfd: 5, amdgpu: 4, criu: 4 };
+
 /** The suite: every family with every known bug fixed (FIXED_BASELINE), then the extra configurations. */
 export const SUITE: SuiteConfig[] = [
-  ...FAMILIES.map((f) => ({ name: `family ${f}`, build: () => familyModel(f, FIXED_BASELINE), maxDepth: 6 })),
+  ...FAMILIES.map((f) => ({
+    name: `family ${f}`,
+    build: () => familyModel(f, FIXED_BASELINE),
+    maxDepth: FAMILY_DEPTH[f],
+  })),
   specConfig('ttm legacy swap', {}, [['ttm.create', { num_pages: 2, caching: 'wc', backup: false }]], TTM_LEGACY, 6),
   specConfig(
     'ttm purge and partial backup',
@@ -209,35 +224,24 @@ export const SUITE: SuiteConfig[] = [
     XE_TWO,
     4,
   ),
+  ...KFD_CONFIGS,
+  ...AMDGPU_CONFIGS,
+  ...CRIU_CONFIGS,
 ];
 
 /**
  * Transitions no call sequence can cause through the handlers, with the reason. The
  * composed suite's test requires every other transition of every machine it drives.
  */
-export const UNREACHABLE: Record<string, string> = {};
+export const UNREACHABLE: Record<string, string> = {
+  'criu.restore forking|FILE_FAILED|0':
+    'the KFD RESTORE at POST_FORKING fails only on a kernel other than the dumping one (another MAX_GPU_INSTANCE): ' +
+    'one world has one kernel (its header variants), so no call sequence in it causes this; ' +
+    'test/mbt/criu-restore.test.ts covers it by changing the variant between dump and restore',
+};
 
-/**
- * Machines no configuration of the suite drives yet, with the reason: the composed
- * suite reports them at 0% rather than leaving them out.
- */
-export const NOT_CONFIGURED: Record<string, string> = Object.fromEntries(
-  [
-    'kfd.process',
-    'kfd.pdd',
-    'kfd.bo',
-    'kfd.queue',
-    'kfd.event',
-    'kfd.svm_range',
-    'amdgpu.gem_bo',
-    'amdgpu.bo_va',
-    'criu.dump',
-    'criu.restore',
-  ].map((k) => [
-    k,
-    'no composed configuration of the KFD, amdgpu and CRIU families yet (their MBT suites cover them alone)',
-  ]),
-);
+/** Machines no configuration of the suite drives, with the reason (reported at their coverage, not left out). */
+export const NOT_CONFIGURED: Record<string, string> = {};
 
 export interface SuiteRun {
   config: string;

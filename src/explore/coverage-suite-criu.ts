@@ -1,0 +1,166 @@
+/**
+ * Composed-coverage configurations of the CRIU orchestration machines (criu.dump,
+ * criu.restore; src/explore/coverage-suite.ts): one application (pid 100, ptrace child
+ * of CRIU, pid 99) per configuration, set up as the MBT adapters set it up for one
+ * stage sequence (test/mbt/adapters/criu-*.ts), then dumped, or dumped and restored
+ * into pid 200, by CRIU or by a process without CAP_CHECKPOINT_RESTORE (pid 98).
+ *
+ * A dump and the restore of it are one action: a restore names the dump of the same
+ * run by its object id, which is the next object the dump creates.
+ */
+import { selectInvariants } from '../invariants/index.js';
+import { callDef } from '../ioctls/registry.js';
+import { decodeArgs } from '../ioctls/schema.js';
+import type { LogHeader } from '../log/reader.js';
+import { parseTopology } from '../world/topology.js';
+import type { Call, Variants, World } from '../world/types.js';
+import type { SuiteConfig } from './coverage-suite.js';
+import { type Action, worldModel } from './world-explorer.js';
+
+type Raw = Record<string, unknown>;
+/** [call, args, fd] of the application, or of another pid with a fourth element. */
+type Spec = [string, Raw, number?, number?];
+
+const GPU_A = 0x1001;
+const GPU_B = 0x2002;
+const APP = 100;
+const CRIU = 99;
+const UNPRIVILEGED = 98;
+const RESTORED = 200;
+
+function call([name, args, fd, pid]: Spec): Call {
+  const def = callDef(name);
+  if (!def) throw new Error(`no call ${name}`);
+  const who = pid ?? APP;
+  return {
+    ...(who ? { pid: who } : {}),
+    call: name,
+    ...(fd === undefined ? {} : { fd }),
+    args: decodeArgs(def.args, args, name),
+  };
+}
+
+/** criu.dump and criu.restore are kernel-external (no pid): pid 0 marks them. */
+const dump = (args: Raw = {}): Spec => ['criu.dump', { pid: APP, ...args }, undefined, 0];
+
+function actions(w: World): Action[] {
+  const out: Action[] = [{ name: 'dump', calls: [call(dump())] }];
+  if (!w.tasks[RESTORED]?.alive)
+    for (const [name, criu] of [
+      ['dump, restore into 200', CRIU],
+      ['dump, restore into 200 by an unprivileged CRIU', UNPRIVILEGED],
+    ] as const) {
+      const object = `criu.dump#${w.next.object}`;
+      out.push({
+        name,
+        calls: [call(dump()), call(['criu.restore', { dump: object, pid: RESTORED, criu }, undefined, 0])],
+      });
+    }
+  return out;
+}
+
+function criuConfig(
+  name: string,
+  setup: Spec[],
+  variants: Partial<Variants> = {},
+  extra: Action[] = [],
+  expect?: string[],
+): SuiteConfig {
+  return {
+    name,
+    maxDepth: 2,
+    ...(expect ? { expect } : {}),
+    build: () => {
+      const topology = parseTopology(
+        {
+          page_size: 4096,
+          gpus: [
+            { gpu_id: GPU_A, render_minor: 128 },
+            { gpu_id: GPU_B, render_minor: 129 },
+          ],
+        },
+        [
+          { pid: APP, ptrace_parent: CRIU },
+          { pid: RESTORED, ptrace_parent: CRIU },
+          { pid: UNPRIVILEGED, caps: [] },
+        ],
+      );
+      const header: LogHeader = { gpucr: 1, topology, variants };
+      return worldModel(header, setup.map(call), (w) => [...actions(w), ...extra], selectInvariants([]));
+    },
+  };
+}
+
+const open = (path: string): Spec => ['open', { path }];
+const KFD_BASE: Spec[] = [
+  open('/dev/kfd'), // 3
+  open('/dev/dri/renderD128'), // 4
+  ['AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU_A }, 3],
+];
+const gemCreate = (fd: number): Spec => [
+  'DRM_IOCTL_AMDGPU_GEM_CREATE',
+  { bo_size: 1 << 20, alignment: 4096, domains: 4, domain_flags: 0 },
+  fd,
+];
+const kfdAlloc: Spec = [
+  'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+  { va_addr: 0x7f0000000000n, size: 1 << 20, gpu_id: GPU_A, flags: ['VRAM', 'WRITABLE'] },
+  3,
+];
+
+export const CRIU_CONFIGS: SuiteConfig[] = [
+  // The dump and restore of kfd + a render node, by CRIU and by a process that may not
+  // RESUME (-EACCES at RESUME_DEVICES_LATE); and a dump of a pid with no task.
+  criuConfig('criu kfd and render node', KFD_BASE, {}, [
+    { name: 'dump pid 300 (no task)', calls: [call(['criu.dump', { pid: 300 }, undefined, 0])] },
+    { name: 'dump by pid 7 (not the ptrace parent)', calls: [call(dump({ criu: 7 }))] },
+  ]),
+  // resume=at-restore-file: the GPU state is activated at RESTORE_EXT_FILE (a known bug).
+  criuConfig('criu resume at RESTORE_EXT_FILE', KFD_BASE, { resume: 'at-restore-file' }, [], ['criu.resume-late']),
+  // A dma-buf fd after its exporting render node: dumped with it.
+  criuConfig('criu dma-buf after its exporter', [
+    ...KFD_BASE,
+    gemCreate(4),
+    ['DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: 1, flags: 0 }, 4], // 5
+  ]),
+  // A dma-buf fd before the render node holding its BO: deferred, then matched; restored
+  // before its exporter: one retry.
+  criuConfig('criu dma-buf before its importer', [
+    open('/dev/kfd'), // 3
+    open('/dev/dri/renderD129'), // 4
+    gemCreate(4),
+    ['DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: 1, flags: 0 }, 4], // 5
+    open('/dev/dri/renderD129'), // 6
+    ['DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd: 5 }, 6],
+    ['close', { fd: 4 }],
+  ]),
+  // A KFD BO exported as a dma-buf no render node holds: the dump fails after UNPAUSE.
+  criuConfig('criu KFD dma-buf never matched', [
+    ...KFD_BASE,
+    kfdAlloc,
+    ['AMDKFD_IOC_EXPORT_DMABUF', { handle: BigInt(GPU_A) << 32n, flags: 0 }, 3],
+  ]),
+  // An import of a KFD BO dumped before the KFD file: never published, no progress.
+  criuConfig('criu import of a KFD BO before the KFD file', [
+    open('/dev/dri/renderD129'), // 3
+    open('/dev/dri/renderD128'), // 4
+    open('/dev/kfd'), // 5
+    ['AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU_A }, 5],
+    [
+      'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+      { va_addr: 0x7f0000000000n, size: 1 << 20, gpu_id: GPU_A, flags: ['VRAM', 'WRITABLE'] },
+      5,
+    ],
+    ['AMDKFD_IOC_EXPORT_DMABUF', { handle: BigInt(GPU_A) << 32n, flags: 0 }, 5], // 6
+    ['DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd: 6 }, 3],
+    ['close', { fd: 6 }],
+  ]),
+  // GEM_CHANGE_HANDLE disabled and a BO at handle 2: the render-node restore fails.
+  criuConfig(
+    'criu without GEM_CHANGE_HANDLE',
+    [...KFD_BASE, gemCreate(4), gemCreate(4), ['DRM_IOCTL_GEM_CLOSE', { handle: 1 }, 4]],
+    { 'gem-change-handle': 'disabled' },
+  ),
+  // Two /dev/kfd fds of one process: the second UNPAUSE finds it unpaused.
+  criuConfig('criu two kfd fds', [open('/dev/kfd'), open('/dev/kfd')]),
+];

@@ -1,0 +1,291 @@
+/**
+ * Composed-coverage configurations of the KFD machines (src/explore/coverage-suite.ts):
+ * small worlds of an application (pid 100, ptrace child of CRIU, pid 99) on two GPUs,
+ * each exploring one theme — BO mappings, events, queues with CRIU's pause, SVM ranges,
+ * and a CRIU RESTORE followed by RESUME — with the calls the MBT adapters use for each
+ * transition (test/mbt/adapters/*.ts).
+ */
+import { encodePrivData, type BoPriv, type ObjectPriv, type QueuePriv } from '../criu/kfd-priv.js';
+import { selectInvariants } from '../invariants/index.js';
+import { callDef } from '../ioctls/registry.js';
+import { decodeArgs } from '../ioctls/schema.js';
+import type { LogHeader } from '../log/reader.js';
+import { KFD_INVALID_FD } from '../uapi/index.js';
+import { parseTopology } from '../world/topology.js';
+import type { Call, FdRef, Variants, World } from '../world/types.js';
+import { type Action, worldModel } from './world-explorer.js';
+import type { SuiteConfig } from './coverage-suite.js';
+
+type Raw = Record<string, unknown>;
+/** [call, args, pid, fd] */
+type CallSpec = [string, Raw, number?, FdRef?];
+/** [action name, call, args, pid, fd] */
+type KfdAction = [string, ...CallSpec];
+
+const GPU_A = 0xa3e1;
+const GPU_B = 0x5c17;
+const APP = 100;
+const CRIU = 99;
+const KFD = 3;
+const DRM_A = 4;
+const DRM_B = 5;
+/** CRIU's own /dev/kfd (opened in setup when a configuration needs RESUME). */
+const CRIU_KFD = 3;
+const VA = 0x7f0002000000n;
+const RING = 0x7f0005000000n;
+const RPTR = 0x7ffd10000000n;
+const WPTR = 0x7ffd10000008n;
+const USER_ADDR = 0x7ffd00000000n;
+const PAGE = 4096n;
+const SVM_START = 0x7e0000000n;
+const SVM_PAGES = 64n;
+const handle = (gpu: number, idr: number) => (BigInt(gpu) << 32n) | BigInt(idr);
+
+function call([name, args, pid, fd]: CallSpec): Call {
+  const def = callDef(name);
+  if (!def) throw new Error(`no call ${name}`);
+  return {
+    ...(pid === undefined ? {} : { pid }),
+    call: name,
+    ...(fd === undefined ? {} : { fd }),
+    args: decodeArgs(def.args, args, `${name}.args`),
+  };
+}
+
+function kfdConfig(
+  name: string,
+  setup: CallSpec[],
+  specs: KfdAction[],
+  maxDepth: number,
+  variants: Partial<Variants> = {},
+  /** Actions offered only in the worlds where the predicate holds, by name. */
+  when: Record<string, (w: World) => boolean> = {},
+): SuiteConfig {
+  return {
+    name,
+    maxDepth,
+    build: () => {
+      const topology = parseTopology(
+        {
+          page_size: 4096,
+          gpus: [
+            { gpu_id: GPU_A, render_minor: 128 },
+            { gpu_id: GPU_B, render_minor: 129 },
+          ],
+        },
+        [{ pid: APP, ptrace_parent: CRIU }],
+      );
+      const header: LogHeader = { gpucr: 1, topology, variants };
+      const actions = specs.map(([n, ...c]) => ({ name: n, calls: [call(c)] }));
+      const offered = (w: World): Action[] => actions.filter((a) => when[a.name]?.(w) ?? true);
+      return worldModel(header, setup.map(call), offered, selectInvariants([]));
+    },
+  };
+}
+
+const ioctl = (name: string, args: Raw): CallSpec => [name, args, APP, KFD];
+const criuOp = (op: string): CallSpec => ['AMDKFD_IOC_CRIU_OP', { op }, CRIU, { pid: APP, fd: KFD }];
+const OPEN_ALL: CallSpec[] = [
+  ['open', { path: '/dev/kfd' }, APP],
+  ['open', { path: '/dev/dri/renderD128' }, APP],
+  ['open', { path: '/dev/dri/renderD129' }, APP],
+];
+const VMS: CallSpec[] = [
+  ioctl('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: DRM_A, gpu_id: GPU_A }),
+  ioctl('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: DRM_B, gpu_id: GPU_B }),
+];
+const allocGtt = (va: bigint): CallSpec =>
+  ioctl('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU', { va_addr: va, size: 1n << 16n, gpu_id: GPU_A, flags: ['GTT', 'WRITABLE'] });
+const H = handle(GPU_A, 0);
+
+/** kfd_bo: MAP and UNMAP in one or two VMs, EXPORT, FREE, exit. */
+const BO_MAPPINGS = kfdConfig(
+  'kfd BO mappings',
+  [...OPEN_ALL, ...VMS, allocGtt(VA)],
+  [
+    ['map A', ...ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_A] })],
+    ['map B', ...ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_B] })],
+    ['unmap A', ...ioctl('AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU', { handle: H, device_ids: [GPU_A] })],
+    ['unmap B', ...ioctl('AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU', { handle: H, device_ids: [GPU_B] })],
+    ['export', ...ioctl('AMDKFD_IOC_EXPORT_DMABUF', { handle: H, flags: 0 })],
+    ['free', ...ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: H })],
+    ['exit', 'exit', {}, APP],
+  ],
+  4,
+);
+
+/** kfd_event and the process's signal page: CREATE (with and without an event page), SET, RESET, DESTROY. */
+const EVENTS = kfdConfig(
+  'kfd events',
+  [...OPEN_ALL, VMS[0]!, allocGtt(VA)],
+  [
+    ['create', ...ioctl('AMDKFD_IOC_CREATE_EVENT', { event_type: 'SIGNAL', auto_reset: 1 })],
+    [
+      'create on the event page',
+      ...ioctl('AMDKFD_IOC_CREATE_EVENT', { event_type: 'SIGNAL', auto_reset: 1, event_page_offset: H }),
+    ],
+    ['set 1', ...ioctl('AMDKFD_IOC_SET_EVENT', { event_id: 1 })],
+    ['reset 1', ...ioctl('AMDKFD_IOC_RESET_EVENT', { event_id: 1 })],
+    ['destroy 1', ...ioctl('AMDKFD_IOC_DESTROY_EVENT', { event_id: 1 })],
+    ['exit', 'exit', {}, APP],
+  ],
+  4,
+);
+
+const QUEUE_ACTIONS: KfdAction[] = [
+  [
+    'create queue',
+    ...ioctl('AMDKFD_IOC_CREATE_QUEUE', {
+      ring_base_address: RING,
+      ring_size: 65536,
+      gpu_id: GPU_A,
+      queue_type: 'COMPUTE_AQL',
+      queue_percentage: 100,
+      queue_priority: 7,
+      read_pointer_address: RPTR,
+      write_pointer_address: WPTR,
+    }),
+  ],
+  ['destroy queue', ...ioctl('AMDKFD_IOC_DESTROY_QUEUE', { queue_id: 0 })],
+  ['PROCESS_INFO', ...criuOp('PROCESS_INFO')],
+  ['UNPAUSE', ...criuOp('UNPAUSE')],
+  ['exit', 'exit', {}, APP],
+];
+
+/**
+ * kfd_queue and the pdd's eviction count under CRIU's PROCESS_INFO / UNPAUSE (with the
+ * evict-once design: the kernel's evict-again leaves the queues evicted after a second
+ * PROCESS_INFO, a known bug, docs/known-bugs.md).
+ */
+const QUEUES = kfdConfig(
+  'kfd queues',
+  [...OPEN_ALL, VMS[0]!, allocGtt(RING), ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_A] })],
+  QUEUE_ACTIONS,
+  5,
+  { 'kfd-process-info': 'evict-once' },
+);
+
+const svm = (attrs: { type: string; value: number }[], start = SVM_START, pages = SVM_PAGES) =>
+  ioctl('AMDKFD_IOC_SVM', { start_addr: start * PAGE, size: pages * PAGE, op: 'SET_ATTR', attrs });
+
+/** kfd_svm_range: SET_ATTR with and without GPU access, a split at the last page, exit. */
+const SVM = kfdConfig(
+  'kfd SVM ranges',
+  [...OPEN_ALL, ...VMS],
+  [
+    ['access A', ...svm([{ type: 'ACCESS', value: GPU_A }])],
+    [
+      'no access',
+      ...svm([
+        { type: 'NO_ACCESS', value: GPU_A },
+        { type: 'NO_ACCESS', value: GPU_B },
+      ]),
+    ],
+    ['granularity', ...svm([{ type: 'GRANULARITY', value: 9 }])],
+    ['split the last page', ...svm([{ type: 'GRANULARITY', value: 0 }], SVM_START + SVM_PAGES - 1n, 1n)],
+    ['exit', 'exit', {}, APP],
+  ],
+  4,
+);
+
+const COMPUTE_MQD_SIZE = 2048;
+const QUEUE_PRIV: QueuePriv = {
+  object_type: 0,
+  q_address: RING,
+  q_size: 65536n,
+  read_ptr_addr: RPTR,
+  write_ptr_addr: WPTR,
+  doorbell_off: 0n,
+  eop_ring_buffer_address: 0n,
+  ctx_save_restore_area_address: 0n,
+  gpu_id: GPU_A,
+  type: 0,
+  format: 1,
+  q_id: 0,
+  priority: 7,
+  q_percent: 100,
+  doorbell_id: 0,
+  gws: 1,
+  sdma_id: 0,
+  eop_ring_buffer_size: 0,
+  ctx_save_restore_area_size: 0,
+  ctl_stack_size: 0,
+  mqd_size: COMPUTE_MQD_SIZE,
+  mqd: new Uint8Array(COMPUTE_MQD_SIZE),
+  ctl_stack: new Uint8Array(0),
+} as QueuePriv;
+
+const SVM_PRIV: ObjectPriv = {
+  object_type: 2,
+  start_addr: SVM_START,
+  size: SVM_PAGES,
+  attrs: [
+    { type: 0, value: 0xffffffff },
+    { type: 1, value: 0xffffffff },
+    { type: 5, value: 0 },
+    { type: 7, value: 9 },
+    { type: 4, value: GPU_A },
+    { type: 4, value: GPU_B },
+  ],
+} as ObjectPriv;
+
+const EVENT_PRIV = { object_type: 1, user_handle: 0n, event_id: 2, auto_reset: 1, type: 0, signaled: 1 } as ObjectPriv;
+
+const USERPTR_BO: { bucket: Raw; priv: BoPriv } = {
+  bucket: {
+    addr: VA,
+    size: 1n << 20n,
+    offset: 0n,
+    restored_offset: 0n,
+    gpu_id: GPU_A,
+    alloc_flags: ['USERPTR', 'WRITABLE'],
+    dmabuf_fd: KFD_INVALID_FD,
+    pad: 0,
+  },
+  priv: { user_addr: USER_ADDR, idr_handle: 0, mapped_gpuids: [GPU_A] } as BoPriv,
+};
+
+/** One CRIU RESTORE of a userptr BO, a queue with GWS, a signaled event and an SVM range. */
+function restoreAll(): CallSpec {
+  const objects = [QUEUE_PRIV as ObjectPriv, EVENT_PRIV, SVM_PRIV];
+  const blob = encodePrivData({
+    process: { version: 1, xnack_mode: 0 },
+    devices: [{ reserved: 0n }, { reserved: 0n }],
+    bos: [USERPTR_BO.priv],
+    objects,
+  });
+  return ioctl('AMDKFD_IOC_CRIU_OP', {
+    op: 'RESTORE',
+    devices: [
+      { user_gpu_id: GPU_A, actual_gpu_id: GPU_A, drm_fd: DRM_A, pad: 0 },
+      { user_gpu_id: GPU_B, actual_gpu_id: GPU_B, drm_fd: DRM_B, pad: 0 },
+    ],
+    bos: [USERPTR_BO.bucket],
+    priv_data: Buffer.from(blob).toString('hex'),
+    num_objects: objects.length,
+  });
+}
+
+/**
+ * RESTORE into a process without VMs, CRIU's RESUME, the userptr worker, exit (spec §5.4,
+ * §5.5). RESTORE is offered once, as CRIU issues it: a second one fails with -EINVAL after
+ * criu_restore has evicted the queues again, which it does not undo (kfd_chardev.c), so the
+ * queues would stay evicted.
+ */
+const RESTORE = kfdConfig(
+  'kfd restore and resume',
+  [...OPEN_ALL, ['open', { path: '/dev/kfd' }, CRIU]],
+  [
+    ['restore', ...restoreAll()],
+    ['resume', 'AMDKFD_IOC_CRIU_OP', { op: 'RESUME', pid: APP }, CRIU, CRIU_KFD],
+    ['userptr worker', 'kfd.restore_userptr_worker', { pid: APP }],
+    ['PROCESS_INFO', ...criuOp('PROCESS_INFO')],
+    ['UNPAUSE', ...criuOp('UNPAUSE')],
+    ['exit', 'exit', {}, APP],
+  ],
+  5,
+  {},
+  { restore: (w) => Object.keys(w.tasks[APP]?.queues ?? {}).length === 0 && w.tasks[APP]?.alive === true },
+);
+
+export const KFD_CONFIGS: SuiteConfig[] = [BO_MAPPINGS, EVENTS, QUEUES, SVM, RESTORE];
