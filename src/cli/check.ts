@@ -86,7 +86,8 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
   const model = familyModel(family, variants, opts.invariant ?? []);
   const workers = positive(opts.workers ?? '1', '--workers', 64)!;
   if (workers > 1) {
-    const spec = { kind: 'family', family, variants: model.header.variants, invariants: opts.invariant ?? [] } as const;
+    const symmetry = opts.symmetry !== false;
+    const spec = { kind: 'family', family, variants, invariants: opts.invariant ?? [], symmetry } as const;
     const describe = { family, variants: model.header.variants };
     const invariants = model.invariants.map((i) => i.name);
     const out = opts.out ?? 'counterexample.jsonl';

@@ -4,18 +4,17 @@
  * the reference toy model (states are their own integer fingerprints). A space is
  * built from a plain, cloneable spec, so that every worker thread builds its own.
  */
-import { createHash } from 'node:crypto';
 import { checkInvariants, type NamedViolation } from '../invariants/index.js';
-import { canonicalJson } from '../log/canonical.js';
 import { thaw } from '../world/step.js';
 import type { Variants, World } from '../world/types.js';
 import { applyAction } from './run-log.js';
 import { type Family, familyModel } from './families.js';
 import { toyModel } from './toy.js';
-import type { Action, WorldModel } from './world-explorer.js';
+import { type Action, fingerprint, type WorldModel } from './world-explorer.js';
 
 export type ModelSpec =
-  { kind: 'family'; family: Family; variants: Partial<Variants>; invariants: string[] } | { kind: 'toy'; k: number };
+  | { kind: 'family'; family: Family; variants: Partial<Variants>; invariants: string[]; symmetry: boolean }
+  | { kind: 'toy'; k: number };
 
 export interface Space<S> {
   initial: S;
@@ -27,21 +26,16 @@ export interface Space<S> {
   stuck?(s: S): boolean;
 }
 
-/** The single-threaded explorer's fingerprint: the top 52 bits of sha-256 over the canonical world. */
-function worldFingerprint(w: World): number {
-  const h = createHash('sha256').update(canonicalJson(w)).digest('hex');
-  return Number.parseInt(h.slice(0, 13), 16);
-}
-
 export function buildWorldModel(spec: Extract<ModelSpec, { kind: 'family' }>): WorldModel {
   return familyModel(spec.family, spec.variants, spec.invariants);
 }
 
-function worldSpace(model: WorldModel): Space<World> {
+function worldSpace(model: WorldModel, symmetry: boolean): Space<World> {
   const final = (model as WorldModel & { final?: (w: World) => boolean }).final;
   return {
     initial: model.initial,
-    fingerprint: worldFingerprint,
+    // The single-threaded explorer's fingerprint, with or without symmetry reduction.
+    fingerprint: (w) => fingerprint(w, symmetry),
     expand(w, emit) {
       model.actions(w).forEach((a, i) => {
         const next = thaw(w);
@@ -68,7 +62,7 @@ function toySpace(k: number): Space<number> {
 }
 
 export function buildSpace(spec: ModelSpec): Space<unknown> {
-  return (spec.kind === 'toy' ? toySpace(spec.k) : worldSpace(buildWorldModel(spec))) as Space<unknown>;
+  return (spec.kind === 'toy' ? toySpace(spec.k) : worldSpace(buildWorldModel(spec), spec.symmetry)) as Space<unknown>;
 }
 
 /** The names of a path of labels from the initial state (toy labels, or the family's action names). */

@@ -2,7 +2,7 @@
  * `gpucr check --workers N` (issue 7 item 1): the state space partitioned across
  * worker threads gives the single-threaded explorer's distinct states, transitions
  * and depth, and finds a violation at the same smallest depth with a shortest log
- * that replays to it. Worker threads load the built modules, so these tests run the
+ * that replays to it, with and without symmetry reduction. Worker threads load the built modules, so these tests run the
  * built binary (test/cli/helpers.ts). Equality only: the machine's cores are shared,
  * speed is measured elsewhere.
  */
@@ -33,6 +33,8 @@ describe('gpucr check --workers', () => {
   const CLEAN: [string, string[]][] = [
     ['the ttm family', ['--family', 'ttm', '--max-depth', '6']],
     ['the i915 family', ['--family', 'i915', '--max-depth', '5']],
+    ['the ttm family without symmetry reduction', ['--family', 'ttm', '--max-depth', '5', '--no-symmetry']],
+    ['the kfd family (every known bug fixed)', ['--family', 'kfd', '--fixed-baseline', '--max-depth', '4']],
     ['the toy model, K = 5', ['--model', 'toy', '--k', '5']],
   ];
   for (const [what, args] of CLEAN)
