@@ -7,13 +7,14 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { FAMILIES, type Family, familyModel } from '../explore/families.js';
+import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
 import { fuzzWorlds } from '../explore/fuzz.js';
 import { getInvariant } from '../invariants/index.js';
 import { collect, parseVariants, positive } from './check.js';
 
 interface FuzzCliOptions {
   family?: string;
+  fixedBaseline?: boolean;
   variant: string[];
   invariant: string[];
   runs?: string;
@@ -39,7 +40,8 @@ function fuzz(opts: FuzzCliOptions): void {
   const runs = positive(opts.runs ?? '100', '--runs', 1_000_000)!;
   const maxSteps = positive(opts.maxSteps ?? '20', '--max-steps', 10_000)!;
   const seed = seedOf(opts.seed);
-  const model = familyModel(family, parseVariants(opts.variant), opts.invariant);
+  const variants = { ...(opts.fixedBaseline ? FIXED_BASELINE : {}), ...parseVariants(opts.variant) };
+  const model = familyModel(family, variants, opts.invariant);
   const r = fuzzWorlds(model, { runs, seed, maxSteps });
   const out = opts.out ?? 'fuzz-counterexample.jsonl';
   if (r.violation) writeFileSync(out, r.violation.log);
@@ -79,6 +81,7 @@ export function registerFuzz(program: Command): void {
     .command('fuzz')
     .description('random walks over a composed driver world, shrinking a failing walk to a minimal replayable log')
     .option('--family <name>', `the composed driver world: ${FAMILIES.join(', ')}`)
+    .option('--fixed-baseline', 'start from every known bug fixed; --variant applies on top')
     .option('--variant <name=value>', 'a design variant (repeatable), e.g. ttm=unfixed-restore-drop', collect, [])
     .option('--invariant <name>', 'check only this invariant (repeatable; default: all)', collect, [])
     .option('--runs <n>', 'number of random walks (default 100)')

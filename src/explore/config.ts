@@ -25,6 +25,7 @@ export interface CheckConfig {
   workers?: number;
   out?: string;
   coverage?: boolean;
+  'fixed-baseline'?: boolean;
 }
 
 const INT32 = 2 ** 31 - 1;
@@ -65,6 +66,7 @@ export function checkConfigSchema(): Record<string, unknown> {
       workers: { type: 'integer', minimum: 1, maximum: 64 },
       out: { type: 'string', minLength: 1 },
       coverage: { type: 'boolean' },
+      'fixed-baseline': { type: 'boolean' },
     },
   };
 }
@@ -152,6 +154,7 @@ export interface CheckCliOptions {
   symmetry?: boolean;
   workers?: string;
   coverage?: boolean;
+  fixedBaseline?: boolean;
   json?: boolean;
   config?: string;
 }
@@ -182,6 +185,7 @@ export function mergeCheckConfig<T extends CheckCliOptions>(
   fill('workers', cfg.workers?.toString());
   fill('out', cfg.out);
   fill('coverage', cfg.coverage);
+  fill('fixedBaseline', cfg['fixed-baseline']);
   const filePairs = Object.entries(cfg.variants ?? {}).map(([k, v]) => `${k}=${v}`);
   out.variant = [...filePairs, ...(opts.variant ?? [])];
   if (!opts.invariant?.length && cfg.invariants) out.invariant = [...cfg.invariants];

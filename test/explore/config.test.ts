@@ -127,6 +127,7 @@ describe('mergeCheckConfig', () => {
         family: 'ttm',
         variants: { ttm: 'unfixed-restore-drop', kernel: '6.17' },
         invariants: ['ttm.state-predicate'],
+        'fixed-baseline': true,
         symmetry: false,
         workers: 2,
       }),
@@ -144,6 +145,7 @@ describe('mergeCheckConfig', () => {
       maxDepth: '3',
       symmetry: false,
       workers: '2',
+      fixedBaseline: true,
     });
   });
 });

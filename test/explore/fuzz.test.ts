@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cli/program.js';
-import { familyModel } from '../../src/explore/families.js';
+import { FIXED_BASELINE, familyModel } from '../../src/explore/families.js';
 import { fuzzWorlds } from '../../src/explore/fuzz.js';
 import { exploreWorlds } from '../../src/explore/world-explorer.js';
 import { allInvariants } from '../../src/invariants/index.js';
@@ -51,6 +51,19 @@ describe('fuzz', () => {
     expect(r.violation).toBeNull();
     expect(r.runs).toBe(200);
     expect(r.steps).toBeGreaterThan(200);
+  });
+
+  it('spec §6.2: the double PROCESS_INFO of the kfd family (kfd-process-info=evict-again) is found, and the fixed baseline passes', () => {
+    const buggy = fuzzWorlds(familyModel('kfd', { ...FIXED_BASELINE, 'kfd-process-info': 'evict-again' }), {
+      runs: 200,
+      seed: 3,
+      maxSteps: 12,
+    });
+    expect(buggy.violation?.violations.map((v) => v.invariant)).toContain('kfd.criu-queues-released');
+    const { header, events } = readLog(buggy.violation!.log, 'fuzz.jsonl');
+    expect(replay(header, events, { invariants: allInvariants() }).ok).toBe(false);
+    const fixed = fuzzWorlds(familyModel('kfd', FIXED_BASELINE), { runs: 50, seed: 3, maxSteps: 12 });
+    expect(fixed.violation).toBeNull();
   });
 
   it('the same seed gives the same shrunk log, byte for byte', () => {
