@@ -10,7 +10,6 @@ import { type ExploreResult, exploreNumeric } from '../explore/bfs.js';
 import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
-import { loadCheckConfig, mergeCheckConfig } from '../explore/config.js';
 import { checkParallel } from './check-parallel.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
@@ -152,10 +151,17 @@ export function registerCheck(program: Command): void {
     )
     .option('--workers <n>', 'explore with n worker threads (1..64, default 1), the states partitioned by fingerprint')
     .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it')
-    .action((cli: CheckOptions & { config?: string }, cmd: Command) => {
-      const opts = cli.config
-        ? mergeCheckConfig(cli, loadCheckConfig(cli.config), (key) => cmd.getOptionValueSource(key) === 'cli')
-        : cli;
+    .action(async (cli: CheckOptions & { config?: string }, cmd: Command) => {
+      // ajv (src/explore/config.ts) is loaded only when a configuration file is given.
+      const config = cli.config ? await import('../explore/config.js') : null;
+      const opts =
+        config && cli.config
+          ? config.mergeCheckConfig(
+              cli,
+              config.loadCheckConfig(cli.config),
+              (k) => cmd.getOptionValueSource(k) === 'cli',
+            )
+          : cli;
       if (opts.family !== undefined) return checkFamily(opts);
       if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);
       const k = positive(opts.k ?? '10', '--k', 26)!;

@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
-import { fuzzWorlds } from '../explore/fuzz.js';
 import { getInvariant } from '../invariants/index.js';
 import { collect, parseVariants, positive } from './check.js';
 
@@ -31,7 +30,7 @@ function seedOf(v: string | undefined): number {
   return Number(v);
 }
 
-function fuzz(opts: FuzzCliOptions): void {
+async function fuzz(opts: FuzzCliOptions): Promise<void> {
   const family = opts.family as Family;
   if (!FAMILIES.includes(family)) throw new InputError('--family', `one of ${FAMILIES.join(', ')}`, opts.family);
   for (const name of opts.invariant)
@@ -42,6 +41,8 @@ function fuzz(opts: FuzzCliOptions): void {
   const seed = seedOf(opts.seed);
   const variants = { ...(opts.fixedBaseline ? FIXED_BASELINE : {}), ...parseVariants(opts.variant) };
   const model = familyModel(family, variants, opts.invariant);
+  // fast-check is loaded only by this command.
+  const { fuzzWorlds } = await import('../explore/fuzz.js');
   const r = fuzzWorlds(model, { runs, seed, maxSteps });
   const out = opts.out ?? 'fuzz-counterexample.jsonl';
   if (r.violation) writeFileSync(out, r.violation.log);
