@@ -1,16 +1,21 @@
 /**
- * A CRIU dump of one task as the amdgpu plugin sees it (spec §9.3, §9.4): the VMA scan
- * (HANDLE_DEVICE_VMA), one DUMP_EXT_FILE per /dev/kfd, render-node or dma-buf fd, then
- * DUMP_DEVICES_LATE (UNPAUSE). A dma-buf whose exporting render-node file is not dumped yet
- * is deferred and retried after every later render-node file (spec §9.8); one still deferred
- * at DUMP_DEVICES_LATE fails the dump. A failed dump does not unpause: the queues stay
+ * A CRIU dump of a process tree as the amdgpu plugin sees it (spec §9.3, §9.4), task after
+ * task: the task's VMA scan (HANDLE_DEVICE_VMA), one DUMP_EXT_FILE per /dev/kfd, render-node
+ * or dma-buf file, then the next task (TASK_DUMPED); after the last one DUMP_DEVICES_LATE
+ * (UNPAUSE). A dma-buf whose exporting render-node file is not dumped yet — in this task or
+ * another — is deferred and retried after every later render-node file (spec §9.8); one still
+ * deferred at DUMP_DEVICES_LATE fails the dump. A failed dump does not unpause: the queues stay
  * evicted (spec §9.4 "The queues remain evicted after an abort").
  */
 import { assign, setup } from 'xstate';
 
 export interface CriuDumpContext {
-  /** The dumped task. */
+  /** The root of the dumped tree (the first task dumped). */
   pid: number;
+  /** Every task dumped, in dump order. */
+  pids: number[];
+  /** Tasks whose files are dumped (the current one included). */
+  tasks: number;
   /** Files dumped so far (kfd, render node, dma-buf). */
   files: number;
   /** dma-buf fds waiting for their exporter's render-node file. */
@@ -22,6 +27,8 @@ export interface CriuDumpContext {
 export type CriuDumpEvent =
   | { type: 'VMA_SCAN_DONE' }
   | { type: 'VMA_SCAN_FAILED' }
+  /** The task's files are dumped; CRIU goes on with the next task of the tree. */
+  | { type: 'TASK_DUMPED' }
   | { type: 'KFD_FILE_DUMPED' }
   | { type: 'DRM_FILE_DUMPED'; matched: number }
   | { type: 'DMABUF_DUMPED' }
@@ -32,7 +39,7 @@ export type CriuDumpEvent =
   | { type: 'UNPAUSE_FAILED' };
 
 export const criuDumpMachine = setup({
-  types: {} as { context: CriuDumpContext; events: CriuDumpEvent; input: { pid: number } },
+  types: {} as { context: CriuDumpContext; events: CriuDumpEvent; input: { pid: number; pids?: number[] } },
   guards: {
     noneDeferred: ({ context }) => context.deferred === 0,
     someDeferred: ({ context }) => context.deferred > 0,
@@ -45,17 +52,26 @@ export const criuDumpMachine = setup({
     }),
     dmabufDumped: assign({ files: ({ context }) => context.files + 1 }),
     deferDmabuf: assign({ deferred: ({ context }) => context.deferred + 1 }),
+    nextTask: assign({ tasks: ({ context }) => context.tasks + 1 }),
   },
 }).createMachine({
   id: 'criu_dump',
-  context: ({ input }) => ({ pid: input.pid, files: 0, deferred: 0, kfd: false }),
+  context: ({ input }) => ({
+    pid: input.pid,
+    pids: input.pids ?? [input.pid],
+    tasks: 1,
+    files: 0,
+    deferred: 0,
+    kfd: false,
+  }),
   initial: 'handleDeviceVma',
   states: {
-    /** HANDLE_DEVICE_VMA while CRIU parses /proc/pid/smaps (spec §9.4 step 1). */
+    /** HANDLE_DEVICE_VMA while CRIU parses /proc/pid/smaps of the task (spec §9.4 step 1). */
     handleDeviceVma: { on: { VMA_SCAN_DONE: 'dumpExtFile', VMA_SCAN_FAILED: 'failed' } },
-    /** DUMP_EXT_FILE per fd (spec §9.4 step 2, §9.8). */
+    /** DUMP_EXT_FILE per fd of the task (spec §9.4 step 2, §9.8). */
     dumpExtFile: {
       on: {
+        TASK_DUMPED: { target: 'handleDeviceVma', actions: 'nextTask' },
         KFD_FILE_DUMPED: { target: 'dumpExtFile', actions: 'kfdDumped' },
         DRM_FILE_DUMPED: { target: 'dumpExtFile', actions: 'drmDumped' },
         DMABUF_DUMPED: { target: 'dumpExtFile', actions: 'dmabufDumped' },

@@ -1,16 +1,19 @@
 /**
- * A CRIU restore of one task with the amdgpu plugin, in CRIU's stages (spec §9.3, §9.5,
- * §11.5): ROOT_TASK → PREPARE_NAMESPACES → FORKING (POST_FORKING) → RESTORE (RESTORE_EXT_FILE:
- * /dev/kfd first, then render nodes and dma-buf fds in passes; an import whose exporter is not
- * published asks for a retry, a pass without progress fails) → UPDATE_VMA_MAP → the restorer
+ * A CRIU restore of a process tree with the amdgpu plugin, in CRIU's stages (spec §9.3, §9.5,
+ * §11.5): ROOT_TASK → PREPARE_NAMESPACES → FORKING (POST_FORKING) → RESTORE (RESTORE_EXT_FILE
+ * in every task: its /dev/kfd first, then render nodes and dma-buf fds, in passes over the
+ * tasks; an import whose exporter — in this task or another — is not published asks for a
+ * retry, a pass in which no task makes progress fails) → UPDATE_VMA_MAP → the restorer
  * moves VMAs to their final addresses → RESTORE_SIGCHLD → RESTORE_CREDS → COMPLETE →
  * RESUME_DEVICES_LATE (KFD RESUME by pid) → the userptr restore worker lets the queues run.
  */
 import { assign, setup } from 'xstate';
 
 export interface CriuRestoreContext {
-  /** The restored task. */
+  /** The root of the restored tree. */
   pid: number;
+  /** Every restored task. */
+  pids: number[];
   /** Files restored in the current RESTORE_EXT_FILE pass. */
   progress: number;
   /** Files still waiting for a retry. */
@@ -46,7 +49,7 @@ export type CriuRestoreEvent =
   | { type: 'GPU_ACTIVATED'; stage: string };
 
 export const criuRestoreMachine = setup({
-  types: {} as { context: CriuRestoreContext; events: CriuRestoreEvent; input: { pid: number } },
+  types: {} as { context: CriuRestoreContext; events: CriuRestoreEvent; input: { pid: number; pids?: number[] } },
   guards: {
     allDone: ({ context }) => context.pending === 0,
     progressed: ({ context }) => context.pending > 0 && context.progress > 0,
@@ -63,18 +66,36 @@ export const criuRestoreMachine = setup({
   },
 }).createMachine({
   id: 'criu_restore',
-  context: ({ input }) => ({ pid: input.pid, progress: 0, pending: 0, passes: 0, activated_in: null }),
+  context: ({ input }) => ({
+    pid: input.pid,
+    pids: input.pids ?? [input.pid],
+    progress: 0,
+    pending: 0,
+    passes: 0,
+    activated_in: null,
+  }),
   initial: 'init',
   states: {
     /** cr_plugin_init(RESTORE) + RESTORE_INIT (spec §9.5 step 1). */
     init: { on: { ROOT_TASK: 'rootTask' } },
     rootTask: { on: { PREPARE_NAMESPACES: 'prepareNamespaces' } },
     prepareNamespaces: { on: { POST_FORKING: 'forking' } },
-    /** CR_STATE_FORKING: the master runs POST_FORKING (spec §9.5 step 2). */
-    forking: { on: { KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' }, FILE_FAILED: 'failed' } },
-    /** CR_STATE_RESTORE, prepare_fds: RESTORE_EXT_FILE for the other files, in passes (spec §9.3 retry). */
+    /**
+     * CR_STATE_FORKING: the master runs POST_FORKING (spec §9.5 step 2); the first task's first
+     * RESTORE_EXT_FILE is its /dev/kfd, or, for a task without one, a dma-buf or a file another
+     * task restores, which nothing can have published yet (a retry).
+     */
+    forking: {
+      on: {
+        KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
+        FILE_RETRY: { target: 'restoreFiles', actions: 'retry' },
+        FILE_FAILED: 'failed',
+      },
+    },
+    /** CR_STATE_RESTORE, prepare_fds in each task: RESTORE_EXT_FILE in passes (spec §9.3 retry). */
     restoreFiles: {
       on: {
+        KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
         FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
         FILE_RETRY: { target: 'restoreFiles', actions: 'retry' },
         FILE_FAILED: 'failed',

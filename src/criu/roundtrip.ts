@@ -1,10 +1,12 @@
 /**
- * Round trip: dump a process with the CRIU orchestration (src/criu/orchestrate.ts), restore
- * the images into a fresh world with the same topology (or onto other GPUs through a gpu map,
- * spec §9.10), and compare what the application can observe: KFD BOs (handle, size, flags,
- * address, mappings, content), pdd vram_usage, queues, events, SVM ranges and its render-node
- * BOs. GPU ids are compared through the restore's renaming (actual ids are mapped back to the
- * user ids the application keeps using).
+ * Round trip: dump a process — or the tasks of a process tree — with the CRIU orchestration
+ * (src/criu/orchestrate.ts), restore the images into a fresh world with the same topology (or
+ * onto other GPUs through a gpu map, spec §9.10), and compare what the application can
+ * observe: KFD BOs (handle, size, flags, address, mappings, content), pdd vram_usage, queues,
+ * events, SVM ranges and its render-node BOs; for several tasks each task's view and which
+ * BOs the tasks share (the same BO seen through KFD handles, render-node handles or dma-buf
+ * fds of several tasks). GPU ids are compared through the restore's renaming (actual ids are
+ * mapped back to the user ids the application keeps using).
  */
 import type { BoContext } from '../../machines/kfd/bo.js';
 import type { EventContext } from '../../machines/kfd/event.js';
@@ -17,7 +19,7 @@ import type { StateValue } from 'xstate';
 import type { World } from '../world/types.js';
 import { createWorld, liveTask, pddHandles } from '../world/world.js';
 import type { ImageDir } from './images/index.js';
-import { dumpTask, type DumpResult, restoreImages, type RestoreResult } from './orchestrate.js';
+import { dumpTree, type DumpResult, restoreImages, type RestoreResult } from './orchestrate.js';
 
 export interface RoundtripResult {
   equivalent: boolean;
@@ -44,6 +46,8 @@ export interface RoundtripOptions {
   inPlace?: boolean;
   /** Filled with the seconds each phase took (bench). */
   timings?: RoundtripTimings;
+  /** Several tasks: the order in which the restore gives them their turns (default the dump order). */
+  order?: readonly number[];
 }
 
 /** Seconds per phase of a round trip: copy, dump, restore, compare. */
@@ -132,6 +136,59 @@ export function processView(w: World, pid: number): Record<string, unknown> {
   return view;
 }
 
+/** The user gpu id of an actual one, per the task's pdds. */
+function userIds(w: World, pid: number): (g: number) => number {
+  const userOf = new Map<number, number>();
+  for (const id of liveTask(w, pid)?.pdds ?? []) {
+    const p = contextOf<PddContext>(w, id);
+    userOf.set(p.gpu_id, p.user_gpu_id);
+  }
+  return (g) => userOf.get(g) ?? g;
+}
+
+/**
+ * Which BOs several tasks share: for each BO that more than one task reaches, the sorted list
+ * of what reaches it ("<pid> kfd <gpu>:<handle>", "<pid> render <gpu>:<handle>", "<pid>
+ * dmabuf"), the lists sorted. fd numbers and object ids are left out.
+ */
+export function sharingView(w: World, pids: readonly number[]): string[][] {
+  const by = new Map<string, string[]>();
+  const add = (gem: string, who: string) => {
+    const id = w.gems[gem] ? contentGem(w, gem).id : gem;
+    const list = by.get(id) ?? [];
+    list.push(who);
+    by.set(id, list);
+  };
+  for (const pid of pids) {
+    const t = liveTask(w, pid);
+    if (!t) continue;
+    const u = userIds(w, pid);
+    for (const p of t.pdds) {
+      const user = contextOf<PddContext>(w, p).user_gpu_id;
+      for (const [idr, id] of pddHandles(w, p))
+        add(contextOf<BoContext>(w, id).gem, `${pid} kfd ${user.toString(16)}:${idr}`);
+    }
+    for (const fid of Object.values(t.fds)) {
+      const f = w.files[fid];
+      if (f?.kind === 'dmabuf') add(f.gem, `${pid} dmabuf`);
+      if (f?.kind !== 'drm') continue;
+      for (const [h, gid] of Object.entries(w.drm?.[fid]?.object_idr ?? {}))
+        add(gid, `${pid} render ${u(f.gpu_id).toString(16)}:${h}`);
+    }
+  }
+  const groups = [...by.values()].filter((l) => new Set(l.map((x) => x.split(' ')[0])).size > 1).map((l) => l.sort());
+  return groups.sort((a, b) => (a.join() < b.join() ? -1 : a.join() > b.join() ? 1 : 0));
+}
+
+/** processView of one task; of several, each task's and the BOs they share. */
+export function treeView(w: World, pids: readonly number[]): Record<string, unknown> {
+  if (pids.length === 1) return processView(w, pids[0]!);
+  const view: Record<string, unknown> = {};
+  for (const pid of pids) view[`task ${pid}`] = processView(w, pid);
+  view.shared = sharingView(w, pids);
+  return view;
+}
+
 function show(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
 }
@@ -160,7 +217,14 @@ export function diffViews(a: unknown, b: unknown, path = ''): string[] {
   return show(a) === show(b) ? [] : [`${path}: ${show(a)} → ${show(b)}`];
 }
 
-export function roundtrip(world: World, pid: number, opts: RoundtripOptions = {}): RoundtripResult {
+/** Round trip of task `pid`, or of the tasks `pids` of a tree (the root first). */
+export function roundtrip(
+  world: World,
+  pids: number | readonly number[],
+  opts: RoundtripOptions = {},
+): RoundtripResult {
+  const list = typeof pids === 'number' ? [pids] : [...pids];
+  const pid = list[0]!;
   let t = performance.now();
   const lap = (phase: keyof RoundtripTimings) => {
     const now = performance.now();
@@ -170,24 +234,26 @@ export function roundtrip(world: World, pid: number, opts: RoundtripOptions = {}
   const src = opts.inPlace ? world : structuredClone(world);
   if (!opts.inPlace) lap('copy');
   const criu = opts.criu ?? src.topology.processes.find((p) => p.pid === pid)?.ptrace_parent ?? 1;
-  const dump = dumpTask(src, criu, pid);
+  const dump = dumpTree(src, criu, list);
   lap('dump');
   if (!dump.ok)
     return { equivalent: false, differences: [`dump failed: ${dump.failure}`], dump, restore: null, restored: null };
-  const before = processView(src, pid);
+  const before = treeView(src, list);
   lap('compare');
   const dest = createWorld(opts.topology ?? src.topology, src.variants);
   const images = opts.images ? opts.images(structuredClone(dump.images)) : dump.images;
   const restore = restoreImages(dest, images, {
-    pid,
+    ...(list.length === 1 ? { pid } : {}),
     criu,
     memory: dump.memory,
+    tasks: dump.tasks,
+    ...(opts.order ? { order: opts.order } : {}),
     ...(opts.gpuMap ? { gpuMap: opts.gpuMap } : {}),
   });
   lap('restore');
   if (!restore.ok)
     return { equivalent: false, differences: [`restore failed: ${restore.failure}`], dump, restore, restored: dest };
-  const differences = diffViews(before, processView(dest, pid));
+  const differences = diffViews(before, treeView(dest, list));
   lap('compare');
   return { equivalent: differences.length === 0, differences, dump, restore, restored: dest };
 }

@@ -17,5 +17,6 @@ import './kfd/map-memory-to-gpu.js';
 import './kfd/misc.js';
 import './kfd/queue.js';
 import './kfd/svm.js';
+import './pidfd-getfd.js';
 import './ttm/tt.js';
 import './xe/pinned.js';

@@ -10,7 +10,10 @@
  * - BOs shared between KFD and the render node: a KFD BO exported (EXPORT_DMABUF) and imported
  *   on a render node (PRIME_FD_TO_HANDLE), and a render-node BO exported (PRIME_HANDLE_TO_FD)
  *   and imported by KFD (IMPORT_DMABUF), the dma-buf fd closed or kept;
- * - a second process (pid 101) sharing dma-bufs with the first (see `share`).
+ * - a second process (pid 101) sharing dma-bufs with the first (see `share`): it takes the
+ *   application's dma-buf fd with pidfd_getfd. Both hold CAP_SYS_PTRACE (pidfd_getfd's ptrace
+ *   check; a restore fetches published dma-bufs across tasks the same way, where the real
+ *   restored tasks still hold CRIU's credentials, docs/checkpoint-restore.md).
  *
  * Calls that the kernel refuses in a generated state are kept as refusals (ret < 0): the
  * history is what an application could have done, failures included.
@@ -31,6 +34,7 @@ export const GPU_A = 0x1001;
 export const GPU_B = 0x2002;
 export const GPUS = [GPU_A, GPU_B] as const;
 const MINOR = [128, 129] as const;
+const CAPS = ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE', 'CAP_SYS_PTRACE'];
 const PAGE = 4096n;
 
 type G = 0 | 1;
@@ -55,7 +59,17 @@ export type Op =
   | { op: 'gemClose'; p: P; gem: number }
   | { op: 'kfdToRender'; p: P; bo: number; closeFd: boolean; map: boolean }
   | { op: 'renderToKfd'; p: P; gem: number; gpu: G; closeFd: boolean; map: boolean }
-  | { op: 'share'; from: 'kfd' | 'gem'; index: number; peerKfd: boolean; closeFd: boolean };
+  | {
+      op: 'share';
+      from: 'kfd' | 'gem';
+      index: number;
+      /** What the peer does with the dma-buf: import it on its render node, with KFD, or only hold it. */
+      peer: 'render' | 'kfd' | 'hold';
+      /** The application closes its own fd of the dma-buf after the peer took it. */
+      appCloses: boolean;
+      /** The peer closes its fd after importing. */
+      closeFd: boolean;
+    };
 
 const g = fc.constantFrom<G>(0, 1);
 const p = (twoProcesses: boolean) => (twoProcesses ? fc.constantFrom<P>(0, 0, 1) : fc.constant<P>(0));
@@ -153,12 +167,20 @@ export function opArb(twoProcesses = false): fc.Arbitrary<Op> {
         op: fc.constant('share' as const),
         from: fc.constantFrom('kfd' as const, 'gem' as const),
         index: idx,
-        peerKfd: fc.boolean(),
+        peer: fc.constantFrom('render' as const, 'kfd' as const, 'hold' as const),
+        appCloses: fc.boolean(),
         closeFd: fc.boolean(),
       }),
     );
   // allocations first in weight, so that later operations find objects to work on
-  const weight: Partial<Record<Op['op'], number>> = { alloc: 4, gem: 3, kfdToRender: 2, renderToKfd: 2, write: 2 };
+  const weight: Partial<Record<Op['op'], number>> = {
+    alloc: 4,
+    gem: 3,
+    kfdToRender: 2,
+    renderToKfd: 2,
+    write: 2,
+    share: 4,
+  };
   return fc.oneof(...ops.map((arbitrary, i) => ({ arbitrary, weight: weight[OP_ORDER[i]!] ?? 1 })));
 }
 
@@ -207,8 +229,8 @@ export class History {
         gpus: GPUS.map((gpu_id, i) => ({ gpu_id, render_minor: MINOR[i] })),
       },
       [
-        { pid: APP, ptrace_parent: CRIU },
-        { pid: PEER, ptrace_parent: CRIU },
+        { pid: APP, ptrace_parent: CRIU, caps: CAPS },
+        { pid: PEER, ptrace_parent: CRIU, caps: CAPS },
       ],
     );
     this.world = createWorld(topology);
@@ -441,11 +463,9 @@ export class History {
 
   /**
    * Two processes sharing a dma-buf: the application exports one of its BOs (a KFD BO with
-   * EXPORT_DMABUF, or a render-node BO with PRIME_HANDLE_TO_FD) and the peer gets the dma-buf
-   * (as over SCM_RIGHTS) and imports it on its render node of that GPU (PRIME_FD_TO_HANDLE) or
-   * with KFD (IMPORT_DMABUF). The model has no fd-passing call, so the peer receives its
-   * dma-buf fd as the exporter's: it issues the export itself on the application's file,
-   * named "pid:fd" (docs/log-format.md), which installs the new fd in the peer's table.
+   * EXPORT_DMABUF imported on its render node, or a render-node BO, then PRIME_HANDLE_TO_FD
+   * on its render file), the peer takes the fd with pidfd_getfd and imports it on its render
+   * node of that GPU (PRIME_FD_TO_HANDLE), with KFD (IMPORT_DMABUF), or only holds it.
    */
   private share(o: Extract<Op, { op: 'share' }>): void {
     const app = this.procs[0]!;
@@ -462,19 +482,16 @@ export class History {
       if (b) h = this.kfdToRender(app, b, true, false);
     } else h = this.pick(app.gems, o.index);
     if (!h) return;
-    const e = this.call(
-      peer.pid,
-      'DRM_IOCTL_PRIME_HANDLE_TO_FD',
-      { handle: h.handle, flags: 0 },
-      { pid: app.pid, fd: app.drm[h.gpu] },
-    );
+    const e = this.call(app.pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h.handle, flags: 0 }, app.drm[h.gpu]);
     if (e.ret !== 0) return;
-    const dfd = e.out.fd as number;
+    const got = this.call(peer.pid, 'pidfd_getfd', { pid: app.pid, targetfd: e.out.fd, flags: 0 });
+    if (o.appCloses) this.call(app.pid, 'close', { fd: e.out.fd });
+    if (got.ret !== 0) return;
+    const dfd = got.out.fd as number;
     const gpu = h.gpu;
-    const pages = h.pages;
-    let ok: boolean;
-    if (o.peerKfd) {
-      const va = this.nextVa(1, pages);
+    let ok = true;
+    if (o.peer === 'kfd') {
+      const va = this.nextVa(1, h.pages);
       const imp = this.call(
         peer.pid,
         'AMDKFD_IOC_IMPORT_DMABUF',
@@ -483,13 +500,13 @@ export class History {
       );
       ok = imp.ret === 0;
       if (ok) peer.bos.push({ handle: imp.out.handle as bigint, gpu, kind: 'import' });
-    } else {
+    } else if (o.peer === 'render') {
       const imp = this.call(peer.pid, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd: dfd }, peer.drm[gpu]);
       ok = imp.ret === 0;
       if (ok && !peer.gems.some((x) => x.gpu === gpu && x.handle === imp.out.handle))
-        peer.gems.push({ gpu, handle: imp.out.handle as number, pages, domain: h.domain });
+        peer.gems.push({ gpu, handle: imp.out.handle as number, pages: h.pages, domain: h.domain });
     }
-    if (o.closeFd || !ok) this.call(peer.pid, 'close', { fd: dfd });
+    if (o.peer !== 'hold' && (o.closeFd || !ok)) this.call(peer.pid, 'close', { fd: dfd });
   }
 }
 

@@ -27,6 +27,7 @@ function restoreLog(world: World, r: RoundtripResult): string {
     },
     processes: world.topology.processes.map((p) => ({
       pid: p.pid,
+      caps: p.caps,
       ...(p.ptrace_parent === null ? {} : { ptrace_parent: p.ptrace_parent }),
     })),
   };

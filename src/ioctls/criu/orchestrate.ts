@@ -1,6 +1,6 @@
 /**
- * Orchestration events (design "Event log format"): `criu.dump {pid, dir?}` and
- * `criu.restore {dir?, dump?, pid?, criu?}` drive the CRIU stage machines
+ * Orchestration events (design "Event log format"): `criu.dump {pid, pids?, dir?}` and
+ * `criu.restore {dir?, dump?, pid?, criu?, order?}` drive the CRIU stage machines
  * (machines/criu/*.ts) and issue every ioctl through applyInPlace (src/criu/orchestrate.ts).
  * Their out holds `issued`: the calls issued, in order, each {pid?, call, fd?, args, ret, out,
  * stage}; a log writes them as their own lines with `by` = the orchestration line
@@ -8,10 +8,11 @@
  */
 import { criuDumpMachine, criuRestoreMachine } from '../../../machines/criu/index.js';
 import { type ImageDir, readImageDir, writeImageDir } from '../../criu/images/index.js';
-import { dumpTask, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
+import { type DumpedTask, dumpTree, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
+import { readCoreImage, writeCoreImage } from '../../criu/tasks-image.js';
 import { registerMachine } from '../../world/objects.js';
 import { register } from '../registry.js';
-import { str, u32 } from '../schema.js';
+import { arrayOf, str, u32 } from '../schema.js';
 
 export const CRIU_DUMP = 'criu.dump';
 export const CRIU_RESTORE = 'criu.restore';
@@ -19,7 +20,7 @@ registerMachine(CRIU_DUMP, criuDumpMachine);
 registerMachine(CRIU_RESTORE, criuRestoreMachine);
 
 /** Images of the dumps run in this process, by criu.dump object id (criu.restore without dir). */
-const DUMPS = new Map<string, { images: ImageDir; memory: ProcessMemory[] }>();
+const DUMPS = new Map<string, { images: ImageDir; memory: ProcessMemory[]; tasks: DumpedTask[] }>();
 
 /** The images of an in-memory dump (by its criu.dump object id). */
 export function dumpImages(object: string): ImageDir | undefined {
@@ -30,38 +31,49 @@ function criuOf(w: { topology: { processes: { pid: number; ptrace_parent: number
   return w.topology.processes.find((p) => p.pid === pid)?.ptrace_parent ?? 1;
 }
 
-register<{ pid: number; dir: string; criu: number; state: string; failure: string; object: string; issued: unknown[] }>(
-  {
-    name: CRIU_DUMP,
-    kind: 'internal',
-    needsPid: false,
-    models:
-      'criu dump of one task with the amdgpu plugin: HANDLE_DEVICE_VMA, DUMP_EXT_FILE, DUMP_DEVICES_LATE (spec §9.4, §9.8)',
-    checks: [
-      'no such task → -ESRCH',
-      'an issued ioctl fails, a KFD version < 1.8, or a dma-buf never matched → -EIO (out.failure says which; queues stay paused if it stopped before DUMP_DEVICES_LATE)',
-    ],
-    args: { pid: u32, dir: str, criu: u32 },
-    out: ['object', 'state', 'failure', 'issued'],
-    run({ w }, a) {
-      const r = dumpTask(w, a.criu || criuOf(w, a.pid), a.pid);
-      a.object = r.object;
-      a.issued = r.calls;
-      a.state = r.ok ? 'done' : 'failed';
-      if (r.failure) a.failure = r.failure;
-      if (!r.ok) return r.failure === `no task ${a.pid}` ? -3 : -5;
-      DUMPS.set(r.object, { images: r.images, memory: r.memory });
-      if (a.dir) writeImageDir(a.dir, r.images);
-      return 0;
-    },
+register<{
+  pid: number;
+  pids: number[];
+  dir: string;
+  criu: number;
+  state: string;
+  failure: string;
+  object: string;
+  issued: unknown[];
+}>({
+  name: CRIU_DUMP,
+  kind: 'internal',
+  needsPid: false,
+  models:
+    'criu dump of a process tree (pid, then the tasks pids) with the amdgpu plugin: per task HANDLE_DEVICE_VMA and DUMP_EXT_FILE, then DUMP_DEVICES_LATE (spec §9.4, §9.8)',
+  checks: [
+    'a task of the tree does not exist → -ESRCH',
+    'an issued ioctl fails, a KFD version < 1.8, or a dma-buf never matched → -EIO (out.failure says which; queues stay paused if it stopped before DUMP_DEVICES_LATE)',
+  ],
+  args: { pid: u32, pids: arrayOf(u32), dir: str, criu: u32 },
+  out: ['object', 'state', 'failure', 'issued'],
+  run({ w }, a) {
+    const r = dumpTree(w, a.criu || criuOf(w, a.pid), [a.pid, ...a.pids]);
+    a.object = r.object;
+    a.issued = r.calls;
+    a.state = r.ok ? 'done' : 'failed';
+    if (r.failure) a.failure = r.failure;
+    if (!r.ok) return r.failure?.startsWith('no task ') ? -3 : -5;
+    DUMPS.set(r.object, { images: r.images, memory: r.memory, tasks: r.tasks });
+    if (a.dir) {
+      writeImageDir(a.dir, r.images);
+      writeCoreImage(a.dir, { tasks: r.tasks, memory: r.memory });
+    }
+    return 0;
   },
-);
+});
 
 register<{
   dir: string;
   dump: string;
   pid: number;
   criu: number;
+  order: number[];
   state: string;
   failure: string;
   object: string;
@@ -71,21 +83,30 @@ register<{
   kind: 'internal',
   needsPid: false,
   models:
-    'criu restore with the amdgpu plugin in CRIU stages, RESTORE_EXT_FILE retries, RESUME_DEVICES_LATE (spec §9.5, §9.6, §9.8)',
+    'criu restore of a dumped tree with the amdgpu plugin in CRIU stages, RESTORE_EXT_FILE retries across tasks (in the task order `order`, default the dump order), RESUME_DEVICES_LATE (spec §9.5, §9.6, §9.8)',
   checks: [
     'neither dir nor a dump of this run → -EINVAL',
-    'the restored pid is alive → -EEXIST',
+    'a restored pid is alive → -EEXIST',
     'an issued ioctl fails or a RESTORE_EXT_FILE pass makes no progress → -EIO (out.failure)',
   ],
-  args: { dir: str, dump: str, pid: u32, criu: u32 },
+  args: { dir: str, dump: str, pid: u32, criu: u32, order: arrayOf(u32) },
   out: ['object', 'state', 'failure', 'issued'],
   run({ w }, a) {
-    const saved = a.dir ? { images: readImageDir(a.dir), memory: [] } : DUMPS.get(a.dump);
+    const saved = a.dir ? fromDir(a.dir) : DUMPS.get(a.dump);
     if (!saved) return -22;
     const { images, memory } = saved;
-    const pid = a.pid || images.kfd[0]?.kfd.pid || 0;
-    if (w.tasks[pid]?.alive) return -17;
-    const r = restoreImages(w, images, { pid, criu: a.criu || criuOf(w, pid), memory });
+    // a one-task dump may be restored under another pid; a tree keeps its pids
+    const one = saved.tasks === undefined || saved.tasks.length <= 1;
+    const pid = (one && a.pid) || saved.tasks?.[0]?.pid || images.kfd[0]?.kfd.pid || 0;
+    const pids = one ? [pid] : saved.tasks!.map((t) => t.pid);
+    if (pids.some((p) => w.tasks[p]?.alive)) return -17;
+    const r = restoreImages(w, images, {
+      ...(one ? { pid } : {}),
+      criu: a.criu || criuOf(w, pid),
+      memory,
+      ...(saved.tasks ? { tasks: saved.tasks } : {}),
+      ...(a.order.length ? { order: a.order } : {}),
+    });
     a.object = r.object;
     a.issued = r.calls;
     a.state = r.ok ? 'done' : 'failed';
@@ -93,3 +114,9 @@ register<{
     return r.ok ? 0 : -5;
   },
 });
+
+/** The plugin's images of a directory, with CRIU core's tasks, fds and userptr pages when written. */
+function fromDir(dir: string): { images: ImageDir; memory: ProcessMemory[]; tasks?: DumpedTask[] } {
+  const core = readCoreImage(dir);
+  return { images: readImageDir(dir), memory: core?.memory ?? [], ...(core ? { tasks: core.tasks } : {}) };
+}

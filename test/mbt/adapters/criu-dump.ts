@@ -4,7 +4,7 @@
  */
 import { type CriuDumpEvent, criuDumpMachine } from '../../../machines/criu/dump.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
-import { APP, CriuWorld, GPU_A, GPU_B } from './criu-world.js';
+import { APP, CriuWorld, GPU_A, GPU_B, PEER } from './criu-world.js';
 
 type Env = { dumped: boolean };
 const once = (env: Env) => !env.dumped;
@@ -105,9 +105,30 @@ const macros: Macro<CriuWorld, Env>[] = [
       w.dump(-5);
     },
   },
+  {
+    name: 'criu.dump of a tree: the dma-buf of the peer (taken with pidfd_getfd) waits for the render file of the application',
+    effect: [
+      'VMA_SCAN_DONE',
+      'DMABUF_DEFERRED',
+      'TASK_DUMPED',
+      'VMA_SCAN_DONE',
+      'KFD_FILE_DUMPED',
+      { type: 'DRM_FILE_DUMPED', matched: 1 },
+      'FILES_DONE',
+      'UNPAUSED',
+    ],
+    when: once,
+    next,
+    run: (w) => {
+      w.open('/dev/kfd');
+      w.sharedDmabuf();
+      w.dump(0, { pid: PEER, pids: [APP] });
+    },
+  },
 ];
 
 const events: CriuDumpEvent[] = [
+  { type: 'TASK_DUMPED' },
   { type: 'VMA_SCAN_DONE' },
   { type: 'VMA_SCAN_FAILED' },
   { type: 'KFD_FILE_DUMPED' },

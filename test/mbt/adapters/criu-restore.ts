@@ -6,7 +6,7 @@
 import { type CriuRestoreEvent, criuRestoreMachine } from '../../../machines/criu/restore.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import type { Variants } from '../../../src/world/types.js';
-import { APP, CriuWorld, GPU_A, GPU_B, UNPRIVILEGED } from './criu-world.js';
+import { APP, CRIU, CriuWorld, GPU_A, GPU_B, PEER, UNPRIVILEGED } from './criu-world.js';
 
 type Env = { restored: boolean };
 const once = (env: Env) => !env.restored;
@@ -154,6 +154,33 @@ const macros: Macro<CriuWorld, Env>[] = [
       dumpAndRestore(w, -5, undefined, UNPRIVILEGED);
     },
   },
+  {
+    name: 'criu.restore of a tree, the peer first: its dma-buf waits for the render file of the application (another task)',
+    effect: [
+      ...START,
+      'FILE_RETRY',
+      'KFD_FILE_RESTORED',
+      'FILE_RESTORED',
+      'PASS_END',
+      'FILE_RESTORED',
+      'PASS_END',
+      ...LATE,
+      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
+      'RESUMED',
+      'USERPTR_WORKER',
+    ],
+    when: once,
+    next,
+    run: (w) => {
+      w.open('/dev/kfd');
+      w.sharedDmabuf();
+      const d = w.dump(0, { pids: [PEER] });
+      w.call(APP, 'exit', {});
+      w.call(PEER, 'exit', {});
+      const r = w.call(undefined, 'criu.restore', { dump: d.out.object, criu: CRIU, order: [PEER, APP] });
+      w.subject = r.out.object as string;
+    },
+  },
 ];
 
 const events: CriuRestoreEvent[] = [
@@ -182,8 +209,8 @@ export const criuRestoreAdapter: Adapter<CriuWorld, Env> = {
   machine: criuRestoreMachine,
   input: { pid: RESTORED },
   events,
-  project: (c: { pid: number; activated_in: string | null; passes: number }) => ({
-    pid: c.pid,
+  // the pid is left out: a tree keeps its pids, a one-task restore is renamed to RESTORED
+  project: (c: { activated_in: string | null; passes: number }) => ({
     activated_in: c.activated_in,
     passes: c.passes,
   }),

@@ -11,6 +11,8 @@ import { parseTopology } from '../../../src/world/topology.js';
 import { createWorld } from '../../../src/world/world.js';
 
 export const APP = 100;
+/** A second task of the application's tree (CAP_SYS_PTRACE: it may take the application's fds). */
+export const PEER = 101;
 export const CRIU = 99;
 /** A process without CAP_CHECKPOINT_RESTORE / CAP_SYS_ADMIN. */
 export const UNPRIVILEGED = 98;
@@ -33,6 +35,7 @@ export class CriuWorld {
       },
       [
         { pid: APP, ptrace_parent: CRIU },
+        { pid: PEER, ptrace_parent: CRIU, caps: ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE', 'CAP_SYS_PTRACE'] },
         { pid: UNPRIVILEGED, caps: [] },
       ],
     );
@@ -84,6 +87,19 @@ export class CriuWorld {
     const r = this.call(undefined, 'criu.dump', { pid: APP, ...args }, undefined, expect);
     this.subject = r.out.object as string;
     return r;
+  }
+
+  /**
+   * The application exports a render-node BO as a dma-buf, the peer takes the fd with
+   * pidfd_getfd and the application closes its own: the peer holds the only fd of a dma-buf
+   * whose BO the application's render file holds.
+   */
+  sharedDmabuf(): void {
+    const a = this.render(GPU_A);
+    const h = this.gemCreate(a);
+    const fd = this.call(APP, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h, flags: 0 }, a).out.fd as number;
+    this.call(PEER, 'pidfd_getfd', { pid: APP, targetfd: fd, flags: 0 });
+    this.call(APP, 'close', { fd });
   }
 
   /** criu.restore of the last dump as `pid`; the restore object becomes the subject. */

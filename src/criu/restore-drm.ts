@@ -1,0 +1,95 @@
+/**
+ * amdgpu_plugin_drm_restore_file (spec §9.8 "Restore of a render-node file"), in the restored
+ * task with the render fd the plugin opened for the target GPU: each BO not restored in an
+ * earlier pass is imported from its published dma-buf (retry when its exporter — in this task
+ * or another — has not published it yet) or created, given back its handle, published,
+ * filled, mmapped and mapped again at its GPU addresses.
+ */
+import type { RenderDImageSet } from './images/index.js';
+import type { DrmBoEntry } from './images/index.js';
+import type { TaskRestore, TreeRestore } from './restore.js';
+
+/** The render fd once every BO is restored, a failure, or undefined (retry). */
+export function restoreDrmFile(r: TreeRestore, t: TaskRestore, img: RenderDImageSet): string | number | undefined {
+  const rd = img.renderD;
+  const fd = r.openDrm(t, r.map(rd.gpu_id));
+  if (fd < 0) return `no GPU for render node ${rd.gpu_id}`;
+  const seen = t.done.get(img.id) ?? new Set<number>();
+  t.done.set(img.id, seen);
+  let retry = false;
+  for (const [i, b] of rd.bo_entries.entries()) {
+    if (seen.has(b.handle)) continue;
+    const h = b.is_import ? importBo(r, t, fd, b) : createBo(r, t, fd, b, img.contents?.[i]);
+    if (h === undefined) {
+      retry = true;
+      continue;
+    }
+    if (typeof h === 'string') return h;
+    seen.add(b.handle);
+    if (!t.handleFile.has(b.handle)) t.handleFile.set(b.handle, fd);
+    const why = mapBo(r, t, fd, b);
+    if (why) return why;
+  }
+  return retry ? undefined : fd;
+}
+
+/** drmPrimeFDToHandle of the published dma-buf (fdstore_get), GEM_CHANGE_HANDLE to the saved handle. */
+function importBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry): string | number | undefined {
+  const got = r.fetch(t, b.handle);
+  if (!got) return undefined;
+  if (got.ret !== 0) return `pidfd_getfd returned ${got.ret}`;
+  const dfd = 'fd' in got ? got.fd : (got.out.fd as number);
+  const imp = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', fd, { fd: dfd });
+  if (imp.ret !== 0) return `PRIME_FD_TO_HANDLE returned ${imp.ret}`;
+  return changeHandle(r, t, fd, imp.out.handle as number, b.handle);
+}
+
+/** GEM_CREATE, GEM_CHANGE_HANDLE, PRIME_HANDLE_TO_FD (store_dmabuf_fd), and the BO's contents. */
+function createBo(
+  r: TreeRestore,
+  t: TaskRestore,
+  fd: number,
+  b: DrmBoEntry,
+  content: Record<number, number> | undefined,
+): string | number {
+  const c = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_CREATE', fd, {
+    bo_size: b.size,
+    alignment: b.alignment,
+    domains: b.preferred_domains,
+    domain_flags: Number(b.alloc_flags),
+  });
+  if (c.ret !== 0) return `GEM_CREATE returned ${c.ret}`;
+  const ch = changeHandle(r, t, fd, c.out.handle as number, b.handle);
+  if (typeof ch === 'string') return ch;
+  const e = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', fd, { handle: b.handle });
+  if (e.ret === 0) t.dmabufFds.add(e.out.fd as number);
+  if (e.ret === 0 && !r.published.has(b.handle)) r.published.set(b.handle, { pid: t.pid, fd: e.out.fd as number });
+  const gem = r.w.drm?.[r.w.tasks[t.pid]!.fds[fd]!]?.object_idr[b.handle];
+  // restore_bo_contents_drm (SDMA write; no content ioctl for render-node BOs in the model)
+  if (content && gem) Object.assign(r.w.gems[gem]!.content, content);
+  return b.handle;
+}
+
+function changeHandle(r: TreeRestore, t: TaskRestore, fd: number, h: number, want: number): string | number {
+  if (h === want) return h;
+  const ch = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_GEM_CHANGE_HANDLE', fd, { handle: h, new_handle: want });
+  return ch.ret !== 0 ? `GEM_CHANGE_HANDLE returned ${ch.ret}` : want;
+}
+
+/** GEM_MMAP (the new offset for UPDATE_VMA_MAP) and one GEM_VA MAP per saved mapping. */
+function mapBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry): string | null {
+  const mm = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_MMAP', fd, { handle: b.handle });
+  if (mm.ret !== 0) return `GEM_MMAP returned ${mm.ret}`;
+  for (const v of b.vm_entries) {
+    const va = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_VA', fd, {
+      handle: b.handle,
+      operation: 'MAP',
+      flags: Number(v.flags),
+      va_address: v.addr,
+      offset_in_bo: v.offset,
+      map_size: v.size,
+    });
+    if (va.ret !== 0) return `GEM_VA MAP returned ${va.ret}`;
+  }
+  return null;
+}

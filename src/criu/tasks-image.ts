@@ -1,0 +1,103 @@
+/**
+ * `gpucr-core.json`: what CRIU core's own images say that a restore of the plugin's images
+ * needs and that the plugin's images do not hold — which tasks the tree has and which CRIU
+ * file id each of their fds is (pstree.img, fdinfo-<n>.img), and the pages of userptr BOs
+ * (ordinary private memory: CRIU's pages-<n>.img, spec §9.7). A JSON stand-in, not CRIU's
+ * protobuf images (those are out of the model's scope); docs/criu-images.md.
+ *
+ * Reading validates every field and rejects a bad file with an ImageError naming the field.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageError } from './images/index.js';
+import type { DumpedTask, ProcessMemory } from './orchestrate-common.js';
+
+export const CORE_IMAGE = 'gpucr-core.json';
+
+/** At most this many tasks, fds per task, memory entries, pages per entry (no unchecked allocation). */
+const MAX_ITEMS = 1 << 20;
+
+export interface CoreImage {
+  tasks: DumpedTask[];
+  memory: ProcessMemory[];
+}
+
+function toJson(c: CoreImage): string {
+  const memory = c.memory.map((m) => ({
+    pid: m.pid,
+    gpu_id: m.gpu_id,
+    addr: `0x${m.addr.toString(16)}`,
+    pages: Object.fromEntries(Object.entries(m.content).map(([p, v]) => [p, v])),
+  }));
+  return `${JSON.stringify({ tasks: c.tasks, memory }, null, 1)}\n`;
+}
+
+/** Writes `gpucr-core.json` into `dir` (under a temporary name, renamed into place). */
+export function writeCoreImage(dir: string, c: CoreImage): void {
+  const tmp = join(dir, `.${CORE_IMAGE}.tmp`);
+  writeFileSync(tmp, toJson(c), { mode: 0o600 });
+  renameSync(tmp, join(dir, CORE_IMAGE));
+}
+
+const F = CORE_IMAGE;
+
+function uint(v: unknown, field: string, max = 0xffff_ffff): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+    throw new ImageError(F, field, `an integer 0 … ${max}`, v);
+  return v;
+}
+
+function list(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) throw new ImageError(F, field, 'a list', v);
+  if (v.length > MAX_ITEMS) throw new ImageError(F, field, `at most ${MAX_ITEMS} entries`, v.length);
+  return v;
+}
+
+function record(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ImageError(F, field, 'an object', v);
+  return v as Record<string, unknown>;
+}
+
+function task(v: unknown, at: string): DumpedTask {
+  const t = record(v, at);
+  const fds = list(t.fds, `${at}.fds`).map((f, i) => {
+    const r = record(f, `${at}.fds[${i}]`);
+    return { fd: uint(r.fd, `${at}.fds[${i}].fd`, 0x7fff_ffff), id: uint(r.id, `${at}.fds[${i}].id`, 0x7fff_ffff) };
+  });
+  return { pid: uint(t.pid, `${at}.pid`, 0x7fff_ffff), fds };
+}
+
+function memory(v: unknown, at: string): ProcessMemory {
+  const m = record(v, at);
+  if (typeof m.addr !== 'string' || !/^0x[0-9a-f]{1,16}$/.test(m.addr))
+    throw new ImageError(F, `${at}.addr`, 'a 64-bit address as 0x… hex', m.addr);
+  const pages = record(m.pages, `${at}.pages`);
+  const keys = Object.keys(pages);
+  if (keys.length > MAX_ITEMS) throw new ImageError(F, `${at}.pages`, `at most ${MAX_ITEMS} pages`, keys.length);
+  const content: Record<number, number> = {};
+  for (const k of keys) {
+    if (!/^(0|[1-9][0-9]{0,9})$/.test(k)) throw new ImageError(F, `${at}.pages`, 'page indexes as keys', k);
+    content[Number(k)] = uint(pages[k], `${at}.pages.${k}`);
+  }
+  return { pid: uint(m.pid, `${at}.pid`), gpu_id: uint(m.gpu_id, `${at}.gpu_id`), addr: BigInt(m.addr), content };
+}
+
+/** Reads `gpucr-core.json` of `dir`, or undefined when the directory has none. */
+export function readCoreImage(dir: string): CoreImage | undefined {
+  const path = join(dir, CORE_IMAGE);
+  if (!existsSync(path)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ImageError(F, 'file', 'JSON', undefined, (e as Error).message);
+  }
+  const r = record(raw, '(top)');
+  const tasks = list(r.tasks, 'tasks').map((t, i) => task(t, `tasks[${i}]`));
+  const pids = new Set<number>();
+  for (const [i, t] of tasks.entries()) {
+    if (pids.has(t.pid)) throw new ImageError(F, `tasks[${i}].pid`, 'a pid no other task has', t.pid);
+    pids.add(t.pid);
+  }
+  return { tasks, memory: list(r.memory, 'memory').map((m, i) => memory(m, `memory[${i}]`)) };
+}
