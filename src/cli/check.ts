@@ -197,7 +197,8 @@ export function registerCheck(program: Command): void {
           : {}),
       });
       if (tty) process.stderr.write('\r\x1b[K');
-      const report = { model: 'toy', k, ...checkReport(r) };
+      // The toy model has no driver machines, handlers or registered invariants to cover.
+      const report = { model: 'toy', k, ...checkReport(r), coverage: null };
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
         const n = (x: number) => x.toLocaleString('en-US');
