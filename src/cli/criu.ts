@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readImageDir } from '../criu/images/index.js';
+import { readCoreImage } from '../criu/tasks-image.js';
 import { orchestrationLines, orchestrationOut } from '../criu/orchestrate-log.js';
 import { roundtrip } from '../criu/roundtrip.js';
 import { InputError } from '../errors.js';
@@ -14,7 +15,7 @@ import { encodeHeader } from '../log/writer.js';
 import { replayFile } from '../log/replay.js';
 import { applyInPlace } from '../world/step.js';
 import type { Call, World } from '../world/types.js';
-import { parseTopology } from '../world/topology.js';
+import { DEFAULT_CAPS, parseTopology } from '../world/topology.js';
 import { createWorld } from '../world/world.js';
 
 /** Exit 1: the dump, the restore or the comparison failed (bad input is 2, via InputError). */
@@ -24,6 +25,25 @@ function pidOf(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InputError('--pid', 'a positive pid', v);
   return n;
+}
+
+/** A repeatable --pid: the tasks of a tree, the root first. */
+function pidsOf(v: string, prev: number[] | undefined): number[] {
+  return [...(prev ?? []), pidOf(v)];
+}
+
+/** --order 101,100: the restore's task order. */
+function orderOf(v: string): number[] {
+  return v.split(',').map((x) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n <= 0) throw new InputError('--order', 'pids separated by commas', v);
+    return n;
+  });
+}
+
+function liveTasks(w: World, log: string, pids: number[]): void {
+  if (new Set(pids).size !== pids.length) throw new InputError('--pid', 'distinct pids', pids.join(','));
+  for (const pid of pids) if (!w.tasks[pid]?.alive) throw new InputError('--pid', `a live process of ${log}`, pid);
 }
 
 async function worldOf(log: string): Promise<World> {
@@ -46,15 +66,16 @@ export function registerCriu(program: Command): void {
   program
     .command('checkpoint <log>')
     .description('replay a log, then dump a process with CRIU + the amdgpu plugin into an image directory')
-    .requiredOption('--pid <pid>', 'the process to dump', pidOf)
-    .requiredOption('-D, --images-dir <dir>', 'where to write the amdgpu-*.img files')
-    .action(async (log: string, o: { pid: number; imagesDir: string }) => {
+    .requiredOption('--pid <pid>', 'a process to dump; repeat for the tasks of a tree, the root first', pidsOf)
+    .requiredOption('-D, --images-dir <dir>', 'where to write the amdgpu-*.img files (and gpucr-core.json)')
+    .action(async (log: string, o: { pid: number[]; imagesDir: string }) => {
       const w = await worldOf(log);
-      if (!w.tasks[o.pid]?.alive) throw new InputError('--pid', `a live process of ${log}`, o.pid);
-      const r = orchestrate(w, 'criu.dump', { pid: o.pid, dir: o.imagesDir });
+      liveTasks(w, log, o.pid);
+      const [pid, ...pids] = o.pid;
+      const r = orchestrate(w, 'criu.dump', { pid, pids, dir: o.imagesDir });
       const out = orchestrationOut(r.out);
       process.stdout.write(
-        `criu.dump ${o.pid}: ${r.ret === 0 ? 'done' : `failed: ${String(out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
+        `criu.dump ${o.pid.join(',')}: ${r.ret === 0 ? 'done' : `failed: ${String(out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
       );
       process.exitCode = r.ret === 0 ? 0 : EXIT_NOT;
     });
@@ -63,7 +84,8 @@ export function registerCriu(program: Command): void {
     .description('restore an image directory into a fresh world with the images’ GPUs; optionally write the log')
     .requiredOption('-D, --images-dir <dir>', 'the amdgpu-*.img files')
     .option('--log <out>', 'write the restore as a log: the criu.restore line and its ioctls with by')
-    .action((o: { imagesDir: string; log?: string }) => {
+    .option('--order <pids>', 'the order in which the tasks of a tree take their turns, e.g. 101,100', orderOf)
+    .action((o: { imagesDir: string; log?: string; order?: number[] }) => {
       if (!existsSync(o.imagesDir)) throw new InputError('-D', 'an image directory', o.imagesDir);
       const images = readImageDir(o.imagesDir);
       const k = images.kfd[0];
@@ -74,9 +96,16 @@ export function registerCriu(program: Command): void {
           .filter((d) => d.gpu_id !== 0)
           .map((d) => ({ gpu_id: d.gpu_id, render_minor: d.drm_render_minor, vram_size: d.vram_size.toString() })),
       };
-      const topology = parseTopology(raw, []);
+      // the restored tasks hold CRIU's credentials until RESTORE_CREDS (spec §9.3): CAP_SYS_PTRACE
+      // lets one take another's published dma-buf with pidfd_getfd (docs/checkpoint-restore.md)
+      const caps = [...DEFAULT_CAPS, 'CAP_SYS_PTRACE'];
+      const pids = readCoreImage(o.imagesDir)?.tasks.map((t) => t.pid) ?? [];
+      const topology = parseTopology(
+        raw,
+        pids.map((pid) => ({ pid, caps })),
+      );
       const w = createWorld(topology);
-      const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir });
+      const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir, order: o.order ?? [] });
       if (o.log) {
         const header = encodeHeader({ gpucr: 1, topology, variants: w.variants } as never);
         writeFileSync(
@@ -85,18 +114,21 @@ export function registerCriu(program: Command): void {
         );
       }
       process.stdout.write(
-        `criu.restore ${k.kfd.pid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
+        `criu.restore ${pids.length ? pids.join(',') : k.kfd.pid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
       );
       process.exitCode = r.ret === 0 ? 0 : EXIT_NOT;
     });
   program
     .command('roundtrip <log>')
     .description('replay a log, dump a process, restore it into a fresh world and compare (exit 0 equivalent, 1 not)')
-    .requiredOption('--pid <pid>', 'the process', pidOf)
-    .action(async (log: string, o: { pid: number }) => {
+    .requiredOption('--pid <pid>', 'the process; repeat for the tasks of a tree, the root first', pidsOf)
+    .option('--order <pids>', 'the order in which the restore gives the tasks their turns, e.g. 101,100', orderOf)
+    .action(async (log: string, o: { pid: number[]; order?: number[] }) => {
       const w = await worldOf(log);
-      if (!w.tasks[o.pid]?.alive) throw new InputError('--pid', `a live process of ${log}`, o.pid);
-      const r = roundtrip(w, o.pid);
+      liveTasks(w, log, o.pid);
+      if (o.order && [...o.order].sort().join() !== [...o.pid].sort().join())
+        throw new InputError('--order', `an order of the --pid tasks ${o.pid.join(',')}`, o.order.join(','));
+      const r = roundtrip(w, o.pid, o.order ? { order: o.order } : {});
       if (r.equivalent)
         process.stdout.write(
           `equivalent: ${r.dump.calls.length} dump calls, ${r.restore!.calls.length} restore calls\n`,
