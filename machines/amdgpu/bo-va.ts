@@ -20,7 +20,6 @@
  * question (it owns the VM's mapping index, src/world/vm.ts); the guards here see only
  * this bo_va.
  */
-import { produce } from 'immer';
 import { assign, setup } from 'xstate';
 
 /** AMDGPU_GPU_PAGE_SIZE */
@@ -119,10 +118,9 @@ export const boVaMachine = setup({
     unref: assign(({ context }) => ({ ref_count: context.ref_count - 1 })),
     /** amdgpu_vm_bo_del: the mappings go with the bo_va. */
     deleteAll: assign({ ref_count: 0, valids: [], invalids: [] }),
+    // list_add(&mapping->list, &bo_va->invalids): at the head (a copy of the list, no immer draft: every map runs it).
     insertMapping: assign(({ context, event }) =>
-      produce(context, (d) => {
-        if (event.type === 'MAP') d.invalids.unshift(event.mapping);
-      }),
+      event.type === 'MAP' ? { invalids: [event.mapping, ...context.invalids] } : {},
     ),
     unmap: assign(({ context, event }) => (event.type === 'UNMAP' ? (afterUnmap(context, event.start) ?? {}) : {})),
     clear: assign(({ context, event }) => (event.type === 'CLEAR' ? afterClear(context, event.start, event.last) : {})),

@@ -30,7 +30,14 @@ import { canonicalJson } from './canonical.js';
 import { LogError, preview } from './errors.js';
 import { retName } from './format.js';
 import { formatPath, parsePath } from './json.js';
-import { type LogHeader, type LogLine, type ReadOptions, readLogLines } from './reader.js';
+import {
+  type LogHeader,
+  type LogLine,
+  type ReadOptions,
+  readLogBatches,
+  readLogLines,
+  referencedLinesOfFile,
+} from './reader.js';
 import { lookupField, type RefTarget, referencedLines, setAt } from './refs.js';
 import { checkContinuation } from './snapshot.js';
 import { matches, typeAt } from './values.js';
@@ -432,29 +439,35 @@ export interface ReplayFileOptions {
   invariants?: readonly Invariant[];
   until?: number;
   involve?: boolean;
-  /** Progress: bytes validated of the file's size, then events replayed of the events in it. */
+  /** Progress: bytes read and replayed of the file's size ('validate' only for a log with `\\u` escapes, read twice). */
   onProgress?: (phase: 'validate' | 'replay', done: number, total: number) => void;
   /** False: apply the events without checking their ret/out assertions (gpucr state). */
   assertions?: boolean;
-  /** Called with the header once the file has been validated, before anything is replayed. */
+  /** Called with the header once it has been validated, before any event is replayed. */
   onHeader?: (header: LogHeader) => void;
 }
 
 /**
- * Replay a log file in two streaming passes: the first validates every line and
- * collects the referenced lines (so bad input is reported before anything is
- * replayed), the second replays. Neither keeps the log in memory.
+ * Replay a log file in one streaming pass that validates each line as it reaches it.
+ * A byte scan first (referencedLinesOfFile, no JSON parse) finds the lines whose outs
+ * later lines reference, so that only those are kept; a log whose `\u` escapes could hide
+ * a reference is validated in a first full pass instead. Neither keeps the log in memory.
+ * A malformed line is bad input (a LogError) whenever the replay reaches it; a failure on
+ * an earlier line stops the replay first (docs/log-format.md, "Replay").
  */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayReport> {
   const file = opts.file ?? path;
-  let header: LogHeader | undefined;
-  const referenced = new Set<number>();
-  let total = 0;
   const progress = opts.onProgress;
+  let referenced = await referencedLinesOfFile(path, file);
+  if (referenced === null) {
+    referenced = new Set<number>();
+    for await (const batch of readLogBatches(path, file))
+      for (const item of batch) if (item.event) for (const r of item.event.refs) referenced.add(r.line);
+  }
   let size = 0;
   let bytes = 0;
   let lastReport = 0;
-  const readOpts: ReadOptions = {};
+  const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
   if (progress) {
     size = await stat(path).then(
       (s) => s.size,
@@ -464,19 +477,10 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
       bytes += n;
       if (bytes - lastReport >= 1 << 16) {
         lastReport = bytes;
-        progress('validate', Math.min(bytes, size), size);
+        progress('replay', Math.min(bytes, size), size);
       }
     };
   }
-  for await (const item of readLogLines(path, file, readOpts)) {
-    if (item.header) header = item.header;
-    else {
-      total += 1;
-      for (const r of item.event.refs) referenced.add(r.line);
-    }
-  }
-  if (header) checkContinuation(header, opts.world, file);
-  opts.onHeader?.(header!);
   const involve = opts.involve !== false;
   const start = opts.world && involve ? structuredClone(opts.world) : undefined;
   const make = (h: LogHeader, world?: World) => {
@@ -485,32 +489,35 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
     return new Replayer(h, file, referenced, o);
   };
   let rp: Replayer | undefined;
-  for await (const item of readLogLines(path, file)) {
-    if (item.header) {
-      rp = make(item.header, opts.world);
-      continue;
-    }
-    const ev = item.event;
-    if (opts.until !== undefined && ev.line > opts.until) {
-      const rep = rp!.report();
-      rep.until = opts.until;
-      return rep;
-    }
-    const r = rp!.step(ev, opts.assertions !== false);
-    if (progress && (rp!.events & 1023) === 0) progress('replay', rp!.events, total);
-    const failure = failureOf(r);
-    if (failure) {
-      if (involve) {
-        let again: Replayer | undefined;
-        for await (const it of readLogLines(path, file)) {
-          if (it.header) again = make(it.header, start ? structuredClone(start) : undefined);
-          else if (it.event.line >= ev.line) break;
-          else again!.apply(it.event);
-        }
-        failure.involved = involvement(again!.world, rp!.world, rp!.lastCall!);
+  for await (const batch of readLogBatches(path, file, readOpts)) {
+    for (const item of batch) {
+      if (item.header) {
+        checkContinuation(item.header, opts.world, file);
+        opts.onHeader?.(item.header);
+        rp = make(item.header, opts.world);
+        continue;
       }
-      return rp!.report(r);
+      const ev = item.event;
+      if (opts.until !== undefined && ev.line > opts.until) {
+        const rep = rp!.report();
+        rep.until = opts.until;
+        return rep;
+      }
+      const r = rp!.step(ev, opts.assertions !== false);
+      const failure = failureOf(r);
+      if (failure) {
+        if (involve) {
+          let again: Replayer | undefined;
+          for await (const it of readLogLines(path, file)) {
+            if (it.header) again = make(it.header, start ? structuredClone(start) : undefined);
+            else if (it.event.line >= ev.line) break;
+            else again!.apply(it.event);
+          }
+          failure.involved = involvement(again!.world, rp!.world, rp!.lastCall!);
+        }
+        return rp!.report(r);
+      }
     }
   }
-  return (rp ?? make(header!, opts.world)).report();
+  return rp!.report();
 }

@@ -45,6 +45,23 @@ interface Candidate {
 /** Per (value, event type): for each active atomic state, its candidates innermost first. */
 type Slots = Candidate[][];
 
+/** What a state does with one event type: its candidates and the next values met so far. */
+interface EventPlan {
+  slots: Slots;
+  /** Next state per selection: the key is the choice (one index per slot) joined by ",". */
+  next: Map<string, StateEntry>;
+}
+
+/**
+ * An interned state value. Values this module hands out are the entries' own objects, so
+ * a later lookup of the same value is one WeakMap hit; other equal values (from a
+ * snapshot, an immer draft) are found through their JSON key.
+ */
+interface StateEntry {
+  value: StateValue;
+  plans: Map<string, EventPlan>;
+}
+
 export interface CompiledMachine {
   readonly machine: AnyStateMachine;
   /** The initial state of an object created with `input`. */
@@ -53,10 +70,8 @@ export interface CompiledMachine {
   select(value: StateValue, context: Context, event: Event): number[] | null;
   /** Apply an event known to be enabled (`select` gave `choice`). */
   apply(value: StateValue, context: Context, event: Event, choice: number[]): { value: StateValue; context: Context };
-}
-
-function valueKey(v: StateValue): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  /** `select` then `apply`: the next state, or null when the event is not enabled (the send path). */
+  transition(value: StateValue, context: Context, event: Event): { value: StateValue; context: Context } | null;
 }
 
 /** The active atomic state nodes of a value, in document order. */
@@ -119,14 +134,30 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     return { guard, assigns, def };
   };
 
-  const slotsCache = new Map<string, Slots>();
+  const byString = new Map<string, StateEntry>();
+  const byObject = new WeakMap<object, StateEntry>();
+  /** The interned entry of a value (see StateEntry). */
+  const entryOf = (value: StateValue): StateEntry => {
+    if (typeof value === 'string') {
+      let e = byString.get(value);
+      if (!e) byString.set(value, (e = { value, plans: new Map() }));
+      return e;
+    }
+    let e = byObject.get(value);
+    if (e) return e;
+    const key = JSON.stringify(value);
+    e = byString.get(key);
+    if (!e) byString.set(key, (e = { value, plans: new Map() }));
+    byObject.set(value, e);
+    return e;
+  };
+
   /** For each active atomic state, every candidate from it up to the root, innermost first. */
-  const slotsOf = (value: StateValue, type: string): Slots => {
-    const key = `${valueKey(value)}|${type}`;
-    let slots = slotsCache.get(key);
-    if (slots) return slots;
-    slots = [];
-    for (const atom of atomicNodes(machine.root, value)) {
+  const planOf = (entry: StateEntry, type: string): EventPlan => {
+    let plan = entry.plans.get(type);
+    if (plan) return plan;
+    const slots: Slots = [];
+    for (const atom of atomicNodes(machine.root, entry.value)) {
       const chain: Candidate[] = [];
       for (let n: AnyStateNode | undefined = atom; n; n = n.parent) {
         const defs = n.transitions.get(type);
@@ -134,11 +165,70 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
       }
       if (chain.length) slots.push(chain);
     }
-    slotsCache.set(key, slots);
-    return slots;
+    plan = { slots, next: new Map() };
+    entry.plans.set(type, plan);
+    return plan;
   };
 
-  const nextValueCache = new Map<string, StateValue>();
+  const selectIn = (slots: Slots, context: Context, event: Event): number[] | null => {
+    const choice: number[] = [];
+    let any = false;
+    for (let s = 0; s < slots.length; s++) {
+      const chain = slots[s]!;
+      let at = -1;
+      for (let i = 0; i < chain.length; i++) {
+        const g = chain[i]!.guard;
+        if (g === null || g({ context, event }, undefined)) {
+          at = i;
+          break;
+        }
+      }
+      // A transition of a shared ancestor, selected from several atomic states, runs once.
+      if (at >= 0) {
+        const def = chain[at]!.def;
+        for (let p = 0; p < s; p++) if (choice[p]! >= 0 && slots[p]![choice[p]!]!.def === def) at = -1;
+      }
+      if (at >= 0) any = true;
+      choice.push(at);
+    }
+    return any ? choice : null;
+  };
+
+  const applyIn = (entry: StateEntry, plan: EventPlan, context: Context, event: Event, choice: number[]) => {
+    const ckey = choice.length === 1 ? String(choice[0]) : choice.join(',');
+    let next = plan.next.get(ckey);
+    if (next === undefined) {
+      const snap = machine.resolveState({ value: entry.value, context }) as AnyMachineSnapshot;
+      next = entryOf(transition(machine, snap, event)[0].value as StateValue);
+      plan.next.set(ckey, next);
+    }
+    // One copy of the context, then each assignment in order on it: a later assignment
+    // sees the earlier ones, as XState's sequential assigns do.
+    let ctx = context;
+    let copied = false;
+    for (let s = 0; s < plan.slots.length; s++) {
+      const c = plan.slots[s]![choice[s]!];
+      if (!c) continue;
+      for (const a of c.assigns) {
+        let partial: Partial<Context>;
+        if (typeof a === 'function') partial = a({ context: ctx, event });
+        else {
+          partial = {};
+          for (const k of Object.keys(a)) {
+            const v = a[k];
+            partial[k] = typeof v === 'function' ? (v as Assigner)({ context: ctx, event }) : v;
+          }
+        }
+        if (!copied) {
+          ctx = { ...ctx };
+          copied = true;
+        }
+        Object.assign(ctx, partial);
+      }
+    }
+    return { value: next.value, context: ctx };
+  };
+
   let cachedInitial: StateValue | undefined;
 
   return {
@@ -149,55 +239,22 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
         typeof ctxConfig === 'function'
           ? (ctxConfig as (a: { input: unknown }) => Context)({ input })
           : structuredClone((ctxConfig ?? {}) as Context);
-      cachedInitial ??= machine.getInitialSnapshot(undefined as never, input).value as StateValue;
+      cachedInitial ??= entryOf(machine.getInitialSnapshot(undefined as never, input).value as StateValue).value;
       return { value: cachedInitial, context };
     },
     select(value, context, event) {
-      const slots = slotsOf(value, event.type);
-      if (slots.length === 0) return null;
-      const choice: number[] = [];
-      const picked = new Set<AnyTransitionDefinition>();
-      for (const chain of slots) {
-        let at = -1;
-        for (let i = 0; i < chain.length; i++) {
-          const g = chain[i]!.guard;
-          if (g === null || g({ context, event }, undefined)) {
-            at = i;
-            break;
-          }
-        }
-        // A transition of a shared ancestor, selected from several atomic states, runs once.
-        if (at >= 0 && picked.has(chain[at]!.def)) at = -1;
-        if (at >= 0) picked.add(chain[at]!.def);
-        choice.push(at);
-      }
-      return picked.size > 0 ? choice : null;
+      return selectIn(planOf(entryOf(value), event.type).slots, context, event);
     },
     apply(value, context, event, choice) {
-      const slots = slotsOf(value, event.type);
-      const vkey = `${valueKey(value)}|${event.type}|${choice.join(',')}`;
-      let next = nextValueCache.get(vkey);
-      if (next === undefined) {
-        const snap = machine.resolveState({ value, context }) as AnyMachineSnapshot;
-        next = transition(machine, snap, event)[0].value as StateValue;
-        nextValueCache.set(vkey, next);
-      }
-      let ctx = context;
-      slots.forEach((chain, s) => {
-        const c = chain[choice[s]!];
-        if (!c) return;
-        for (const a of c.assigns) {
-          let partial: Partial<Context>;
-          if (typeof a === 'function') partial = a({ context: ctx, event });
-          else {
-            partial = {};
-            for (const [k, v] of Object.entries(a))
-              partial[k] = typeof v === 'function' ? (v as Assigner)({ context: ctx, event }) : v;
-          }
-          ctx = { ...ctx, ...partial };
-        }
-      });
-      return { value: next, context: ctx };
+      const entry = entryOf(value);
+      return applyIn(entry, planOf(entry, event.type), context, event, choice);
+    },
+    transition(value, context, event) {
+      const entry = entryOf(value);
+      const plan = planOf(entry, event.type);
+      if (plan.slots.length === 0) return null;
+      const choice = selectIn(plan.slots, context, event);
+      return choice === null ? null : applyIn(entry, plan, context, event, choice);
     },
   };
 }

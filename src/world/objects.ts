@@ -53,15 +53,20 @@ export class ObjectEventRefused extends Error {
 }
 
 const COMPILED = new WeakMap<AnyStateMachine, CompiledMachine>();
+const BY_KIND = new Map<ObjectKind, CompiledMachine>();
 
 /** The compiled form of a kind's machine (src/world/compiled.ts), built on first use. */
 function compiledOf(kind: ObjectKind): CompiledMachine {
+  const known = BY_KIND.get(kind);
+  if (known) return known;
   const machine = machineOf(kind);
   let c = COMPILED.get(machine);
   if (!c) {
     c = compileMachine(machine);
     COMPILED.set(machine, c);
   }
+  // A kind keeps its machine (registerMachine refuses another), so it can be looked up by name.
+  BY_KIND.set(kind, c);
   return c;
 }
 
@@ -130,10 +135,8 @@ export function send<E extends { type: string }>(w: World, id: string, event: E)
     w.objects[id] = { kind: rec.kind, value: snap.value, context: snap.context };
     return;
   }
-  const compiled = compiledOf(rec.kind);
-  const choice = compiled.select(rec.value, rec.context, event);
-  if (!choice) throw new ObjectEventRefused(id, event.type, rec.value);
-  const next = compiled.apply(rec.value, rec.context, event, choice);
+  const next = compiledOf(rec.kind).transition(rec.value, rec.context, event);
+  if (!next) throw new ObjectEventRefused(id, event.type, rec.value);
   w.objects[id] = { kind: rec.kind, value: next.value, context: next.context };
   if (observer) observer(rec.kind, rec.value, event.type, next.value);
 }

@@ -51,9 +51,24 @@ function outOf(def: CallDef, kdata: Record<string, unknown>): Record<string, unk
   return out;
 }
 
+/**
+ * The argument struct a handler may write (copy_from_user into kdata): a copy of the
+ * decoded arguments, which hold only numbers, bigints, strings, booleans, null, byte
+ * buffers, arrays and plain objects. A hand copy: structuredClone serialises, several
+ * times slower on these small structs, and every event pays it (issue 4).
+ */
+function copyArgs<T>(v: T): T {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(copyArgs) as T;
+  if (v instanceof Uint8Array) return v.slice() as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = copyArgs((v as Record<string, unknown>)[k]);
+  return out as T;
+}
+
 export function step(world: World, call: Call): StepResult {
   const def = defOf(call);
-  const kdata = structuredClone(call.args);
+  const kdata = copyArgs(call.args);
   let ret = 0;
   const next = produce(world, (w) => {
     ret = run(w as World, def, call, kdata);
@@ -64,7 +79,7 @@ export function step(world: World, call: Call): StepResult {
 /** Apply a call to `world` itself. The caller's `call.args` are not modified. */
 export function applyInPlace(world: World, call: Call): CallResult {
   const def = defOf(call);
-  const kdata = structuredClone(call.args);
+  const kdata = copyArgs(call.args);
   const ret = run(world, def, call, kdata);
   return { ret, out: outOf(def, kdata) };
 }

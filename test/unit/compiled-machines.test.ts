@@ -49,10 +49,14 @@ describe('the compiled transition form equals XState transition', () => {
             const ref = viaXState(c.machine, state.value, state.context, event);
             const choice = compiled.select(state.value, state.context, event);
             expect(choice !== null).toBe(ref.enabled);
+            // The send path (select and apply in one call) gives the same answer.
+            const fused = compiled.transition(state.value, state.context, event);
+            expect(fused !== null).toBe(ref.enabled);
             if (!choice) continue;
             state = compiled.apply(state.value, state.context, event, choice);
             expect(state.value).toEqual(ref.value);
             expect(state.context).toEqual(ref.context);
+            expect(fused).toEqual(state);
           }
         }),
         { numRuns: 300, seed: 0x6c7 },

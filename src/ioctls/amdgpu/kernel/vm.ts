@@ -73,9 +73,32 @@ function mappingsOf(c: BoVaContext): BoVaMapping[] {
   return [...c.valids, ...c.invalids];
 }
 
-/** Send an event to a bo_va and make the VM index follow its mappings. */
+/**
+ * Send an event to a bo_va and make the VM index follow its mappings. The events every
+ * KFD map and unmap sends change one known range (or none), so the index is told that
+ * directly; CLEAR and REPLACE, which may cut several, compare the lists before and after.
+ */
 function boVaSend(w: World, id: string, e: BoVaEvent): void {
   const c = boVa(w, id);
+  switch (e.type) {
+    case 'REF':
+    case 'UPDATE':
+      send(w, id, e);
+      return;
+    case 'MAP':
+      send(w, id, e);
+      vmInsert(vmOf(w, c.vm), { start: e.mapping.start, last: e.mapping.last, bo_va: id });
+      return;
+    case 'UNMAP':
+      send(w, id, e);
+      vmRemove(vmOf(w, c.vm), e.start, id);
+      return;
+    case 'UNREF':
+      if (c.ref_count > 1) {
+        send(w, id, e);
+        return;
+      }
+  }
   const before = mappingsOf(c);
   send(w, id, e);
   const vm = vmOf(w, c.vm);
