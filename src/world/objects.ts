@@ -138,11 +138,22 @@ export function send<E extends { type: string }>(w: World, id: string, event: E)
   const next = compiledOf(rec.kind).transition(rec.value, rec.context, event);
   if (!next) throw new ObjectEventRefused(id, event.type, rec.value);
   w.objects[id] = { kind: rec.kind, value: next.value, context: next.context };
-  if (observer) observer(rec.kind, rec.value, event.type, next.value);
+  if (observer) observer(rec.kind, rec.value, event.type, next.value, rec.context, event);
 }
 
-/** Called after every transition an object takes through `send` (coverage of composed explorations). */
-export type TransitionObserver = (kind: ObjectKind, from: StateValue, event: string, to: StateValue) => void;
+/**
+ * Called after every transition an object takes through `send` (coverage of composed
+ * explorations), with the context before it and the event, so that an observer can ask
+ * which of several transitions between the same two states fired.
+ */
+export type TransitionObserver = (
+  kind: ObjectKind,
+  from: StateValue,
+  event: string,
+  to: StateValue,
+  context: unknown,
+  eventObject: { type: string },
+) => void;
 let observer: TransitionObserver | null = null;
 
 /** Observe every transition (null stops); returns the previous observer so callers can nest. */

@@ -2,48 +2,88 @@
  * `npm run bench`: replay throughput, measured side by side in one run (design
  * "Performance bars"; absolute times drift on shared machines, ratios do not).
  *
- *  1. read + JSON.parse of every line of the log (the floor any replay pays);
- *  2. gpucr replay of the log (validation pass + replay pass, as `gpucr replay`);
+ *  1. read + JSON.parse of every line of the log, reading as the replay reads (a
+ *     megabyte at a time, split at newlines): the floor any replay pays;
+ *  2. gpucr replay of the log (`replayFile`, what `gpucr replay` runs);
  *  3. the same events driven through XState actors built from the same machines
- *     (on a prefix when the full log would take too long; rates are per event).
+ *     (on a prefix when the full log would take too long; rates are per event),
+ *     against the compiled replay of the same prefix.
  *
- * Usage: node dist/test/bench/run.js [replay [events=1000000] [bos=10000] [actorEvents=100000] | explore]
- * (no argument: both, with the default sizes).
+ * Each phase reports wall time and CPU time (user + system of this process); on a
+ * machine shared with other jobs the CPU ratio is the steadier one. The heap after a
+ * replay (after a full GC, when run with --expose-gc as `npm run bench` does) is given
+ * for the prefix and for the whole log: both hold the same live BOs, so equal heaps show
+ * that memory follows the live objects, not the log length.
+ *
+ * Usage: node --expose-gc dist/test/bench/run.js
+ *          [replay [events=1000000] [bos=10000] [actorEvents=50000] | explore | roundtrip [bos]]
+ * (no argument: replay and explore, with the default sizes).
  */
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { replayFile } from '../../src/log/replay.js';
 import { useActorBackend } from '../../src/world/objects.js';
 import { exploreBench } from './explore.js';
 import { generateBenchLog } from './gen-log.js';
+import { roundtripBench } from './roundtrip.js';
 
-async function parseOnly(path: string): Promise<number> {
+/** Read a file a megabyte at a time and JSON.parse every line: what any reader of the log pays. */
+function parseOnly(path: string): number {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let rest = '';
   let n = 0;
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of rl) {
-    JSON.parse(line);
-    n++;
+  try {
+    for (;;) {
+      const k = readSync(fd, buf, 0, buf.length, null);
+      if (k === 0) break;
+      const s = rest + buf.toString('utf8', 0, k);
+      let at = 0;
+      for (let nl = s.indexOf('\n'); nl >= 0; nl = s.indexOf('\n', at)) {
+        JSON.parse(s.slice(at, nl));
+        n++;
+        at = nl + 1;
+      }
+      rest = s.slice(at);
+    }
+  } finally {
+    closeSync(fd);
   }
   return n;
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const t0 = process.hrtime.bigint();
-  const value = await f();
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, value };
+interface Timed<T> {
+  wall: number;
+  cpu: number;
+  value: T;
 }
 
-const rate = (events: number, seconds: number) => Math.round(events / seconds).toLocaleString('en-US');
+async function timed<T>(f: () => Promise<T> | T): Promise<Timed<T>> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const value = await f();
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1e6, value };
+}
+
+/** Heap in use after a full collection (when gc is exposed; otherwise as it is). */
+function heapMiB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 async function main(): Promise<void> {
-  const [events = 1_000_000, bos = 10_000, actorEvents = 100_000] = process.argv.slice(2).filter(Boolean).map(Number);
+  const [events = 1_000_000, bos = 10_000, actorEvents = 50_000] = process.argv.slice(2).filter(Boolean).map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'gpucr-bench-'));
   try {
     const full = generateBenchLog(events, bos);
     const path = join(dir, 'bench.jsonl');
     writeFileSync(path, `${full.lines.join('\n')}\n`);
+    full.lines.length = 0;
     const prefix = generateBenchLog(Math.min(actorEvents, events), bos);
     const prefixPath = join(dir, 'prefix.jsonl');
     writeFileSync(prefixPath, `${prefix.lines.join('\n')}\n`);
@@ -51,26 +91,40 @@ async function main(): Promise<void> {
     const parse = await timed(() => parseOnly(path));
     const replay = await timed(() => replayFile(path));
     if (!replay.value.ok) throw new Error(`bench log diverged: ${JSON.stringify(replay.value.divergence?.mismatch)}`);
+    // Heap with the replayed world alive (then it is let go before the next run).
+    const heapFull = heapMiB();
+    replay.value.world = undefined as never;
     const compiledPrefix = await timed(() => replayFile(prefixPath));
+    const heapPrefix = heapMiB();
+    compiledPrefix.value.world = undefined as never;
     useActorBackend(true);
     const actors = await timed(() => replayFile(prefixPath));
     useActorBackend(false);
     if (!actors.value.ok || !compiledPrefix.value.ok) throw new Error('prefix log diverged');
 
-    const rows = [
-      ['read + JSON.parse', events, parse.seconds],
-      ['gpucr replay', events, replay.seconds],
-      ['gpucr replay (prefix)', prefix.events, compiledPrefix.seconds],
-      ['XState actors (prefix)', prefix.events, actors.seconds],
-    ] as const;
-    console.log(`replay benchmark: ${events.toLocaleString('en-US')} events, ${bos.toLocaleString('en-US')} live BOs`);
-    for (const [name, n, s] of rows)
-      console.log(`  ${name.padEnd(24)} ${s.toFixed(3).padStart(9)} s  ${rate(n, s).padStart(12)} events/s`);
-    console.log(`  replay / parse time:            ${(replay.seconds / parse.seconds).toFixed(2)}×  (bar: ≤ 4×)`);
+    const rows: [string, number, Timed<unknown>][] = [
+      ['read + JSON.parse', events, parse],
+      ['gpucr replay', events, replay],
+      ['gpucr replay (prefix)', prefix.events, compiledPrefix],
+      ['XState actors (prefix)', prefix.events, actors],
+    ];
+    console.log(`replay benchmark: ${fmt(events)} events, ${fmt(bos)} live BOs`);
+    console.log(`  ${''.padEnd(24)} ${'wall s'.padStart(9)} ${'cpu s'.padStart(9)} ${'events/s (wall)'.padStart(16)}`);
+    for (const [name, n, t] of rows)
+      console.log(
+        `  ${name.padEnd(24)} ${t.wall.toFixed(3).padStart(9)} ${t.cpu.toFixed(3).padStart(9)} ${fmt(n / t.wall).padStart(16)}`,
+      );
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     console.log(
-      `  replay vs XState actors speed:  ${(actors.seconds / compiledPrefix.seconds).toFixed(2)}×  (bar: ≥ 10×, same ${prefix.events.toLocaleString('en-US')} events)`,
+      `  replay / parse time:           wall ${ratio(replay.wall, parse.wall)}, cpu ${ratio(replay.cpu, parse.cpu)}  (bar: ≤ 4×)`,
     );
-    console.log(`  replay events/s:                ${rate(events, replay.seconds)}  (bar: ≥ 1,000,000)`);
+    console.log(
+      `  replay vs XState actors speed: wall ${ratio(actors.wall, compiledPrefix.wall)}, cpu ${ratio(actors.cpu, compiledPrefix.cpu)}  (bar: ≥ 10×, same ${fmt(prefix.events)} events)`,
+    );
+    console.log(`  replay events/s (wall):        ${fmt(events / replay.wall)}  (bar: ≥ 1,000,000)`);
+    console.log(
+      `  heap after replay:             ${heapPrefix.toFixed(1)} MiB after ${fmt(prefix.events)} events, ${heapFull.toFixed(1)} MiB after ${fmt(events)} (same ${fmt(bos)} live BOs)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -78,6 +132,7 @@ async function main(): Promise<void> {
 
 const which = process.argv[2];
 if (which === 'explore') exploreBench();
+else if (which === 'roundtrip') roundtripBench(process.argv.slice(3));
 else if (which === 'replay') {
   process.argv.splice(2, 1);
   await main();
