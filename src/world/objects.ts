@@ -137,7 +137,9 @@ export function send<E extends { type: string }>(w: World, id: string, event: E)
   }
   const next = compiledOf(rec.kind).transition(rec.value, rec.context, event);
   if (!next) throw new ObjectEventRefused(id, event.type, rec.value);
-  w.objects[id] = { kind: rec.kind, value: next.value, context: next.context };
+  // A targetless transition without actions (a second BIND) leaves the record as it is.
+  if (next.value !== rec.value || next.context !== rec.context)
+    w.objects[id] = { kind: rec.kind, value: next.value, context: next.context };
   if (observer) observer(rec.kind, rec.value, event.type, next.value, rec.context, event);
 }
 
