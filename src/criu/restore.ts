@@ -92,7 +92,12 @@ export class TreeRestore {
   readonly published = new Map<number, { pid: number; fd: number }>();
   /** CRIU file id → the task and fd that restored it (for the tasks that share it). */
   readonly restoredFile = new Map<number, { pid: number; fd: number }>();
-  restored = false;
+  /**
+   * Tasks whose KFD RESTORE has run: only they wait for RESUME. A task whose /dev/kfd is open
+   * but not RESTOREd yet has a kfd_process outside the RESTORE → RESUME block that is not an
+   * activated restored process.
+   */
+  readonly kfdRestoredPids = new Set<number>();
   constructor(
     readonly w: World,
     readonly images: ImageDir,
@@ -173,7 +178,7 @@ export class TreeRestore {
       num_objects: k.kfd.num_of_objects,
     });
     if (r.ret !== 0) return `Restore ioctl failed (${r.ret})`;
-    this.restored = true;
+    this.kfdRestoredPids.add(pid);
     const out = (r.out.bos as { dmabuf_fd: number }[] | undefined) ?? [];
     k.kfd.bo_entries.forEach((b, i) => {
       const dfd = out[i]?.dmabuf_fd ?? 0xffffffff;
@@ -354,9 +359,10 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
   // After KFD RESTORE a process waits for RESUME (kfd_process alive.mmu.blocked, queues
   // evicted); note the stage in which that ends (invariant criu.resume-late, spec §9.6).
   r.x.onIssued = () => {
-    if (!r.restored || contextOf<CriuRestoreContext>(w, r.obj).activated_in !== null) return;
+    if (r.kfdRestoredPids.size === 0 || contextOf<CriuRestoreContext>(w, r.obj).activated_in !== null) return;
     const ev = { type: 'GPU_ACTIVATED' as const, stage: String(w.objects[r.obj]!.value) };
-    if (tasks.some((t) => gpuActivated(w, t.pid)) && canSend(w, r.obj, ev)) send(w, r.obj, ev);
+    const active = [...r.kfdRestoredPids].some((pid) => gpuActivated(w, pid));
+    if (active && canSend(w, r.obj, ev)) send(w, r.obj, ev);
   };
   const early = w.variants.resume === 'at-restore-file';
   send(w, r.obj, { type: 'ROOT_TASK' });

@@ -122,10 +122,11 @@ const KFD_BASE: Spec[] = [
   open('/dev/dri/renderD128'), // 4
   ['AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU_A }, 3],
 ];
-const gemCreate = (fd: number): Spec => [
+const gemCreate = (fd: number, pid?: number): Spec => [
   'DRM_IOCTL_AMDGPU_GEM_CREATE',
   { bo_size: 1 << 20, alignment: 4096, domains: 4, domain_flags: 0 },
   fd,
+  pid,
 ];
 const kfdAlloc: Spec = [
   'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
@@ -206,11 +207,30 @@ export const CRIU_CONFIGS: SuiteConfig[] = [
       ],
       {},
       [],
-      // A model bug this configuration found (reported): with /dev/kfd in both tasks and
-      // the peer's turn first, the tree restore counts the application — whose /dev/kfd is
-      // open but whose KFD RESTORE has not run yet — as activated in RESTORE_EXT_FILE
-      // (src/criu/restore.ts, onIssued). Expected here until that is fixed.
-      peerKfd ? ['criu.resume-late'] : undefined,
+      // This configuration found a model bug, now fixed (test/criu/restore-tree.test.ts):
+      // with /dev/kfd in both tasks and the peer's turn first, the tree restore counted the
+      // application — its /dev/kfd open, its KFD RESTORE not run yet — as activated in
+      // RESTORE_EXT_FILE.
+      undefined,
+      treeActions,
+    ),
+  ),
+  // A tree whose peer holds only a render node with a BO: restored peer first, its render
+  // file is the first RESTORE_EXT_FILE, at FORKING; with GEM_CHANGE_HANDLE disabled and the
+  // BO at handle 2, that first file fails at FORKING. (This configuration found the restore
+  // refusing FILE_RESTORED at FORKING, an internal error, now fixed.)
+  ...[false, true].map((noChangeHandle) =>
+    criuConfig(
+      `criu tree, a peer with only a render node${noChangeHandle ? ', without GEM_CHANGE_HANDLE' : ''}`,
+      [
+        open('/dev/kfd'), // 3
+        ['open', { path: '/dev/dri/renderD128' }, undefined, PEER], // 3 of the peer
+        gemCreate(3, PEER),
+        ...(noChangeHandle ? [gemCreate(3, PEER), ['DRM_IOCTL_GEM_CLOSE', { handle: 1 }, 3, PEER] as Spec] : []),
+      ],
+      noChangeHandle ? { 'gem-change-handle': 'disabled' } : {},
+      [],
+      undefined,
       treeActions,
     ),
   ),

@@ -6,7 +6,7 @@
 import { type CriuRestoreEvent, criuRestoreMachine } from '../../../machines/criu/restore.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import type { Variants } from '../../../src/world/types.js';
-import { APP, CRIU, CriuWorld, GPU_A, GPU_B, PEER, UNPRIVILEGED } from './criu-world.js';
+import { APP, CriuWorld, GPU_A, GPU_B, PEER, UNPRIVILEGED } from './criu-world.js';
 
 type Env = { restored: boolean };
 const once = (env: Env) => !env.restored;
@@ -174,11 +174,42 @@ const macros: Macro<CriuWorld, Env>[] = [
     run: (w) => {
       w.open('/dev/kfd');
       w.sharedDmabuf();
-      const d = w.dump(0, { pids: [PEER] });
-      w.call(APP, 'exit', {});
-      w.call(PEER, 'exit', {});
-      const r = w.call(undefined, 'criu.restore', { dump: d.out.object, criu: CRIU, order: [PEER, APP] });
-      w.subject = r.out.object as string;
+      w.dumpTreeAndRestore([PEER, APP]);
+    },
+  },
+  {
+    name: 'criu.restore of a tree, the peer first holding only a render node: its file restored at FORKING',
+    effect: [
+      ...START,
+      'FILE_RESTORED',
+      'KFD_FILE_RESTORED',
+      'PASS_END',
+      ...LATE,
+      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
+      'RESUMED',
+      'USERPTR_WORKER',
+    ],
+    when: once,
+    next,
+    run: (w) => {
+      w.open('/dev/kfd');
+      w.gemCreate(w.render(GPU_A, PEER), PEER);
+      w.dumpTreeAndRestore([PEER, APP]);
+    },
+  },
+  {
+    name: 'criu.restore of a tree, the peer first, GEM_CHANGE_HANDLE disabled and its BO at handle 2: fails at FORKING',
+    effect: [...START, 'FILE_FAILED'],
+    when: once,
+    next,
+    run: (w) => {
+      setVariant(w, 'gem-change-handle', 'disabled');
+      w.open('/dev/kfd');
+      const r = w.render(GPU_A, PEER);
+      const h1 = w.gemCreate(r, PEER);
+      w.gemCreate(r, PEER);
+      w.call(PEER, 'DRM_IOCTL_GEM_CLOSE', { handle: h1 }, r);
+      w.dumpTreeAndRestore([PEER, APP], -5);
     },
   },
 ];

@@ -73,9 +73,9 @@ export class CriuWorld {
     ).out.handle as bigint;
   }
 
-  gemCreate(fd: number): number {
+  gemCreate(fd: number, pid = APP): number {
     return this.call(
-      APP,
+      pid,
       'DRM_IOCTL_AMDGPU_GEM_CREATE',
       { bo_size: 1 << 20, alignment: 4096, domains: 4, domain_flags: 0 },
       fd,
@@ -100,6 +100,19 @@ export class CriuWorld {
     const fd = this.call(APP, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h, flags: 0 }, a).out.fd as number;
     this.call(PEER, 'pidfd_getfd', { pid: APP, targetfd: fd, flags: 0 });
     this.call(APP, 'close', { fd });
+  }
+
+  /**
+   * criu.dump of the application and the peer, both exit, criu.restore of the tree with the
+   * tasks' turns in `order`; the restore object becomes the subject.
+   */
+  dumpTreeAndRestore(order: number[], expect: number | null = 0) {
+    const d = this.dump(0, { pids: [PEER] });
+    this.call(APP, 'exit', {});
+    this.call(PEER, 'exit', {});
+    const r = this.call(undefined, 'criu.restore', { dump: d.out.object, criu: CRIU, order }, undefined, expect);
+    this.subject = r.out.object as string;
+    return r;
   }
 
   /** criu.restore of the last dump as `pid`; the restore object becomes the subject. */

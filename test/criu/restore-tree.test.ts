@@ -1,0 +1,106 @@
+/**
+ * The tree restore (src/criu/restore.ts) on short hand-written logs of two tasks, the peer's
+ * turn first (spec §9.5, §9.6, §9.8): defects the composed-coverage explorer found
+ * (src/explore/coverage-suite-criu.ts), each as the log that showed it.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CriuRestoreContext } from '../../machines/criu/restore.js';
+import { selectInvariants } from '../../src/invariants/index.js';
+import '../../src/ioctls/all.js';
+import { readLog } from '../../src/log/reader.js';
+import { replay } from '../../src/log/replay.js';
+
+const APP = 100;
+const PEER = 101;
+const HEADER = {
+  gpucr: 1,
+  topology: { page_size: 4096, gpus: [{ gpu_id: 0x1001, render_minor: 128 }] },
+  processes: [
+    { pid: APP, ptrace_parent: 99 },
+    { pid: PEER, ptrace_parent: 99, caps: ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE', 'CAP_SYS_PTRACE'] },
+  ],
+};
+
+/** Replays `setup`, dumps both tasks, lets both exit and restores them in `order`. */
+function dumpAndRestore(setup: Record<string, unknown>[], order: number[]) {
+  const dumpLine = setup.length + 2;
+  const events = [
+    ...setup,
+    { call: 'criu.dump', args: { pid: APP, pids: [PEER], criu: 99 } },
+    { pid: APP, call: 'exit', args: {} },
+    { pid: PEER, call: 'exit', args: {} },
+    { call: 'criu.restore', args: { dump: `$${dumpLine}.object`, criu: 99, order } },
+  ];
+  const text = [JSON.stringify(HEADER), ...events.map((e) => JSON.stringify(e))].join('\n');
+  const { header, events: evs } = readLog(text, 'tree.jsonl');
+  return replay(header, evs, { invariants: selectInvariants(['criu.resume-late']) });
+}
+
+/** The last criu.restore object of a world and its state. */
+function restoreObject(w: ReturnType<typeof dumpAndRestore>['world']) {
+  const [, rec] = Object.entries(w.objects)
+    .filter(([, o]) => o.kind === 'criu.restore')
+    .at(-1)!;
+  return { state: String(rec.value), context: rec.context as CriuRestoreContext };
+}
+
+describe('tree restore, the peer first', () => {
+  it('spec §9.6: a task whose /dev/kfd is open but not yet RESTOREd is not counted as activated (both tasks with /dev/kfd)', () => {
+    const rep = dumpAndRestore(
+      [
+        { pid: APP, call: 'open', args: { path: '/dev/kfd' } },
+        { pid: PEER, call: 'open', args: { path: '/dev/kfd' } },
+      ],
+      [PEER, APP],
+    );
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.violation).toBeUndefined();
+    const r = restoreObject(rep.world);
+    expect(r.state).toBe('done');
+    // RESUME_DEVICES_LATE activates both tasks: recorded there, not earlier
+    expect(r.context.activated_in).toBe('resumeDevicesLate');
+  });
+
+  it('spec §9.5: a peer holding only a render node, restored first, restores its file at FORKING (no internal error)', () => {
+    const rep = dumpAndRestore(
+      [
+        { pid: APP, call: 'open', args: { path: '/dev/kfd' } },
+        { pid: PEER, call: 'open', args: { path: '/dev/dri/renderD128' } },
+      ],
+      [PEER, APP],
+    );
+    expect(rep.divergence).toBeUndefined();
+    expect(rep.violation).toBeUndefined();
+    expect(restoreObject(rep.world).state).toBe('done');
+    const kinds = Object.values(rep.world.tasks[PEER]!.fds).map((f) => rep.world.files[f]?.kind);
+    expect(kinds.filter((k) => k === 'drm')).toHaveLength(1);
+  });
+
+  it('spec §9.8: that render node failing at FORKING (GEM_CHANGE_HANDLE disabled, its BO at handle 2) is the restore’s -EIO (coverage, not a regression)', () => {
+    const text = (order: number[]) =>
+      [
+        JSON.stringify({ ...HEADER, variants: { 'gem-change-handle': 'disabled' } }),
+        ...[
+          { pid: APP, call: 'open', args: { path: '/dev/kfd' } },
+          { pid: PEER, call: 'open', args: { path: '/dev/dri/renderD128' } },
+          ...[1, 2].map(() => ({
+            pid: PEER,
+            call: 'DRM_IOCTL_AMDGPU_GEM_CREATE',
+            fd: 3,
+            args: { bo_size: 4096, alignment: 4096, domains: 4, domain_flags: 0 },
+          })),
+          { pid: PEER, call: 'DRM_IOCTL_GEM_CLOSE', fd: 3, args: { handle: 1 } },
+          { call: 'criu.dump', args: { pid: APP, pids: [PEER], criu: 99 } },
+          { pid: APP, call: 'exit', args: {} },
+          { pid: PEER, call: 'exit', args: {} },
+          { call: 'criu.restore', args: { dump: '$7.object', criu: 99, order }, ret: -5 },
+        ].map((e) => JSON.stringify(e)),
+      ].join('\n');
+    const { header, events } = readLog(text([PEER, APP]), 'tree.jsonl');
+    const rep = replay(header, events);
+    expect(rep.divergence).toBeUndefined();
+    const r = restoreObject(rep.world);
+    expect(r.state).toBe('failed');
+    expect(r.context.passes).toBe(0);
+  });
+});
