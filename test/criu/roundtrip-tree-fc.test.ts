@@ -4,7 +4,8 @@
  * application's dma-buf fds with pidfd_getfd and imports them on its render node, with KFD,
  * or only holds them. CRIU dumps both tasks (one shared-BO list, spec §9.4, §9.8) and the
  * restore, in either task order, must give each task the same view and the same sharing
- * (spec §9.5 "Cross-process sharing": the retry loop makes progress across tasks).
+ * (spec §9.5 "Cross-process sharing": the retry loop makes progress across tasks), and the
+ * restore's calls, written as a log and replayed from a fresh world, the same world again.
  *
  * Two consequences of the plugin's design are expected, not required away
  * (docs/checkpoint-restore.md "Round-trip findings"):
@@ -28,6 +29,7 @@ import { contextOf } from '../../src/world/objects.js';
 import type { World } from '../../src/world/types.js';
 import { pddHandles } from '../../src/world/world.js';
 import { APP, buildHistory, opArb, PEER } from './history.js';
+import { replayRestore } from './replay-restore.js';
 
 const PIDS = [APP, PEER];
 
@@ -102,7 +104,16 @@ function renderRenumbered(w: World): boolean {
 
 describe('criu round trip of two processes sharing dma-bufs', () => {
   it('spec §9.4/§9.5/§9.8: both tasks dumped together restore, in either order, to the same views and the same sharing', () => {
-    const seen = { shared: 0, peerRender: 0, peerKfd: 0, peerHolds: 0, crossRetry: 0, refused: 0, ambiguous: 0 };
+    const seen = {
+      replayed: 0,
+      shared: 0,
+      peerRender: 0,
+      peerKfd: 0,
+      peerHolds: 0,
+      crossRetry: 0,
+      refused: 0,
+      ambiguous: 0,
+    };
     fc.assert(
       fc.property(fc.array(opArb(true), { maxLength: 32 }), (ops) => {
         for (const order of [PIDS, [PEER, APP]]) {
@@ -122,6 +133,10 @@ describe('criu round trip of two processes sharing dma-bufs', () => {
             continue;
           }
           expect(r.restore?.failure).toBeNull();
+          // the restore log, replayed from a fresh world, gives the same world again (issue 5 item 5)
+          const [restored, replayed] = replayRestore(r);
+          expect(replayed).toBe(restored);
+          seen.replayed++;
           if (kfdImport) {
             seen.peerKfd++;
             expect(r.differences.some((d) => d.startsWith('shared'))).toBe(true);
@@ -141,7 +156,8 @@ describe('criu round trip of two processes sharing dma-bufs', () => {
       { numRuns: 150, seed: 0x7ee },
     );
     // the generator is not vacuous: shared dma-bufs reach the images and cross tasks at restore
-    for (const k of ['shared', 'peerHolds', 'crossRetry', 'peerKfd'] as const) expect(seen[k], k).toBeGreaterThan(2);
+    for (const k of ['replayed', 'shared', 'peerHolds', 'crossRetry', 'peerKfd'] as const)
+      expect(seen[k], k).toBeGreaterThan(2);
     expect(seen.peerRender).toBeGreaterThan(0);
   });
 });
