@@ -11,6 +11,10 @@
  * And, while pid 200 does not exist: checkpoint pid 100 and restore it into pid 200 with the
  * variant's design, every ioctl of both as its own call (the design computes them on a copy
  * of the world; the explorer applies them).
+ *
+ * Bounds (src/explore/families/bounds.ts): GEM_CREATE is offered while the render file has
+ * fewer than `bos` handles (no bound by default), and `mappings` GEM_VA MAPs of handle 1,
+ * each at its own address (1 by default).
  */
 import { dumpV3, restoreV3 } from '../../criu/amdgpu-criu-ioctl-v3.js';
 import type { IssuedCall } from '../../criu/amdgpu-calls.js';
@@ -20,6 +24,7 @@ import type { Action } from '../world-explorer.js';
 import { call, ONE_GPU } from './common.js';
 import type { FamilyParts } from './index.js';
 import { SetupBuilder } from './kfd.js';
+import { type Bounds, boundOf } from './bounds.js';
 
 const APP = 100;
 const CRIU = 99;
@@ -49,7 +54,29 @@ function checkpointRestore(w: World): Call[] {
   return [...d.calls, ...restoreUpstream(d.world, d.dump, { pid: RESTORED }).calls].map(asCall);
 }
 
-export function amdgpuFamily(world: World): FamilyParts {
+/** GEM handles of the app's render file (fd 4), what the `bos` bound counts. */
+function renderHandles(w: World): number {
+  const file = w.tasks[APP]?.fds[4];
+  return file ? Object.keys(w.drm?.[file]?.object_idr ?? {}).length : 0;
+}
+
+/** GEM_VA MAP of handle 1, the i-th at its own megabyte above 0x200000000. */
+function mapHandle1(i: number): [string, Call] {
+  const va = `0x${(0x200000000 + i * 0x100000).toString(16)}`;
+  const args = {
+    handle: 1,
+    operation: 'MAP',
+    flags: ['PAGE_READABLE'],
+    va_address: va,
+    offset_in_bo: 0,
+    map_size: 4096,
+  };
+  return [`GEM_VA MAP 1${i === 0 ? '' : ` at ${va}`}`, call('DRM_IOCTL_AMDGPU_GEM_VA', args, APP, 4)];
+}
+
+export function amdgpuFamily(world: World, bounds: Bounds = {}): FamilyParts {
+  const maxBos = boundOf('amdgpu', bounds, 'bos');
+  const mappings = boundOf('amdgpu', bounds, 'mappings')!;
   const b = new SetupBuilder(world);
   b.run('open', { path: '/dev/kfd' }, APP);
   b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, APP);
@@ -61,28 +88,17 @@ export function amdgpuFamily(world: World): FamilyParts {
     3,
   ).handle;
   b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: kfdBo }, APP, 3);
+  const create: [string, Call] = [
+    'GEM_CREATE',
+    call('DRM_IOCTL_AMDGPU_GEM_CREATE', { bo_size: 4096, domains: ['GTT'] }, APP, 4),
+  ];
   const fixed: [string, Call][] = [
-    ['GEM_CREATE', call('DRM_IOCTL_AMDGPU_GEM_CREATE', { bo_size: 4096, domains: ['GTT'] }, APP, 4)],
-    [
-      'GEM_VA MAP 1',
-      call(
-        'DRM_IOCTL_AMDGPU_GEM_VA',
-        {
-          handle: 1,
-          operation: 'MAP',
-          flags: ['PAGE_READABLE'],
-          va_address: '0x200000000',
-          offset_in_bo: 0,
-          map_size: 4096,
-        },
-        APP,
-        4,
-      ),
-    ],
+    ...Array.from({ length: mappings }, (_, i) => mapHandle1(i)),
     ['GEM_CLOSE 1', call('DRM_IOCTL_GEM_CLOSE', { handle: 1 }, APP, 4)],
   ];
   const actions = (w: World): Action[] => {
-    const out: Action[] = fixed.map(([name, c]) => ({ name, calls: [c] }));
+    const offered = maxBos === null || renderHandles(w) < maxBos ? [create, ...fixed] : fixed;
+    const out: Action[] = offered.map(([name, c]) => ({ name, calls: [c] }));
     const fd = lowestFreeFd(w, APP);
     out.push({
       name: 'import the KFD BO',

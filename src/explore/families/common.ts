@@ -52,3 +52,11 @@ export function fixedActions(specs: ActionSpec[]): (w: World) => Action[] {
 
 /** A one-GPU topology header as log headers give it (parseTopology fills the defaults). */
 export const ONE_GPU = { gpu_id: 41953, render_minor: 128 } as const;
+
+/** `n` GPUs: ONE_GPU first, then gpu_ids and render minors counting up (the `gpus` bound). */
+export function gpus(n: number): { gpu_id: number; render_minor: number }[] {
+  return Array.from({ length: n }, (_, i) => ({
+    gpu_id: ONE_GPU.gpu_id + i,
+    render_minor: ONE_GPU.render_minor + i,
+  }));
+}

@@ -11,12 +11,17 @@
  * time (one kfd_process, two files: dumped twice, spec §6.2); CRIU dumps it; CRIU dumps it
  * and restores that dump into pid 200 (one action: a restore names the dump of the same
  * run, so both calls go together; offered while pid 200 does not exist).
+ *
+ * Bounds (src/explore/families/bounds.ts): `processes` applications, pid 100, 101, …, each
+ * set up alike and offered the same actions but the restore (pid 100's dump alone is
+ * restored into pid 200).
  */
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
 import { call, ONE_GPU } from './common.js';
 import type { FamilyParts } from './index.js';
 import { SetupBuilder } from './kfd.js';
+import { type Bounds, boundOf } from './bounds.js';
 
 const APP = 100;
 const CRIU = 99;
@@ -24,17 +29,20 @@ const RESTORED = 200;
 const GPU = ONE_GPU.gpu_id;
 const RING_VA = '0x7f0005000000';
 
-function setupApp(b: SetupBuilder): void {
-  b.run('open', { path: '/dev/kfd' }, APP);
-  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, APP);
-  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, APP, 3);
+/** The applications' pids under the `processes` bound: 100, 101, … */
+const appPids = (bounds: Bounds) => Array.from({ length: boundOf('criu', bounds, 'processes')! }, (_, i) => APP + i);
+
+function setupApp(b: SetupBuilder, app: number): void {
+  b.run('open', { path: '/dev/kfd' }, app);
+  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, app);
+  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, app, 3);
   const ring = b.run(
     'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
     { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
-    APP,
+    app,
     3,
   );
-  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, APP, 3);
+  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, app, 3);
   b.run(
     'AMDKFD_IOC_CREATE_QUEUE',
     {
@@ -47,28 +55,35 @@ function setupApp(b: SetupBuilder): void {
       ring_size: 65536,
       write_pointer_address: '0x7ffd10000008',
     },
-    APP,
+    app,
     3,
   );
 }
 
-export function criuFamily(world: World): FamilyParts {
-  const b = new SetupBuilder(world);
-  setupApp(b);
-  const fixed: [string, Call][] = [
+/** The actions of application `APP`; names of applications after the first say their pid. */
+function appActions(app: number, first: boolean): [string, Call][] {
+  const actions: [string, Call][] = [
     [
       'GEM_CREATE without CPU access',
       call(
         'DRM_IOCTL_AMDGPU_GEM_CREATE',
         { bo_size: 4096, alignment: 4096, domains: ['VRAM'], domain_flags: ['NO_CPU_ACCESS'] },
-        APP,
+        app,
         4,
       ),
     ],
-    ['GEM_CLOSE 1', call('DRM_IOCTL_GEM_CLOSE', { handle: 1 }, APP, 4)],
-    ['open /dev/kfd again', call('open', { path: '/dev/kfd' }, APP)],
-    ['dump', call('criu.dump', { pid: APP })],
+    ['GEM_CLOSE 1', call('DRM_IOCTL_GEM_CLOSE', { handle: 1 }, app, 4)],
+    ['open /dev/kfd again', call('open', { path: '/dev/kfd' }, app)],
+    ['dump', call('criu.dump', { pid: app })],
   ];
+  return first ? actions : actions.map(([name, c]) => [`${name} (pid ${app})`, c]);
+}
+
+export function criuFamily(world: World, bounds: Bounds = {}): FamilyParts {
+  const b = new SetupBuilder(world);
+  const pids = appPids(bounds);
+  for (const pid of pids) setupApp(b, pid);
+  const fixed = pids.flatMap((pid, i) => appActions(pid, i === 0));
   const actions = (w: World): Action[] => {
     const out: Action[] = fixed.map(([name, c]) => ({ name, calls: [c] }));
     if (!w.tasks[RESTORED]) {
@@ -84,10 +99,10 @@ export function criuFamily(world: World): FamilyParts {
   return { setup: b.calls, actions };
 }
 
-export const CRIU_TOPOLOGY = {
-  gpus: [ONE_GPU],
-  processes: [
-    { pid: APP, ptrace_parent: CRIU },
-    { pid: RESTORED, ptrace_parent: CRIU },
-  ],
-};
+export function criuTopology(bounds: Bounds = {}) {
+  return {
+    gpus: [ONE_GPU],
+    processes: [...appPids(bounds), RESTORED].map((pid) => ({ pid, ptrace_parent: CRIU })),
+  };
+}
+export const CRIU_TOPOLOGY = criuTopology();

@@ -11,10 +11,13 @@ import type { Call, Variants, World } from '../../world/types.js';
 import { createWorld } from '../../world/world.js';
 import { type Action, type WorldModel, worldModel } from '../world-explorer.js';
 import { AMDGPU_TOPOLOGY, amdgpuFamily } from './amdgpu.js';
-import { CRIU_TOPOLOGY, criuFamily } from './criu.js';
+import type { Bounds } from './bounds.js';
+import { criuFamily, criuTopology } from './criu.js';
 import { i915Family } from './i915.js';
-import { KFD_TOPOLOGY, kfdFamily } from './kfd.js';
+import { kfdFamily, kfdTopology } from './kfd.js';
 import { ttmFamily } from './ttm.js';
+
+export { BOUND_NAMES, type BoundName, type Bounds, checkBounds, effectiveBounds, FAMILY_BOUNDS } from './bounds.js';
 
 /** What a family contributes: setup calls (applied to the world it is given), actions, final worlds. */
 export interface FamilyParts {
@@ -25,16 +28,17 @@ export interface FamilyParts {
 }
 
 interface FamilyDef {
-  topology: { gpus: readonly object[]; processes?: readonly object[] };
-  build(world: World): FamilyParts;
+  /** The topology under the bounds (src/explore/families/bounds.ts). */
+  topology(bounds: Bounds): { gpus: readonly object[]; processes?: readonly object[] };
+  build(world: World, bounds: Bounds): FamilyParts;
 }
 
 const DEFS = {
-  ttm: { topology: { gpus: [] }, build: () => ttmFamily() },
-  i915: { topology: { gpus: [] }, build: () => i915Family() },
-  kfd: { topology: KFD_TOPOLOGY, build: kfdFamily },
-  amdgpu: { topology: AMDGPU_TOPOLOGY, build: amdgpuFamily },
-  criu: { topology: CRIU_TOPOLOGY, build: criuFamily },
+  ttm: { topology: () => ({ gpus: [] }), build: (_w, bounds) => ttmFamily(bounds) },
+  i915: { topology: () => ({ gpus: [] }), build: (_w, bounds) => i915Family(bounds) },
+  kfd: { topology: kfdTopology, build: kfdFamily },
+  amdgpu: { topology: () => AMDGPU_TOPOLOGY, build: amdgpuFamily },
+  criu: { topology: criuTopology, build: criuFamily },
 } satisfies Record<string, FamilyDef>;
 
 export const FAMILIES = ['ttm', 'i915', 'kfd', 'amdgpu', 'criu'] as const;
@@ -56,13 +60,22 @@ export const FIXED_BASELINE: Partial<Variants> = {
   'dump-abort': 'unpause',
 };
 
-/** The model of a family under the given variants, checking the named invariants (default: all). */
-export function familyModel(family: Family, variants: Partial<Variants>, invariantNames: string[] = []): WorldModel {
+/**
+ * The model of a family under the given variants, checking the named invariants (default:
+ * all), its configuration under `bounds` (checked: checkBounds; default: the family's own).
+ */
+export function familyModel(
+  family: Family,
+  variants: Partial<Variants>,
+  invariantNames: string[] = [],
+  bounds: Bounds = {},
+): WorldModel {
   const def: FamilyDef = DEFS[family];
-  const topology = parseTopology({ gpus: def.topology.gpus }, def.topology.processes);
+  const t = def.topology(bounds);
+  const topology = parseTopology({ gpus: t.gpus }, t.processes);
   const header: LogHeader = { gpucr: 1, topology, variants };
   const invariants: Invariant[] = selectInvariants(invariantNames);
-  const parts = def.build(createWorld(topology, variants));
+  const parts = def.build(createWorld(topology, variants), bounds);
   const model = worldModel(header, parts.setup, parts.actions, invariants);
   return parts.final ? { ...model, final: parts.final } : model;
 }

@@ -11,14 +11,21 @@
  * ACQUIRE_VM (a restorer that already has a VM, spec §5.4 step 3); RESTORE of the setup's
  * checkpoint into pid 200 (once: see restoreOffered); CRIU's RESUME of pid 200; the userptr
  * restore worker.
+ *
+ * Bounds (src/explore/families/bounds.ts): `gpus` GPUs (the app opens each render node and
+ * acquires a VM on it before the checkpoint, the restorer opens each and may acquire each);
+ * below `bos`, `queues` and `events`, the app may allocate a GTT BO, create a queue on the
+ * ring or create a signal event.
  */
 import type { PddContext } from '../../../machines/kfd/pdd.js';
+import { pddHandles } from '../../world/world.js';
 import { encodeField } from '../../ioctls/schema.js';
 import { applyInPlace } from '../../world/step.js';
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
-import { call, ONE_GPU, type Raw } from './common.js';
+import { call, gpus, ONE_GPU, type Raw } from './common.js';
 import type { FamilyParts } from './index.js';
+import { type Bounds, boundOf } from './bounds.js';
 
 const APP = 100;
 const CRIU = 99;
@@ -40,11 +47,32 @@ export class SetupBuilder {
   }
 }
 
+const QUEUE_ARGS: Raw = {
+  gpu_id: GPU,
+  queue_percentage: 100,
+  queue_priority: 7,
+  queue_type: 'COMPUTE_AQL',
+  read_pointer_address: '0x7ffd10000000',
+  ring_base_address: RING_VA,
+  ring_size: 65536,
+  write_pointer_address: '0x7ffd10000008',
+};
+
+/** Open the render node of every GPU after the first (fds 5, 6, …), acquiring a VM on each when `acquire`. */
+function openOtherGpus(b: SetupBuilder, pid: number, n: number, acquire: boolean): void {
+  for (const [i, g] of gpus(n).entries()) {
+    if (i === 0) continue;
+    const fd = b.run('open', { path: `/dev/dri/renderD${g.render_minor}` }, pid).fd as number;
+    if (acquire) b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: fd, gpu_id: g.gpu_id }, pid, 3);
+  }
+}
+
 /** The app of the kfd family: VM, a mapped GTT ring, a VRAM AQL BO, an AQL queue. */
-function setupApp(b: SetupBuilder): void {
+function setupApp(b: SetupBuilder, nGpus: number): void {
   b.run('open', { path: '/dev/kfd' }, APP);
   b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, APP);
   b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, APP, 3);
+  openOtherGpus(b, APP, nGpus, true);
   const ring = b.run(
     'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
     { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
@@ -58,21 +86,7 @@ function setupApp(b: SetupBuilder): void {
     APP,
     3,
   );
-  b.run(
-    'AMDKFD_IOC_CREATE_QUEUE',
-    {
-      gpu_id: GPU,
-      queue_percentage: 100,
-      queue_priority: 7,
-      queue_type: 'COMPUTE_AQL',
-      read_pointer_address: '0x7ffd10000000',
-      ring_base_address: RING_VA,
-      ring_size: 65536,
-      write_pointer_address: '0x7ffd10000008',
-    },
-    APP,
-    3,
-  );
+  b.run('AMDKFD_IOC_CREATE_QUEUE', QUEUE_ARGS, APP, 3);
 }
 
 /** CRIU's checkpoint of the app (as the plugin's DUMP_EXT_FILE does, spec §9.4 e–f). */
@@ -99,12 +113,20 @@ function checkpointArgs(info: Raw): Raw {
   };
 }
 
-/** RESTORE of a checkpoint into a process whose render fd is 4 (spec §5.4, §9.5 step 3.6). */
-export function restoreArgs(info: Raw, ckpt: Raw): Raw {
+/**
+ * RESTORE of a checkpoint into a process whose render fd is 4 (spec §5.4, §9.5 step 3.6);
+ * `drmFd(gpu)`: another fd per actual gpu_id.
+ */
+export function restoreArgs(info: Raw, ckpt: Raw, drmFd: (actualGpuId: number) => number = () => 4): Raw {
   const devices = ckpt.devices as { user_gpu_id: number; actual_gpu_id: number }[];
   return {
     op: 'RESTORE',
-    devices: devices.map((d) => ({ user_gpu_id: d.user_gpu_id, actual_gpu_id: d.actual_gpu_id, drm_fd: 4, pad: 0 })),
+    devices: devices.map((d) => ({
+      user_gpu_id: d.user_gpu_id,
+      actual_gpu_id: d.actual_gpu_id,
+      drm_fd: drmFd(d.actual_gpu_id),
+      pad: 0,
+    })),
     bos: (ckpt.bos as Raw[]).map((bo) =>
       encodeField(undefined, { ...bo, restored_offset: 0n, dmabuf_fd: 0xffffffff, pad: 0 }),
     ),
@@ -126,33 +148,80 @@ function restoreOffered(w: World): boolean {
   return t.pdds.every((p) => (w.objects[p]?.context as PddContext | undefined)?.evicted === 0);
 }
 
-export function kfdFamily(world: World): FamilyParts {
+/** The app's BOs, queues and events (what the `bos`, `queues` and `events` bounds count). */
+function appCounts(w: World): { bos: number; queues: number; events: number } {
+  const t = w.tasks[APP];
+  if (!t) return { bos: 0, queues: 0, events: 0 };
+  const bos = t.pdds.reduce((n, p) => n + pddHandles(w, p).length, 0);
+  return { bos, queues: Object.keys(t.queues).length, events: Object.keys(t.events).length };
+}
+
+/** The app's creations offered below the bounds: a GTT BO (at its own address), a queue, a signal event. */
+function boundedActions(bounds: Bounds): (w: World) => Action[] {
+  const max = {
+    bos: boundOf('kfd', bounds, 'bos')!,
+    queues: boundOf('kfd', bounds, 'queues')!,
+    events: boundOf('kfd', bounds, 'events')!,
+  };
+  return (w) => {
+    const n = appCounts(w);
+    const out: Action[] = [];
+    if (n.bos < max.bos) {
+      const va = `0x${(0x7f0010000000 + n.bos * 0x100000).toString(16)}`;
+      const args = { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 4096, va_addr: va };
+      out.push({ name: 'ALLOC GTT BO', calls: [call('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU', args, APP, 3)] });
+    }
+    if (n.queues < max.queues)
+      out.push({ name: 'CREATE_QUEUE', calls: [call('AMDKFD_IOC_CREATE_QUEUE', QUEUE_ARGS, APP, 3)] });
+    if (n.events < max.events) {
+      const args = { event_type: 'SIGNAL', auto_reset: 1, event_page_offset: 0 };
+      out.push({ name: 'CREATE_EVENT', calls: [call('AMDKFD_IOC_CREATE_EVENT', args, APP, 3)] });
+    }
+    return out;
+  };
+}
+
+export function kfdFamily(world: World, bounds: Bounds = {}): FamilyParts {
+  const nGpus = boundOf('kfd', bounds, 'gpus')!;
   const b = new SetupBuilder(world);
-  setupApp(b);
+  setupApp(b, nGpus);
   const { info, ckpt } = checkpointApp(b);
   const criuKfd = b.run('open', { path: '/dev/kfd' }, CRIU).fd as number;
   b.run('open', { path: '/dev/kfd' }, RESTORER);
   b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, RESTORER);
+  openOtherGpus(b, RESTORER, nGpus, false);
+  // The restorer's render fds: 4 for the first GPU, then 5, 6, … in topology order.
+  const drmFd = (gpuId: number) => 4 + Math.max(0, gpuId - GPU);
   const drained = { pid: APP, fd: 3 };
+  const acquires = gpus(nGpus).map((g, i): [string, Call] => [
+    `restorer ACQUIRE_VM${i === 0 ? '' : ` GPU ${i + 1}`}`,
+    call('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: drmFd(g.gpu_id), gpu_id: g.gpu_id }, RESTORER, 3),
+  ]);
   const specs: [string, Call][] = [
     ['PROCESS_INFO', call('AMDKFD_IOC_CRIU_OP', { op: 'PROCESS_INFO' }, CRIU, drained)],
     ['CHECKPOINT', call('AMDKFD_IOC_CRIU_OP', checkpointArgs(info), CRIU, drained)],
     ['UNPAUSE', call('AMDKFD_IOC_CRIU_OP', { op: 'UNPAUSE' }, CRIU, drained)],
-    ['restorer ACQUIRE_VM', call('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, RESTORER, 3)],
-    ['RESTORE', call('AMDKFD_IOC_CRIU_OP', restoreArgs(info, ckpt), RESTORER, 3)],
+    ...acquires,
+    ['RESTORE', call('AMDKFD_IOC_CRIU_OP', restoreArgs(info, ckpt, drmFd), RESTORER, 3)],
     ['RESUME', call('AMDKFD_IOC_CRIU_OP', { op: 'RESUME', pid: RESTORER }, CRIU, criuKfd)],
     ['userptr worker', call('kfd.restore_userptr_worker', { pid: RESTORER })],
   ];
-  const actions = (w: World): Action[] =>
-    specs.filter(([name]) => name !== 'RESTORE' || restoreOffered(w)).map(([name, c]) => ({ name, calls: [c] }));
+  const bounded = boundedActions(bounds);
+  const actions = (w: World): Action[] => [
+    ...specs.filter(([name]) => name !== 'RESTORE' || restoreOffered(w)).map(([name, c]) => ({ name, calls: [c] })),
+    ...bounded(w),
+  ];
   return { setup: b.calls, actions };
 }
 
 /** The kfd family's topology and processes (pid 100 and 200 are ptrace children of CRIU). */
-export const KFD_TOPOLOGY = {
-  gpus: [ONE_GPU],
-  processes: [
-    { pid: APP, ptrace_parent: CRIU },
-    { pid: RESTORER, ptrace_parent: CRIU },
-  ],
-};
+export function kfdTopology(bounds: Bounds = {}) {
+  return {
+    gpus: gpus(boundOf('kfd', bounds, 'gpus')!),
+    processes: [
+      { pid: APP, ptrace_parent: CRIU },
+      { pid: RESTORER, ptrace_parent: CRIU },
+    ],
+  };
+}
+export const KFD_TOPOLOGY = kfdTopology();

@@ -1,17 +1,23 @@
 /**
- * The `ttm` family: one 2-page tt with a backup file, with every TTM entry point and the
- * fault sites of backup and restore (docs/known-bugs.md: spec A.9 F1).
+ * The `ttm` family: one tt with a backup file (2 pages, the `pages` bound), with every TTM
+ * entry point, a write per page and the fault sites of backup and restore
+ * (docs/known-bugs.md: spec A.9 F1).
  */
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
 import { type ActionSpec, call, fixedActions } from './common.js';
+import { type Bounds, boundOf } from './bounds.js';
 
 const TT = 1;
-const TTM_ACTIONS: ActionSpec[] = [
+/** The actions of a tt of `pages` pages: page p is written with p + 1. */
+const ttmActions = (pages: number): ActionSpec[] => [
   ['populate', 'ttm.populate', { tt: TT }],
   ['unpopulate', 'ttm.unpopulate', { tt: TT }],
-  ['write p0', 'gpu_write', { tt: TT, page: 0, value: 1 }],
-  ['write p1', 'gpu_write', { tt: TT, page: 1, value: 2 }],
+  ...Array.from({ length: pages }, (_, p): ActionSpec => [
+    `write p${p}`,
+    'gpu_write',
+    { tt: TT, page: p, value: p + 1 },
+  ]),
   ['backup', 'ttm.backup', { tt: TT }],
   ['backup purge', 'ttm.backup', { tt: TT, purge: true }],
   ['backup, page 1 fails', 'ttm.backup', { tt: TT }, ['ttm.backup_page', 1]],
@@ -25,9 +31,10 @@ const TTM_ACTIONS: ActionSpec[] = [
   ['fini', 'ttm.fini', { tt: TT }],
 ];
 
-export function ttmFamily(): { setup: Call[]; actions: (w: World) => Action[] } {
+export function ttmFamily(bounds: Bounds = {}): { setup: Call[]; actions: (w: World) => Action[] } {
+  const pages = boundOf('ttm', bounds, 'pages')!;
   return {
-    setup: [call('ttm.create', { num_pages: 2, caching: 'wc', backup: true })],
-    actions: fixedActions(TTM_ACTIONS),
+    setup: [call('ttm.create', { num_pages: pages, caching: 'wc', backup: true })],
+    actions: fixedActions(ttmActions(pages)),
   };
 }
