@@ -3,10 +3,12 @@
  * task with the render fd the plugin opened for the target GPU: each BO not restored in an
  * earlier pass is imported from its published dma-buf (retry when its exporter — in this task
  * or another — has not published it yet) or created, given back its handle, published,
- * filled, mmapped and mapped again at its GPU addresses.
+ * mmapped and mapped again at its GPU addresses; once no BO waits, the created BOs' contents
+ * are written through their dma-buf fds (`sdma_write`, restore_bo_contents_drm).
  */
 import type { RenderDImageSet } from './images/index.js';
 import type { DrmBoEntry } from './images/index.js';
+import { SDMA_WRITE } from '../ioctls/criu/sdma-write.js';
 import type { TaskRestore, TreeRestore } from './restore.js';
 
 /** The render fd once every BO is restored, a failure, or undefined (retry). */
@@ -17,9 +19,9 @@ export function restoreDrmFile(r: TreeRestore, t: TaskRestore, img: RenderDImage
   const seen = t.done.get(img.id) ?? new Set<number>();
   t.done.set(img.id, seen);
   let retry = false;
-  for (const [i, b] of rd.bo_entries.entries()) {
+  for (const b of rd.bo_entries) {
     if (seen.has(b.handle)) continue;
-    const h = b.is_import ? importBo(r, t, fd, b) : createBo(r, t, fd, b, img.contents?.[i]);
+    const h = b.is_import ? importBo(r, t, fd, b) : createBo(r, t, fd, b, img.id);
     if (h === undefined) {
       retry = true;
       continue;
@@ -30,7 +32,33 @@ export function restoreDrmFile(r: TreeRestore, t: TaskRestore, img: RenderDImage
     const why = mapBo(r, t, fd, b);
     if (why) return why;
   }
-  return retry ? undefined : fd;
+  if (retry) return undefined;
+  const why = restoreContents(r, t, img);
+  return why ?? fd;
+}
+
+const GEM_DOMAIN_GTT = 0x2;
+const GEM_DOMAIN_VRAM = 0x4;
+
+/**
+ * restore_bo_contents_drm, once the file needs no retry: the SDMA write of each created
+ * VRAM/GTT BO with at least one GPU mapping from its pages image, through the dma-buf fd the
+ * restore exported it to (spec §9.7, §9.8), one `sdma_write` per non-zero page.
+ */
+function restoreContents(r: TreeRestore, t: TaskRestore, img: RenderDImageSet): string | null {
+  for (const [i, b] of img.renderD.bo_entries.entries()) {
+    const content = img.contents?.[i];
+    if (!content || b.is_import || (b.preferred_domains & (GEM_DOMAIN_GTT | GEM_DOMAIN_VRAM)) === 0) continue;
+    if (b.vm_entries.length === 0) continue;
+    const dfd = t.createdFd.get(`${img.id}:${b.handle}`);
+    if (dfd === undefined) continue;
+    for (const [page, value] of Object.entries(content)) {
+      if (value === 0) continue;
+      const wr = r.x.issue('RESTORE_EXT_FILE', t.pid, SDMA_WRITE, dfd, { page: Number(page), value });
+      if (wr.ret !== 0) return `Failed to fill the BO using sDMA (${wr.ret})`;
+    }
+  }
+  return null;
 }
 
 /** drmPrimeFDToHandle of the published dma-buf (fdstore_get), GEM_CHANGE_HANDLE to the saved handle. */
@@ -44,14 +72,8 @@ function importBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry): st
   return changeHandle(r, t, fd, imp.out.handle as number, b.handle);
 }
 
-/** GEM_CREATE, GEM_CHANGE_HANDLE, PRIME_HANDLE_TO_FD (store_dmabuf_fd), and the BO's contents. */
-function createBo(
-  r: TreeRestore,
-  t: TaskRestore,
-  fd: number,
-  b: DrmBoEntry,
-  content: Record<number, number> | undefined,
-): string | number {
+/** GEM_CREATE, GEM_CHANGE_HANDLE, PRIME_HANDLE_TO_FD (store_dmabuf_fd; the fd its contents are written through). */
+function createBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry, fileId: number): string | number {
   const c = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_CREATE', fd, {
     bo_size: b.size,
     alignment: b.alignment,
@@ -62,11 +84,11 @@ function createBo(
   const ch = changeHandle(r, t, fd, c.out.handle as number, b.handle);
   if (typeof ch === 'string') return ch;
   const e = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', fd, { handle: b.handle });
-  if (e.ret === 0) t.dmabufFds.add(e.out.fd as number);
+  if (e.ret === 0) {
+    t.dmabufFds.add(e.out.fd as number);
+    t.createdFd.set(`${fileId}:${b.handle}`, e.out.fd as number);
+  }
   if (e.ret === 0 && !r.published.has(b.handle)) r.published.set(b.handle, { pid: t.pid, fd: e.out.fd as number });
-  const gem = r.w.drm?.[r.w.tasks[t.pid]!.fds[fd]!]?.object_idr[b.handle];
-  // restore_bo_contents_drm (SDMA write; no content ioctl for render-node BOs in the model)
-  if (content && gem) Object.assign(r.w.gems[gem]!.content, content);
   return b.handle;
 }
 

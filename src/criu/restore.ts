@@ -69,6 +69,8 @@ export class TaskRestore {
   readonly done = new Map<number, Set<number>>();
   /** dma-buf fds given to a dma-buf file of the task. */
   readonly usedDmabuf = new Set<number>();
+  /** `${render file id}:${handle}` → the dma-buf fd of a BO the task created (its contents are written through it). */
+  readonly createdFd = new Map<string, number>();
   /** GEM handle → restored render fd holding it. */
   readonly handleFile = new Map<number, number>();
   /** original fd → restored fd. */

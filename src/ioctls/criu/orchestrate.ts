@@ -13,6 +13,7 @@ import { readCoreImage, writeCoreImage } from '../../criu/tasks-image.js';
 import { registerMachine } from '../../world/objects.js';
 import { register } from '../registry.js';
 import { arrayOf, str, u32 } from '../schema.js';
+import './sdma-write.js';
 
 export const CRIU_DUMP = 'criu.dump';
 export const CRIU_RESTORE = 'criu.restore';
