@@ -156,12 +156,15 @@ export interface VmRange {
   bo_va: string;
 }
 
-/** An amdgpu_vm: bo_va per GEM object (amdgpu_vm_bo_find) and every mapping, sorted by start, disjoint. */
+/**
+ * An amdgpu_vm: bo_va per GEM object (amdgpu_vm_bo_find). Its mappings are those of its
+ * bo_vas; the interval index the handlers search (vm->va) is derived from them and kept
+ * beside the world (src/world/vm.ts).
+ */
 export interface VmState {
   bo_vas: Record<string, string>;
   /** The PRT bo_va (fpriv->prt_va), once a PRT mapping was made. */
   prt_va: string | null;
-  va: VmRange[];
 }
 
 /** A kernel oops a modelled defect causes (the calling task does not return from the call). */

@@ -7,58 +7,159 @@
  * and render-node GEM_VA mappings land in the same index ("KFD 1.15 GEM_VA in compute
  * VMs"), and an overlap between the two is a conflict like any other.
  *
- * Ranges are in GPU pages (4 KiB), inclusive `[start, last]`, each naming the bo_va object
- * that holds the mapping. Mappings of one VM never overlap (amdgpu_vm_bo_map refuses an
- * overlap, REPLACE and CLEAR cut the old ones first), so the array sorted by `start` is
- * also sorted by `last`: a conflict check is a binary search, O(log n).
+ * The world holds the mappings once, in the VM's bo_va objects (valids and invalids of
+ * each, machines/amdgpu/bo-va.ts). The index is derived from them and kept beside the
+ * world, not in it: a sorted array inside the world was spliced on every map and unmap
+ * (O(mappings), a tenth of a replay's time at 10,000 BOs, issue 4) and stored every
+ * mapping twice. It is built from the bo_vas the first time a VM is searched in a world
+ * object (a fresh, thawed or drafted world builds its own), then kept up to date by the
+ * callers (src/ioctls/amdgpu/kernel/vm.ts) as each bo_va event adds or removes a range.
+ *
+ * Ranges are in GPU pages (4 KiB), inclusive `[start, last]`, each naming the bo_va that
+ * holds it. Mappings of one VM never overlap (amdgpu_vm_bo_map refuses an overlap, REPLACE
+ * and CLEAR cut the old ones first), so ranges sorted by `start` are also sorted by
+ * `last`. The index is a list of sorted chunks of at most CHUNK ranges: a search is two
+ * binary searches, an insert or a removal moves at most one chunk.
  */
-import type { VmRange, VmState } from './types.js';
+import type { BoVaContext } from '../../machines/amdgpu/bo-va.js';
+import type { VmRange, VmState, World } from './types.js';
 
 export function emptyVm(): VmState {
-  return { bo_vas: {}, prt_va: null, va: [] };
+  return { bo_vas: {}, prt_va: null };
 }
 
-/** Index of the first range whose `last` is at or after `page` (va.length if none). */
-function firstEndingAtOrAfter(va: readonly VmRange[], page: bigint): number {
-  let lo = 0;
-  let hi = va.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (va[mid]!.last < page) lo = mid + 1;
-    else hi = mid;
+const CHUNK = 256;
+
+/** Sorted, disjoint ranges in chunks (every chunk non-empty, chunks in order). */
+class RangeIndex {
+  private chunks: VmRange[][] = [];
+
+  /** Position of the first range whose `last` is at or after `page`: [chunk, index]. */
+  private find(page: bigint): [number, number] {
+    const cs = this.chunks;
+    let lo = 0;
+    let hi = cs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = cs[mid]!;
+      if (c[c.length - 1]!.last < page) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === cs.length) return [lo, 0];
+    const c = cs[lo]!;
+    let a = 0;
+    let b = c.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (c[mid]!.last < page) a = mid + 1;
+      else b = mid;
+    }
+    return [lo, a];
   }
-  return lo;
+
+  firstOverlap(start: bigint, last: bigint): VmRange | undefined {
+    const [ci, i] = this.find(start);
+    const r = this.chunks[ci]?.[i];
+    return r !== undefined && r.start <= last ? r : undefined;
+  }
+
+  overlapping(start: bigint, last: bigint): VmRange[] {
+    const out: VmRange[] = [];
+    let [ci, i] = this.find(start);
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const c = this.chunks[ci]!;
+      for (; i < c.length; i++) {
+        if (c[i]!.start > last) return out;
+        out.push({ ...c[i]! });
+      }
+    }
+    return out;
+  }
+
+  insert(r: VmRange): void {
+    const [ci, i] = this.find(r.start);
+    const next = this.chunks[ci]?.[i];
+    if (next !== undefined && next.start <= r.last)
+      throw new Error(`vm index: [${r.start}, ${r.last}] overlaps [${next.start}, ${next.last}]`);
+    const entry = { start: r.start, last: r.last, bo_va: r.bo_va };
+    if (this.chunks.length === 0) {
+      this.chunks.push([entry]);
+      return;
+    }
+    // After the last range: the end of the last chunk.
+    const at = ci === this.chunks.length ? ci - 1 : ci;
+    const c = this.chunks[at]!;
+    c.splice(ci === this.chunks.length ? c.length : i, 0, entry);
+    if (c.length > 2 * CHUNK) this.chunks.splice(at + 1, 0, c.splice(CHUNK));
+  }
+
+  remove(start: bigint, boVa: string): void {
+    const [ci, i] = this.find(start);
+    const c = this.chunks[ci];
+    const r = c?.[i];
+    if (r === undefined || r.start !== start || r.bo_va !== boVa)
+      throw new Error(`vm index: no mapping of ${boVa} at page ${start}`);
+    c!.splice(i, 1);
+    if (c!.length === 0) this.chunks.splice(ci, 1);
+  }
+
+  all(): VmRange[] {
+    return this.chunks.flat().map((r) => ({ ...r }));
+  }
+}
+
+const INDEXES = new WeakMap<VmState, RangeIndex>();
+
+/** The ranges of a VM's live bo_vas, from the world alone, sorted by start (overlaps kept). */
+export function vmMappingsOf(w: World, vm: VmState): VmRange[] {
+  const out: VmRange[] = [];
+  const ids = Object.values(vm.bo_vas);
+  if (vm.prt_va) ids.push(vm.prt_va);
+  for (const id of ids) {
+    const c = w.objects[id]?.context as BoVaContext | undefined;
+    if (!c) continue;
+    for (const m of c.valids) out.push({ start: m.start, last: m.last, bo_va: id });
+    for (const m of c.invalids) out.push({ start: m.start, last: m.last, bo_va: id });
+  }
+  return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+function indexOf(w: World, vm: VmState): RangeIndex {
+  let index = INDEXES.get(vm);
+  if (!index) {
+    index = new RangeIndex();
+    for (const r of vmMappingsOf(w, vm)) index.insert(r);
+    INDEXES.set(vm, index);
+  }
+  return index;
+}
+
+/** Build the VM's index now (before a bo_va event changes the mappings it is built from). */
+export function vmIndexReady(w: World, vm: VmState): void {
+  indexOf(w, vm);
 }
 
 /** amdgpu_vm_it_iter_first(&vm->va, start, last): the lowest mapping overlapping the range, if any. */
-export function vmFirstOverlap(vm: VmState, start: bigint, last: bigint): VmRange | undefined {
-  const i = firstEndingAtOrAfter(vm.va, start);
-  const r = vm.va[i];
-  return r !== undefined && r.start <= last ? r : undefined;
+export function vmFirstOverlap(w: World, vm: VmState, start: bigint, last: bigint): VmRange | undefined {
+  return indexOf(w, vm).firstOverlap(start, last);
 }
 
 /** Every mapping overlapping `[start, last]`, lowest first (the amdgpu_vm_it_iter_next walk). */
-export function vmOverlapping(vm: VmState, start: bigint, last: bigint): VmRange[] {
-  const out: VmRange[] = [];
-  for (let i = firstEndingAtOrAfter(vm.va, start); i < vm.va.length && vm.va[i]!.start <= last; i++)
-    out.push({ ...vm.va[i]! });
-  return out;
+export function vmOverlapping(w: World, vm: VmState, start: bigint, last: bigint): VmRange[] {
+  return indexOf(w, vm).overlapping(start, last);
 }
 
 /** amdgpu_vm_it_insert: the caller has checked that nothing overlaps. */
-export function vmInsert(vm: VmState, r: VmRange): void {
-  const i = firstEndingAtOrAfter(vm.va, r.start);
-  const next = vm.va[i];
-  if (next !== undefined && next.start <= r.last)
-    throw new Error(`vm index: [${r.start}, ${r.last}] overlaps [${next.start}, ${next.last}]`);
-  vm.va.splice(i, 0, { start: r.start, last: r.last, bo_va: r.bo_va });
+export function vmInsert(w: World, vm: VmState, r: VmRange): void {
+  indexOf(w, vm).insert(r);
 }
 
 /** amdgpu_vm_it_remove of the mapping of `boVa` that starts at `start`. */
-export function vmRemove(vm: VmState, start: bigint, boVa: string): void {
-  const i = firstEndingAtOrAfter(vm.va, start);
-  const r = vm.va[i];
-  if (r === undefined || r.start !== start || r.bo_va !== boVa)
-    throw new Error(`vm index: no mapping of ${boVa} at page ${start}`);
-  vm.va.splice(i, 1);
+export function vmRemove(w: World, vm: VmState, start: bigint, boVa: string): void {
+  indexOf(w, vm).remove(start, boVa);
+}
+
+/** The index as the handlers see it, when one was built for this VM object (the invariant compares it). */
+export function vmIndexed(vm: VmState): VmRange[] | undefined {
+  return INDEXES.get(vm)?.all();
 }

@@ -16,6 +16,7 @@ import type { BoVaContext } from '../../../machines/amdgpu/bo-va.js';
 import type { GemBoContext } from '../../../machines/amdgpu/gem-bo.js';
 import { registerFileReferences, registerInvariant, type Violation } from '../../invariants/index.js';
 import type { Call, World } from '../../world/types.js';
+import { vmIndexed, vmMappingsOf } from '../../world/vm.js';
 
 /**
  * The return value of a call that oopsed: -MAX_ERRNO, which no errno uses, so that a log
@@ -114,23 +115,23 @@ registerInvariant(
 
 registerInvariant(
   'amdgpu.vm-index',
-  "each VM's mapping index is sorted, disjoint and equal to the mappings of its live bo_vas",
+  "each VM's mappings (those of its live bo_vas, every one of which the VM lists) are disjoint, and the interval index the handlers search equals them",
   (w) => {
     const out: Violation[] = [];
     for (const [file, p] of Object.entries(w.drm ?? {})) {
-      const want = new Set<string>();
-      for (const [id, rec] of Object.entries(w.objects)) {
-        if (rec.kind !== 'amdgpu.bo_va' || (rec.context as BoVaContext).vm !== file) continue;
-        const c = rec.context as BoVaContext;
-        for (const m of [...c.valids, ...c.invalids]) want.add(`${m.start}:${m.last}:${id}`);
-      }
-      const have = p.vm.va.map((r) => `${r.start}:${r.last}:${r.bo_va}`);
-      p.vm.va.forEach((r, i) => {
-        const prev = p.vm.va[i - 1];
+      const listed = new Set([...Object.values(p.vm.bo_vas), ...(p.vm.prt_va ? [p.vm.prt_va] : [])]);
+      for (const [id, rec] of Object.entries(w.objects))
+        if (rec.kind === 'amdgpu.bo_va' && (rec.context as BoVaContext).vm === file && !listed.has(id))
+          out.push({ message: `${file}: ${id} is a bo_va of this VM that the VM does not list`, objects: [file, id] });
+      const ranges = vmMappingsOf(w, p.vm);
+      ranges.forEach((r, i) => {
+        const prev = ranges[i - 1];
         if (r.last < r.start || (prev && prev.last >= r.start))
-          out.push({ message: `${file}: VM index not sorted and disjoint at page ${r.start}`, objects: [file] });
+          out.push({ message: `${file}: VM mappings not disjoint at page ${r.start}`, objects: [file] });
       });
-      if (have.length !== want.size || have.some((k) => !want.has(k)))
+      const indexed = vmIndexed(p.vm);
+      const key = (r: { start: bigint; last: bigint; bo_va: string }) => `${r.start}:${r.last}:${r.bo_va}`;
+      if (indexed && indexed.map(key).join() !== ranges.map(key).join())
         out.push({ message: `${file}: VM index ≠ the mappings of its bo_vas`, objects: [file] });
     }
     return out;

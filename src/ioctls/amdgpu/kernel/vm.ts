@@ -8,7 +8,7 @@ import type { BoVaContext, BoVaEvent, BoVaMapping } from '../../../../machines/a
 import { ERRNO } from '../../../uapi/errno.js';
 import { contextOf, createObject, dropObject, send } from '../../../world/objects.js';
 import type { DrmFilePriv, VmState, World } from '../../../world/types.js';
-import { emptyVm, vmFirstOverlap, vmInsert, vmOverlapping, vmRemove } from '../../../world/vm.js';
+import { emptyVm, vmFirstOverlap, vmIndexReady, vmInsert, vmOverlapping, vmRemove } from '../../../world/vm.js';
 import { AMDGPU_GPU_PAGE_SIZE as PAGE } from '../uapi.js';
 import { BO_VA } from './gem.js';
 
@@ -80,6 +80,8 @@ function mappingsOf(c: BoVaContext): BoVaMapping[] {
  */
 function boVaSend(w: World, id: string, e: BoVaEvent): void {
   const c = boVa(w, id);
+  // The index is derived from the bo_vas: built (if this world has none yet) before the event changes them.
+  vmIndexReady(w, vmOf(w, c.vm));
   switch (e.type) {
     case 'REF':
     case 'UPDATE':
@@ -87,11 +89,11 @@ function boVaSend(w: World, id: string, e: BoVaEvent): void {
       return;
     case 'MAP':
       send(w, id, e);
-      vmInsert(vmOf(w, c.vm), { start: e.mapping.start, last: e.mapping.last, bo_va: id });
+      vmInsert(w, vmOf(w, c.vm), { start: e.mapping.start, last: e.mapping.last, bo_va: id });
       return;
     case 'UNMAP':
       send(w, id, e);
-      vmRemove(vmOf(w, c.vm), e.start, id);
+      vmRemove(w, vmOf(w, c.vm), e.start, id);
       return;
     case 'UNREF':
       if (c.ref_count > 1) {
@@ -106,8 +108,8 @@ function boVaSend(w: World, id: string, e: BoVaEvent): void {
   const after = removedObj ? [] : mappingsOf(boVa(w, id));
   const keep = new Set(after.map(key));
   const had = new Set(before.map(key));
-  for (const m of before) if (!keep.has(key(m))) vmRemove(vm, m.start, id);
-  for (const m of after) if (!had.has(key(m))) vmInsert(vm, { start: m.start, last: m.last, bo_va: id });
+  for (const m of before) if (!keep.has(key(m))) vmRemove(w, vm, m.start, id);
+  for (const m of after) if (!had.has(key(m))) vmInsert(w, vm, { start: m.start, last: m.last, bo_va: id });
 }
 
 /**
@@ -155,7 +157,7 @@ export function vmMap(
   const c = boVa(w, id);
   const start = saddr / PAGE;
   const last = start + (size - 1n) / PAGE;
-  if (vmFirstOverlap(vmOf(w, c.vm), start, last)) return -ERRNO.EINVAL;
+  if (vmFirstOverlap(w, vmOf(w, c.vm), start, last)) return -ERRNO.EINVAL;
   boVaSend(w, id, { type: 'MAP', mapping: { start, last, offset, flags, kfd } });
   return 0;
 }
@@ -175,7 +177,7 @@ export function vmUnmap(w: World, id: string, saddr: bigint): number {
 export function vmClear(w: World, vmFile: string, saddr: bigint, size: bigint): void {
   const start = saddr / PAGE;
   const last = start + (size - 1n) / PAGE;
-  const hit = vmOverlapping(vmOf(w, vmFile), start, last);
+  const hit = vmOverlapping(w, vmOf(w, vmFile), start, last);
   const boVas = [...new Set(hit.map((r) => r.bo_va))];
   for (const id of boVas) boVaSend(w, id, { type: 'CLEAR', start, last });
 }

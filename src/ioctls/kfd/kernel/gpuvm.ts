@@ -204,7 +204,7 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   const page = 4096n;
   for (const va of attachmentVas(b)) {
     if (verifyParameters(w.gems[b.gem]!.size, va, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
-    if (vmFirstOverlap(vm, va / page, va / page + (b.size - 1n) / page)) fail(-ERRNO.EINVAL);
+    if (vmFirstOverlap(w, vm, va / page, va / page + (b.size - 1n) / page)) fail(-ERRNO.EINVAL);
   }
   const firstAttach = b.attachments[vmGpuId] === undefined;
   if (firstAttach) for (let i = 0; i < attachmentVas(b).length; i++) boVaGet(w, vmFile, b.gem);
