@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type ModelSpec, exploreParallel } from '../explore/parallel.js';
+import { formatBounds, statisticsLines } from './check.js';
 
 export interface ParallelCheck {
   spec: ModelSpec;
@@ -17,6 +18,8 @@ export interface ParallelCheck {
   /** What the report says it explored (family and variants, or model and K). */
   describe: Record<string, unknown>;
   invariants: string[];
+  /** The run's bounds as the report gives them (family bounds, depth, states; null: none). */
+  bounds: Record<string, number | null>;
 }
 
 export async function checkParallel(c: ParallelCheck): Promise<void> {
@@ -29,6 +32,7 @@ export async function checkParallel(c: ParallelCheck): Promise<void> {
   const memory = process.memoryUsage().rss;
   const report = {
     ...c.describe,
+    bounds: c.bounds,
     workers: r.workers,
     states: r.states,
     transitions: r.transitions,
@@ -49,14 +53,13 @@ export async function checkParallel(c: ParallelCheck): Promise<void> {
   };
   if (c.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
-    const n = (x: number) => x.toLocaleString('en-US');
     const what = Object.entries(c.describe)
       .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(', ');
     const lines = [
-      `${what}, ${r.workers} workers${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}`,
-      `${n(r.states)} distinct states, ${n(r.transitions)} transitions, depth ${r.depth}`,
-      `${r.seconds.toFixed(3)} s, ${n(report.states_per_second)} states/s, ${(memory / 2 ** 20).toFixed(1)} MiB resident`,
+      `${what}, ${r.workers} workers`,
+      `bounds ${formatBounds(c.bounds)}`,
+      ...statisticsLines(r, `${(memory / 2 ** 20).toFixed(1)} MiB resident`),
     ];
     if (r.violation) {
       lines.push(

@@ -10,6 +10,8 @@ import { type ExploreResult, exploreNumeric } from '../explore/bfs.js';
 import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
+import { type Bounds, checkBounds, effectiveBounds, parseBoundsOption } from '../explore/families/bounds.js';
+import type { WorldModel } from '../explore/world-explorer.js';
 import { checkParallel } from './check-parallel.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
@@ -31,6 +33,70 @@ interface CheckOptions {
   symmetry?: boolean;
   fixedBaseline?: boolean;
   workers?: string;
+  /** `--bounds k=v,…` */
+  bounds?: string;
+  /** The configuration file's family bounds (src/explore/config.ts). */
+  configBounds?: { where: string; values: Record<string, number> };
+}
+
+/**
+ * The bounds of a run: the family's (the file's, then --bounds, checked against the family;
+ * none apply to the toy model) and the search's depth and states, from --bounds depth= and
+ * states= or --max-depth and --max-states (not both).
+ */
+export function resolveBounds(
+  opts: CheckOptions,
+  family: Family | null,
+): { bounds: Bounds; maxDepth?: string; maxStates?: string } {
+  const cli = opts.bounds === undefined ? { bounds: {} } : parseBoundsOption(opts.bounds);
+  const fromFile = opts.configBounds ? checkBounds(family, opts.configBounds.values, opts.configBounds.where) : {};
+  const bounds = { ...fromFile, ...checkBounds(family, cli.bounds, '--bounds') };
+  const both = (name: string, option: string, value: string | undefined, bound: number | undefined) => {
+    if (value !== undefined && bound !== undefined)
+      throw new InputError(`--bounds ${name}`, `either --bounds ${name}= or ${option}, not both`, `${option} ${value}`);
+    return bound === undefined ? value : String(bound);
+  };
+  const maxDepth = both('depth', '--max-depth', opts.maxDepth, cli.depth);
+  const maxStates = both('states', '--max-states', opts.maxStates, cli.states);
+  return { bounds, ...(maxDepth === undefined ? {} : { maxDepth }), ...(maxStates === undefined ? {} : { maxStates }) };
+}
+
+/** TLC/SPIN-style statistics: distinct states, transitions, depth; time, states/s, memory. */
+export function statisticsLines(
+  r: { states: number; transitions: number; depth: number; seconds: number; limited: string | null },
+  memory: string,
+): string[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const perSecond = Math.round(r.states / Math.max(r.seconds, 1e-9));
+  return [
+    `${n(r.states)} distinct states, ${n(r.transitions)} transitions, depth ${r.depth}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}`,
+    `${r.seconds.toFixed(3)} s, ${n(perSecond)} states/s, ${memory}`,
+  ];
+}
+
+/** The progress line on stderr (a terminal only): `\r` and the running counts. */
+function progress(text: string): void {
+  process.stderr.write(`\r${text}`);
+}
+
+/**
+ * The model with its event generator counted: a progress line of the worlds expanded and
+ * the transitions tried every 64 worlds (the explorer reports distinct states at the end).
+ */
+function withProgress(model: WorldModel): WorldModel {
+  let expanded = 0;
+  let transitions = 0;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    ...model,
+    actions: (w) => {
+      const a = model.actions(w);
+      expanded += 1;
+      transitions += a.length;
+      if ((expanded & 63) === 0) progress(`${n(expanded)} states expanded, ${n(transitions)} transitions`);
+      return a;
+    },
+  };
 }
 
 export function positive(v: string | undefined, name: string, max: number): number | undefined {
@@ -79,31 +145,49 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
   for (const name of opts.invariant ?? [])
     if (!getInvariant(name))
       throw new InputError('--invariant', 'a registered invariant (gpucr invariants lists them)', name);
-  const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
-  const maxDepth = positive(opts.maxDepth ?? '6', '--max-depth', 64)!;
+  const resolved = resolveBounds(opts, family);
+  const maxStates = positive(resolved.maxStates, '--max-states', 2 ** 31 - 1);
+  const maxDepth = positive(resolved.maxDepth ?? '6', '--max-depth', 64)!;
   const variants = { ...(opts.fixedBaseline ? FIXED_BASELINE : {}), ...parseVariants(opts.variant ?? []) };
-  const model = familyModel(family, variants, opts.invariant ?? []);
   const workers = positive(opts.workers ?? '1', '--workers', 64)!;
+  const model = familyModel(family, variants, opts.invariant ?? [], resolved.bounds);
+  const bounds = { ...effectiveBounds(family, resolved.bounds), depth: maxDepth, states: maxStates ?? null };
+  const out = opts.out ?? 'counterexample.jsonl';
   if (workers > 1) {
     const symmetry = opts.symmetry !== false;
-    const spec = { kind: 'family', family, variants, invariants: opts.invariant ?? [], symmetry } as const;
+    const spec = {
+      kind: 'family',
+      family,
+      variants,
+      invariants: opts.invariant ?? [],
+      symmetry,
+      bounds: resolved.bounds,
+    } as const;
     const describe = { family, variants: model.header.variants };
     const invariants = model.invariants.map((i) => i.name);
-    const out = opts.out ?? 'counterexample.jsonl';
-    return checkParallel({ spec, workers, maxStates, maxDepth, out, json: !!opts.json, describe, invariants });
+    return checkParallel({ spec, workers, maxStates, maxDepth, out, json: !!opts.json, describe, invariants, bounds });
   }
+  const tty = process.stderr.isTTY && !opts.json;
   const cov = new ExplorationCoverage();
-  const r = cov.explore(model, { maxDepth, symmetry: opts.symmetry !== false, ...(maxStates ? { maxStates } : {}) });
+  const r = cov.explore(tty ? withProgress(model) : model, {
+    maxDepth,
+    symmetry: opts.symmetry !== false,
+    ...(maxStates ? { maxStates } : {}),
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const memory = process.memoryUsage().heapUsed;
   const coverage = cov.json();
-  const out = opts.out ?? 'counterexample.jsonl';
   if (r.violation) writeFileSync(out, r.violation.log);
   const report = {
     family,
     variants: model.header.variants,
+    bounds,
     states: r.states,
     transitions: r.transitions,
     depth: r.depth,
     seconds: Number(r.seconds.toFixed(3)),
+    states_per_second: Math.round(r.states / Math.max(r.seconds, 1e-9)),
+    memory_bytes: memory,
     limited: r.limited,
     invariants: model.invariants.map((i) => i.name),
     violations: r.violation
@@ -113,10 +197,10 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
   };
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
-    const n = (x: number) => x.toLocaleString('en-US');
     const lines = [
       `family ${family}, variants ${JSON.stringify(model.header.variants)}, ${model.invariants.length} invariants`,
-      `${n(r.states)} distinct states, ${n(r.transitions)} transitions, depth ${r.depth}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}, ${r.seconds.toFixed(3)} s`,
+      `bounds ${formatBounds(bounds)}`,
+      ...statisticsLines(r, `${(memory / 2 ** 20).toFixed(1)} MiB heap`),
     ];
     if (r.violation)
       lines.push(
@@ -128,6 +212,13 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   process.exitCode = r.violation ? 1 : 0;
+}
+
+/** `gpus 1, bos 2, depth 6, states none`: a run's bounds in one line (null: no bound). */
+export function formatBounds(bounds: Record<string, number | null>): string {
+  return Object.entries(bounds)
+    .map(([k, v]) => `${k} ${v ?? 'none'}`)
+    .join(', ');
 }
 
 export function registerCheck(program: Command): void {
@@ -142,6 +233,10 @@ export function registerCheck(program: Command): void {
     .option('--k <K>', 'number of BOs of the toy model (1..26)')
     .option('--max-states <n>', 'stop after this many distinct states and report')
     .option('--max-depth <n>', 'stop at this depth and report')
+    .option(
+      '--bounds <k=v,…>',
+      'bounds on the configuration: processes, gpus, bos, mappings, queues, events, pages (those of the family), depth, states',
+    )
     .option('--json', 'print a machine-readable report')
     .option('--coverage', 'print which machine states and transitions, invariants, handlers and returns were exercised')
     .option('--no-symmetry', 'do not merge worlds that differ only in object, file and GEM ids (--family)')
@@ -160,13 +255,16 @@ export function registerCheck(program: Command): void {
               cli,
               config.loadCheckConfig(cli.config),
               (k) => cmd.getOptionValueSource(k) === 'cli',
+              cli.config,
             )
           : cli;
       if (opts.family !== undefined) return checkFamily(opts);
       if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);
       const k = positive(opts.k ?? '10', '--k', 26)!;
-      const maxStates = positive(opts.maxStates, '--max-states', 2 ** 31 - 1);
-      const maxDepth = positive(opts.maxDepth, '--max-depth', 2 ** 31 - 1);
+      const resolved = resolveBounds(opts, null);
+      const maxStates = positive(resolved.maxStates, '--max-states', 2 ** 31 - 1);
+      const maxDepth = positive(resolved.maxDepth, '--max-depth', 2 ** 31 - 1);
+      const bounds = { depth: maxDepth ?? null, states: maxStates ?? null };
       const workers = positive(opts.workers ?? '1', '--workers', 64)!;
       if (workers > 1) {
         const out = opts.out ?? 'counterexample.jsonl';
@@ -180,6 +278,7 @@ export function registerCheck(program: Command): void {
           json: !!opts.json,
           describe: { model: 'toy', k },
           invariants: [],
+          bounds,
         });
       }
       const tty = process.stderr.isTTY && !opts.json;
@@ -189,24 +288,20 @@ export function registerCheck(program: Command): void {
         ...(tty
           ? {
               onProgress: (s: number, t: number, d: number) =>
-                process.stderr.write(
-                  `\r${s.toLocaleString('en-US')} states, ${t.toLocaleString('en-US')} transitions, depth ${d}`,
-                ),
+                progress(`${s.toLocaleString('en-US')} states, ${t.toLocaleString('en-US')} transitions, depth ${d}`),
               progressEvery: 1 << 17,
             }
           : {}),
       });
       if (tty) process.stderr.write('\r\x1b[K');
       // The toy model has no driver machines, handlers or registered invariants to cover.
-      const report = { model: 'toy', k, ...checkReport(r), coverage: null };
+      const report = { model: 'toy', k, bounds, ...checkReport(r), coverage: null };
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
-        const n = (x: number) => x.toLocaleString('en-US');
         process.stdout.write(
           [
             `model toy, K = ${k}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}`,
-            `${n(r.states)} distinct states, ${n(r.transitions)} transitions, depth ${r.depth}`,
-            `${r.seconds.toFixed(3)} s, ${n(report.states_per_second)} states/s, ${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB`,
+            ...statisticsLines({ ...r, limited: null }, `${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB`),
             r.violation ? `violation of ${r.violation.invariant}: ${r.violation.path.join(' → ')}` : 'no violation',
           ].join('\n') + '\n',
         );

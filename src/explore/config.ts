@@ -13,6 +13,7 @@ import { describe, InputError } from '../errors.js';
 import { allInvariants } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
 import { FAMILIES } from './families.js';
+import { BOUND_NAMES, type BoundName, FAMILY_BOUNDS } from './families/bounds.js';
 
 export interface CheckConfig {
   family?: string;
@@ -20,7 +21,7 @@ export interface CheckConfig {
   k?: number;
   variants?: Record<string, string | number>;
   invariants?: string[];
-  bounds?: { 'max-states'?: number; 'max-depth'?: number };
+  bounds?: { 'max-states'?: number; 'max-depth'?: number } & Partial<Record<BoundName, number>>;
   symmetry?: boolean;
   workers?: number;
   out?: string;
@@ -29,6 +30,12 @@ export interface CheckConfig {
 }
 
 const INT32 = 2 ** 31 - 1;
+
+/** The largest value any family allows for a bound. */
+function boundMax(name: BoundName): number {
+  const defs = Object.values(FAMILY_BOUNDS) as Partial<Record<BoundName, { max: number }>>[];
+  return Math.max(...defs.map((d) => d[name]?.max ?? 0));
+}
 
 /** The JSON Schema of a check configuration file (docs/explorer.md documents each key). */
 export function checkConfigSchema(): Record<string, unknown> {
@@ -60,6 +67,10 @@ export function checkConfigSchema(): Record<string, unknown> {
         properties: {
           'max-states': { type: 'integer', minimum: 1, maximum: INT32 },
           'max-depth': { type: 'integer', minimum: 1, maximum: INT32 },
+          // The family bounds; which apply to the chosen family, and their ranges, are checked with it.
+          ...Object.fromEntries(
+            BOUND_NAMES.map((name) => [name, { type: 'integer', minimum: 0, maximum: boundMax(name) }]),
+          ),
         },
       },
       symmetry: { type: 'boolean' },
@@ -157,6 +168,10 @@ export interface CheckCliOptions {
   fixedBaseline?: boolean;
   json?: boolean;
   config?: string;
+  /** `--bounds k=v,…` (src/explore/families/bounds.ts: parseBoundsOption). */
+  bounds?: string;
+  /** The file's family bounds, checked against the family where `where` says (the file and /bounds). */
+  configBounds?: { where: string; values: Record<string, number> };
 }
 
 /**
@@ -168,6 +183,7 @@ export function mergeCheckConfig<T extends CheckCliOptions>(
   opts: T,
   cfg: CheckConfig,
   given: (key: string) => boolean,
+  file = 'config',
 ): T {
   const out: T = { ...opts };
   const fill = <K extends keyof CheckCliOptions>(key: K, value: CheckCliOptions[K] | undefined) => {
@@ -177,6 +193,9 @@ export function mergeCheckConfig<T extends CheckCliOptions>(
   if (!given('family') && !given('model')) {
     fill('family', cfg.family);
     fill('model', cfg.model);
+    // the file's family bounds go with its family
+    const { 'max-states': _s, 'max-depth': _d, ...values } = cfg.bounds ?? {};
+    if (Object.keys(values).length) out.configBounds = { where: `${file}: /bounds`, values };
   }
   fill('k', cfg.k?.toString());
   fill('maxStates', cfg.bounds?.['max-states']?.toString());

@@ -9,11 +9,20 @@ import { thaw } from '../world/step.js';
 import type { Variants, World } from '../world/types.js';
 import { applyAction } from './run-log.js';
 import { type Family, familyModel } from './families.js';
+import type { Bounds } from './families/bounds.js';
 import { toyModel } from './toy.js';
 import { type Action, fingerprint, type WorldModel } from './world-explorer.js';
 
 export type ModelSpec =
-  | { kind: 'family'; family: Family; variants: Partial<Variants>; invariants: string[]; symmetry: boolean }
+  | {
+      kind: 'family';
+      family: Family;
+      variants: Partial<Variants>;
+      invariants: string[];
+      symmetry: boolean;
+      /** The family's bounds (src/explore/families/bounds.ts); default: its own. */
+      bounds?: Bounds;
+    }
   | { kind: 'toy'; k: number };
 
 export interface Space<S> {
@@ -27,7 +36,7 @@ export interface Space<S> {
 }
 
 export function buildWorldModel(spec: Extract<ModelSpec, { kind: 'family' }>): WorldModel {
-  return familyModel(spec.family, spec.variants, spec.invariants);
+  return familyModel(spec.family, spec.variants, spec.invariants, spec.bounds ?? {});
 }
 
 function worldSpace(model: WorldModel, symmetry: boolean): Space<World> {

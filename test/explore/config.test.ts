@@ -70,8 +70,8 @@ describe('gpucr check --config', () => {
     ['an unknown key', { family: 'ttm', depth: 3 }, ': /depth: expected no such key (allowed: family, model, k,'],
     [
       'an unknown bound',
-      { family: 'ttm', bounds: { bos: 3 } },
-      ': /bounds/bos: expected no such key (allowed: max-states, max-depth), found "bos"',
+      { family: 'ttm', bounds: { frobs: 3 } },
+      ': /bounds/frobs: expected no such key (allowed: max-states, max-depth, processes, gpus, bos, mappings, queues, events, pages), found "frobs"',
     ],
     ['a family that does not exist', { family: 'nouveau' }, ': /family: expected one of "ttm", "i915"'],
     [

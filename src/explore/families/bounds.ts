@@ -82,3 +82,28 @@ export function checkBounds(family: FamilyName | null, bounds: Record<string, un
   }
   return out;
 }
+
+/** `--bounds k=v,…` split into the family bounds (unchecked) and the search's depth and states. */
+export function parseBoundsOption(text: string): {
+  bounds: Record<string, number>;
+  depth?: number;
+  states?: number;
+} {
+  const out: { bounds: Record<string, number>; depth?: number; states?: number } = { bounds: {} };
+  for (const pair of text.split(',')) {
+    const m = /^([a-z][a-z-]*)=(.*)$/.exec(pair.trim());
+    if (!m) throw new InputError('--bounds', 'name=value pairs separated by commas, e.g. gpus=2,depth=4', pair);
+    const [, name, raw] = m as unknown as [string, string, string];
+    if (!/^[0-9]+$/.test(raw)) throw new InputError(`--bounds ${name}`, 'a non-negative integer', raw);
+    if (
+      name in out.bounds ||
+      (name === 'depth' && out.depth !== undefined) ||
+      (name === 'states' && out.states !== undefined)
+    )
+      throw new InputError(`--bounds ${name}`, 'each bound once', `${name} again`);
+    if (name === 'depth') out.depth = Number(raw);
+    else if (name === 'states') out.states = Number(raw);
+    else out.bounds[name] = Number(raw);
+  }
+  return out;
+}

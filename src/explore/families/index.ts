@@ -17,7 +17,15 @@ import { i915Family } from './i915.js';
 import { kfdFamily, kfdTopology } from './kfd.js';
 import { ttmFamily } from './ttm.js';
 
-export { BOUND_NAMES, type BoundName, type Bounds, checkBounds, effectiveBounds, FAMILY_BOUNDS } from './bounds.js';
+export {
+  BOUND_NAMES,
+  type BoundName,
+  type Bounds,
+  checkBounds,
+  effectiveBounds,
+  FAMILY_BOUNDS,
+  parseBoundsOption,
+} from './bounds.js';
 
 /** What a family contributes: setup calls (applied to the world it is given), actions, final worlds. */
 export interface FamilyParts {
