@@ -214,6 +214,11 @@ export interface World {
   faults?: Record<string, { errno: number; after: number; count: number }>;
   /** Render-node files' GEM state (drm file id → DrmFilePriv), created on first use. */
   drm?: Record<string, DrmFilePriv>;
+  /**
+   * Data an orchestration event keeps for a later one, by its object id: the image directory
+   * of a `criu.dump` without `dir` (src/ioctls/criu/orchestrate.ts), as CRIU's files on disk.
+   */
+  saved?: Record<string, unknown>;
   /** pdd->alloc_idr per pdd object id: idr handle → kfd.bo object id (src/world/idr.ts). */
   alloc_idr?: Record<string, Record<number, string>>;
   /** kfd_vram_used per actual gpu_id: VRAM bytes of live KFD allocations (amdgpu_amdkfd_reserve_mem_limit). */

@@ -11,6 +11,7 @@ import { type ImageDir, readImageDir, writeImageDir } from '../../criu/images/in
 import { type DumpedTask, dumpTree, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
 import { readCoreImage, writeCoreImage } from '../../criu/tasks-image.js';
 import { registerMachine } from '../../world/objects.js';
+import type { World } from '../../world/types.js';
 import { register } from '../registry.js';
 import { arrayOf, str, u32 } from '../schema.js';
 import './sdma-write.js';
@@ -20,12 +21,26 @@ export const CRIU_RESTORE = 'criu.restore';
 registerMachine(CRIU_DUMP, criuDumpMachine);
 registerMachine(CRIU_RESTORE, criuRestoreMachine);
 
-/** Images of the dumps run in this process, by criu.dump object id (criu.restore without dir). */
-const DUMPS = new Map<string, { images: ImageDir; memory: ProcessMemory[]; tasks: DumpedTask[] }>();
+/** What a dump without `dir` keeps for a later `criu.restore {dump}`: CRIU's image directory in memory. */
+interface SavedDump {
+  images: ImageDir;
+  memory: ProcessMemory[];
+  tasks: DumpedTask[];
+}
+
+/**
+ * The dumps of a world, by criu.dump object id. They are part of the world (`w.saved`), as
+ * an image directory on disk is part of the machine: a map beside the world, shared by
+ * every world of a process, let a restore find images another exploration branch (or an
+ * earlier run) had dumped under the same object id, so results depended on what ran before.
+ */
+function dumpsOf(w: World): Record<string, SavedDump> {
+  return (w.saved ??= {}) as Record<string, SavedDump>;
+}
 
 /** The images of an in-memory dump (by its criu.dump object id). */
-export function dumpImages(object: string): ImageDir | undefined {
-  return DUMPS.get(object)?.images;
+export function dumpImages(w: World, object: string): ImageDir | undefined {
+  return dumpsOf(w)[object]?.images;
 }
 
 function criuOf(w: { topology: { processes: { pid: number; ptrace_parent: number | null }[] } }, pid: number) {
@@ -60,7 +75,7 @@ register<{
     a.state = r.ok ? 'done' : 'failed';
     if (r.failure) a.failure = r.failure;
     if (!r.ok) return r.failure?.startsWith('no task ') ? -3 : -5;
-    DUMPS.set(r.object, { images: r.images, memory: r.memory, tasks: r.tasks });
+    dumpsOf(w)[r.object] = { images: r.images, memory: r.memory, tasks: r.tasks };
     if (a.dir) {
       writeImageDir(a.dir, r.images);
       writeCoreImage(a.dir, { tasks: r.tasks, memory: r.memory });
@@ -93,7 +108,7 @@ register<{
   args: { dir: str, dump: str, pid: u32, criu: u32, order: arrayOf(u32) },
   out: ['object', 'state', 'failure', 'issued'],
   run({ w }, a) {
-    const saved = a.dir ? fromDir(a.dir) : DUMPS.get(a.dump);
+    const saved = a.dir ? fromDir(a.dir) : Object.hasOwn(dumpsOf(w), a.dump) ? dumpsOf(w)[a.dump] : undefined;
     if (!saved) return -22;
     const { images, memory } = saved;
     // a one-task dump may be restored under another pid; a tree keeps its pids
