@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type ModelSpec, exploreParallel } from '../explore/parallel.js';
-import { formatBounds, statisticsLines } from './check.js';
+import { formatBounds, statisticsLines } from './check-stats.js';
 
 export interface ParallelCheck {
   spec: ModelSpec;

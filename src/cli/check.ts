@@ -13,6 +13,7 @@ import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/f
 import { type Bounds, checkBounds, effectiveBounds, parseBoundsOption } from '../explore/families/bounds.js';
 import type { WorldModel } from '../explore/world-explorer.js';
 import { checkParallel } from './check-parallel.js';
+import { formatBounds, statisticsLines } from './check-stats.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
@@ -59,19 +60,6 @@ export function resolveBounds(
   const maxDepth = both('depth', '--max-depth', opts.maxDepth, cli.depth);
   const maxStates = both('states', '--max-states', opts.maxStates, cli.states);
   return { bounds, ...(maxDepth === undefined ? {} : { maxDepth }), ...(maxStates === undefined ? {} : { maxStates }) };
-}
-
-/** TLC/SPIN-style statistics: distinct states, transitions, depth; time, states/s, memory. */
-export function statisticsLines(
-  r: { states: number; transitions: number; depth: number; seconds: number; limited: string | null },
-  memory: string,
-): string[] {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const perSecond = Math.round(r.states / Math.max(r.seconds, 1e-9));
-  return [
-    `${n(r.states)} distinct states, ${n(r.transitions)} transitions, depth ${r.depth}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}`,
-    `${r.seconds.toFixed(3)} s, ${n(perSecond)} states/s, ${memory}`,
-  ];
 }
 
 /** The progress line on stderr (a terminal only): `\r` and the running counts. */
@@ -212,13 +200,6 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   process.exitCode = r.violation ? 1 : 0;
-}
-
-/** `gpus 1, bos 2, depth 6, states none`: a run's bounds in one line (null: no bound). */
-export function formatBounds(bounds: Record<string, number | null>): string {
-  return Object.entries(bounds)
-    .map(([k, v]) => `${k} ${v ?? 'none'}`)
-    .join(', ');
 }
 
 export function registerCheck(program: Command): void {
