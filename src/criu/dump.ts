@@ -275,7 +275,10 @@ class TreeDump {
       ((e.flags as number) & 1) !== 0 ||
       exporter !== undefined ||
       (gem !== undefined && this.shared.get(gem) === handle);
-    if (exporter) this.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!.handle = handle;
+    // the KFD BO's handle (get_gem_handle, spec §9.4 h): the first render file holding it names
+    // it; a later one (another task's import under another number) must not rename it
+    const kfdEntry = exporter && this.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!;
+    if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE) kfdEntry.handle = handle;
     if (gem !== undefined && !this.shared.has(gem)) this.shared.set(gem, handle);
     const entry: DrmBoEntry = {
       addr: vms.length ? vms[vms.length - 1]!.addr : 0n,

@@ -10,6 +10,7 @@
  * - BOs shared between KFD and the render node: a KFD BO exported (EXPORT_DMABUF) and imported
  *   on a render node (PRIME_FD_TO_HANDLE), and a render-node BO exported (PRIME_HANDLE_TO_FD)
  *   and imported by KFD (IMPORT_DMABUF), the dma-buf fd closed or kept;
+ * - contents of render-node BOs, written with `sdma_write` through a dma-buf fd of the BO;
  * - a second process (pid 101) sharing dma-bufs with the first (see `share`): it takes the
  *   application's dma-buf fd with pidfd_getfd. Both hold CAP_SYS_PTRACE (pidfd_getfd's ptrace
  *   check; a restore fetches published dma-bufs across tasks the same way, where the real
@@ -19,6 +20,7 @@
  * history is what an application could have done, failures included.
  */
 import fc from 'fast-check';
+import type { ImageDir } from '../../src/criu/images/index.js';
 import '../../src/ioctls/all.js';
 import { callDef } from '../../src/ioctls/registry.js';
 import { decodeArgs } from '../../src/ioctls/schema.js';
@@ -59,6 +61,8 @@ export type Op =
   | { op: 'gemClose'; p: P; gem: number }
   | { op: 'kfdToRender'; p: P; bo: number; closeFd: boolean; map: boolean }
   | { op: 'renderToKfd'; p: P; gem: number; gpu: G; closeFd: boolean; map: boolean }
+  /** An SDMA write into a render-node BO through a dma-buf fd of it (exported, written, closed). */
+  | { op: 'gemWrite'; p: P; gem: number; page: number; value: number }
   | {
       op: 'share';
       from: 'kfd' | 'gem';
@@ -91,6 +95,7 @@ const OP_ORDER: Op['op'][] = [
   'gemClose',
   'kfdToRender',
   'renderToKfd',
+  'gemWrite',
   'share',
 ];
 
@@ -160,6 +165,13 @@ export function opArb(twoProcesses = false): fc.Arbitrary<Op> {
       closeFd: fc.boolean(),
       map: fc.boolean(),
     }),
+    fc.record({
+      op: fc.constant('gemWrite' as const),
+      p: pp,
+      gem: idx,
+      page: fc.nat(3),
+      value: fc.integer({ min: 1, max: 0xffff }),
+    }),
   ];
   if (twoProcesses)
     ops.push(
@@ -179,6 +191,7 @@ export function opArb(twoProcesses = false): fc.Arbitrary<Op> {
     kfdToRender: 2,
     renderToKfd: 2,
     write: 2,
+    gemWrite: 2,
     share: 4,
   };
   return fc.oneof(...ops.map((arbitrary, i) => ({ arbitrary, weight: weight[OP_ORDER[i]!] ?? 1 })));
@@ -189,7 +202,10 @@ interface KfdBo {
   handle: bigint;
   gpu: G;
   kind: string;
-  /** For a KFD import of a render-node BO: the GPU of that render node. */
+  /**
+   * The GPU of a render node that holds a handle of the BO (a KFD import of a render-node BO,
+   * or a KFD BO imported on a render node): a KFD mapping in that render node's VM is left out.
+   */
   renderGpu?: G;
 }
 /** A render-node handle the builder knows: its render fd's GPU and handle. */
@@ -421,6 +437,19 @@ export class History {
         if (o.closeFd || imp.ret !== 0) this.call(q.pid, 'close', { fd: dfd });
         return;
       }
+      case 'gemWrite': {
+        // a BO the render node created (an import's pages are its exporter's)
+        const h = this.pick(
+          q.gems.filter((x) => x.domain !== 'kfd'),
+          o.gem,
+        );
+        if (!h) return;
+        const e = this.call(q.pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h.handle, flags: 0 }, q.drm[h.gpu]);
+        if (e.ret !== 0) return;
+        this.call(q.pid, 'sdma_write', { page: o.page % h.pages, value: o.value }, e.out.fd as number);
+        this.call(q.pid, 'close', { fd: e.out.fd });
+        return;
+      }
     }
   }
 
@@ -432,6 +461,7 @@ export class History {
     const imp = this.call(q.pid, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd: dfd }, q.drm[b.gpu]);
     let h: GemHandle | undefined;
     if (imp.ret === 0) {
+      b.renderGpu = b.gpu;
       h = { gpu: b.gpu, handle: imp.out.handle as number, pages: 1, domain: 'kfd' };
       if (!q.gems.some((x) => x.gpu === h!.gpu && x.handle === h!.handle)) q.gems.push(h);
       if (map) this.gemVa(q, h, 1);
@@ -515,4 +545,16 @@ export function buildHistory(ops: readonly Op[], twoProcesses = false): History 
   const h = new History(twoProcesses);
   for (const o of ops) h.apply(o);
   return h;
+}
+
+/**
+ * spec §9.8 restore_bo_contents_drm: a created render-node BO with saved non-zero contents
+ * and no GPU mapping (num_of_vms 0), whose contents the plugin does not write back.
+ */
+export function unmappedRenderContent(images: ImageDir): boolean {
+  return images.renderD.some((r) =>
+    r.renderD.bo_entries.some(
+      (b, i) => !b.is_import && b.vm_entries.length === 0 && Object.values(r.contents?.[i] ?? {}).some((v) => v !== 0),
+    ),
+  );
 }

@@ -9,6 +9,8 @@ import { selectInvariants } from '../../src/invariants/index.js';
 import '../../src/ioctls/all.js';
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
+import { roundtrip } from '../../src/criu/roundtrip.js';
+import { buildHistory, type Op } from './history.js';
 
 const APP = 100;
 const PEER = 101;
@@ -102,5 +104,28 @@ describe('tree restore, the peer first', () => {
     const r = restoreObject(rep.world);
     expect(r.state).toBe('failed');
     expect(r.context.passes).toBe(0);
+  });
+});
+
+describe('tree dump: the KFD BO handle', () => {
+  it('spec §9.4 h, §9.8: a peer importing a KFD BO under another handle number does not rename the KFD entry (restore makes progress)', () => {
+    // the application: a KFD BO imported on its render node as handle 2 (handle 1 is a GEM
+    // BO, then imported by KFD); the peer imports the KFD BO's dma-buf as its handle 1
+    const ops: Op[] = [
+      { op: 'alloc', p: 0, gpu: 0, kind: 'GTT', pages: 1 },
+      { op: 'gem', p: 0, gpu: 0, pages: 1, domain: 'GTT' },
+      { op: 'share', from: 'kfd', index: 0, peer: 'render', appCloses: false, closeFd: false },
+      { op: 'renderToKfd', p: 0, gem: 0, gpu: 0, closeFd: false, map: false },
+    ];
+    for (const order of [
+      [APP, PEER],
+      [PEER, APP],
+    ]) {
+      const r = roundtrip(buildHistory(ops, true).world, [APP, PEER], { order });
+      expect(r.dump.images.kfd[0]!.kfd.bo_entries.map((b) => b.handle)).toEqual([2, 1]);
+      expect(r.restore?.failure).toBeNull();
+      // the peer's import under another number is dumped as its own BO (docs/checkpoint-restore.md)
+      expect(r.differences.every((d) => d.startsWith('shared'))).toBe(true);
+    }
   });
 });
