@@ -7,7 +7,7 @@
  * (docs/log-format.md), and replay checks those lines against `issued` instead of applying them.
  */
 import { criuDumpMachine, criuRestoreMachine } from '../../../machines/criu/index.js';
-import { type ImageDir, readImageDir, writeImageDir } from '../../criu/images/index.js';
+import { type ImageDir, type PageContent, readImageDir, writeImageDir } from '../../criu/images/index.js';
 import { type DumpedTask, dumpTree, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
 import { readCoreImage, writeCoreImage } from '../../criu/tasks-image.js';
 import { registerMachine } from '../../world/objects.js';
@@ -36,6 +36,17 @@ interface SavedDump {
  */
 function dumpsOf(w: World): Record<string, SavedDump> {
   return (w.saved ??= {}) as Record<string, SavedDump>;
+}
+
+/**
+ * The images as the world keeps them: a BO without a pages image (`contents[i]` undefined) has
+ * no pages to write back, as one with empty contents; the world holds no undefined array
+ * element (canonical fingerprints of explored worlds refuse one).
+ */
+function storable(images: ImageDir): ImageDir {
+  const fill = <T extends { contents?: (PageContent | undefined)[] }>(s: T): T =>
+    s.contents ? { ...s, contents: s.contents.map((c) => c ?? {}) } : s;
+  return { ...images, kfd: images.kfd.map(fill), renderD: images.renderD.map(fill) };
 }
 
 /** The images of an in-memory dump (by its criu.dump object id). */
@@ -75,7 +86,7 @@ register<{
     a.state = r.ok ? 'done' : 'failed';
     if (r.failure) a.failure = r.failure;
     if (!r.ok) return r.failure?.startsWith('no task ') ? -3 : -5;
-    dumpsOf(w)[r.object] = { images: r.images, memory: r.memory, tasks: r.tasks };
+    dumpsOf(w)[r.object] = { images: storable(r.images), memory: r.memory, tasks: r.tasks };
     if (a.dir) {
       writeImageDir(a.dir, r.images);
       writeCoreImage(a.dir, { tasks: r.tasks, memory: r.memory });
