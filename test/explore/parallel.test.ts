@@ -22,7 +22,9 @@ interface Report {
 }
 
 function check(args: string[]): { code: number | null; report: Report } {
-  const r = gpucr(['check', ...args, '--json']);
+  // A counterexample goes to a temporary file, never into the repository (the CLI runs in its root).
+  const out = args.includes('--out') ? [] : ['--out', join(tempDir('gpucr-par-'), 'cex.jsonl')];
+  const r = gpucr(['check', ...args, ...out, '--json']);
   if (r.code === 2 || r.code === 70) throw new Error(r.stderr);
   return { code: r.code, report: JSON.parse(r.stdout) as Report };
 }
