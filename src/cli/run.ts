@@ -9,7 +9,8 @@
 import { renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { type LogHeader, readLogLines } from '../log/reader.js';
+import { readLogLines } from '../log/read-file.js';
+import type { LogHeader } from '../log/reader.js';
 import { Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
 import { encodeHeader, fsyncDir, LogWriter } from '../log/writer.js';

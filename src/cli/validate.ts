@@ -3,7 +3,7 @@
  * the torn-record rule), without replaying it. Exit 0 valid, 2 invalid.
  */
 import type { Command } from 'commander';
-import { readLogLines } from '../log/reader.js';
+import { readLogLines } from '../log/read-file.js';
 import { stableJson } from './output.js';
 import { colors } from './style.js';
 

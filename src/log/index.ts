@@ -9,9 +9,9 @@ export {
   LogParser,
   type ReadOptions,
   readLog,
-  readLogLines,
   VARIANT_VALUES,
 } from './reader.js';
+export { readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
 export { lookupField, parseRef, type Ref, type RefTarget, referencedLines } from './refs.js';
 export { type RepairResult, repairLog } from './repair.js';
 export {

@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputError } from '../errors.js';
-import { LogParser, readLogLines } from './reader.js';
+import { readLogLines } from './read-file.js';
+import { LogParser } from './reader.js';
 
 export interface RepairResult {
   /** The torn line that was cut off, or null when the log had none. */

@@ -26,49 +26,17 @@ import { decodeArgs, encodeField } from '../ioctls/schema.js';
 import { applyInPlace } from '../world/step.js';
 import type { Call, FdRef, World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
-import { canonicalJson } from './canonical.js';
 import { LogError, preview } from './errors.js';
 import { retName } from './format.js';
 import { formatPath, parsePath } from './json.js';
-import {
-  type LogHeader,
-  type LogLine,
-  type ReadOptions,
-  readLogBatches,
-  readLogLines,
-  referencedLinesOfFile,
-} from './reader.js';
+import { readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
+import type { LogHeader, LogLine, ReadOptions } from './reader.js';
 import { lookupField, type RefTarget, referencedLines, setAt } from './refs.js';
 import { checkContinuation } from './snapshot.js';
 import { matches, typeAt } from './values.js';
+import { type Involvement, involvement } from './involvement.js';
 
-/** The state of one task, object, file or GEM object, before or after an event. */
-export interface Change {
-  /** `task:<pid>`, an object id (`kfd.bo#7`), a file id (`file#3`) or a GEM id (`gem#2`). */
-  id: string;
-  /** `task`, `file`, `gem`, or the object's kind (`kfd.bo`). */
-  kind: string;
-  /** Absent when the event created it. Objects: `{kind, value, context}`. */
-  before?: unknown;
-  /** Absent when the event removed it. */
-  after?: unknown;
-}
-
-/** A process a failing event involves. */
-export interface InvolvedProcess {
-  pid: number;
-  /** `caller`: the pid of the event; `file`: the owner of the file it was issued on (CRIU's `"<pid>:<fd>"`). */
-  role: 'caller' | 'file';
-  /** Its kfd_process object after the event (`{id, kind, value, context}`), or null when it has none. */
-  process: { id: string; kind: string; value: unknown; context: unknown } | null;
-}
-
-/** The objects a failing event involves (docs/cli.md, "Reports"). */
-export interface Involvement {
-  processes: InvolvedProcess[];
-  /** Everything the event changed, tasks first, then objects, files and GEM objects, each by id. */
-  changed: Change[];
-}
+export { type Change, compareIds, type InvolvedProcess, type Involvement, involvement } from './involvement.js';
 
 export interface Divergence {
   /** Line of the event whose result differs from the log. */
@@ -308,65 +276,6 @@ export class Replayer {
     if (failure.violation) rep.violation = failure.violation;
     return rep;
   }
-}
-
-// ---- involvement ------------------------------------------------------------------------
-
-/** Order ids as people count: `kfd.bo#10` after `kfd.bo#9`. */
-export function compareIds(a: string, b: string): number {
-  const ma = /^(.*?)(\d+)$/.exec(a);
-  const mb = /^(.*?)(\d+)$/.exec(b);
-  if (ma && mb && ma[1] === mb[1]) return Number(ma[2]) - Number(mb[2]);
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function diff<T>(kind: (id: string, v: T) => string, before: Record<string, T>, after: Record<string, T>): Change[] {
-  const ids = new Set([...Object.keys(before), ...Object.keys(after)]);
-  const out: Change[] = [];
-  for (const id of [...ids].sort(compareIds)) {
-    const b = Object.hasOwn(before, id) ? before[id] : undefined;
-    const a = Object.hasOwn(after, id) ? after[id] : undefined;
-    if (b === a) continue;
-    if (b !== undefined && a !== undefined && canonicalJson(b) === canonicalJson(a)) continue;
-    const c: Change = { id, kind: kind(id, (a ?? b)!) };
-    if (b !== undefined) c.before = b;
-    if (a !== undefined) c.after = a;
-    out.push(c);
-  }
-  return out;
-}
-
-/** What `call` changed between `before` and `after`, and the kfd processes it involves. */
-export function involvement(before: World | undefined, after: World, call: Call): Involvement {
-  const pids: [number, InvolvedProcess['role']][] = [];
-  if (call.pid !== undefined) pids.push([call.pid, 'caller']);
-  if (call.fd !== undefined && call.pid !== undefined) {
-    const owner = typeof call.fd === 'number' ? undefined : call.fd.pid;
-    const id =
-      typeof call.fd === 'number' ? after.tasks[call.pid]?.fds[call.fd] : after.tasks[call.fd.pid]?.fds[call.fd.fd];
-    const f = id ? (after.files[id] ?? before?.files[id]) : undefined;
-    const filePid = f?.kind === 'kfd' ? f.pid : owner;
-    if (filePid !== undefined && filePid !== call.pid) pids.push([filePid, 'file']);
-  }
-  const processes = pids.map(([pid, role]): InvolvedProcess => {
-    const id = after.tasks[pid]?.kfd_process ?? null;
-    const rec = id ? after.objects[id] : undefined;
-    return {
-      pid,
-      role,
-      process: id && rec ? { id, kind: rec.kind, value: rec.value, context: rec.context } : null,
-    };
-  });
-  const b = before ?? { tasks: {}, objects: {}, files: {}, gems: {} };
-  const taskKey = (w: Pick<World, 'tasks'>) =>
-    Object.fromEntries(Object.entries(w.tasks).map(([pid, t]) => [`task:${pid}`, t as unknown]));
-  const changed = [
-    ...diff(() => 'task', taskKey(b), taskKey(after)),
-    ...diff((_, o) => o.kind, b.objects, after.objects),
-    ...diff(() => 'file', b.files as Record<string, unknown>, after.files as Record<string, unknown>),
-    ...diff(() => 'gem', b.gems as Record<string, unknown>, after.gems as Record<string, unknown>),
-  ];
-  return { processes, changed };
 }
 
 // ---- whole logs --------------------------------------------------------------------------

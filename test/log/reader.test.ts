@@ -5,14 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { LogError } from '../../src/log/errors.js';
 import { replay } from '../../src/log/replay.js';
-import {
-  type LogHeader,
-  type LogItem,
-  type LogLine,
-  readLog,
-  readLogLines,
-  VARIANT_VALUES,
-} from '../../src/log/reader.js';
+import { type LogHeader, type LogItem, type LogLine, readLog, VARIANT_VALUES } from '../../src/log/reader.js';
+import { readLogLines } from '../../src/log/read-file.js';
 
 const EXAMPLE = readFileSync(new URL('../fixtures/design-example.jsonl', import.meta.url), 'utf8');
 const LINES = EXAMPLE.trimEnd().split('\n');

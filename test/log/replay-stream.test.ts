@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LogError } from '../../src/log/errors.js';
-import { readLog, readLogBatches, referencedLinesOfFile } from '../../src/log/reader.js';
+import { readLogBatches, referencedLinesOfFile } from '../../src/log/read-file.js';
+import { readLog } from '../../src/log/reader.js';
 import { replayFile } from '../../src/log/replay.js';
 import { tempDir } from '../cli/helpers.js';
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { LogError, TornRecordError } from '../../src/log/errors.js';
-import { readLog, readLogLines } from '../../src/log/reader.js';
+import { readLogLines } from '../../src/log/read-file.js';
+import { readLog } from '../../src/log/reader.js';
 import { repairLog } from '../../src/log/repair.js';
 import { tempDir } from '../cli/helpers.js';
 
