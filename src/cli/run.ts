@@ -9,7 +9,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { readLogLines } from '../log/read-file.js';
+import { readLogBatches } from '../log/read-file.js';
 import type { LogHeader } from '../log/reader.js';
 import { Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
@@ -42,36 +42,38 @@ export async function runScript(
   const world = opts.from !== undefined ? readSnapshotFile(opts.from) : undefined;
   const referenced = new Set<number>();
   let total = 0;
-  for await (const item of readLogLines(script, file)) {
-    if (item.event) {
-      total += 1;
-      for (const r of item.event.refs) referenced.add(r.line);
+  for await (const batch of readLogBatches(script, file))
+    for (const item of batch) {
+      if (item.event) {
+        total += 1;
+        for (const r of item.event.refs) referenced.add(r.line);
+      }
     }
-  }
   const tmp = `${out}.tmp-${process.pid}`;
   let writer: LogWriter | undefined;
   let rp: Replayer | undefined;
   let errors = 0;
   const bar = new Progress({ enabled: !opts.quiet });
   try {
-    for await (const item of readLogLines(script, file)) {
-      if (item.header) {
-        const header: LogHeader = item.header;
-        checkContinuation(header, world, file);
-        rp = new Replayer(header, file, referenced, world ? { world } : {});
-        try {
-          writer = LogWriter.create(tmp, encodeHeader(header), { syncEvery: 0 });
-        } catch (e) {
-          throw new InputError(out, 'a writable output file', (e as NodeJS.ErrnoException).code ?? String(e));
+    for await (const batch of readLogBatches(script, file))
+      for (const item of batch) {
+        if (item.header) {
+          const header: LogHeader = item.header;
+          checkContinuation(header, world, file);
+          rp = new Replayer(header, file, referenced, world ? { world } : {});
+          try {
+            writer = LogWriter.create(tmp, encodeHeader(header), { syncEvery: 0 });
+          } catch (e) {
+            throw new InputError(out, 'a writable output file', (e as NodeJS.ErrnoException).code ?? String(e));
+          }
+          continue;
         }
-        continue;
+        const ev = item.event;
+        const r = rp!.apply(ev);
+        if (r.ret !== 0) errors += 1;
+        writer!.append(rp!.lastCall!, r, ev.by);
+        if ((rp!.events & 1023) === 0) bar.update('running', rp!.events, total);
       }
-      const ev = item.event;
-      const r = rp!.apply(ev);
-      if (r.ret !== 0) errors += 1;
-      writer!.append(rp!.lastCall!, r, ev.by);
-      if ((rp!.events & 1023) === 0) bar.update('running', rp!.events, total);
-    }
     writer!.close();
     renameSync(tmp, out);
     fsyncDir(dirname(out));

@@ -3,13 +3,13 @@
  * the torn-record rule), without replaying it. Exit 0 valid, 2 invalid.
  */
 import type { Command } from 'commander';
-import { readLogLines } from '../log/read-file.js';
+import { readLogBatches } from '../log/read-file.js';
 import { stableJson } from './output.js';
 import { colors } from './style.js';
 
 export async function validateCommand(log: string, opts: { json?: boolean; quiet?: boolean }): Promise<number> {
   let lines = 0;
-  for await (const _ of readLogLines(log)) lines++;
+  for await (const batch of readLogBatches(log)) lines += batch.length;
   const events = lines - 1;
   if (opts.json) process.stdout.write(`${stableJson({ file: log, ok: true, lines, events })}\n`);
   else if (!opts.quiet)

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputError } from '../errors.js';
-import { readLogLines } from './read-file.js';
+import { readLogBatches } from './read-file.js';
 import { LogParser } from './reader.js';
 
 export interface RepairResult {
@@ -65,7 +65,7 @@ export async function repairLog(path: string, file: string = path): Promise<Repa
     }
     if (!torn) {
       let lines = 0;
-      for await (const _ of readLogLines(path, file)) lines++;
+      for await (const batch of readLogBatches(path, file)) lines += batch.length;
       return { removed: null, lines };
     }
     // Validate every line before the torn one, then cut.
