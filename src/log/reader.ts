@@ -143,7 +143,10 @@ export class LogParser {
     this.n += 1;
     const n = this.n;
     if (n === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.trim() === '')
+    // A blank line. trim() copies the line, so it runs only on a line that starts with a
+    // space, a control or a non-ASCII character (the ones trim() may remove).
+    const c0 = text.charCodeAt(0);
+    if (text.length === 0 || ((c0 <= 0x20 || c0 >= 0x7f) && text.trim() === ''))
       throw new LogError(
         this.file,
         n,
