@@ -8,6 +8,7 @@ import type { Change, Involvement } from '../log/replay.js';
 import { compareIds } from '../log/replay.js';
 import { snapshot, snapshotText, worldHash } from '../log/snapshot.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS, flagNames } from '../uapi/index.js';
+import { allocIdr } from '../world/idr.js';
 import type { ObjectRecord, OpenFile, Task, World } from '../world/types.js';
 import type { Colors } from './style.js';
 import { colors } from './style.js';
@@ -61,9 +62,22 @@ function objectOrder([a, ra]: [string, ObjectRecord], [b, rb]: [string, ObjectRe
   );
 }
 
-export function objectLine(id: string, rec: ObjectRecord, c: Colors = plain): string {
+/** One object: its id, state and context fields (and `extra`, e.g. a pdd's handles). */
+export function objectLine(id: string, rec: ObjectRecord, c: Colors = plain, extra = ''): string {
   const ctx = (rec.context ?? {}) as Record<string, unknown>;
-  return `${c.bold(id)}  ${c.cyan(stateText(rec.value))}  ${fields(ctx, ['pid'])}`.trimEnd();
+  return `${c.bold(id)}  ${c.cyan(stateText(rec.value))}  ${fields(ctx, ['pid'])}${extra}`.trimEnd();
+}
+
+/** A pdd's alloc_idr, which the world keeps beside the pdd object (docs/world.md): ` alloc_idr={0:kfd.bo#10}`. */
+function pddHandlesText(w: World, pddId: string): string {
+  return ` alloc_idr=${idrText(allocIdr(w, pddId))}`;
+}
+
+/** Handles in order: `{0:kfd.bo#10,1:kfd.bo#13}`. */
+function idrText(idr: Readonly<Record<string, string>>): string {
+  return `{${Object.entries(idr)
+    .map(([h, b]) => `${h}:${b}`)
+    .join(',')}}`;
 }
 
 function fileText(f: OpenFile): string {
@@ -105,7 +119,8 @@ function taskLines(w: World, t: Task, c: Colors): string[] {
   const mine = Object.entries(w.objects)
     .filter(([, r]) => (r.context as { pid?: unknown } | null)?.pid === t.pid)
     .sort(objectOrder);
-  for (const [id, rec] of mine) out.push(`  ${objectLine(id, rec, c)}`);
+  for (const [id, rec] of mine)
+    out.push(`  ${objectLine(id, rec, c, rec.kind === 'kfd.pdd' ? pddHandlesText(w, id) : '')}`);
   return out;
 }
 
@@ -219,6 +234,7 @@ function describeThing(ch: Change, v: unknown): string {
   }
   if (ch.kind === 'file') return `${fileText(v as OpenFile)} refs ${(v as OpenFile).refs}`;
   if (ch.kind === 'gem') return fields(v as Record<string, unknown>, ['id', 'content']);
+  if (ch.kind === 'alloc_idr') return idrText(v as Record<string, string>);
   const rec = v as ObjectRecord;
   return `${stateText(rec.value)}  ${fields((rec.context ?? {}) as Record<string, unknown>, ['pid'])}`.trimEnd();
 }
@@ -228,7 +244,9 @@ export function changeLines(ch: Change, c: Colors = plain): string[] {
   if (ch.before === undefined) return [`${c.green('+')} ${c.bold(ch.id)} created: ${describeThing(ch, ch.after)}`];
   if (ch.after === undefined) return [`${c.red('-')} ${c.bold(ch.id)} removed (was ${describeThing(ch, ch.before)})`];
   let parts: string[];
-  if (ch.kind === 'task' || ch.kind === 'file' || ch.kind === 'gem') {
+  if (ch.kind === 'alloc_idr') {
+    parts = [`${idrText(ch.before as Record<string, string>)} → ${idrText(ch.after as Record<string, string>)}`];
+  } else if (ch.kind === 'task' || ch.kind === 'file' || ch.kind === 'gem') {
     parts = changedFields(ch.before as Record<string, unknown>, ch.after as Record<string, unknown>);
   } else {
     const b = ch.before as ObjectRecord;

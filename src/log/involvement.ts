@@ -6,11 +6,14 @@
 import type { Call, World } from '../world/types.js';
 import { canonicalJson } from './canonical.js';
 
-/** The state of one task, object, file or GEM object, before or after an event. */
+/** The state of one task, object, file, GEM object or pdd IDR, before or after an event. */
 export interface Change {
-  /** `task:<pid>`, an object id (`kfd.bo#7`), a file id (`file#3`) or a GEM id (`gem#2`). */
+  /**
+   * `task:<pid>`, an object id (`kfd.bo#7`), a file id (`file#3`), a GEM id (`gem#2`) or
+   * `alloc_idr:<pdd id>` (the handles of a pdd, which the world keeps beside it).
+   */
   id: string;
-  /** `task`, `file`, `gem`, or the object's kind (`kfd.bo`). */
+  /** `task`, `file`, `gem`, `alloc_idr`, or the object's kind (`kfd.bo`). */
   kind: string;
   /** Absent when the event created it. Objects: `{kind, value, context}`. */
   before?: unknown;
@@ -79,14 +82,22 @@ export function involvement(before: World | undefined, after: World, call: Call)
       process: id && rec ? { id, kind: rec.kind, value: rec.value, context: rec.context } : null,
     };
   });
-  const b = before ?? { tasks: {}, objects: {}, files: {}, gems: {} };
+  const b: Pick<World, 'tasks' | 'objects' | 'files' | 'gems' | 'alloc_idr'> = before ?? {
+    tasks: {},
+    objects: {},
+    files: {},
+    gems: {},
+  };
   const taskKey = (w: Pick<World, 'tasks'>) =>
     Object.fromEntries(Object.entries(w.tasks).map(([pid, t]) => [`task:${pid}`, t as unknown]));
+  const idrKey = (w: Pick<World, 'alloc_idr'>) =>
+    Object.fromEntries(Object.entries(w.alloc_idr ?? {}).map(([pdd, idr]) => [`alloc_idr:${pdd}`, idr as unknown]));
   const changed = [
     ...diff(() => 'task', taskKey(b), taskKey(after)),
     ...diff((_, o) => o.kind, b.objects, after.objects),
     ...diff(() => 'file', b.files as Record<string, unknown>, after.files as Record<string, unknown>),
     ...diff(() => 'gem', b.gems as Record<string, unknown>, after.gems as Record<string, unknown>),
+    ...diff(() => 'alloc_idr', idrKey(b), idrKey(after)),
   ];
   return { processes, changed };
 }

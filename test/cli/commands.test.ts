@@ -203,6 +203,17 @@ describe('gpucr state, validate, repair, invariants', () => {
     const json = gpucr(['state', '--json', RESTORE]);
     expect(json.stdout).toBe(gpucr(['state', '--json', RESTORE]).stdout);
     const world = restoreSnapshot(json.stdout);
+    // A pdd's handles live beside it in the world (docs/world.md); its line shows them.
+    const pddLines = human.stdout.split('\n').filter((l) => /^ {2}kfd\.pdd#\d+/.test(l));
+    expect(pddLines.length).toBeGreaterThan(0);
+    let shown = 0;
+    for (const line of pddLines) {
+      const pddId = /kfd\.pdd#\d+/.exec(line)![0];
+      const handles = Object.entries(world.alloc_idr?.[pddId] ?? {}).map(([h, b]) => `${h}:${b}`);
+      expect(line).toContain(` alloc_idr={${handles.join(',')}}`);
+      shown += handles.length;
+    }
+    expect(shown).toBeGreaterThan(0);
     const rep = JSON.parse(gpucr(['replay', '--json', RESTORE]).stdout) as { world: { hash: string } };
     expect(worldHash(world)).toBe(rep.world.hash);
     const one = gpucr(['state', '--pid', '200', RESTORE]);

@@ -63,6 +63,18 @@ describe('replay', () => {
     expect(involved!.changed.some((c) => c.id === 'file#1')).toBe(false);
   });
 
+  it("a failing ALLOC lists the handle it took in its pdd's alloc_idr among what it changed", () => {
+    // Line 5 allocates the VRAM BO that line 6 maps; assert another handle to make it diverge.
+    const lines = withLine(5, LINES[4]!.replace('"ret":0', `"ret":${EINVAL}`));
+    const rep = run(lines);
+    expect(rep.divergence?.line).toBe(5);
+    const idr = rep.divergence!.involved!.changed.find((c) => c.kind === 'alloc_idr')!;
+    expect(idr.id).toMatch(/^alloc_idr:kfd\.pdd#\d+$/);
+    const bo = rep.divergence!.involved!.changed.find((c) => c.kind === 'kfd.bo' && c.before === undefined)!;
+    expect(idr.after).toEqual({ 0: bo.id });
+    expect(idr.before ?? {}).toEqual({});
+  });
+
   it('reports a divergence of an out field', () => {
     const rep = run(withLine(6, LINES[5]!.replace('"out":{"n_success":1}', '"out":{"n_success":2}')));
     expect(rep.divergence).toMatchObject({
