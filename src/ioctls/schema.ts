@@ -13,8 +13,12 @@ export type FieldType =
   | { t: 'string' }
   /** Byte buffer: hex digits, two per byte, no prefix. */
   | { t: 'bytes' }
-  /** A flag word: a number, or a list of names without the common prefix. */
-  | { t: 'flags'; family: Readonly<Record<string, number>>; prefix: string }
+  /**
+   * A flag word: a number, or a list of names without the common prefix. `exclusive`: a
+   * mask of bits that hold one enumerated value (GEM_VA's MTYPE): the names whose value lies
+   * inside it name values of that field, so a list may hold at most one of them.
+   */
+  | { t: 'flags'; family: Readonly<Record<string, number>>; prefix: string; exclusive?: number }
   /** An enumeration: a number, or a name (with or without the prefix). */
   | { t: 'enum'; values: Readonly<Record<string, number>>; prefix: string }
   | { t: 'array'; of: FieldType }
@@ -30,11 +34,13 @@ export const s32: FieldType = { t: 's32' };
 export const bool: FieldType = { t: 'bool' };
 export const str: FieldType = { t: 'string' };
 export const bytes: FieldType = { t: 'bytes' };
-export const flags = (family: Readonly<Record<string, number>>, prefix: string): FieldType => ({
-  t: 'flags',
-  family,
-  prefix,
-});
+export const flags = (family: Readonly<Record<string, number>>, prefix: string, exclusive?: number): FieldType =>
+  exclusive === undefined ? { t: 'flags', family, prefix } : { t: 'flags', family, prefix, exclusive };
+
+/** Whether a flag name's value is one value of the word's enumerated field (see FieldType flags). */
+function inExclusive(type: { exclusive?: number }, bit: number): boolean {
+  return type.exclusive !== undefined && (bit & ~type.exclusive) === 0;
+}
 export const enumOf = (values: Readonly<Record<string, number>>, prefix: string): FieldType => ({
   t: 'enum',
   values,
@@ -88,10 +94,20 @@ export function decodeField(type: FieldType, v: unknown, where: string): unknown
     case 'flags': {
       if (Array.isArray(v)) {
         let word = 0;
+        let field: string | undefined;
         for (const [i, name] of v.entries()) {
           const bare = typeof name === 'string' && name.startsWith(type.prefix) ? name.slice(type.prefix.length) : name;
           const bit = typeof bare === 'string' && Object.hasOwn(type.family, bare) ? type.family[bare] : undefined;
           if (bit === undefined) throw new InputError(`${where}[${i}]`, `a flag name of ${type.prefix}*`, name);
+          if (inExclusive(type, bit)) {
+            if (field !== undefined)
+              throw new InputError(
+                `${where}[${i}]`,
+                `no second value of the field in bits 0x${type.exclusive!.toString(16)} (${field} is already given)`,
+                name,
+              );
+            field = bare as string;
+          }
           word = (word | bit) >>> 0;
         }
         return word;
@@ -204,11 +220,14 @@ function quick(type: FieldType, v: unknown): unknown {
       if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= U32_MAX ? v + 0 : NO;
       if (!Array.isArray(v)) return NO;
       let word = 0;
+      let fields = 0;
       for (const name of v) {
         if (typeof name !== 'string') return NO;
         const bare = name.startsWith(type.prefix) ? name.slice(type.prefix.length) : name;
         if (!Object.hasOwn(type.family, bare)) return NO;
-        word = (word | type.family[bare]!) >>> 0;
+        const bit = type.family[bare]!;
+        if (inExclusive(type, bit) && ++fields > 1) return NO;
+        word = (word | bit) >>> 0;
       }
       return word;
     }

@@ -44,19 +44,30 @@ function popcount1(n: number): boolean {
 }
 
 /** A flag word as the list of its names when every set bit has a one-bit name; else the number. */
-function flagWord(family: Readonly<Record<string, number>>, v: number): unknown {
+function flagWord(family: Readonly<Record<string, number>>, v: number, exclusive?: number): unknown {
   let rest = v >>> 0;
-  const names: string[] = [];
-  const bits = Object.entries(family)
-    .filter(([, b]) => popcount1(b >>> 0))
-    .sort(([, a], [, b]) => (a >>> 0) - (b >>> 0));
+  const named: [string, number][] = [];
+  if (exclusive !== undefined) {
+    // The enumerated field (GEM_VA's MTYPE) by the one name of its value; 0 (DEFAULT) is left out.
+    const value = (rest & exclusive) >>> 0;
+    if (value !== 0) {
+      const name = Object.entries(family).find(([, b]) => (b & ~exclusive) === 0 && b >>> 0 === value);
+      if (!name) return v;
+      named.push([name[0], value]);
+    }
+    rest = (rest & ~exclusive) >>> 0;
+  }
+  const bits = Object.entries(family).filter(
+    ([, b]) => popcount1(b >>> 0) && (exclusive === undefined || (b & ~exclusive) !== 0),
+  );
   for (const [name, b] of bits) {
     if ((rest & b) >>> 0 === b >>> 0) {
-      names.push(name);
+      named.push([name, b >>> 0]);
       rest = (rest & ~b) >>> 0;
     }
   }
-  return rest === 0 ? names : v;
+  // In bit order (the field sorts by its value, which lies in its own bits).
+  return rest === 0 ? named.sort((a, b) => a[1] - b[1]).map(([n]) => n) : v;
 }
 
 /** An enumeration value by its name when exactly one name has it and reads back as a name. */
@@ -81,7 +92,7 @@ function ordered(fields: Schema | undefined, v: Record<string, unknown>): string
 export function encodeValue(type: FieldType | undefined, v: unknown, names: boolean, depth = 0): unknown {
   if (depth > 64) throw new Error('writer: value nested too deeply');
   if (type?.t === 'nullable') return v === null || v === undefined ? null : encodeValue(type.of, v, names, depth);
-  if (names && typeof v === 'number' && type?.t === 'flags') return flagWord(type.family, v);
+  if (names && typeof v === 'number' && type?.t === 'flags') return flagWord(type.family, v, type.exclusive);
   if (names && typeof v === 'number' && type?.t === 'enum') return enumValue(type.values, v);
   if (Array.isArray(v))
     return v.map((x) => encodeValue(type?.t === 'array' ? type.of : undefined, x, names, depth + 1));

@@ -75,7 +75,8 @@ export const gemVa = registerDrm<VaArgs>({
     handle: u32,
     _pad: u32,
     operation: enumOf(OP, 'AMDGPU_VA_OP_'),
-    flags: flags(VM, 'AMDGPU_VM_'),
+    // MTYPE_* name values of the 4-bit field at bits 5-8, not bits: one of them at most.
+    flags: flags(VM, 'AMDGPU_VM_', AMDGPU_VM_MTYPE_MASK),
     va_address: u64,
     offset_in_bo: u64,
     map_size: u64,
