@@ -7,12 +7,11 @@
  */
 import { encodeCriuV3Priv } from '../ioctls/amdgpu/criu-v3.js';
 import { selectInvariants } from '../invariants/index.js';
-import { callDef } from '../ioctls/registry.js';
-import { decodeArgs } from '../ioctls/schema.js';
 import type { LogHeader } from '../log/reader.js';
 import { parseTopology } from '../world/topology.js';
 import type { Call, Variants } from '../world/types.js';
 import type { SuiteConfig } from './coverage-suite.js';
+import { call as familyCall } from './families/common.js';
 import { worldModel } from './world-explorer.js';
 
 type Raw = Record<string, unknown>;
@@ -32,10 +31,9 @@ const Q = 0x7f0000000n;
 /** The first KFD import's handle (GPU A, idr 0). */
 const KFD_HANDLE = BigInt(GPU_A) << 32n;
 
+/** A call of the application (families/common.ts `call`). */
 function call(name: string, args: Raw, fd?: number): Call {
-  const def = callDef(name);
-  if (!def) throw new Error(`no call ${name}`);
-  return { pid: APP, call: name, ...(fd === undefined ? {} : { fd }), args: decodeArgs(def.args, args, name) };
+  return familyCall(name, args, APP, fd);
 }
 
 type Spec = [string, string, Raw, number?];

@@ -9,12 +9,11 @@
  * run by its object id, which is the next object the dump creates.
  */
 import { selectInvariants } from '../invariants/index.js';
-import { callDef } from '../ioctls/registry.js';
-import { decodeArgs } from '../ioctls/schema.js';
 import type { LogHeader } from '../log/reader.js';
 import { parseTopology } from '../world/topology.js';
 import type { Call, Variants, World } from '../world/types.js';
 import type { SuiteConfig } from './coverage-suite.js';
+import { call as familyCall } from './families/common.js';
 import { type Action, worldModel } from './world-explorer.js';
 
 type Raw = Record<string, unknown>;
@@ -31,15 +30,8 @@ const RESTORED = 200;
 const PEER = 101;
 
 function call([name, args, fd, pid]: Spec): Call {
-  const def = callDef(name);
-  if (!def) throw new Error(`no call ${name}`);
   const who = pid ?? APP;
-  return {
-    ...(who ? { pid: who } : {}),
-    call: name,
-    ...(fd === undefined ? {} : { fd }),
-    args: decodeArgs(def.args, args, name),
-  };
+  return familyCall(name, args, who || undefined, fd);
 }
 
 /** criu.dump and criu.restore are kernel-external (no pid): pid 0 marks them. */

@@ -7,14 +7,13 @@
  */
 import { encodePrivData, type BoPriv, type ObjectPriv, type QueuePriv } from '../criu/kfd-priv.js';
 import { selectInvariants } from '../invariants/index.js';
-import { callDef } from '../ioctls/registry.js';
-import { decodeArgs } from '../ioctls/schema.js';
 import type { LogHeader } from '../log/reader.js';
 import { KFD_INVALID_FD } from '../uapi/index.js';
 import { parseTopology } from '../world/topology.js';
 import type { Call, FdRef, Variants, World } from '../world/types.js';
 import { type Action, worldModel } from './world-explorer.js';
 import type { SuiteConfig } from './coverage-suite.js';
+import { call as familyCall } from './families/common.js';
 
 type Raw = Record<string, unknown>;
 /** [call, args, pid, fd] */
@@ -42,14 +41,7 @@ const SVM_PAGES = 64n;
 const handle = (gpu: number, idr: number) => (BigInt(gpu) << 32n) | BigInt(idr);
 
 function call([name, args, pid, fd]: CallSpec): Call {
-  const def = callDef(name);
-  if (!def) throw new Error(`no call ${name}`);
-  return {
-    ...(pid === undefined ? {} : { pid }),
-    call: name,
-    ...(fd === undefined ? {} : { fd }),
-    args: decodeArgs(def.args, args, `${name}.args`),
-  };
+  return familyCall(name, args, pid, fd);
 }
 
 function kfdConfig(
