@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type ModelSpec, exploreParallel } from '../explore/parallel.js';
-import { formatBounds, statisticsLines } from './check-stats.js';
+import { formatBounds, statisticsJson, statisticsLines } from './check-stats.js';
 
 export interface ParallelCheck {
   spec: ModelSpec;
@@ -34,13 +34,7 @@ export async function checkParallel(c: ParallelCheck): Promise<void> {
     ...c.describe,
     bounds: c.bounds,
     workers: r.workers,
-    states: r.states,
-    transitions: r.transitions,
-    depth: r.depth,
-    seconds: Number(r.seconds.toFixed(3)),
-    states_per_second: Math.round(r.states / Math.max(r.seconds, 1e-9)),
-    memory_bytes: memory,
-    limited: r.limited,
+    ...statisticsJson(r, memory),
     ...(c.spec.kind === 'family' ? { invariants: c.invariants } : {}),
     violations: r.violation
       ? r.violation.violations.map((v) => ({

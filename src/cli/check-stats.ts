@@ -22,3 +22,19 @@ export function formatBounds(bounds: Record<string, number | null>): string {
     .map(([k, v]) => `${k} ${v ?? 'none'}`)
     .join(', ');
 }
+
+/** The statistics fields of a `--json` report, in this order (TLC/SPIN's counts, rate, memory). */
+export function statisticsJson(
+  r: { states: number; transitions: number; depth: number; seconds: number; limited: string | null },
+  memoryBytes: number,
+) {
+  return {
+    states: r.states,
+    transitions: r.transitions,
+    depth: r.depth,
+    seconds: Number(r.seconds.toFixed(3)),
+    states_per_second: Math.round(r.states / Math.max(r.seconds, 1e-9)),
+    memory_bytes: memoryBytes,
+    limited: r.limited,
+  };
+}

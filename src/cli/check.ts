@@ -13,7 +13,7 @@ import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/f
 import { type Bounds, checkBounds, effectiveBounds, parseBoundsOption } from '../explore/families/bounds.js';
 import type { WorldModel } from '../explore/world-explorer.js';
 import { checkParallel } from './check-parallel.js';
-import { formatBounds, statisticsLines } from './check-stats.js';
+import { formatBounds, statisticsJson, statisticsLines } from './check-stats.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
 import { getInvariant } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
@@ -170,13 +170,7 @@ function checkFamily(opts: CheckOptions): void | Promise<void> {
     family,
     variants: model.header.variants,
     bounds,
-    states: r.states,
-    transitions: r.transitions,
-    depth: r.depth,
-    seconds: Number(r.seconds.toFixed(3)),
-    states_per_second: Math.round(r.states / Math.max(r.seconds, 1e-9)),
-    memory_bytes: memory,
-    limited: r.limited,
+    ...statisticsJson(r, memory),
     invariants: model.invariants.map((i) => i.name),
     violations: r.violation
       ? r.violation.violations.map((v) => ({ invariant: v.invariant, log: out, actions: r.violation!.actions }))
