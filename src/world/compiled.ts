@@ -9,12 +9,14 @@
  * assign implementations directly:
  *
  *  1. the candidate transitions for (state value, event type) are read from the
- *     machine's StateNode tree once and cached;
+ *     machine's StateNode tree once and cached on the value's interned entry (values this
+ *     module hands out are shared objects, so finding the entry is one WeakMap hit);
  *  2. for every active atomic state, the first candidate (innermost first, then
  *     document order) whose guard holds is selected, as XState selects;
  *  3. the next state value depends only on the value and on which candidates were
  *     selected, so it is asked of XState's own `transition` once and cached;
- *  4. the selected transitions' assign actions run in order on the context.
+ *  4. the selected transitions' assign actions run in order on one copy of the context
+ *     (`transition` does 2-4 in one call: the send path).
  *
  * Equality with XState's `transition` (value, context and enabledness) is checked by
  * a differential property test (test/unit/compiled-machines.test.ts); a machine that
