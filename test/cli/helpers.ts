@@ -11,6 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -104,6 +105,9 @@ export function ensureBuilt(): void {
           // type check of the whole project is `npm test`'s job, not this suite's.
           if (!existsSync(MAIN)) throw e;
         }
+        // The codec reads its schema file beside it, as `npm run build` copies it into dist/.
+        const proto = 'src/criu/images/criu-amdgpu.proto';
+        copyFileSync(join(ROOT, proto), join(OUT, proto));
         writeFileSync(STAMP, RUN);
       }
       return;

@@ -1,12 +1,13 @@
 /**
- * criu-amdgpu.proto against spec §9.2 (names, types, numbers, labels), and the embedded copy
- * (proto-text.ts, what dist/ uses at run time) against the .proto file.
+ * criu-amdgpu.proto against spec §9.2 (names, types, numbers, labels), and the copy the build
+ * puts beside the compiled codec (what dist/ reads at run time) against the .proto file.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CRIU_AMDGPU_PROTO, MESSAGE_NAMES, messageType } from '../../src/criu/images/index.js';
+import { ensureBuilt, ROOT } from '../cli/helpers.js';
 
 const PROTO_FILE = join(dirname(fileURLToPath(import.meta.url)), '../../src/criu/images/criu-amdgpu.proto');
 
@@ -119,7 +120,9 @@ describe('criu-amdgpu.proto', () => {
     expect(readFileSync(PROTO_FILE, 'utf8')).toMatch(/^syntax = "proto2";$/m);
   });
 
-  it('the embedded text (proto-text.ts) is the .proto file verbatim — paste the file into it after an edit', () => {
+  it('the codec reads the .proto file, and the build copies it beside the compiled codec (dist/)', () => {
     expect(CRIU_AMDGPU_PROTO).toBe(readFileSync(PROTO_FILE, 'utf8'));
+    ensureBuilt();
+    expect(readFileSync(join(ROOT, 'dist/src/criu/images/criu-amdgpu.proto'), 'utf8')).toBe(CRIU_AMDGPU_PROTO);
   });
 });

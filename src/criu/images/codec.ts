@@ -1,7 +1,7 @@
 /**
  * protobuf and size-prefix layer of the plugin's image files (spec §9.1, §9.2).
  *
- * The schema is criu-amdgpu.proto, embedded as text (proto-text.ts) and parsed once by
+ * The schema is criu-amdgpu.proto, read as text (proto-text.ts) and parsed once by
  * protobufjs. Encoding uses it as written. Decoding uses a copy in which `required` reads as
  * `optional`, so that a missing field is reported by its full path (`device_entries[2].simd_count`)
  * rather than protobufjs's bare field name; presence is then checked here, field by field.
