@@ -52,21 +52,16 @@ export class ObjectEventRefused extends Error {
   }
 }
 
-const COMPILED = new WeakMap<AnyStateMachine, CompiledMachine>();
-const BY_KIND = new Map<ObjectKind, CompiledMachine>();
+/** Compiled machines by kind: a kind keeps its machine (registerMachine refuses another). */
+const COMPILED = new Map<ObjectKind, CompiledMachine>();
 
 /** The compiled form of a kind's machine (src/world/compiled.ts), built on first use. */
 function compiledOf(kind: ObjectKind): CompiledMachine {
-  const known = BY_KIND.get(kind);
-  if (known) return known;
-  const machine = machineOf(kind);
-  let c = COMPILED.get(machine);
+  let c = COMPILED.get(kind);
   if (!c) {
-    c = compileMachine(machine);
-    COMPILED.set(machine, c);
+    c = compileMachine(machineOf(kind));
+    COMPILED.set(kind, c);
   }
-  // A kind keeps its machine (registerMachine refuses another), so it can be looked up by name.
-  BY_KIND.set(kind, c);
   return c;
 }
 
