@@ -11,12 +11,6 @@ export function lowestFreeFd(task: Task): number {
   return fd;
 }
 
-/** Lowest free id in [start, end) of an IDR-like namespace (idr_alloc semantics). */
-export function idrAllocLowest(used: (id: number) => boolean, start: number, end: number): number | null {
-  for (let id = start; id < end; id++) if (!used(id)) return id;
-  return null;
-}
-
 export function newFile<K extends OpenFile['kind']>(
   w: World,
   file: Omit<Extract<OpenFile, { kind: K }>, 'id' | 'refs'>,

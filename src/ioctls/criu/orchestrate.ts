@@ -49,11 +49,6 @@ function storable(images: ImageDir): ImageDir {
   return { ...images, kfd: images.kfd.map(fill), renderD: images.renderD.map(fill) };
 }
 
-/** The images of an in-memory dump (by its criu.dump object id). */
-export function dumpImages(w: World, object: string): ImageDir | undefined {
-  return dumpsOf(w)[object]?.images;
-}
-
 function criuOf(w: { topology: { processes: { pid: number; ptrace_parent: number | null }[] } }, pid: number) {
   return w.topology.processes.find((p) => p.pid === pid)?.ptrace_parent ?? 1;
 }
