@@ -10,14 +10,10 @@ import { createWorld } from '../world/world.js';
 import type { Call, World } from '../world/types.js';
 import type { Action, WorldModel } from './world-explorer.js';
 
-/** A call with its own copy of the arguments (handlers write their outs into them). */
-export function fresh(c: Call): Call {
-  return { ...c, args: structuredClone(c.args) };
-}
-
 /** Apply every call of an action in place. */
 export function applyAction(w: World, a: Action): void {
-  for (const c of a.calls) applyInPlace(w, fresh(c));
+  // applyInPlace copies the arguments it hands the handler: the action's calls stay as they are.
+  for (const c of a.calls) applyInPlace(w, c);
 }
 
 /** The run as a log: header, setup and the actions' calls, each with its result. */
@@ -25,9 +21,8 @@ export function runLog(model: WorldModel, actions: Action[]): string {
   const world = createWorld(model.header.topology, model.header.variants);
   const lines = [JSON.stringify(encodeHeader(model.header))];
   const record = (c: Call) => {
-    const f = fresh(c);
-    const r: CallResult = applyInPlace(world, f);
-    lines.push(formatRecord(f, r));
+    const r: CallResult = applyInPlace(world, c);
+    lines.push(formatRecord(c, r));
   };
   model.setup.forEach(record);
   for (const a of actions) a.calls.forEach(record);

@@ -17,7 +17,7 @@ import { applyInPlace, type CallResult, thaw } from '../world/step.js';
 import { createWorld } from '../world/world.js';
 import type { Call, World } from '../world/types.js';
 import { FingerprintSet } from './fingerprints.js';
-import { fresh, runLog } from './run-log.js';
+import { runLog } from './run-log.js';
 import { symmetryKey } from './symmetry.js';
 
 /** One nondeterministic choice: a short sequence of calls (arming a fault, then the call). */
@@ -72,7 +72,7 @@ export function worldModel(
   invariants: Invariant[],
 ): WorldModel {
   const initial = createWorld(header.topology, header.variants);
-  for (const c of setup) applyInPlace(initial, fresh(c));
+  for (const c of setup) applyInPlace(initial, c);
   return { header, setup, initial, actions, invariants };
 }
 
@@ -135,9 +135,8 @@ export function exploreWorlds(
         transitions += 1;
         const w = thaw(world);
         for (const c of action.calls) {
-          const f = fresh(c);
-          const r = applyInPlace(w, f);
-          opts.onCall?.(f, r);
+          const r = applyInPlace(w, c);
+          opts.onCall?.(c, r);
         }
         const childFp = fingerprint(w, symmetry);
         if (childFp !== fp) moved = true;

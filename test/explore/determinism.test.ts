@@ -28,3 +28,20 @@ describe('exploration is deterministic within a process', () => {
     expect(applyInPlace(w, structuredClone(restore)).ret).toBe(-22);
   });
 });
+
+describe('actions are applied as they are', () => {
+  it('applyInPlace hands the handler a copy: no call of any family action is changed by applying it', () => {
+    // The explorer applies each family's action calls to many worlds without copying them.
+    for (const family of ['ttm', 'i915', 'kfd', 'amdgpu', 'criu'] as const) {
+      const model = familyModel(family, FIXED_BASELINE);
+      for (const action of model.actions(model.initial)) {
+        const w = structuredClone(model.initial);
+        for (const c of action.calls) {
+          const before = structuredClone(c);
+          applyInPlace(w, c);
+          expect(c, `${family}: ${action.name}: ${c.call}`).toEqual(before);
+        }
+      }
+    }
+  });
+});
