@@ -26,7 +26,6 @@ import type { CriuKfd, DrmBoEntry, ImageDir, PageContent } from './images/index.
 import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
 import {
-  boKey,
   deviceEntry,
   type DumpedTask,
   type DumpResult,
@@ -190,7 +189,7 @@ class TreeDump {
     const contents: (PageContent | undefined)[] = [];
     const index = kfdBoIndex(w, pid);
     const bo_entries = buckets.map((b, i) => {
-      const found: { bo: BoContext } | undefined = index.get(boKey(b.gpu_id, b.addr));
+      const found: { bo: BoContext } | undefined = index.get(b.gpu_id, b.addr);
       contents.push(found && kfdBoHasPages(b.alloc_flags) ? { ...w.gems[found.bo.gem]!.content } : undefined);
       if (found && (b.alloc_flags & KFD_IOC_ALLOC_MEM_FLAGS.USERPTR) !== 0) {
         const content = w.gems[found.bo.gem]?.content ?? {};

@@ -5,13 +5,14 @@
  */
 import '../ioctls/all.js';
 import { callDef } from '../ioctls/registry.js';
-import { decodeArgs } from '../ioctls/schema.js';
+import { decodeArgs, type FieldType, MAX_INLINE_ARRAY, type Schema } from '../ioctls/schema.js';
 import type { BoContext } from '../../machines/kfd/bo.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import { contextOf, inState } from '../world/objects.js';
 import { applyInPlace, type CallResult } from '../world/step.js';
-import type { FdRef, World } from '../world/types.js';
-import { liveTask, pddHandles } from '../world/world.js';
+import type { Call, FdRef, World } from '../world/types.js';
+import { allocIdr } from '../world/idr.js';
+import { liveTask } from '../world/world.js';
 import type { ImageDir, KfdDeviceEntry, PageContent } from './images/index.js';
 
 /** One call an orchestration issued: the call as the model received it and its result. */
@@ -27,6 +28,68 @@ export interface OrchestratedCall {
   stage: string;
 }
 
+const U32_MAX = 0xffffffff;
+const U64_END = 1n << 64n;
+
+const isU32 = (v: unknown) =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= U32_MAX && !Object.is(v, -0);
+
+/**
+ * Whether `v` is already a value of `type` as decodeArgs returns it (u64 a bigint, u32, flags
+ * and enums numbers, bytes a Uint8Array, a struct every field of its schema in schema order,
+ * a null pointer null): decoding it again would give back the same value.
+ */
+function isDecoded(type: FieldType, v: unknown): boolean {
+  switch (type.t) {
+    case 'u32':
+    case 'flags':
+    case 'enum':
+      return isU32(v);
+    case 'u64':
+      return typeof v === 'bigint' && v >= 0n && v < U64_END;
+    case 's32':
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 && !Object.is(v, -0);
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'string':
+      return typeof v === 'string';
+    case 'bytes':
+      return v instanceof Uint8Array && Object.getPrototypeOf(v) === Uint8Array.prototype;
+    case 'array':
+      if (!Array.isArray(v) || v.length > MAX_INLINE_ARRAY) return false;
+      for (const x of v) if (!isDecoded(type.of, x)) return false;
+      return true;
+    case 'struct':
+      return isDecodedArgs(type.fields, v);
+    case 'nullable':
+      return v === null || isDecoded(type.of, v);
+  }
+}
+
+/** isDecoded of a struct: a plain object with exactly the schema's fields, in its order. */
+function isDecodedArgs(schema: Schema, v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const keys = Object.keys(v);
+  const fields = Object.keys(schema);
+  if (keys.length !== fields.length) return false;
+  for (let i = 0; i < keys.length; i++)
+    if (keys[i] !== fields[i] || !isDecoded(schema[fields[i]!]!, (v as Record<string, unknown>)[fields[i]!]))
+      return false;
+  return true;
+}
+
+/** Arguments with their byte buffers as hex (the log form decodeArgs reads): the rest is read as it is. */
+function logForm(raw: Record<string, unknown>): Record<string, unknown> {
+  let out = raw;
+  for (const k of Object.keys(raw)) {
+    const v = raw[k];
+    if (!(v instanceof Uint8Array)) continue;
+    if (out === raw) out = { ...raw };
+    out[k] = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+  }
+  return out;
+}
+
 /** Applies calls to a world in place and records them (the shape CallIssuer users expect). */
 export class Issuer {
   readonly calls: OrchestratedCall[] = [];
@@ -34,6 +97,11 @@ export class Issuer {
   onIssued: (() => void) | undefined;
   constructor(readonly world: World) {}
 
+  /**
+   * Apply `call` with arguments `raw` in their log form, or already decoded (every field, in
+   * schema order: see isDecoded), which are taken as they are (the orchestration's per-BO
+   * calls, and RESTORE's bucket array, skip a decoding that would give back the same value).
+   */
   issue(
     stage: string,
     pid: number | undefined,
@@ -43,10 +111,17 @@ export class Issuer {
   ): CallResult {
     const def = callDef(call);
     if (!def) throw new Error(`no call ${call}`);
-    const args = decodeArgs(def.args, raw, `${call}.args`);
-    const c = { call, args, ...(pid === undefined ? {} : { pid }), ...(fd === undefined ? {} : { fd }) };
+    const args = isDecodedArgs(def.args, raw) ? raw : decodeArgs(def.args, logForm(raw), `${call}.args`);
+    const c: Call = { call, args };
+    if (pid !== undefined) c.pid = pid;
+    if (fd !== undefined) c.fd = fd;
     const r = applyInPlace(this.world, c);
-    this.calls.push({ ...c, ret: r.ret, out: r.out, stage });
+    // the call becomes its record (the same fields in the same order as { ...c, ret, out, stage })
+    const rec = c as OrchestratedCall;
+    rec.ret = r.ret;
+    rec.out = r.out;
+    rec.stage = stage;
+    this.calls.push(rec);
     this.onIssued?.();
     return r;
   }
@@ -127,21 +202,41 @@ export function deviceEntry(w: World, node: number, userId: number, actualId: nu
   };
 }
 
-/** A task's KFD BOs by user gpu id and address, with their idr handles (one pass over the pdds). */
-export type KfdBoIndex = Map<string, { bo: BoContext; idr: number }>;
+/** A KFD BO found by user gpu id and address, with its idr handle. */
+export interface IndexedBo {
+  bo: BoContext;
+  idr: number;
+}
 
-export const boKey = (userGpuId: number, addr: bigint) => `${userGpuId}:${addr}`;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** An address as a Map key: a number while exact (BO addresses are below 2^53), else the bigint itself. */
+const addrKey = (addr: bigint): number | bigint => (addr <= MAX_SAFE ? Number(addr) : addr);
+
+/** A task's KFD BOs by user gpu id and address, with their idr handles (one pass over the pdds). */
+export class KfdBoIndex {
+  private readonly byGpu = new Map<number, Map<number | bigint, IndexedBo>>();
+
+  get(userGpuId: number, addr: bigint): IndexedBo | undefined {
+    return this.byGpu.get(userGpuId)?.get(addrKey(addr));
+  }
+
+  /** Keep the first BO of an address (the lowest idr handle, as a scan in idr order finds). */
+  addFirst(userGpuId: number, bo: BoContext, idr: number): void {
+    let m = this.byGpu.get(userGpuId);
+    if (!m) this.byGpu.set(userGpuId, (m = new Map()));
+    const key = addrKey(bo.va);
+    if (!m.has(key)) m.set(key, { bo, idr });
+  }
+}
 
 /** Index the task's KFD BOs by (user gpu id, address); the lowest idr handle wins, as a scan in idr order finds. */
 export function kfdBoIndex(w: World, pid: number): KfdBoIndex {
-  const index: KfdBoIndex = new Map();
+  const index = new KfdBoIndex();
   for (const p of liveTask(w, pid)?.pdds ?? []) {
     const user = contextOf<PddContext>(w, p).user_gpu_id;
-    for (const [idr, id] of pddHandles(w, p)) {
-      const bo = contextOf<BoContext>(w, id);
-      const key = boKey(user, bo.va);
-      if (!index.has(key)) index.set(key, { bo, idr });
-    }
+    const idr = allocIdr(w, p);
+    // integer keys enumerate in ascending order: idr order
+    for (const h in idr) index.addFirst(user, contextOf<BoContext>(w, idr[h as unknown as number]!), Number(h));
   }
   return index;
 }

@@ -18,15 +18,14 @@
  * with `pidfd_getfd`, where CRIU sends it over a unix socket. docs/checkpoint-restore.md.
  */
 import type { CriuRestoreContext } from '../../machines/criu/restore.js';
-import { encodeField } from '../ioctls/schema.js';
-import { MAKE_HANDLE } from '../uapi/index.js';
+import { KFD_CRIU_OP, MAKE_HANDLE } from '../uapi/index.js';
 import { canSend, contextOf, createObject, inState, send } from '../world/objects.js';
 import type { CallResult } from '../world/step.js';
 import type { World } from '../world/types.js';
 import { taskOf } from '../world/world.js';
 import type { ImageDir, KfdImageSet } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
-import { boKey, type DumpedTask, gpuActivated, Issuer, kfdBoIndex, type ProcessMemory } from './orchestrate-common.js';
+import { type DumpedTask, gpuActivated, Issuer, kfdBoIndex, type ProcessMemory } from './orchestrate-common.js';
 import { restoreDrmFile } from './restore-drm.js';
 
 export interface RestoreOptions {
@@ -157,15 +156,15 @@ export class TreeRestore {
     const gpus = k.kfd.device_entries.filter((d) => d.gpu_id !== 0);
     for (const d of gpus)
       if (!w.topology.gpus.some((g) => g.gpu_id === this.map(d.gpu_id))) return 'Failed to map GPUs';
+    // the arguments as the schema decodes them (criuArgsSchema's fields in order; u64 fields as
+    // bigints, priv_data a buffer of its own): Issuer takes them as they are, no decoding per bucket
     const r = x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_CRIU_OP', kfdFd, {
-      op: 'RESTORE',
       devices: gpus.map((d) => ({
         user_gpu_id: d.gpu_id,
         actual_gpu_id: this.map(d.gpu_id),
         drm_fd: this.openDrm(t, this.map(d.gpu_id)),
         pad: 0,
       })),
-      // u64 fields as bigints: the schema takes them as they are (no text round trip per bucket)
       bos: k.kfd.bo_entries.map((b) => ({
         addr: b.addr,
         size: b.size,
@@ -176,8 +175,13 @@ export class TreeRestore {
         dmabuf_fd: 0xffffffff,
         pad: 0,
       })),
-      priv_data: Buffer.from(k.kfd.priv_data).toString('hex'),
+      priv_data: Uint8Array.from(k.kfd.priv_data),
+      priv_data_size: null,
+      num_devices: null,
+      num_bos: null,
       num_objects: k.kfd.num_of_objects,
+      pid: 0,
+      op: KFD_CRIU_OP.RESTORE,
     });
     if (r.ret !== 0) return `Restore ioctl failed (${r.ret})`;
     this.kfdRestoredPids.add(pid);
@@ -199,20 +203,22 @@ export class TreeRestore {
     const index = kfdBoIndex(w, t.pid);
     k.kfd.bo_entries.forEach((b, i) => {
       const content = k.contents?.[i];
-      const found = content && index.get(boKey(b.gpu_id, b.addr));
+      const found = content && index.get(b.gpu_id, b.addr);
       if (!content || !found) return;
-      const handle = encodeField(undefined, MAKE_HANDLE(b.gpu_id, found.idr));
+      const handle = MAKE_HANDLE(b.gpu_id, found.idr);
       for (const [page, value] of Object.entries(content))
-        if (value !== 0) x.issue('RESTORE_EXT_FILE', t.pid, 'gpu_write', kfdFd, { handle, page: Number(page), value });
+        if (value !== 0)
+          x.issue('RESTORE_EXT_FILE', t.pid, 'gpu_write', kfdFd, { handle, page: Number(page), value, tt: 0, obj: 0 });
     });
     // CRIU core's premapped private memory: the userptr BOs' pages (modelled as gpu_write)
     for (const m of this.o.memory ?? []) {
       if (m.pid !== t.origPid) continue;
-      const found = index.get(boKey(m.gpu_id, m.addr));
+      const found = index.get(m.gpu_id, m.addr);
       if (!found) continue;
-      const handle = encodeField(undefined, MAKE_HANDLE(m.gpu_id, found.idr));
+      const handle = MAKE_HANDLE(m.gpu_id, found.idr);
       for (const [page, value] of Object.entries(m.content))
-        if (value !== 0) x.issue('CRIU memory', t.pid, 'gpu_write', kfdFd, { handle, page: Number(page), value });
+        if (value !== 0)
+          x.issue('CRIU memory', t.pid, 'gpu_write', kfdFd, { handle, page: Number(page), value, tt: 0, obj: 0 });
     }
   }
 
