@@ -157,9 +157,10 @@ export function readSvm(r: Reader, field: string, nPdds: number): SvmRangePriv {
 }
 
 /** One kfd_criu_bo_priv_data record at the cursor (mapped_gpuids read up to the 0 terminator). */
-export function readBoPriv(r: Reader, max: MaxGpuInstance, field: string): BoPriv {
+export function readBoPriv(r: Reader, max: MaxGpuInstance, field: string | number): BoPriv {
   const boSize = PRIV_SIZES.bo(max);
-  r.need(boSize, field);
+  // a number i names the record bos[i] (the name is made only for an error)
+  if (boSize > r.remaining) r.need(boSize, typeof field === 'number' ? `bos[${field}]` : field);
   const base = r.pos;
   const mapped: number[] = [];
   for (let j = 0; j < max; j++) {

@@ -127,6 +127,7 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
   const pending: { fd: number; file: string }[] = [];
   const buckets: BoBucket[] = [];
   const privs: BoPriv[] = [];
+  const peers = task.pdds.map((id) => pdd(w, id));
   for (const { pddId, idr, boId } of checkpointedBos(w, task)) {
     const b = bo(w, boId);
     const p = pdd(w, pddId);
@@ -157,9 +158,8 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
       dmabuf_fd,
       pad: 0,
     });
-    const mapped_gpuids = task.pdds
-      .filter((peer) => b.attachments[pdd(w, peer).gpu_id]?.is_mapped)
-      .map((peer) => pdd(w, peer).user_gpu_id);
+    const mapped_gpuids: number[] = [];
+    for (const peer of peers) if (b.attachments[peer.gpu_id]?.is_mapped) mapped_gpuids.push(peer.user_gpu_id);
     privs.push({ user_addr: b.user_addr, idr_handle: idr, mapped_gpuids });
   }
   a.devices = devices;

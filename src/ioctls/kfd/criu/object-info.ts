@@ -5,7 +5,8 @@
 import { PRIV_SIZES } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import type { Task, World } from '../../../world/types.js';
-import { bo, gpuById, pdd, pddHandles } from '../../../world/world.js';
+import { allocIdr } from '../../../world/idr.js';
+import { bo, gpuById, pdd } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { processQueues } from '../kernel/process.js';
 import { isCheckpointableQueueType, mqdSizeFromQueueType as mqdBytes } from '../kernel/queues.js';
@@ -23,18 +24,36 @@ export function checkpointedBos(w: World, task: Task): { pddId: string; idr: num
   const out: { pddId: string; idr: number; boId: string }[] = [];
   for (const pddId of task.pdds) {
     const base = gpuById(w, pdd(w, pddId).gpu_id)!.gpuvm_base;
-    for (const [idr, boId] of pddHandles(w, pddId)) {
+    const idr = allocIdr(w, pddId);
+    // integer keys enumerate in ascending order: idr order
+    for (const h in idr) {
+      const boId = idr[h as unknown as number]!;
       const va = bo(w, boId).va;
       if (va !== 0n && va <= base) continue;
-      out.push({ pddId, idr, boId });
+      out.push({ pddId, idr: Number(h), boId });
     }
   }
   return out;
 }
 
+/** The number of checkpointedBos (counted, not listed). */
+function countCheckpointedBos(w: World, task: Task): number {
+  let n = 0;
+  for (const pddId of task.pdds) {
+    const base = gpuById(w, pdd(w, pddId).gpu_id)!.gpuvm_base;
+    const idr = allocIdr(w, pddId);
+    for (const h in idr) {
+      const va = bo(w, idr[h as unknown as number]!).va;
+      if (va !== 0n && va <= base) continue;
+      n++;
+    }
+  }
+  return n;
+}
+
 export function processObjectInfo(w: World, task: Task): ObjectInfo {
   const num_devices = task.pdds.length;
-  const num_bos = checkpointedBos(w, task).length;
+  const num_bos = countCheckpointedBos(w, task);
   const queues = processQueues(w, task);
   let queueBytes = 0;
   for (const q of queues) {

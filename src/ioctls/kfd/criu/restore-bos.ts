@@ -54,8 +54,9 @@ export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, calle
   else if (b.alloc_flags & (F.GTT | F.VRAM)) b.restored_offset = w.gems[bo(w, boId).gem]!.mmap_offset;
   // Not halved for AQL, not page aligned (spec §7.3).
   if (b.alloc_flags & F.VRAM) send(w, pddId, { type: 'VRAM_USAGE_ADD', delta: b.size });
-  for (const user of priv.mapped_gpuids.slice(0, task.pdds.length)) {
-    const peer = pddByUserGpuId(w, task, user);
+  const maps = Math.min(priv.mapped_gpuids.length, task.pdds.length);
+  for (let m = 0; m < maps; m++) {
+    const peer = pddByUserGpuId(w, task, priv.mapped_gpuids[m]!);
     if (!peer) fail(-ERRNO.EINVAL);
     bindProcessToDevice(w, task, pdd(w, peer).gpu_id);
     mapBoToVm(w, boId, pdd(w, peer).gpu_id);

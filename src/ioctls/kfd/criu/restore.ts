@@ -53,11 +53,29 @@ export function criuRestore(k: Kernel, a: CriuArgs): number {
     // "Prevent MMU notifications until stage-4 IOCTL (CRIU_RESUME) is received"
     send(w, task.kfd_process!, { type: 'BLOCK_MMU_NOTIFICATIONS' });
     if ((a.bos?.length ?? 0) < numBos) return -ERRNO.EFAULT;
-    const buckets = (a.bos ?? []).slice(0, numBos).map((b) => ({ ...b }));
-    for (const [i, b] of buckets.entries())
-      restoreBo(w, task, b, readBoPriv(r, w.variants.max_gpu_instance, `bos[${i}]`), caller, pending);
+    // The buckets are the kernel's copy of the user array (kdata): restored_offset and
+    // dmabuf_fd are written in place and copied back to user space only if every BO succeeded,
+    // so a failure puts back the values of the buckets already written.
+    const buckets = a.bos ?? [];
+    const offsets = new Array<bigint>(numBos);
+    const fds = new Array<number>(numBos);
+    let i = 0;
+    try {
+      for (; i < numBos; i++) {
+        const b = buckets[i]!;
+        offsets[i] = b.restored_offset;
+        fds[i] = b.dmabuf_fd;
+        restoreBo(w, task, b, readBoPriv(r, w.variants.max_gpu_instance, i), caller, pending);
+      }
+    } catch (e) {
+      for (let j = 0; j <= i && j < numBos; j++) {
+        buckets[j]!.restored_offset = offsets[j]!;
+        buckets[j]!.dmabuf_fd = fds[j]!;
+      }
+      throw e;
+    }
     // Copy the buckets back so user space reads restored_offset and dmabuf_fd; commit_files.
-    a.bos = buckets;
+    a.bos = buckets.length === numBos ? buckets : buckets.slice(0, numBos);
     for (const { fd, file: f } of pending.files) {
       caller.fds[fd] = f;
       fileGet(w, f);
