@@ -44,6 +44,12 @@ interface Candidate {
   def: AnyTransitionDefinition;
 }
 
+/** What guards and assigns receive: one object per transition, its `context` kept current. */
+interface Args {
+  context: Context;
+  event: Event;
+}
+
 /** Per (value, event type): for each active atomic state, its candidates innermost first. */
 type Slots = Candidate[][];
 
@@ -52,6 +58,8 @@ interface EventPlan {
   slots: Slots;
   /** Next state per selection: the key is the choice (one index per slot) joined by ",". */
   next: Map<string, StateEntry>;
+  /** The same for a plan of one slot (most events): by the selected candidate's index. */
+  nextOne: (StateEntry | undefined)[];
 }
 
 /**
@@ -167,7 +175,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
       }
       if (chain.length) slots.push(chain);
     }
-    plan = { slots, next: new Map() };
+    plan = { slots, next: new Map(), nextOne: [] };
     entry.plans.set(type, plan);
     return plan;
   };
@@ -196,39 +204,78 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     return any ? choice : null;
   };
 
+  /** XState's own next value for a selection, asked once per (value, event type, selection). */
+  const nextOf = (entry: StateEntry, context: Context, event: Event): StateEntry => {
+    const snap = machine.resolveState({ value: entry.value, context }) as AnyMachineSnapshot;
+    return entryOf(transition(machine, snap, event)[0].value as StateValue);
+  };
+
+  /**
+   * Run a candidate's assignments in order on `ctx`, copied once (`copied` says whether it
+   * is already a copy): a later assignment sees the earlier ones, as XState's sequential
+   * assigns do. Returns the context after them.
+   */
+  const runAssigns = (c: Candidate, args: Args, copied: boolean): Context => {
+    let ctx = args.context;
+    for (const a of c.assigns) {
+      let partial: Partial<Context>;
+      if (typeof a === 'function') partial = a(args);
+      else {
+        partial = {};
+        for (const k of Object.keys(a)) {
+          const v = a[k];
+          partial[k] = typeof v === 'function' ? (v as Assigner)(args) : v;
+        }
+      }
+      if (!copied) {
+        ctx = { ...ctx };
+        copied = true;
+      }
+      Object.assign(ctx, partial);
+      args.context = ctx;
+    }
+    return ctx;
+  };
+
   const applyIn = (entry: StateEntry, plan: EventPlan, context: Context, event: Event, choice: number[]) => {
     const ckey = choice.length === 1 ? String(choice[0]) : choice.join(',');
     let next = plan.next.get(ckey);
     if (next === undefined) {
-      const snap = machine.resolveState({ value: entry.value, context }) as AnyMachineSnapshot;
-      next = entryOf(transition(machine, snap, event)[0].value as StateValue);
+      next = nextOf(entry, context, event);
       plan.next.set(ckey, next);
     }
-    // One copy of the context, then each assignment in order on it: a later assignment
-    // sees the earlier ones, as XState's sequential assigns do.
-    let ctx = context;
-    let copied = false;
+    const args: Args = { context, event };
     for (let s = 0; s < plan.slots.length; s++) {
       const c = plan.slots[s]![choice[s]!];
-      if (!c) continue;
-      for (const a of c.assigns) {
-        let partial: Partial<Context>;
-        if (typeof a === 'function') partial = a({ context: ctx, event });
-        else {
-          partial = {};
-          for (const k of Object.keys(a)) {
-            const v = a[k];
-            partial[k] = typeof v === 'function' ? (v as Assigner)({ context: ctx, event }) : v;
-          }
-        }
-        if (!copied) {
-          ctx = { ...ctx };
-          copied = true;
-        }
-        Object.assign(ctx, partial);
+      if (c) runAssigns(c, args, args.context !== context);
+    }
+    return { value: next.value, context: args.context };
+  };
+
+  /**
+   * The send path of a plan with one slot (one active atomic state has candidates: most
+   * events of these machines): no selection array, no key string, one args object.
+   */
+  const transitionOne = (entry: StateEntry, plan: EventPlan, context: Context, event: Event) => {
+    const chain = plan.slots[0]!;
+    const args: Args = { context, event };
+    let at = -1;
+    for (let i = 0; i < chain.length; i++) {
+      const g = chain[i]!.guard;
+      if (g === null || g(args, undefined)) {
+        at = i;
+        break;
       }
     }
-    return { value: next.value, context: ctx };
+    if (at < 0) return null;
+    let next = plan.nextOne[at];
+    if (next === undefined) {
+      next = nextOf(entry, context, event);
+      plan.nextOne[at] = next;
+      plan.next.set(String(at), next);
+    }
+    const c = chain[at]!;
+    return { value: next.value, context: c.assigns.length === 0 ? context : runAssigns(c, args, false) };
   };
 
   let cachedInitial: StateValue | undefined;
@@ -255,6 +302,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
       const entry = entryOf(value);
       const plan = planOf(entry, event.type);
       if (plan.slots.length === 0) return null;
+      if (plan.slots.length === 1) return transitionOne(entry, plan, context, event);
       const choice = selectIn(plan.slots, context, event);
       return choice === null ? null : applyIn(entry, plan, context, event, choice);
     },
