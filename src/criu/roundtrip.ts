@@ -8,7 +8,7 @@
  * fds of several tasks). GPU ids are compared through the restore's renaming (actual ids are
  * mapped back to the user ids the application keeps using).
  */
-import type { BoContext } from '../../machines/kfd/bo.js';
+import { type BoContext, mappedVms } from '../../machines/kfd/bo.js';
 import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
@@ -75,8 +75,8 @@ function boView(w: World, id: string, u: (g: number) => number): Record<string, 
 
 /** The user gpu ids a BO is mapped on, sorted. */
 function mappedOn(b: BoContext, u: (g: number) => number): number[] {
-  const out: number[] = [];
-  for (const g in b.attachments) if (b.attachments[g as unknown as number]!.is_mapped) out.push(u(Number(g)));
+  const out = mappedVms(b);
+  for (let i = 0; i < out.length; i++) out[i] = u(out[i]!);
   return out.length > 1 ? out.sort((a, c) => a - c) : out;
 }
 

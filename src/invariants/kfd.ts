@@ -258,8 +258,7 @@ registerInvariant(
         const f = w.files[b.dmabuf];
         if (!f || f.kind !== 'dmabuf') bad(id, b.dmabuf, 'an open dma-buf file');
       }
-      for (const vm of Object.keys(b.attachments))
-        if (!gpuIds.has(Number(vm))) bad(id, `gpu_id ${vm}`, 'a GPU of the topology');
+      for (const { vm } of b.attachments) if (!gpuIds.has(vm)) bad(id, `gpu_id ${vm}`, 'a GPU of the topology');
     }
     for (const [id, rec] of objectsOf<QueueContext>(w, 'kfd.queue'))
       if (!gpuIds.has(rec.context.gpu_id)) bad(id, `gpu_id ${rec.context.gpu_id}`, 'a GPU of the topology');

@@ -1,7 +1,7 @@
 /**
  * The non-ioctl calls a process makes: open, close, exit (design "Event log format").
  */
-import type { BoContext } from '../../machines/kfd/bo.js';
+import { type BoContext, mappedVms } from '../../machines/kfd/bo.js';
 import { ERRNO } from '../uapi/errno.js';
 import { filePut, installFd, newFile } from '../world/fds.js';
 import { allocIdr, idrDestroy } from '../world/idr.js';
@@ -98,7 +98,7 @@ function kfdProcessTeardown(w: World, task: Task): void {
   for (const pddId of task.pdds) {
     for (const boId of [...Object.values(allocIdr(w, pddId)), ...pdd(w, pddId).internal_bos]) {
       const b: BoContext = bo(w, boId);
-      for (const [vm, att] of Object.entries(b.attachments)) if (att.is_mapped) unmapBoFromVm(w, boId, Number(vm));
+      for (const vm of mappedVms(b)) unmapBoFromVm(w, boId, vm);
       freeMemoryOfGpu(w, boId);
       dropObject(w, boId);
     }

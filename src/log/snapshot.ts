@@ -21,7 +21,7 @@ import { type LogHeader, VARIANT_VALUES } from './reader.js';
 import { isRecord } from './values.js';
 
 export const SNAPSHOT_FORMAT = 'gpucr-snapshot';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 export interface Snapshot {
   format: typeof SNAPSHOT_FORMAT;

@@ -15,7 +15,7 @@
  */
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import type { BoInput } from '../../machines/kfd/bo.js';
+import { type BoContext, type BoInput, mappedVms } from '../../machines/kfd/bo.js';
 import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext, PddInput } from '../../machines/kfd/pdd.js';
 import type { ProcessContext, ProcessInput } from '../../machines/kfd/process.js';
@@ -130,10 +130,8 @@ const boEvents: AnyEventObject[] = [
 ];
 
 /** The bo guards read which VMs are mapped and the mapping count; the dma-buf id is irrelevant. */
-const boAbstract = (c: { attachments: Record<number, { is_mapped: boolean }>; mapped_to_gpu_memory: number }) => ({
-  mapped: Object.keys(c.attachments)
-    .filter((vm) => c.attachments[Number(vm)]!.is_mapped)
-    .sort(),
+const boAbstract = (c: Pick<BoContext, 'attachments' | 'mapped_to_gpu_memory'>) => ({
+  mapped: mappedVms(c),
   count: c.mapped_to_gpu_memory,
 });
 

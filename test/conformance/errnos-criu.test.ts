@@ -647,7 +647,7 @@ describe('spec §5.4: RESTORE step 4 (BOs)', () => {
     const vram = h.boId(RESTORED, MAKE_HANDLE(GPU_A, 0))!;
     expect(h.bo(vram).va).toBe(VA.vram);
     // VRAM was mapped on user A and user B = actual B and actual A.
-    expect(Object.keys(h.bo(vram).attachments).map(Number).sort()).toEqual([GPU_A, GPU_B].sort());
+    expect(h.bo(vram).attachments.map((a) => a.vm)).toEqual([GPU_A, GPU_B].sort((x, y) => x - y));
   });
 });
 

@@ -4,6 +4,7 @@
  * the vram_usage table of §7.3 (including the CRIU restore rows).
  */
 import { describe, expect, it } from 'vitest';
+import { mappedVms } from '../../machines/kfd/bo.js';
 import {
   KFD_IOC_ALLOC_MEM_FLAGS as F,
   KFD_MMAP_GPU_ID,
@@ -16,10 +17,7 @@ import { APP, buildApp, decodeCk, E, GPU_A, GPU_B, Harness, MiB, PAGE, RESTORED,
 
 function mapped(h: Harness, pid: number, handle: bigint): number[] {
   const b = h.bo(h.boId(pid, handle)!);
-  return Object.entries(b.attachments)
-    .filter(([, a]) => a.is_mapped)
-    .map(([g]) => Number(g))
-    .sort((x, y) => x - y);
+  return mappedVms(b).sort((x, y) => x - y);
 }
 
 describe('spec §7.1: kfd_bind_process_to_device', () => {

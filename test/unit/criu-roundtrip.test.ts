@@ -3,7 +3,7 @@
  * object by object against the spec's promises (§5.2, §5.4, §5.5).
  */
 import { describe, expect, it } from 'vitest';
-import type { BoContext } from '../../machines/kfd/bo.js';
+import { type BoContext, mappedVms } from '../../machines/kfd/bo.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import { readLog } from '../../src/log/reader.js';
 import { Replayer } from '../../src/log/replay.js';
@@ -101,12 +101,7 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
     const { r } = restore(world, ckpt);
     const mapped = (w: World, pid: number) =>
       tasksBos(w, pid)
-        .map(
-          (b) =>
-            `${b.va}:${Object.keys(b.attachments)
-              .filter((g) => b.attachments[Number(g)]!.is_mapped)
-              .sort()}`,
-        )
+        .map((b) => `${b.va}:${mappedVms(b).map(String).sort()}`)
         .sort();
     expect(mapped(r.world, RESTORED)).toEqual(mapped(world, 100));
   });

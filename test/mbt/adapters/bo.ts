@@ -14,7 +14,7 @@
  */
 import type { AnyMachineSnapshot } from 'xstate';
 import type { BoContext, BoEvent } from '../../../machines/kfd/bo.js';
-import { boMachine } from '../../../machines/kfd/bo.js';
+import { boMachine, mappedVms } from '../../../machines/kfd/bo.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import { KFD_INVALID_FD } from '../../../src/uapi/index.js';
 import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE } from './world.js';
@@ -29,11 +29,7 @@ const WRITABLE = 1 << 31;
 const O_RDWR_CLOEXEC = 0o2 | 0o2000000;
 
 const ctx = (s: AnyMachineSnapshot) => s.context as BoContext;
-const mappedOn = (c: BoContext) =>
-  Object.entries(c.attachments)
-    .filter(([, a]) => a.is_mapped)
-    .map(([vm]) => Number(vm))
-    .sort((x, y) => x - y);
+const mappedOn = (c: BoContext) => mappedVms(c).sort((x, y) => x - y);
 
 interface Env {
   /** The BO exists (created by ALLOC or by RESTORE). */

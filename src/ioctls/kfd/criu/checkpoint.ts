@@ -1,3 +1,4 @@
+import { isMappedIn } from '../../../../machines/kfd/bo.js';
 import type { EventContext } from '../../../../machines/kfd/event.js';
 import type { ProcessContext } from '../../../../machines/kfd/process.js';
 import type { QueueContext } from '../../../../machines/kfd/queue.js';
@@ -159,7 +160,7 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
       pad: 0,
     });
     const mapped_gpuids: number[] = [];
-    for (const peer of peers) if (b.attachments[peer.gpu_id]?.is_mapped) mapped_gpuids.push(peer.user_gpu_id);
+    for (const peer of peers) if (isMappedIn(b, peer.gpu_id)) mapped_gpuids.push(peer.user_gpu_id);
     privs.push({ user_addr: b.user_addr, idr_handle: idr, mapped_gpuids });
   }
   a.devices = devices;

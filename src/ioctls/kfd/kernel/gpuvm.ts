@@ -9,7 +9,7 @@
  * same object) and adds its mapping to the VM's index (src/world/vm.ts), where GEM_VA
  * mappings of the same VM live too.
  */
-import type { BoContext } from '../../../../machines/kfd/bo.js';
+import { attachmentIn, type BoContext, isMappedIn } from '../../../../machines/kfd/bo.js';
 import type { PddContext } from '../../../../machines/kfd/pdd.js';
 import {
   createGem,
@@ -198,7 +198,7 @@ export function kfdMappingFlags(b: BoContext): number {
  */
 export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   const b = bo(w, boId);
-  if (b.attachments[vmGpuId]?.is_mapped) return;
+  if (isMappedIn(b, vmGpuId)) return;
   const vmFile = computeVmFile(w, b.pid, vmGpuId);
   const vm = vmOf(w, vmFile);
   const page = 4096n;
@@ -206,7 +206,7 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
     if (verifyParameters(w.gems[b.gem]!.size, va, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
     if (vmFirstOverlap(w, vm, va / page, va / page + (b.size - 1n) / page)) fail(-ERRNO.EINVAL);
   }
-  const firstAttach = b.attachments[vmGpuId] === undefined;
+  const firstAttach = attachmentIn(b, vmGpuId) === undefined;
   if (firstAttach) for (let i = 0; i < attachmentVas(b).length; i++) boVaGet(w, vmFile, b.gem);
   const bv = boVaFind(w, vmFile, b.gem)!;
   send(w, boId, { type: 'MAP', vm: vmGpuId });
@@ -220,7 +220,7 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
  */
 export function unmapBoFromVm(w: World, boId: string, vmGpuId: number): void {
   const b = bo(w, boId);
-  if (!b.attachments[vmGpuId]?.is_mapped) fail(-ERRNO.EINVAL);
+  if (!isMappedIn(b, vmGpuId)) fail(-ERRNO.EINVAL);
   send(w, boId, { type: 'UNMAP', vm: vmGpuId });
   const bv = boVaFind(w, computeVmFile(w, b.pid, vmGpuId), b.gem);
   if (bv) for (const va of attachmentVas(b)) vmUnmap(w, bv, va);
@@ -232,7 +232,7 @@ export function unmapBoFromVm(w: World, boId: string, vmGpuId: number): void {
  */
 export function userptrValidated(w: World, boId: string): void {
   const b = bo(w, boId);
-  for (const vm of Object.keys(b.attachments).map(Number)) {
+  for (const { vm } of b.attachments) {
     const bv = boVaFind(w, computeVmFile(w, b.pid, vm), b.gem);
     if (bv) vmUpdate(w, bv);
   }
@@ -246,7 +246,7 @@ export function userptrValidated(w: World, boId: string): void {
 function detachAll(w: World, boId: string): void {
   const b = bo(w, boId);
   const vas = attachmentVas(b);
-  for (const vm of Object.keys(b.attachments).map(Number)) {
+  for (const { vm } of b.attachments) {
     const vmFile = computeVmFile(w, b.pid, vm);
     const bv = boVaFind(w, vmFile, b.gem);
     if (!bv) continue;
