@@ -1,4 +1,8 @@
 /**
+ * The kernel's IDRs as gpucr keeps them (lib/idr.c semantics): a record handle → object id,
+ * and idr_alloc's lowest-free search. Two IDRs use it: each pdd's `alloc_idr` (below) and
+ * each render-node file's `object_idr` (src/ioctls/drm/file.ts).
+ *
  * pdd->alloc_idr: each pdd's BO handle namespace (idr handle → kfd.bo object id).
  *
  * It is a world index, like the fd tables and a render-node file's object_idr, not
@@ -23,6 +27,28 @@ const EMPTY: Readonly<Record<number, string>> = Object.freeze({});
 /** Lowest handle that may be free, per IDR record. */
 const HINTS = new WeakMap<Record<number, string>, number>();
 
+/**
+ * idr_alloc(idr, ptr, start, end): the lowest free handle in [start, end), or null when
+ * there is none (the kernel's -ENOSPC). The search starts at the record's hint.
+ */
+export function idrAllocIn(idr: Record<number, string>, value: string, start: number, end: number): number | null {
+  let h = Math.max(HINTS.get(idr) ?? start, start);
+  while (h < end && idr[h] !== undefined) h++;
+  if (h >= end) return null;
+  idr[h] = value;
+  HINTS.set(idr, h + 1);
+  return h;
+}
+
+/** idr_remove(idr, handle): false when the handle was free. */
+export function idrRemoveIn(idr: Record<number, string>, handle: number): boolean {
+  if (idr[handle] === undefined) return false;
+  delete idr[handle];
+  const hint = HINTS.get(idr);
+  if (hint !== undefined && handle < hint) HINTS.set(idr, handle);
+  return true;
+}
+
 /** The handles of a pdd (read-only; empty when it has none). */
 export function allocIdr(w: World, pddId: string): Readonly<Record<number, string>> {
   return w.alloc_idr?.[pddId] ?? EMPTY;
@@ -41,13 +67,7 @@ function idrOf(w: World, pddId: string): Record<number, string> {
 
 /** idr_alloc(&pdd->alloc_idr, mem, 0, 0): the lowest free handle, or null when the IDR is full. */
 export function idrAlloc(w: World, pddId: string, boId: string): number | null {
-  const idr = idrOf(w, pddId);
-  let h = HINTS.get(idr) ?? 0;
-  while (h < IDR_END && idr[h] !== undefined) h++;
-  if (h >= IDR_END) return null;
-  idr[h] = boId;
-  HINTS.set(idr, h + 1);
-  return h;
+  return idrAllocIn(idrOf(w, pddId), boId, 0, IDR_END);
 }
 
 /** idr_alloc(&pdd->alloc_idr, mem, h, h + 1): false when h is taken (the kernel's -ENOSPC). */
@@ -61,11 +81,7 @@ export function idrAllocAt(w: World, pddId: string, handle: number, boId: string
 /** idr_remove: false when the handle was free. */
 export function idrRemove(w: World, pddId: string, handle: number): boolean {
   const idr = w.alloc_idr?.[pddId];
-  if (idr === undefined || idr[handle] === undefined) return false;
-  delete idr[handle];
-  const hint = HINTS.get(idr);
-  if (hint !== undefined && handle < hint) HINTS.set(idr, handle);
-  return true;
+  return idr !== undefined && idrRemoveIn(idr, handle);
 }
 
 /** idr_destroy when the pdd goes (kfd_process_destroy_pdds). */

@@ -139,10 +139,8 @@ export interface Gem {
  * and the amdgpu_vm of its amdgpu_fpriv (src/world/vm.ts). Created on first use.
  */
 export interface DrmFilePriv {
-  /** object_idr: handle → GEM id. */
+  /** object_idr: handle → GEM id (idr_alloc from 1, src/world/idr.ts). */
   object_idr: Record<number, string>;
-  /** Lowest handle that may be free (idr_alloc from 1 takes the lowest free). */
-  idr_hint: number;
   /** drm_prime_file_private, by handle: handle → dma-buf file id. */
   prime: Record<number, string>;
   /** The VM: its bo_vas and its mapping index. */

@@ -7,7 +7,8 @@ import { boVaFind, boVaGet, boVaPut, drmPriv } from '../amdgpu/kernel/vm.js';
 import { gemBo, gemHandleDeleted, gemSend, releaseDmabufFile } from '../amdgpu/kernel/gem.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { fileGet, filePut } from '../../world/fds.js';
-import type { DrmFilePriv, World } from '../../world/types.js';
+import { idrAllocIn, idrRemoveIn } from '../../world/idr.js';
+import type { World } from '../../world/types.js';
 
 /** idr_alloc(&file_priv->object_idr, NULL, 1, 0): handles are 1..INT_MAX. */
 export const INT_MAX = 0x7fffffff;
@@ -17,32 +18,17 @@ export function handleLookup(w: World, fileId: string, handle: number): string |
   return w.drm?.[fileId]?.object_idr[handle];
 }
 
-/** idr_alloc(idr, ptr, 1, 0): the lowest free handle; null when the IDR is full. */
-function idrAllocLowest(p: DrmFilePriv): number | null {
-  let h = p.idr_hint;
-  while (p.object_idr[h] !== undefined) h++;
-  if (h > INT_MAX) return null;
-  p.idr_hint = h + 1;
-  return h;
-}
-
-function idrRemove(p: DrmFilePriv, handle: number): void {
-  delete p.object_idr[handle];
-  if (handle < p.idr_hint) p.idr_hint = handle;
-}
-
 /**
  * drm_gem_handle_create_tail: the lowest free handle, the object's handle count, and
  * amdgpu_gem_object_open (the bo_va of the object in the file's VM, found or added).
  * Returns the handle, or -ENOSPC when the IDR is full.
  */
 export function handleCreate(w: World, fileId: string, gem: string): number {
-  const p = drmPriv(w, fileId);
-  const handle = idrAllocLowest(p);
+  // idr_alloc(&file_priv->object_idr, NULL, 1, 0), then idr_replace with the object.
+  const handle = idrAllocIn(drmPriv(w, fileId).object_idr, gem, 1, INT_MAX + 1);
   if (handle === null) return -ERRNO.ENOSPC;
   gemSend(w, gem, { type: 'HANDLE_CREATE', file: fileId, handle });
   boVaGet(w, fileId, gem);
-  p.object_idr[handle] = gem;
   return handle;
 }
 
@@ -58,7 +44,7 @@ export function idrAllocExact(w: World, fileId: string, handle: number, gem: str
 }
 
 export function idrRemoveHandle(w: World, fileId: string, handle: number): void {
-  idrRemove(drmPriv(w, fileId), handle);
+  idrRemoveIn(drmPriv(w, fileId).object_idr, handle);
 }
 
 /** drm_prime_lookup_buf_by_handle */
@@ -104,7 +90,7 @@ export function handleDelete(w: World, fileId: string, handle: number): number {
   if (gem === undefined) return -ERRNO.EINVAL;
   const bv = boVaFind(w, fileId, gem);
   if (bv) boVaPut(w, bv);
-  idrRemove(p, handle);
+  idrRemoveIn(p.object_idr, handle);
   gemHandleDeleted(w, gem, fileId, handle);
   primeRemove(w, fileId, handle);
   return 0;

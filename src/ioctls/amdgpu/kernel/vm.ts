@@ -24,7 +24,7 @@ export function drmPriv(w: World, fileId: string): DrmFilePriv {
   const all = (w.drm ??= {});
   let p = all[fileId];
   if (!p) {
-    p = { object_idr: {}, idr_hint: 1, prime: {}, vm: emptyVm() };
+    p = { object_idr: {}, prime: {}, vm: emptyVm() };
     all[fileId] = p;
   }
   return p;
