@@ -160,10 +160,14 @@ export function observeTransitions(next: TransitionObserver | null): TransitionO
   return prev;
 }
 
+/** State paths split once: handlers ask the same few on every call. */
+const PATHS = new Map<string, string[]>();
+
 /** Whether the object is in the given state (XState `matches` semantics, e.g. "alive.vm.bound"). */
 export function inState(w: World, id: string, path: string): boolean {
   let value: unknown = getObject(w, id).value;
-  const parts = path.split('.');
+  let parts = PATHS.get(path);
+  if (!parts) PATHS.set(path, (parts = path.split('.')));
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     if (typeof value === 'string') return value === p && i === parts.length - 1;

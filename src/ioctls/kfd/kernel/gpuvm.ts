@@ -202,15 +202,16 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   const vmFile = computeVmFile(w, b.pid, vmGpuId);
   const vm = vmOf(w, vmFile);
   const page = 4096n;
-  for (const va of attachmentVas(b)) {
+  const vas = attachmentVas(b);
+  for (const va of vas) {
     if (verifyParameters(w.gems[b.gem]!.size, va, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
     if (vmFirstOverlap(w, vm, va / page, va / page + (b.size - 1n) / page)) fail(-ERRNO.EINVAL);
   }
   const firstAttach = attachmentIn(b, vmGpuId) === undefined;
-  if (firstAttach) for (let i = 0; i < attachmentVas(b).length; i++) boVaGet(w, vmFile, b.gem);
+  if (firstAttach) for (let i = 0; i < vas.length; i++) boVaGet(w, vmFile, b.gem);
   const bv = boVaFind(w, vmFile, b.gem)!;
   send(w, boId, { type: 'MAP', vm: vmGpuId });
-  for (const va of attachmentVas(b)) vmMap(w, bv, va, 0n, b.size, kfdMappingFlags(b), boId);
+  for (const va of vas) vmMap(w, bv, va, 0n, b.size, kfdMappingFlags(b), boId);
   if (!inState(w, boId, 'live.pages.invalid')) vmUpdate(w, bv);
 }
 
