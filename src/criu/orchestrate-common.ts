@@ -229,14 +229,32 @@ export class KfdBoIndex {
   }
 }
 
-/** Index the task's KFD BOs by (user gpu id, address); the lowest idr handle wins, as a scan in idr order finds. */
-export function kfdBoIndex(w: World, pid: number): KfdBoIndex {
+/**
+ * Index the task's KFD BOs by (user gpu id, address); the lowest idr handle wins, as a scan in
+ * idr order finds. With `only`, just the BOs at those (user gpu id, address) pairs.
+ */
+export function kfdBoIndex(w: World, pid: number, only?: readonly { gpu_id: number; addr: bigint }[]): KfdBoIndex {
+  let wanted: Map<number, Set<number | bigint>> | undefined;
+  if (only) {
+    wanted = new Map();
+    for (const o of only) {
+      let set = wanted.get(o.gpu_id);
+      if (!set) wanted.set(o.gpu_id, (set = new Set()));
+      set.add(addrKey(o.addr));
+    }
+  }
   const index = new KfdBoIndex();
   for (const p of liveTask(w, pid)?.pdds ?? []) {
     const user = contextOf<PddContext>(w, p).user_gpu_id;
+    const want = wanted?.get(user);
+    if (wanted && !want) continue;
     const idr = allocIdr(w, p);
     // integer keys enumerate in ascending order: idr order
-    for (const h in idr) index.addFirst(user, contextOf<BoContext>(w, idr[h as unknown as number]!), Number(h));
+    for (const h in idr) {
+      const bo = contextOf<BoContext>(w, idr[h as unknown as number]!);
+      if (want && !want.has(addrKey(bo.va))) continue;
+      index.addFirst(user, bo, Number(h));
+    }
   }
   return index;
 }

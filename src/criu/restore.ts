@@ -23,7 +23,7 @@ import { canSend, contextOf, createObject, inState, send } from '../world/object
 import type { CallResult } from '../world/step.js';
 import type { World } from '../world/types.js';
 import { taskOf } from '../world/world.js';
-import type { ImageDir, KfdImageSet } from './images/index.js';
+import type { ImageDir, KfdImageSet, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { type DumpedTask, gpuActivated, Issuer, kfdBoIndex, type ProcessMemory } from './orchestrate-common.js';
 import { restoreDrmFile } from './restore-drm.js';
@@ -200,7 +200,14 @@ export class TreeRestore {
   /** restore_bo_data (SDMA write, spec §9.5 step 3.8) and CRIU core's userptr pages, as gpu_write calls. */
   restoreContents(t: TaskRestore, k: KfdImageSet, kfdFd: number): void {
     const { x, w } = this;
-    const index = kfdBoIndex(w, t.pid);
+    // the BOs something is written to: a saved page that is not 0, or CRIU core's memory
+    const hasPage = (c: PageContent | undefined) => {
+      for (const p in c) if (c[p as unknown as number] !== 0) return true;
+      return false;
+    };
+    const memory = (this.o.memory ?? []).filter((m) => m.pid === t.origPid);
+    const written = k.kfd.bo_entries.filter((_b, i) => hasPage(k.contents?.[i]));
+    const index = kfdBoIndex(w, t.pid, [...written, ...memory]);
     k.kfd.bo_entries.forEach((b, i) => {
       const content = k.contents?.[i];
       const found = content && index.get(b.gpu_id, b.addr);
@@ -211,8 +218,7 @@ export class TreeRestore {
           x.issue('RESTORE_EXT_FILE', t.pid, 'gpu_write', kfdFd, { handle, page: Number(page), value, tt: 0, obj: 0 });
     });
     // CRIU core's premapped private memory: the userptr BOs' pages (modelled as gpu_write)
-    for (const m of this.o.memory ?? []) {
-      if (m.pid !== t.origPid) continue;
+    for (const m of memory) {
       const found = index.get(m.gpu_id, m.addr);
       if (!found) continue;
       const handle = MAKE_HANDLE(m.gpu_id, found.idr);
@@ -369,7 +375,8 @@ export function restoreImages(w: World, images: ImageDir, o: RestoreOptions): Re
   r.x.onIssued = () => {
     if (r.kfdRestoredPids.size === 0 || contextOf<CriuRestoreContext>(w, r.obj).activated_in !== null) return;
     const ev = { type: 'GPU_ACTIVATED' as const, stage: String(w.objects[r.obj]!.value) };
-    const active = [...r.kfdRestoredPids].some((pid) => gpuActivated(w, pid));
+    let active = false;
+    for (const pid of r.kfdRestoredPids) if ((active = gpuActivated(w, pid))) break;
     if (active && canSend(w, r.obj, ev)) send(w, r.obj, ev);
   };
   const early = w.variants.resume === 'at-restore-file';

@@ -8,14 +8,14 @@
  * fds of several tasks). GPU ids are compared through the restore's renaming (actual ids are
  * mapped back to the user ids the application keeps using).
  */
-import { type BoContext, mappedVms } from '../../machines/kfd/bo.js';
+import type { BoContext } from '../../machines/kfd/bo.js';
 import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
 import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
 import { allocIdr } from '../world/idr.js';
-import { contextOf } from '../world/objects.js';
+import { contextOf, getObject } from '../world/objects.js';
 import type { StateValue } from 'xstate';
 import type { World } from '../world/types.js';
 import { createWorld, liveTask, pddHandles } from '../world/world.js';
@@ -73,10 +73,10 @@ function boView(w: World, id: string, u: (g: number) => number): Record<string, 
   };
 }
 
-/** The user gpu ids a BO is mapped on, sorted. */
-function mappedOn(b: BoContext, u: (g: number) => number): number[] {
-  const out = mappedVms(b);
-  for (let i = 0; i < out.length; i++) out[i] = u(out[i]!);
+/** The user gpu ids a BO is mapped on, sorted (into `out`, emptied first). */
+function mappedOn(b: BoContext, u: (g: number) => number, out: number[] = []): number[] {
+  out.length = 0;
+  for (const a of b.attachments) if (a.is_mapped) out.push(u(a.vm));
   return out.length > 1 ? out.sort((a, c) => a - c) : out;
 }
 
@@ -187,20 +187,27 @@ function samePages(a: Record<number, number>, b: Record<number, number>): boolea
   return n === 0;
 }
 
+/** sameBo's lists of mapped gpus, reused from BO to BO. */
+const MAPPED_A: number[] = [];
+const MAPPED_B: number[] = [];
+
 /**
  * boView(wa, a, ua) and boView(wb, b, ub) show alike, compared field by field without
  * building either view. Strict: a false may still be views that show alike (the caller then
  * builds and compares the views), a true never hides a difference.
  */
 function sameBo(wa: World, a: string, ua: (g: number) => number, wb: World, b: string, ub: (g: number) => number) {
-  const x = contextOf<BoContext>(wa, a);
-  const y = contextOf<BoContext>(wb, b);
+  const ra = getObject<BoContext>(wa, a);
+  const rb = getObject<BoContext>(wb, b);
+  const x = ra.context;
+  const y = rb.context;
   if (x.va !== y.va || x.size !== y.size || x.alloc_flags !== y.alloc_flags || x.user_addr !== y.user_addr)
     return false;
-  if (!sameState(wa.objects[a]!.value, wb.objects[b]!.value)) return false;
-  const ma = mappedOn(x, ua);
-  const mb = mappedOn(y, ub);
-  if (ma.length !== mb.length || ma.some((g, i) => g !== mb[i])) return false;
+  if (!sameState(ra.value, rb.value)) return false;
+  const ma = mappedOn(x, ua, MAPPED_A);
+  const mb = mappedOn(y, ub, MAPPED_B);
+  if (ma.length !== mb.length) return false;
+  for (let i = 0; i < ma.length; i++) if (ma[i] !== mb[i]) return false;
   const ga = wa.gems[x.gem] ? contentGem(wa, x.gem) : undefined;
   const gb = wb.gems[y.gem] ? contentGem(wb, y.gem) : undefined;
   if (ga === undefined || gb === undefined) return ga === gb;

@@ -20,7 +20,7 @@ import { exportDmabuf } from '../kernel/gpuvm.js';
 import { mqdSizeFromQueueType } from '../kernel/queues.js';
 import { checkpointAttrs, svmRangesOf } from '../kernel/svm.js';
 import type { BoBucket, CriuArgs, DeviceBucket } from './args.js';
-import { checkpointedBos, processObjectInfo } from './object-info.js';
+import { forEachCheckpointedBo, processObjectInfo } from './object-info.js';
 
 function hexBytes(hex: string, size: number): Uint8Array {
   const b = new Uint8Array(size);
@@ -129,7 +129,7 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
   const buckets: BoBucket[] = [];
   const privs: BoPriv[] = [];
   const peers = task.pdds.map((id) => pdd(w, id));
-  for (const { pddId, idr, boId } of checkpointedBos(w, task)) {
+  forEachCheckpointedBo(w, task, (pddId, idr, boId) => {
     const b = bo(w, boId);
     const p = pdd(w, pddId);
     let dmabuf_fd = KFD_INVALID_FD;
@@ -162,7 +162,7 @@ export function criuCheckpoint({ w, file, task: caller }: Kernel, a: CriuArgs): 
     const mapped_gpuids: number[] = [];
     for (const peer of peers) if (isMappedIn(b, peer.gpu_id)) mapped_gpuids.push(peer.user_gpu_id);
     privs.push({ user_addr: b.user_addr, idr_handle: idr, mapped_gpuids });
-  }
+  });
   a.devices = devices;
   a.bos = buckets;
   a.priv_data = encodePrivData(

@@ -19,9 +19,11 @@ export interface ObjectInfo {
   priv_data_size: bigint;
 }
 
-/** BOs CHECKPOINT saves, per pdd in idr order: all of alloc_idr except `va && va <= gpuvm_base`. */
-export function checkpointedBos(w: World, task: Task): { pddId: string; idr: number; boId: string }[] {
-  const out: { pddId: string; idr: number; boId: string }[] = [];
+/**
+ * The BOs CHECKPOINT saves, per pdd in idr order: all of alloc_idr except `va && va <=
+ * gpuvm_base`; `f` is called with each (its pdd, idr handle and object id), in that order.
+ */
+export function forEachCheckpointedBo(w: World, task: Task, f: (pddId: string, idr: number, boId: string) => void) {
   for (const pddId of task.pdds) {
     const base = gpuById(w, pdd(w, pddId).gpu_id)!.gpuvm_base;
     const idr = allocIdr(w, pddId);
@@ -30,30 +32,15 @@ export function checkpointedBos(w: World, task: Task): { pddId: string; idr: num
       const boId = idr[h as unknown as number]!;
       const va = bo(w, boId).va;
       if (va !== 0n && va <= base) continue;
-      out.push({ pddId, idr: Number(h), boId });
+      f(pddId, Number(h), boId);
     }
   }
-  return out;
-}
-
-/** The number of checkpointedBos (counted, not listed). */
-function countCheckpointedBos(w: World, task: Task): number {
-  let n = 0;
-  for (const pddId of task.pdds) {
-    const base = gpuById(w, pdd(w, pddId).gpu_id)!.gpuvm_base;
-    const idr = allocIdr(w, pddId);
-    for (const h in idr) {
-      const va = bo(w, idr[h as unknown as number]!).va;
-      if (va !== 0n && va <= base) continue;
-      n++;
-    }
-  }
-  return n;
 }
 
 export function processObjectInfo(w: World, task: Task): ObjectInfo {
   const num_devices = task.pdds.length;
-  const num_bos = countCheckpointedBos(w, task);
+  let num_bos = 0;
+  forEachCheckpointedBo(w, task, () => num_bos++);
   const queues = processQueues(w, task);
   let queueBytes = 0;
   for (const q of queues) {
