@@ -23,6 +23,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { callDef } from '../ioctls/registry.js';
 import { encodeField, type FieldType, type Schema } from '../ioctls/schema.js';
+import { splitFlagWord } from '../uapi/flag-word.js';
 import type { Call, FdRef } from '../world/types.js';
 import type { LogHeader } from './reader.js';
 
@@ -39,35 +40,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-function popcount1(n: number): boolean {
-  return n !== 0 && (n & (n - 1)) === 0;
-}
-
 /** A flag word as the list of its names when every set bit has a one-bit name; else the number. */
 function flagWord(family: Readonly<Record<string, number>>, v: number, exclusive?: number): unknown {
-  let rest = v >>> 0;
-  const named: [string, number][] = [];
-  if (exclusive !== undefined) {
-    // The enumerated field (GEM_VA's MTYPE) by the one name of its value; 0 (DEFAULT) is left out.
-    const value = (rest & exclusive) >>> 0;
-    if (value !== 0) {
-      const name = Object.entries(family).find(([, b]) => (b & ~exclusive) === 0 && b >>> 0 === value);
-      if (!name) return v;
-      named.push([name[0], value]);
-    }
-    rest = (rest & ~exclusive) >>> 0;
-  }
-  const bits = Object.entries(family).filter(
-    ([, b]) => popcount1(b >>> 0) && (exclusive === undefined || (b & ~exclusive) !== 0),
-  );
-  for (const [name, b] of bits) {
-    if ((rest & b) >>> 0 === b >>> 0) {
-      named.push([name, b >>> 0]);
-      rest = (rest & ~b) >>> 0;
-    }
-  }
-  // In bit order (the field sorts by its value, which lies in its own bits).
-  return rest === 0 ? named.sort((a, b) => a[1] - b[1]).map(([n]) => n) : v;
+  const { names, rest } = splitFlagWord(family, v, exclusive);
+  return rest === 0 ? names : v;
 }
 
 /** An enumeration value by its name when exactly one name has it and reads back as a name. */

@@ -3,9 +3,11 @@
  * drm_amdgpu_gem_vm_entry.flags): `AMDGPU_VM_DELAY_UPDATE`, the
  * `AMDGPU_VM_PAGE_*` bits and the `AMDGPU_VM_MTYPE_*` value in bits 5–8. The
  * MTYPE is a 4-bit number, not a set of flags (CC = NC | WC bitwise), so the
- * generic flagNames() cannot decode such a word; these functions can.
+ * generic flagNames() cannot decode such a word; these functions can (the word is
+ * split by splitFlagWord, src/uapi/flag-word.ts, as the log writer splits it).
  */
 import { AMDGPU_VM_DELAY_UPDATE, AMDGPU_VM_MTYPE, AMDGPU_VM_MTYPE_MASK, AMDGPU_VM_PAGE } from './amdgpu-consts.js';
+import { splitFlagWord } from './flag-word.js';
 
 type Named = readonly [name: string, value: number];
 
@@ -14,6 +16,8 @@ const SINGLE_BITS: readonly Named[] = [
   ...Object.entries(AMDGPU_VM_PAGE).map(([k, v]) => [k, v] as const),
 ];
 const MTYPES: readonly Named[] = Object.entries(AMDGPU_VM_MTYPE).map(([k, v]) => [`MTYPE_${k}`, v] as const);
+/** The short names as one family: the single bits, then the MTYPE values of the field. */
+const FAMILY: Readonly<Record<string, number>> = Object.fromEntries([...SINGLE_BITS, ...MTYPES]);
 
 function shortVaName(name: string): string {
   for (const prefix of ['AMDGPU_VM_PAGE_', 'AMDGPU_VM_']) if (name.startsWith(prefix)) return name.slice(prefix.length);
@@ -56,22 +60,7 @@ export function amdgpuVaFlagNames(flags: number): string[] {
   if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) {
     throw new RangeError(`GEM_VA flags ${flags} is not a u32`);
   }
-  let rest = flags >>> 0;
-  const parts: Named[] = [];
-  for (const [name, v] of SINGLE_BITS) {
-    if ((rest & v) === v) {
-      parts.push([name, v]);
-      rest &= ~v;
-    }
-  }
-  const mtypeBits = rest & AMDGPU_VM_MTYPE_MASK;
-  const mt = MTYPES.find(([, v]) => v === mtypeBits);
-  if (mt) {
-    if (mtypeBits !== 0) parts.push(mt);
-    rest &= ~AMDGPU_VM_MTYPE_MASK;
-  }
-  // Single bits are powers of two and an MTYPE lies in bits 5-8: sorting by value is bit order.
-  const names = parts.sort((a, b) => a[1] - b[1]).map(([n]) => n);
-  if (rest !== 0) names.push(`0x${(rest >>> 0).toString(16)}`);
+  const { names, rest } = splitFlagWord(FAMILY, flags, AMDGPU_VM_MTYPE_MASK);
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
   return names;
 }

@@ -2,7 +2,8 @@
  * GEM_VA's flag word in logs (spec §8.2; include/uapi/drm/amdgpu_drm.h): the PAGE_* and
  * DELAY_UPDATE names are bits, the MTYPE_* names are values of the 4-bit field at bits 5-8
  * (MTYPE_CC = 3 << 5 is not MTYPE_NC | MTYPE_WC). The log's decoder and writer agree with
- * the uapi catalogue's own parser (src/uapi/amdgpu-va.ts) on every list of names.
+ * the uapi catalogue's own parser (src/uapi/amdgpu-va.ts) on every list of names, and the
+ * writer with the catalogue's namer (both split the word with src/uapi/flag-word.ts) on every word.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import '../../src/ioctls/all.js';
 import { callDef } from '../../src/ioctls/registry.js';
 import { decodeArgs } from '../../src/ioctls/schema.js';
 import { encodeValue } from '../../src/log/writer.js';
-import { amdgpuVaFlagsFromNames } from '../../src/uapi/amdgpu-va.js';
+import { amdgpuVaFlagNames, amdgpuVaFlagsFromNames } from '../../src/uapi/amdgpu-va.js';
 
 const def = callDef('DRM_IOCTL_AMDGPU_GEM_VA')!;
 const type = def.args.flags!;
@@ -54,5 +55,25 @@ describe('GEM_VA flags: MTYPE_* is one value of a field, not bits', () => {
       }),
       { numRuns: 300, seed: 0x6e },
     );
+  });
+
+  it('on random words: the writer writes the names amdgpuVaFlagNames gives, or the number when it has a hex rest', () => {
+    const page = new Set(BITS.filter((n) => n.startsWith('PAGE_')).map((n) => n.slice('PAGE_'.length)));
+    const words = fc.oneof(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      fc.integer({ min: 0, max: 0x3ff }),
+      fc.integer({ min: 0, max: 15 }).map((mtype) => (mtype << 5) | 0x21f),
+    );
+    fc.assert(
+      fc.property(words, (word) => {
+        const names = amdgpuVaFlagNames(word);
+        const written = encodeValue(type, word, true);
+        if (names.some((n) => n.startsWith('0x'))) expect(written).toBe(word);
+        else expect(written).toEqual(names.map((n) => (page.has(n) ? `PAGE_${n}` : n)));
+      }),
+      { numRuns: 500, seed: 0x6f },
+    );
+    expect(encodeValue(type, 9 << 5, true)).toBe(9 << 5);
+    expect(amdgpuVaFlagNames(9 << 5)).toEqual(['0x120']);
   });
 });
