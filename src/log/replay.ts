@@ -304,13 +304,39 @@ function failureOf(r: {
   return r.divergence ?? r.violation;
 }
 
+/**
+ * What replay and replayFile do with each event, whatever the events come from: stop at
+ * `until`, or step and stop at the first failure. Undefined to go on; otherwise the final
+ * report and, for a failure, the failure to name the involved objects of (each caller
+ * replays its own source again up to the failing line for that: see `involve`).
+ */
+function loopStep(
+  rp: Replayer,
+  ev: LogLine,
+  opts: { until?: number; assertions?: boolean },
+): { report: ReplayReport; failure?: Divergence | InvariantFailure } | undefined {
+  if (opts.until !== undefined && ev.line > opts.until) {
+    const report = rp.report();
+    report.until = opts.until;
+    return { report };
+  }
+  const r = rp.step(ev, opts.assertions !== false);
+  const failure = failureOf(r);
+  return failure ? { report: rp.report(r), failure } : undefined;
+}
+
+/** Name what a failure involves: the world before the failing line (`before`) against the world after it. */
+function involve(failure: Divergence | InvariantFailure, before: World, rp: Replayer): void {
+  failure.involved = involvement(before, rp.world, rp.lastCall!);
+}
+
 /** Replay validated events (from readLog) on a fresh world built from the header (or `opts.world`). */
 export function replay(header: LogHeader, events: Iterable<LogLine>, opts: ReplayOptions = {}): ReplayReport {
   const list: LogLine[] = Array.isArray(events) ? (events as LogLine[]) : [...events];
   const referenced = opts.referenced ?? referencedLines(list);
   checkContinuation(header, opts.world, opts.file ?? '<log>');
-  const involve = opts.involve !== false;
-  const start = opts.world && involve ? structuredClone(opts.world) : undefined;
+  const involveOn = opts.involve !== false;
+  const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
   const make = (world?: World) => {
     const o: ReplayerOptions = { invariants: opts.invariants ?? [] };
     if (world) o.world = world;
@@ -318,24 +344,17 @@ export function replay(header: LogHeader, events: Iterable<LogLine>, opts: Repla
   };
   const rp = make(opts.world);
   for (const ev of list) {
-    if (opts.until !== undefined && ev.line > opts.until) {
-      const rep = rp.report();
-      rep.until = opts.until;
-      return rep;
-    }
-    const r = rp.step(ev, opts.assertions !== false);
-    const failure = failureOf(r);
-    if (failure) {
-      if (involve) {
-        const again = make(start ? structuredClone(start) : undefined);
-        for (const e of list) {
-          if (e.line >= ev.line) break;
-          again.apply(e);
-        }
-        failure.involved = involvement(again.world, rp.world, rp.lastCall!);
+    const end = loopStep(rp, ev, opts);
+    if (!end) continue;
+    if (end.failure && involveOn) {
+      const again = make(start ? structuredClone(start) : undefined);
+      for (const e of list) {
+        if (e.line >= ev.line) break;
+        again.apply(e);
       }
-      return rp.report(r);
+      involve(end.failure, again.world, rp);
     }
+    return end.report;
   }
   return rp.report();
 }
@@ -390,8 +409,8 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
       }
     };
   }
-  const involve = opts.involve !== false;
-  const start = opts.world && involve ? structuredClone(opts.world) : undefined;
+  const involveOn = opts.involve !== false;
+  const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
   const make = (h: LogHeader, world?: World) => {
     const o: ReplayerOptions = { invariants: opts.invariants ?? [] };
     if (world) o.world = world;
@@ -407,25 +426,18 @@ export async function replayFile(path: string, opts: ReplayFileOptions = {}): Pr
         continue;
       }
       const ev = item.event;
-      if (opts.until !== undefined && ev.line > opts.until) {
-        const rep = rp!.report();
-        rep.until = opts.until;
-        return rep;
-      }
-      const r = rp!.step(ev, opts.assertions !== false);
-      const failure = failureOf(r);
-      if (failure) {
-        if (involve) {
-          let again: Replayer | undefined;
-          for await (const it of readLogLines(path, file)) {
-            if (it.header) again = make(it.header, start ? structuredClone(start) : undefined);
-            else if (it.event.line >= ev.line) break;
-            else again!.apply(it.event);
-          }
-          failure.involved = involvement(again!.world, rp!.world, rp!.lastCall!);
+      const end = loopStep(rp!, ev, opts);
+      if (!end) continue;
+      if (end.failure && involveOn) {
+        let again: Replayer | undefined;
+        for await (const it of readLogLines(path, file)) {
+          if (it.header) again = make(it.header, start ? structuredClone(start) : undefined);
+          else if (it.event.line >= ev.line) break;
+          else again!.apply(it.event);
         }
-        return rp!.report(r);
+        involve(end.failure, again!.world, rp!);
       }
+      return end.report;
     }
   }
   return rp!.report();
