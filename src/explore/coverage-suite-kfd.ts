@@ -5,9 +5,10 @@
  * and a CRIU RESTORE followed by RESUME — with the calls the MBT adapters use for each
  * transition (test/mbt/adapters/*.ts).
  */
-import { encodePrivData, type BoPriv, type ObjectPriv, type QueuePriv } from '../criu/kfd-priv.js';
+import { encodePrivData, type BoPriv, type ObjectPriv } from '../criu/kfd-priv.js';
 import { selectInvariants } from '../invariants/index.js';
 import type { LogHeader } from '../log/reader.js';
+import { createQueueArgs, QUEUE_RING, sampleQueuePriv } from '../mbt/sample-queue.js';
 import { KFD_INVALID_FD } from '../uapi/index.js';
 import { parseTopology } from '../world/topology.js';
 import type { Call, FdRef, Variants, World } from '../world/types.js';
@@ -31,9 +32,6 @@ const DRM_B = 5;
 /** CRIU's own /dev/kfd (opened in setup when a configuration needs RESUME). */
 const CRIU_KFD = 3;
 const VA = 0x7f0002000000n;
-const RING = 0x7f0005000000n;
-const RPTR = 0x7ffd10000000n;
-const WPTR = 0x7ffd10000008n;
 const USER_ADDR = 0x7ffd00000000n;
 const PAGE = 4096n;
 const SVM_START = 0x7e0000000n;
@@ -125,19 +123,7 @@ const EVENTS = kfdConfig(
 );
 
 const QUEUE_ACTIONS: KfdAction[] = [
-  [
-    'create queue',
-    ...ioctl('AMDKFD_IOC_CREATE_QUEUE', {
-      ring_base_address: RING,
-      ring_size: 65536,
-      gpu_id: GPU_A,
-      queue_type: 'COMPUTE_AQL',
-      queue_percentage: 100,
-      queue_priority: 7,
-      read_pointer_address: RPTR,
-      write_pointer_address: WPTR,
-    }),
-  ],
+  ['create queue', ...ioctl('AMDKFD_IOC_CREATE_QUEUE', createQueueArgs(GPU_A))],
   ['destroy queue', ...ioctl('AMDKFD_IOC_DESTROY_QUEUE', { queue_id: 0 })],
   ['PROCESS_INFO', ...criuOp('PROCESS_INFO')],
   ['UNPAUSE', ...criuOp('UNPAUSE')],
@@ -151,7 +137,12 @@ const QUEUE_ACTIONS: KfdAction[] = [
  */
 const QUEUES = kfdConfig(
   'kfd queues',
-  [...OPEN_ALL, VMS[0]!, allocGtt(RING), ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_A] })],
+  [
+    ...OPEN_ALL,
+    VMS[0]!,
+    allocGtt(QUEUE_RING),
+    ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_A] }),
+  ],
   QUEUE_ACTIONS,
   5,
   { 'kfd-process-info': 'evict-once' },
@@ -180,32 +171,7 @@ const SVM = kfdConfig(
   4,
 );
 
-const COMPUTE_MQD_SIZE = 2048;
-const QUEUE_PRIV: QueuePriv = {
-  object_type: 0,
-  q_address: RING,
-  q_size: 65536n,
-  read_ptr_addr: RPTR,
-  write_ptr_addr: WPTR,
-  doorbell_off: 0n,
-  eop_ring_buffer_address: 0n,
-  ctx_save_restore_area_address: 0n,
-  gpu_id: GPU_A,
-  type: 0,
-  format: 1,
-  q_id: 0,
-  priority: 7,
-  q_percent: 100,
-  doorbell_id: 0,
-  gws: 1,
-  sdma_id: 0,
-  eop_ring_buffer_size: 0,
-  ctx_save_restore_area_size: 0,
-  ctl_stack_size: 0,
-  mqd_size: COMPUTE_MQD_SIZE,
-  mqd: new Uint8Array(COMPUTE_MQD_SIZE),
-  ctl_stack: new Uint8Array(0),
-} as QueuePriv;
+const QUEUE_PRIV = sampleQueuePriv(GPU_A, 1);
 
 const SVM_PRIV: ObjectPriv = {
   object_type: 2,

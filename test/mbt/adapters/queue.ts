@@ -12,10 +12,10 @@
  * The environment tracks qpd->evicted of GPU A's pdd (0..2), queues_paused, and the
  * process's RESTORE/RESUME stage.
  */
-import type { QueuePriv } from '../../../src/criu/kfd-priv.js';
 import type { QueueContext, QueueEvent } from '../../../machines/kfd/queue.js';
 import { queueMachine } from '../../../machines/kfd/queue.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
+import { createQueueArgs, QUEUE_RING, QUEUE_RPTR, QUEUE_WPTR, sampleQueuePriv } from '../../../src/mbt/sample-queue.js';
 import { APP, GPU_A, GPU_B, KfdWorld } from './world.js';
 
 interface Env {
@@ -28,66 +28,23 @@ interface Env {
   mmu: 'notifying' | 'blocked' | 'pending';
 }
 
-const RING = 0x7f0005000000n;
-const RPTR = 0x7ffd10000000n;
-const WPTR = 0x7ffd10000008n;
-/** mqd_size_from_queue_type(COMPUTE) as the model has it (spec §5.4 step 5 bounds check). */
-const COMPUTE_MQD_SIZE = 2048;
-
 function createQueue(w: KfdWorld): void {
-  const out = w.ioctl('AMDKFD_IOC_CREATE_QUEUE', {
-    ring_base_address: RING,
-    ring_size: 65536,
-    gpu_id: GPU_A,
-    queue_type: 'COMPUTE_AQL',
-    queue_percentage: 100,
-    queue_priority: 7,
-    read_pointer_address: RPTR,
-    write_pointer_address: WPTR,
-  });
+  const out = w.ioctl('AMDKFD_IOC_CREATE_QUEUE', createQueueArgs(GPU_A));
   w.subject = w.task().queues[out.queue_id as number];
 }
 
-function queuePriv(gws: number): QueuePriv {
-  return {
-    object_type: 0,
-    q_address: RING,
-    q_size: 65536n,
-    read_ptr_addr: RPTR,
-    write_ptr_addr: WPTR,
-    doorbell_off: 0n,
-    eop_ring_buffer_address: 0n,
-    ctx_save_restore_area_address: 0n,
-    gpu_id: GPU_A,
-    type: 0,
-    format: 1,
-    q_id: 0,
-    priority: 7,
-    q_percent: 100,
-    doorbell_id: 0,
-    gws,
-    sdma_id: 0,
-    eop_ring_buffer_size: 0,
-    ctx_save_restore_area_size: 0,
-    ctl_stack_size: 0,
-    mqd_size: COMPUTE_MQD_SIZE,
-    mqd: new Uint8Array(COMPUTE_MQD_SIZE),
-    ctl_stack: new Uint8Array(0),
-  };
-}
-
 // What CREATE_QUEUE COMPUTE_AQL on a fresh process records, and what RESTORE re-creates
-// from queuePriv (spec §5.2.1 fields).
+// from sampleQueuePriv (spec §5.2.1 fields).
 const input: QueueContext = {
   pid: APP,
   gpu_id: GPU_A,
   queue_id: 0,
   type: 0,
   format: 1,
-  q_address: RING,
+  q_address: QUEUE_RING,
   q_size: 65536n,
-  read_ptr_addr: RPTR,
-  write_ptr_addr: WPTR,
+  read_ptr_addr: QUEUE_RPTR,
+  write_ptr_addr: QUEUE_WPTR,
   doorbell_off: 0n,
   eop_ring_buffer_address: 0n,
   eop_ring_buffer_size: 0,
@@ -190,7 +147,7 @@ export const queueAdapter: Adapter<KfdWorld, Env> = {
 };
 
 function restoreQueue(w: KfdWorld, gws: number): void {
-  w.restore({ objects: [queuePriv(gws)] });
+  w.restore({ objects: [sampleQueuePriv(GPU_A, gws)] });
   w.subject = w.task().queues[0];
 }
 
