@@ -4,7 +4,7 @@
  * effect is the whole stage sequence of that restore (spec §9.5, §9.6, §9.8).
  */
 import { type CriuRestoreEvent, criuRestoreMachine } from '../../../machines/criu/restore.js';
-import type { Adapter, Macro } from '../../../src/mbt/run.js';
+import type { Adapter, EventPattern, Macro } from '../../../src/mbt/run.js';
 import type { Variants } from '../../../src/world/types.js';
 import { APP, CriuWorld, GPU_A, GPU_B, PEER, UNPRIVILEGED } from './criu-world.js';
 
@@ -15,6 +15,22 @@ const RESTORED = 200;
 
 const START = ['ROOT_TASK', 'PREPARE_NAMESPACES', 'POST_FORKING'] as const;
 const LATE = ['UPDATE_VMA_MAP', 'RESTORER', 'RESTORE_SIGCHLD', 'RESTORE_CREDS', 'COMPLETE'] as const;
+/** After the last pass: the late stages, then GPU state activated and RESUME at RESUME_DEVICES_LATE. */
+const RESUMED_LATE = [
+  ...LATE,
+  { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
+  'RESUMED',
+  'USERPTR_WORKER',
+] as const;
+
+/** A macro of the adapter: the one criu.restore of its world, with that restore's effect. */
+function restoreOnce(
+  name: string,
+  effect: readonly EventPattern[],
+  run: (w: CriuWorld) => void,
+): Macro<CriuWorld, Env> {
+  return { name, effect, when: once, next, run };
+}
 
 /** kfd (3), render A (4) acquired as A's VM. */
 function base(w: CriuWorld): { kfd: number; a: number } {
@@ -34,29 +50,31 @@ function setVariant<K extends keyof Variants>(w: CriuWorld, k: K, v: Variants[K]
   w.world.variants[k] = v;
 }
 
+/** The application imports the dma-buf `fd` into render node `into`, then closes `fd`. */
+function importAndClose(w: CriuWorld, fd: number, into: number): void {
+  w.call(APP, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd }, into);
+  w.call(APP, 'close', { fd });
+}
+
+/** Two GEM BOs of `pid` on render node `r`, the first closed: the one left is at handle 2. */
+function boAtHandle2(w: CriuWorld, r: number, pid = APP): void {
+  const h1 = w.gemCreate(r, pid);
+  w.gemCreate(r, pid);
+  w.call(pid, 'DRM_IOCTL_GEM_CLOSE', { handle: h1 }, r);
+}
+
 const macros: Macro<CriuWorld, Env>[] = [
-  {
-    name: 'criu.restore of kfd + render node (RESUME at RESUME_DEVICES_LATE)',
-    effect: [
-      ...START,
-      'KFD_FILE_RESTORED',
-      'FILE_RESTORED',
-      'PASS_END',
-      ...LATE,
-      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
-      'RESUMED',
-      'USERPTR_WORKER',
-    ],
-    when: once,
-    next,
-    run: (w) => {
+  restoreOnce(
+    'criu.restore of kfd + render node (RESUME at RESUME_DEVICES_LATE)',
+    [...START, 'KFD_FILE_RESTORED', 'FILE_RESTORED', 'PASS_END', ...RESUMED_LATE],
+    (w) => {
       base(w);
       dumpAndRestore(w);
     },
-  },
-  {
-    name: 'criu.restore with resume "at-restore-file": GPU state activated at RESTORE_EXT_FILE',
-    effect: [
+  ),
+  restoreOnce(
+    'criu.restore with resume "at-restore-file": GPU state activated at RESTORE_EXT_FILE',
+    [
       ...START,
       'KFD_FILE_RESTORED',
       { type: 'GPU_ACTIVATED', stage: 'restoreFiles' },
@@ -66,28 +84,24 @@ const macros: Macro<CriuWorld, Env>[] = [
       'RESUMED',
       'USERPTR_WORKER',
     ],
-    when: once,
-    next,
-    run: (w) => {
+    (w) => {
       setVariant(w, 'resume', 'at-restore-file');
       base(w);
       dumpAndRestore(w);
     },
-  },
-  {
-    name: 'criu.restore on a kernel with another MAX_GPU_INSTANCE (KFD RESTORE fails)',
-    effect: [...START, 'FILE_FAILED'],
-    when: once,
-    next,
-    run: (w) => {
+  ),
+  restoreOnce(
+    'criu.restore on a kernel with another MAX_GPU_INSTANCE (KFD RESTORE fails)',
+    [...START, 'FILE_FAILED'],
+    (w) => {
       const { kfd } = base(w);
       w.alloc(kfd, GPU_A, 0x7f0000000000n);
       dumpAndRestore(w, -5, (x) => setVariant(x, 'max_gpu_instance', 16));
     },
-  },
-  {
-    name: 'criu.restore: a render-node import restored before its exporter (one retry)',
-    effect: [
+  ),
+  restoreOnce(
+    'criu.restore: a render-node import restored before its exporter (one retry)',
+    [
       ...START,
       'KFD_FILE_RESTORED',
       'FILE_RETRY',
@@ -95,68 +109,52 @@ const macros: Macro<CriuWorld, Env>[] = [
       'PASS_END',
       'FILE_RESTORED',
       'PASS_END',
-      ...LATE,
-      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
-      'RESUMED',
-      'USERPTR_WORKER',
+      ...RESUMED_LATE,
     ],
-    when: once,
-    next,
-    run: (w) => {
+    (w) => {
       w.open('/dev/kfd'); // 3
       const b = w.render(GPU_B); // 4
       const a = w.render(GPU_A); // 5
       const h = w.gemCreate(a);
       const fd = w.call(APP, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h, flags: 0 }, a).out.fd as number;
-      w.call(APP, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd }, b);
-      w.call(APP, 'close', { fd });
+      importAndClose(w, fd, b);
       dumpAndRestore(w);
     },
-  },
-  {
-    name: 'criu.restore: an import of a KFD BO dumped before the KFD file (never published: no progress)',
-    effect: [...START, 'KFD_FILE_RESTORED', 'FILE_RETRY', 'FILE_RESTORED', 'PASS_END', 'FILE_RETRY', 'PASS_END'],
-    when: once,
-    next,
-    run: (w) => {
+  ),
+  restoreOnce(
+    'criu.restore: an import of a KFD BO dumped before the KFD file (never published: no progress)',
+    [...START, 'KFD_FILE_RESTORED', 'FILE_RETRY', 'FILE_RESTORED', 'PASS_END', 'FILE_RETRY', 'PASS_END'],
+    (w) => {
       const b = w.render(GPU_B); // 3
       const a = w.render(GPU_A); // 4
       const kfd = w.open('/dev/kfd'); // 5
       w.call(APP, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a, gpu_id: GPU_A }, kfd);
       const h = w.alloc(kfd, GPU_A, 0x7f0000000000n);
       const fd = w.call(APP, 'AMDKFD_IOC_EXPORT_DMABUF', { handle: h, flags: 0 }, kfd).out.dmabuf_fd as number;
-      w.call(APP, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd }, b);
-      w.call(APP, 'close', { fd });
+      importAndClose(w, fd, b);
       dumpAndRestore(w, -5);
     },
-  },
-  {
-    name: 'criu.restore with GEM_CHANGE_HANDLE disabled and a BO at handle 2 (render-node restore fails)',
-    effect: [...START, 'KFD_FILE_RESTORED', 'FILE_FAILED'],
-    when: once,
-    next,
-    run: (w) => {
+  ),
+  restoreOnce(
+    'criu.restore with GEM_CHANGE_HANDLE disabled and a BO at handle 2 (render-node restore fails)',
+    [...START, 'KFD_FILE_RESTORED', 'FILE_FAILED'],
+    (w) => {
       setVariant(w, 'gem-change-handle', 'disabled');
-      const { a } = base(w);
-      const h1 = w.gemCreate(a);
-      w.gemCreate(a);
-      w.call(APP, 'DRM_IOCTL_GEM_CLOSE', { handle: h1 }, a);
+      boAtHandle2(w, base(w).a);
       dumpAndRestore(w, -5);
     },
-  },
-  {
-    name: 'criu.restore by a CRIU master without CAP_CHECKPOINT_RESTORE (RESUME fails: -EACCES)',
-    effect: [...START, 'KFD_FILE_RESTORED', 'FILE_RESTORED', 'PASS_END', ...LATE, 'RESUME_FAILED'],
-    when: once,
-    next,
-    run: (w) => {
+  ),
+  restoreOnce(
+    'criu.restore by a CRIU master without CAP_CHECKPOINT_RESTORE (RESUME fails: -EACCES)',
+    [...START, 'KFD_FILE_RESTORED', 'FILE_RESTORED', 'PASS_END', ...LATE, 'RESUME_FAILED'],
+    (w) => {
       base(w);
       dumpAndRestore(w, -5, undefined, UNPRIVILEGED);
     },
-  },
-  {
-    name: 'criu.restore of a tree, the peer first: its dma-buf waits for the render file of the application (another task)',
-    effect: [
+  ),
+  restoreOnce(
+    'criu.restore of a tree, the peer first: its dma-buf waits for the render file of the application (another task)',
+    [
       ...START,
       'FILE_RETRY',
       'KFD_FILE_RESTORED',
@@ -164,54 +162,33 @@ const macros: Macro<CriuWorld, Env>[] = [
       'PASS_END',
       'FILE_RESTORED',
       'PASS_END',
-      ...LATE,
-      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
-      'RESUMED',
-      'USERPTR_WORKER',
+      ...RESUMED_LATE,
     ],
-    when: once,
-    next,
-    run: (w) => {
+    (w) => {
       w.open('/dev/kfd');
       w.sharedDmabuf();
       w.dumpTreeAndRestore([PEER, APP]);
     },
-  },
-  {
-    name: 'criu.restore of a tree, the peer first holding only a render node: its file restored at FORKING',
-    effect: [
-      ...START,
-      'FILE_RESTORED',
-      'KFD_FILE_RESTORED',
-      'PASS_END',
-      ...LATE,
-      { type: 'GPU_ACTIVATED', stage: 'resumeDevicesLate' },
-      'RESUMED',
-      'USERPTR_WORKER',
-    ],
-    when: once,
-    next,
-    run: (w) => {
+  ),
+  restoreOnce(
+    'criu.restore of a tree, the peer first holding only a render node: its file restored at FORKING',
+    [...START, 'FILE_RESTORED', 'KFD_FILE_RESTORED', 'PASS_END', ...RESUMED_LATE],
+    (w) => {
       w.open('/dev/kfd');
       w.gemCreate(w.render(GPU_A, PEER), PEER);
       w.dumpTreeAndRestore([PEER, APP]);
     },
-  },
-  {
-    name: 'criu.restore of a tree, the peer first, GEM_CHANGE_HANDLE disabled and its BO at handle 2: fails at FORKING',
-    effect: [...START, 'FILE_FAILED'],
-    when: once,
-    next,
-    run: (w) => {
+  ),
+  restoreOnce(
+    'criu.restore of a tree, the peer first, GEM_CHANGE_HANDLE disabled and its BO at handle 2: fails at FORKING',
+    [...START, 'FILE_FAILED'],
+    (w) => {
       setVariant(w, 'gem-change-handle', 'disabled');
       w.open('/dev/kfd');
-      const r = w.render(GPU_A, PEER);
-      const h1 = w.gemCreate(r, PEER);
-      w.gemCreate(r, PEER);
-      w.call(PEER, 'DRM_IOCTL_GEM_CLOSE', { handle: h1 }, r);
+      boAtHandle2(w, w.render(GPU_A, PEER), PEER);
       w.dumpTreeAndRestore([PEER, APP], -5);
     },
-  },
+  ),
 ];
 
 const events: CriuRestoreEvent[] = [
