@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type HeaderStruct, type ParsedHeader, parseCHeader } from './c-header.js';
+import { type HeaderAggregate, type ParsedHeader, parseCHeader } from './c-header.js';
 
 export const INSTALL_HINT = 'apt-get install -y gcc linux-libc-dev';
 
@@ -57,13 +57,13 @@ export function readHeader(path: string): string {
 
 const cstr = (s: string): string => JSON.stringify(s);
 
-function structLines(s: HeaderStruct): string[] {
-  const t = `struct ${s.name}`;
+function structLines(s: HeaderAggregate): string[] {
+  const t = `${s.kind} ${s.name}`;
   const lines = [`  printf("S %s %zu %zu\\n", ${cstr(s.name)}, sizeof(${t}), _Alignof(${t}));`];
-  for (const f of s.fields) {
-    const size = f.dim === '' ? '(size_t)-1' : `sizeof(((${t} *)0)->${f.name})`;
+  for (const f of s.members) {
+    const size = f.dims.includes('') ? '(size_t)-1' : `sizeof(((${t} *)0)->${f.path})`;
     lines.push(
-      `  printf("F %s %s %zu %zd\\n", ${cstr(s.name)}, ${cstr(f.name)}, offsetof(${t}, ${f.name}), (ssize_t)${size});`,
+      `  printf("F %s %s %zu %zd\\n", ${cstr(s.name)}, ${cstr(f.path)}, offsetof(${t}, ${f.path}), (ssize_t)${size});`,
     );
   }
   return lines;
@@ -82,7 +82,7 @@ export function probeProgram(path: string, parsed: ParsedHeader, extras: Record<
       (n) =>
         `  printf("C %s %d %d %llu\\n", ${cstr(n)}, (int)sizeof(${n}), (int)((${n}) < 0), (unsigned long long)(${n}));`,
     ),
-    ...parsed.structs.flatMap(structLines),
+    ...parsed.aggregates.flatMap(structLines),
     ...Object.entries(extras).map(
       ([n, expr]) => `  printf("X %s %llu\\n", ${cstr(n)}, (unsigned long long)(${expr}));`,
     ),

@@ -21,7 +21,7 @@ import {
   layoutDrmStruct,
   type UapiNewer,
 } from '../../../src/uapi/index.js';
-import type { DrmHeaderMember } from './drm-header.js';
+import type { HeaderMember } from './c-header.js';
 import type { DrmHeaderProbe } from './drm-probe.js';
 
 /** What of the catalogue one header is compared with. */
@@ -107,7 +107,7 @@ export class HeaderLayouts {
   /** Member paths of aggregate `tag` in the header, or undefined if the header has no such aggregate. */
   members(tag: string): Set<string> | undefined {
     const agg = this.probe.parsed.aggregates.find((a) => a.name === tag);
-    return agg && new Set(agg.members.map((m: DrmHeaderMember) => m.path));
+    return agg && new Set(agg.members.map((m: HeaderMember) => m.path));
   }
 
   /** Catalogue layout of `tag` with only the fields the header has. */
@@ -240,7 +240,7 @@ export function compareDrmConstants(
   return { mismatches: bad, compared, skipped };
 }
 
-function fieldKindMismatch(s: string, m: DrmHeaderMember, f: DrmFieldLayout): string | undefined {
+function fieldKindMismatch(s: string, m: HeaderMember, f: DrmFieldLayout): string | undefined {
   const want = catalogueTypeOf(m.ctype);
   if (want === undefined) return `${s}.${m.path}: unknown C type '${m.ctype}'`;
   const label = `${s}.${m.path}`;

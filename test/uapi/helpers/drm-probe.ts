@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProbedConstant } from './c-probe.js';
-import { type DrmHeaderAggregate, type DrmParsedHeader, parseDrmHeader } from './drm-header.js';
+import { type HeaderAggregate, type ParsedHeader, parseCHeader } from './c-header.js';
 
 /** What to install when gcc or the headers are missing (Debian/Ubuntu). */
 export const DRM_INSTALL_HINT = 'apt-get install -y gcc libdrm-dev';
@@ -33,7 +33,7 @@ export interface DrmProbedAggregate {
 
 export interface DrmHeaderProbe {
   path: string;
-  parsed: DrmParsedHeader;
+  parsed: ParsedHeader;
   /** Numeric object-like #defines and enumerators, by name. */
   constants: Map<string, ProbedConstant>;
   /** String-literal #defines (`DRM_NAME`), by name. */
@@ -69,7 +69,7 @@ export function drmIncludeDir(): string {
 
 const cstr = (s: string): string => JSON.stringify(s);
 
-function aggregateLines(a: DrmHeaderAggregate): string[] {
+function aggregateLines(a: HeaderAggregate): string[] {
   const t = `${a.kind} ${a.name}`;
   const lines = [`  printf("S %s %s %zu %zu\\n", ${cstr(a.name)}, ${cstr(a.kind)}, sizeof(${t}), _Alignof(${t}));`];
   for (const m of a.members) {
@@ -80,7 +80,7 @@ function aggregateLines(a: DrmHeaderAggregate): string[] {
 }
 
 /** The probe program for one parsed header (drm.h is included first; <fcntl.h> for DRM_RDWR/DRM_CLOEXEC). */
-export function drmProbeProgram(dir: string, file: string, parsed: DrmParsedHeader, extras: Record<string, string>) {
+export function drmProbeProgram(dir: string, file: string, parsed: ParsedHeader, extras: Record<string, string>) {
   const numeric = [
     ...parsed.defines.filter((d) => d.kind === 'number').map((d) => d.name),
     ...parsed.enums.flatMap((e) => e.names),
@@ -144,7 +144,7 @@ function parseOutput(stdout: string, probe: DrmHeaderProbe): void {
 export function probeDrmHeader(dir: string, file: string, extras: Record<string, string> = {}): DrmHeaderProbe {
   const path = join(dir, file);
   if (!existsSync(path)) throw new Error(`${path} is missing; install libdrm-dev: ${DRM_INSTALL_HINT}`);
-  const parsed = parseDrmHeader(readFileSync(path, 'utf8'));
+  const parsed = parseCHeader(readFileSync(path, 'utf8'));
   requireGcc();
   const tmp = mkdtempSync(join(tmpdir(), 'gpucr-drm-'));
   try {

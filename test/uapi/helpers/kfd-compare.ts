@@ -16,7 +16,7 @@ import {
   kfdStructAt,
   type StructLayout,
 } from '../../../src/uapi/index.js';
-import type { HeaderField } from './c-header.js';
+import type { HeaderMember } from './c-header.js';
 import type { HeaderProbe } from './c-probe.js';
 
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
@@ -90,15 +90,14 @@ export function catalogueField(layout: StructLayout, name: string, minor: number
   return layout.fields.find((f) => f.name === name || (f.renamed?.from === name && f.renamed.sinceMinor > minor));
 }
 
-function fieldKindMismatch(s: string, hf: HeaderField, f: FieldLayout): string | undefined {
+function fieldKindMismatch(s: string, hf: HeaderMember, f: FieldLayout): string | undefined {
   const struct = /^struct (\w+)$/.exec(hf.ctype)?.[1];
-  const want = hf.dim !== undefined ? 'array' : struct ? 'struct' : SCALARS[hf.ctype];
-  if (want !== f.type)
-    return `${s}.${hf.name}: header type ${hf.ctype}${hf.dim !== undefined ? '[]' : ''}, catalogue ${f.type}`;
+  const array = hf.dims.length > 0;
+  const want = array ? 'array' : struct ? 'struct' : SCALARS[hf.ctype];
+  if (want !== f.type) return `${s}.${hf.path}: header type ${hf.ctype}${array ? '[]' : ''}, catalogue ${f.type}`;
   const elem = struct ?? SCALARS[hf.ctype];
-  if (hf.dim !== undefined && f.elem !== elem) return `${s}.${hf.name}: element ${elem}, catalogue ${f.elem}`;
-  if (hf.dim === undefined && struct && f.elem !== struct)
-    return `${s}.${hf.name}: struct ${struct}, catalogue ${f.elem}`;
+  if (array && f.elem !== elem) return `${s}.${hf.path}: element ${elem}, catalogue ${f.elem}`;
+  if (!array && struct && f.elem !== struct) return `${s}.${hf.path}: struct ${struct}, catalogue ${f.elem}`;
   return undefined;
 }
 
@@ -106,7 +105,7 @@ function fieldKindMismatch(s: string, hf: HeaderField, f: FieldLayout): string |
 export function compareStructs(probe: HeaderProbe): string[] {
   const minor = headerMinor(probe);
   const bad: string[] = [];
-  for (const hs of probe.parsed.structs) {
+  for (const hs of probe.parsed.aggregates) {
     const probed = probe.structs.get(hs.name)!;
     const cat = KFD_STRUCTS[hs.name];
     if (!cat) {
@@ -114,18 +113,18 @@ export function compareStructs(probe: HeaderProbe): string[] {
       continue;
     }
     if (isNewer(cat.sinceMinor, minor)) bad.push(`struct ${hs.name}: catalogue says since 1.${cat.sinceMinor}`);
-    for (const hf of hs.fields) {
-      const pf = probed.fields.get(hf.name)!;
-      const f = catalogueField(cat, hf.name, minor);
+    for (const hf of hs.members) {
+      const pf = probed.fields.get(hf.path)!;
+      const f = catalogueField(cat, hf.path, minor);
       if (!f) {
-        bad.push(`${hs.name}.${hf.name}: in the header but not in the catalogue`);
+        bad.push(`${hs.name}.${hf.path}: in the header but not in the catalogue`);
         continue;
       }
-      if (isNewer(f.sinceMinor, minor)) bad.push(`${hs.name}.${hf.name}: catalogue says since 1.${f.sinceMinor}`);
-      if (f.offset !== pf.offset) bad.push(`${hs.name}.${hf.name}: offset ${pf.offset}, catalogue ${f.offset}`);
+      if (isNewer(f.sinceMinor, minor)) bad.push(`${hs.name}.${hf.path}: catalogue says since 1.${f.sinceMinor}`);
+      if (f.offset !== pf.offset) bad.push(`${hs.name}.${hf.path}: offset ${pf.offset}, catalogue ${f.offset}`);
       const size = Math.max(0, pf.size); // -1: flexible array member
-      if (f.size !== size) bad.push(`${hs.name}.${hf.name}: size ${size}, catalogue ${f.size}`);
-      if (pf.size < 0 && f.count !== 0) bad.push(`${hs.name}.${hf.name}: flexible array, catalogue count ${f.count}`);
+      if (f.size !== size) bad.push(`${hs.name}.${hf.path}: size ${size}, catalogue ${f.size}`);
+      if (pf.size < 0 && f.count !== 0) bad.push(`${hs.name}.${hf.path}: flexible array, catalogue count ${f.count}`);
       const kind = fieldKindMismatch(hs.name, hf, f);
       if (kind) bad.push(kind);
     }
@@ -153,7 +152,7 @@ export function newerVsMissing(probe: HeaderProbe): { newer: string[]; missing: 
     if (isNewer(KFD_CONSTANT_SINCE[name], minor)) newer.push(name);
     if (!probe.constants.has(name)) missing.push(name);
   }
-  const headerStructs = new Map(probe.parsed.structs.map((s) => [s.name, s]));
+  const headerStructs = new Map(probe.parsed.aggregates.map((s) => [s.name, s]));
   for (const [name, layout] of Object.entries(KFD_STRUCTS)) {
     if (isNewer(layout.sinceMinor, minor)) newer.push(`struct ${name}`);
     const hs = headerStructs.get(name);
@@ -165,8 +164,8 @@ export function newerVsMissing(probe: HeaderProbe): { newer: string[]; missing: 
       const label = `${name}.${f.name}`;
       if (isNewer(f.sinceMinor, minor)) newer.push(label);
       if (isNewer(f.renamed?.sinceMinor, minor)) newer.push(`${label} (renamed from ${f.renamed?.from})`);
-      if (!hs.fields.some((hf) => hf.name === f.name)) {
-        const old = hs.fields.some((hf) => hf.name === f.renamed?.from);
+      if (!hs.members.some((hf) => hf.path === f.name)) {
+        const old = hs.members.some((hf) => hf.path === f.renamed?.from);
         missing.push(old ? `${label} (renamed from ${f.renamed?.from})` : label);
       }
     }
