@@ -1,8 +1,8 @@
 /** Kernel-internal amdkfd events: workers and interrupts, made explicit (design "XState traps"). */
-import type { BoContext } from '../../../machines/kfd/bo.js';
 import { ERRNO } from '../../uapi/errno.js';
 import type { EventContext } from '../../../machines/kfd/event.js';
 import { KFD_IOC_EVENT } from '../../uapi/index.js';
+import { allocIdr } from '../../world/idr.js';
 import { canSend, contextOf, inState, send } from '../../world/objects.js';
 import type { Task, World } from '../../world/types.js';
 import { gpuById, liveTask, pdd, pddByGpuId, pddByUserGpuId } from '../../world/world.js';
@@ -25,14 +25,15 @@ export const restoreUserptrWorker = register<{ pid: number; ran: number }>({
     if (!task?.kfd_process) return -ERRNO.ESRCH;
     a.ran = 0;
     if (!canSend(w, task.kfd_process, { type: 'USERPTR_RESTORE_WORKER' })) return 0;
-    // Re-fetch the pages of every invalid userptr, then update PTEs.
-    for (const [id, rec] of Object.entries(w.objects)) {
-      if (rec.kind !== 'kfd.bo' || (rec.context as BoContext).pid !== task.pid) continue;
-      if (!inState(w, id, 'live.pages.invalid')) continue;
-      send(w, id, { type: 'VALIDATE_USERPTR' });
-      // Page tables updated: its pending mappings become valid.
-      userptrValidated(w, id);
-    }
+    // Re-fetch the pages of every invalid userptr of the process (process_info's
+    // userptr_inval_list: its BOs are in its pdds' IDRs), then update PTEs.
+    for (const pddId of task.pdds)
+      for (const id of Object.values(allocIdr(w, pddId))) {
+        if (!inState(w, id, 'live.pages.invalid')) continue;
+        send(w, id, { type: 'VALIDATE_USERPTR' });
+        // Page tables updated: its pending mappings become valid.
+        userptrValidated(w, id);
+      }
     send(w, task.kfd_process, { type: 'USERPTR_RESTORE_WORKER' });
     // evicted_bos reset to 0 → kgd2kfd_resume_mm → kfd_process_restore_queues.
     restoreProcessQueues(w, task);
