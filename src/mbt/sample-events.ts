@@ -24,11 +24,11 @@ import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
 import {
   KFD_IOC_ALLOC_MEM_FLAGS,
   KFD_IOC_EVENT,
-  KFD_IOC_QUEUE_TYPE,
   KFD_IOCTL_SVM_ATTR,
   KFD_IOCTL_SVM_LOCATION,
   MAKE_HANDLE,
 } from '../uapi/index.js';
+import { KFD_QUEUE_FORMAT, KFD_QUEUE_TYPE } from '../ioctls/kfd/kernel/queues.js';
 import type { KfdObjectKind, ObjectKind } from '../world/types.js';
 import { Coverage, enumerateTransitions } from './coverage.js';
 import { canonicalize, serializeEvent, snapshotSerializer, type SnapshotLike, withBigIntJson } from './serialize.js';
@@ -75,8 +75,10 @@ const queueInput: QueueContext = {
   pid: PID,
   gpu_id: GPU_A,
   queue_id: 0,
-  type: KFD_IOC_QUEUE_TYPE.COMPUTE_AQL,
-  format: 1,
+  // The kernel's enum kfd_queue_type and kfd_queue_format (kfd_criu_queue_priv_data), not
+  // the ioctl's KFD_IOC_QUEUE_TYPE: a COMPUTE_AQL queue is type COMPUTE, format AQL.
+  type: KFD_QUEUE_TYPE.COMPUTE,
+  format: KFD_QUEUE_FORMAT.AQL,
   q_address: 0x7f0005000000n,
   q_size: 65536n,
   read_ptr_addr: 0x7ffd10000000n,
