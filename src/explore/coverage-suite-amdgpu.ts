@@ -6,19 +6,11 @@
  * are the ones the MBT adapters use (test/mbt/adapters/amdgpu-*.ts).
  */
 import { encodeCriuV3Priv } from '../ioctls/amdgpu/criu-v3.js';
-import { selectInvariants } from '../invariants/index.js';
-import type { LogHeader } from '../log/reader.js';
-import { parseTopology } from '../world/topology.js';
 import type { Call, Variants } from '../world/types.js';
 import type { SuiteConfig } from './coverage-suite.js';
-import { call as familyCall } from './families/common.js';
-import { worldModel } from './world-explorer.js';
+import { APP, CRIU, GPU_A, twoGpuConfig } from './coverage-suite-world.js';
+import { call as familyCall, type Raw } from './families/common.js';
 
-type Raw = Record<string, unknown>;
-
-const GPU_A = 0xa3e1;
-const GPU_B = 0x5c17;
-const APP = 100;
 const KFD = 3;
 const F1 = 4;
 const F2 = 5;
@@ -46,34 +38,22 @@ function amdgpuConfig(
   variants: Partial<Variants> = {},
   expect?: string[],
 ): SuiteConfig {
-  return {
-    name,
-    maxDepth,
-    ...(expect ? { expect } : {}),
-    build: () => {
-      const topology = parseTopology(
-        {
-          page_size: 4096,
-          gpus: [
-            { gpu_id: GPU_A, render_minor: 128 },
-            { gpu_id: GPU_B, render_minor: 129 },
-          ],
-        },
-        [{ pid: APP, ptrace_parent: 99 }],
-      );
-      const header: LogHeader = { gpucr: 1, topology, variants };
-      const setup = [
+  return twoGpuConfig(name, maxDepth, expect, () => {
+    const actions = specs.map(([n, c, a, fd]) => ({ name: n, calls: [call(c, a, fd)] }));
+    return {
+      processes: [{ pid: APP, ptrace_parent: CRIU }],
+      variants,
+      setup: [
         call('open', { path: '/dev/kfd' }),
         call('open', { path: '/dev/dri/renderD128' }),
         call('open', { path: '/dev/dri/renderD128' }),
         call('open', { path: '/dev/dri/renderD129' }),
         call('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: F1, gpu_id: GPU_A }, KFD),
         ...extraSetup.map(([, c, a, fd]) => call(c, a, fd)),
-      ];
-      const actions = specs.map(([n, c, a, fd]) => ({ name: n, calls: [call(c, a, fd)] }));
-      return worldModel(header, setup, () => actions, selectInvariants([]));
-    },
-  };
+      ],
+      actions: () => actions,
+    };
+  });
 }
 
 const CREATE: Spec = ['create', 'DRM_IOCTL_AMDGPU_GEM_CREATE', { bo_size: 4n * PAGE, domains: ['GTT'] }, F1];

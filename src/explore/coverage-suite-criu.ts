@@ -8,22 +8,17 @@
  * A dump and the restore of it are one action: a restore names the dump of the same
  * run by its object id, which is the next object the dump creates.
  */
-import { selectInvariants } from '../invariants/index.js';
-import type { LogHeader } from '../log/reader.js';
-import { parseTopology } from '../world/topology.js';
 import type { Call, Variants, World } from '../world/types.js';
 import type { SuiteConfig } from './coverage-suite.js';
-import { call as familyCall } from './families/common.js';
-import { type Action, worldModel } from './world-explorer.js';
+import { APP, CRIU, twoGpuConfig } from './coverage-suite-world.js';
+import { call as familyCall, type Raw } from './families/common.js';
+import type { Action } from './world-explorer.js';
 
-type Raw = Record<string, unknown>;
 /** [call, args, fd] of the application, or of another pid with a fourth element. */
 type Spec = [string, Raw, number?, number?];
 
 const GPU_A = 0x1001;
 const GPU_B = 0x2002;
-const APP = 100;
-const CRIU = 99;
 const UNPRIVILEGED = 98;
 const RESTORED = 200;
 /** A second task of the application's tree (dumped with `pids`, restored under its own pid). */
@@ -82,30 +77,18 @@ function criuConfig(
   expect?: string[],
   offered: (w: World) => Action[] = actions,
 ): SuiteConfig {
-  return {
-    name,
-    maxDepth: 2,
-    ...(expect ? { expect } : {}),
-    build: () => {
-      const topology = parseTopology(
-        {
-          page_size: 4096,
-          gpus: [
-            { gpu_id: GPU_A, render_minor: 128 },
-            { gpu_id: GPU_B, render_minor: 129 },
-          ],
-        },
-        [
-          { pid: APP, ptrace_parent: CRIU },
-          { pid: RESTORED, ptrace_parent: CRIU },
-          { pid: PEER, ptrace_parent: CRIU, caps: ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE', 'CAP_SYS_PTRACE'] },
-          { pid: UNPRIVILEGED, caps: [] },
-        ],
-      );
-      const header: LogHeader = { gpucr: 1, topology, variants };
-      return worldModel(header, setup.map(call), (w) => [...offered(w), ...extra], selectInvariants([]));
-    },
-  };
+  return twoGpuConfig(name, 2, expect, () => ({
+    gpus: [GPU_A, GPU_B],
+    processes: [
+      { pid: APP, ptrace_parent: CRIU },
+      { pid: RESTORED, ptrace_parent: CRIU },
+      { pid: PEER, ptrace_parent: CRIU, caps: ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE', 'CAP_SYS_PTRACE'] },
+      { pid: UNPRIVILEGED, caps: [] },
+    ],
+    variants,
+    setup: setup.map(call),
+    actions: (w) => [...offered(w), ...extra],
+  }));
 }
 
 const open = (path: string): Spec => ['open', { path }];

@@ -6,26 +6,19 @@
  * transition (test/mbt/adapters/*.ts).
  */
 import { encodePrivData, type BoPriv, type ObjectPriv } from '../criu/kfd-priv.js';
-import { selectInvariants } from '../invariants/index.js';
-import type { LogHeader } from '../log/reader.js';
 import { createQueueArgs, QUEUE_RING, sampleQueuePriv } from '../mbt/sample-queue.js';
 import { KFD_INVALID_FD } from '../uapi/index.js';
-import { parseTopology } from '../world/topology.js';
 import type { Call, FdRef, Variants, World } from '../world/types.js';
-import { type Action, worldModel } from './world-explorer.js';
+import type { Action } from './world-explorer.js';
 import type { SuiteConfig } from './coverage-suite.js';
-import { call as familyCall } from './families/common.js';
+import { APP, CRIU, GPU_A, GPU_B, twoGpuConfig } from './coverage-suite-world.js';
+import { call as familyCall, type Raw } from './families/common.js';
 
-type Raw = Record<string, unknown>;
 /** [call, args, pid, fd] */
 type CallSpec = [string, Raw, number?, FdRef?];
 /** [action name, call, args, pid, fd] */
 type KfdAction = [string, ...CallSpec];
 
-const GPU_A = 0xa3e1;
-const GPU_B = 0x5c17;
-const APP = 100;
-const CRIU = 99;
 const KFD = 3;
 const DRM_A = 4;
 const DRM_B = 5;
@@ -51,26 +44,15 @@ function kfdConfig(
   /** Actions offered only in the worlds where the predicate holds, by name. */
   when: Record<string, (w: World) => boolean> = {},
 ): SuiteConfig {
-  return {
-    name,
-    maxDepth,
-    build: () => {
-      const topology = parseTopology(
-        {
-          page_size: 4096,
-          gpus: [
-            { gpu_id: GPU_A, render_minor: 128 },
-            { gpu_id: GPU_B, render_minor: 129 },
-          ],
-        },
-        [{ pid: APP, ptrace_parent: CRIU }],
-      );
-      const header: LogHeader = { gpucr: 1, topology, variants };
-      const actions = specs.map(([n, ...c]) => ({ name: n, calls: [call(c)] }));
-      const offered = (w: World): Action[] => actions.filter((a) => when[a.name]?.(w) ?? true);
-      return worldModel(header, setup.map(call), offered, selectInvariants([]));
-    },
-  };
+  return twoGpuConfig(name, maxDepth, undefined, () => {
+    const actions = specs.map(([n, ...c]) => ({ name: n, calls: [call(c)] }));
+    return {
+      processes: [{ pid: APP, ptrace_parent: CRIU }],
+      variants,
+      setup: setup.map(call),
+      actions: (w: World): Action[] => actions.filter((a) => when[a.name]?.(w) ?? true),
+    };
+  });
 }
 
 const ioctl = (name: string, args: Raw): CallSpec => [name, args, APP, KFD];
