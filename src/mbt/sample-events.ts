@@ -19,7 +19,6 @@ import { type BoContext, type BoInput, mappedVms } from '../../machines/kfd/bo.j
 import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext, PddInput } from '../../machines/kfd/pdd.js';
 import type { ProcessContext, ProcessInput } from '../../machines/kfd/process.js';
-import type { QueueContext } from '../../machines/kfd/queue.js';
 import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
 import {
   KFD_IOC_ALLOC_MEM_FLAGS,
@@ -28,9 +27,9 @@ import {
   KFD_IOCTL_SVM_LOCATION,
   MAKE_HANDLE,
 } from '../uapi/index.js';
-import { KFD_QUEUE_FORMAT, KFD_QUEUE_TYPE } from '../ioctls/kfd/kernel/queues.js';
 import type { KfdObjectKind, ObjectKind } from '../world/types.js';
 import { Coverage, enumerateTransitions } from './coverage.js';
+import { sampleQueueContext } from './sample-queue.js';
 import { canonicalize, serializeEvent, snapshotSerializer, type SnapshotLike, withBigIntJson } from './serialize.js';
 
 /** One model instance of a machine: its input, the events offered, the context abstraction. */
@@ -71,33 +70,7 @@ function boInput(flags: number): BoInput {
   };
 }
 
-const queueInput: QueueContext = {
-  pid: PID,
-  gpu_id: GPU_A,
-  queue_id: 0,
-  // The kernel's enum kfd_queue_type and kfd_queue_format (kfd_criu_queue_priv_data), not
-  // the ioctl's KFD_IOC_QUEUE_TYPE: a COMPUTE_AQL queue is type COMPUTE, format AQL.
-  type: KFD_QUEUE_TYPE.COMPUTE,
-  format: KFD_QUEUE_FORMAT.AQL,
-  q_address: 0x7f0005000000n,
-  q_size: 65536n,
-  read_ptr_addr: 0x7ffd10000000n,
-  write_ptr_addr: 0x7ffd10000008n,
-  doorbell_off: 0n,
-  eop_ring_buffer_address: 0n,
-  eop_ring_buffer_size: 0,
-  ctx_save_restore_area_address: 0n,
-  ctx_save_restore_area_size: 0,
-  ctl_stack_size: 0,
-  priority: 7,
-  q_percent: 100,
-  doorbell_id: 0,
-  sdma_id: 0,
-  gws: 0,
-  sdma_engine_id: 0,
-  mqd: '',
-  ctl_stack: '',
-};
+const queueInput = sampleQueueContext(PID, GPU_A);
 
 const eventInput: EventContext = {
   pid: PID,

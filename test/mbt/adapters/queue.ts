@@ -15,7 +15,7 @@
 import type { QueueContext, QueueEvent } from '../../../machines/kfd/queue.js';
 import { queueMachine } from '../../../machines/kfd/queue.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
-import { createQueueArgs, QUEUE_RING, QUEUE_RPTR, QUEUE_WPTR, sampleQueuePriv } from '../../../src/mbt/sample-queue.js';
+import { createQueueArgs, sampleQueueContext, sampleQueuePriv } from '../../../src/mbt/sample-queue.js';
 import { APP, GPU_A, GPU_B, KfdWorld } from './world.js';
 
 interface Env {
@@ -33,33 +33,7 @@ function createQueue(w: KfdWorld): void {
   w.subject = w.task().queues[out.queue_id as number];
 }
 
-// What CREATE_QUEUE COMPUTE_AQL on a fresh process records, and what RESTORE re-creates
-// from sampleQueuePriv (spec §5.2.1 fields).
-const input: QueueContext = {
-  pid: APP,
-  gpu_id: GPU_A,
-  queue_id: 0,
-  type: 0,
-  format: 1,
-  q_address: QUEUE_RING,
-  q_size: 65536n,
-  read_ptr_addr: QUEUE_RPTR,
-  write_ptr_addr: QUEUE_WPTR,
-  doorbell_off: 0n,
-  eop_ring_buffer_address: 0n,
-  eop_ring_buffer_size: 0,
-  ctx_save_restore_area_address: 0n,
-  ctx_save_restore_area_size: 0,
-  ctl_stack_size: 0,
-  priority: 7,
-  q_percent: 100,
-  doorbell_id: 0,
-  sdma_id: 0,
-  gws: 0,
-  sdma_engine_id: 0,
-  mqd: '',
-  ctl_stack: '',
-};
+const input = sampleQueueContext(APP, GPU_A);
 
 const project = (c: QueueContext) => ({
   gpu_id: c.gpu_id,
