@@ -2,30 +2,15 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/demo.js';
-import { run } from '../../src/cli/program.js';
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
+import { gpucr } from './gpucr-in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpucr-criu-'));
 const demo = join(dir, 'demo.jsonl');
 writeFileSync(demo, `${runDemo().lines.join('\n')}\n`);
-
-async function gpucr(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await run(['node', 'gpucr', ...args]), out };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('gpucr checkpoint / restore / roundtrip', () => {
   it('roundtrip of the demo log: equivalent, exit 0', async () => {

@@ -5,14 +5,14 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/program.js';
+import { describe, expect, it } from 'vitest';
 import { readImageDir } from '../../src/criu/images/index.js';
 import { readCoreImage } from '../../src/criu/tasks-image.js';
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
 import { formatRecord } from '../../src/log/writer.js';
 import { APP, buildHistory, PEER } from './history.js';
+import { gpucr } from './gpucr-in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gpucr-criu-tree-'));
 const log = join(dir, 'tree.jsonl');
@@ -38,21 +38,6 @@ function writeTreeLog(): void {
   writeFileSync(log, `${[JSON.stringify(header), ...h.calls.map((c) => formatRecord(c))].join('\n')}\n`);
 }
 writeTreeLog();
-
-async function gpucr(...args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await run(['node', 'gpucr', ...args]), out };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-  }
-}
 
 describe('gpucr checkpoint / restore / roundtrip of two processes sharing a dma-buf', () => {
   it('spec §9.8: roundtrip --pid 100 --pid 101 is equivalent in both restore orders, exit 0', async () => {
