@@ -17,7 +17,7 @@ import type { BoContext, BoEvent } from '../../../machines/kfd/bo.js';
 import { boMachine, mappedVms } from '../../../machines/kfd/bo.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import { KFD_INVALID_FD } from '../../../src/uapi/index.js';
-import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE } from './world.js';
+import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE, type Mmu, resumeAndWorkerMacros } from './world.js';
 
 const HANDLE = MAKE_HANDLE(GPU_A, 0);
 const VA = 0x7f0002000000n;
@@ -35,7 +35,7 @@ interface Env {
   /** The BO exists (created by ALLOC or by RESTORE). */
   created: boolean;
   /** The process's mmu region: RESTORE blocks, RESUME queues the userptr worker. */
-  mmu: 'notifying' | 'blocked' | 'pending';
+  mmu: Mmu;
 }
 
 const events: BoEvent[] = [
@@ -229,22 +229,7 @@ export const boUserptrAdapter: Adapter<KfdWorld, Env> = {
       next: (env) => ({ ...env, created: true, mmu: 'blocked' }),
       run: (w) => restoreUserptr(w, [GPU_A]),
     },
-    {
-      name: 'CRIU_OP RESUME',
-      effect: [],
-      when: (env) => env.mmu === 'blocked',
-      next: (env) => ({ ...env, mmu: 'pending' }),
-      run: (w) => w.resume(),
-    },
-    {
-      name: 'kfd.restore_userptr_worker',
-      effect: ['VALIDATE_USERPTR'],
-      when: (env) => env.mmu === 'pending',
-      next: (env) => ({ ...env, mmu: 'notifying' }),
-      run: (w) => {
-        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
-      },
-    },
+    ...resumeAndWorkerMacros<Env>(['VALIDATE_USERPTR']),
     ...commonMacros(),
   ],
 };

@@ -19,7 +19,18 @@ import type { PddContext, PddEvent } from '../../../machines/kfd/pdd.js';
 import { pddMachine } from '../../../machines/kfd/pdd.js';
 import type { AnyMachineSnapshot } from 'xstate';
 import type { Adapter } from '../../../src/mbt/run.js';
-import { APP, BAD_FD, DRM_FD, ERRNO, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE } from './world.js';
+import {
+  APP,
+  BAD_FD,
+  DRM_FD,
+  ERRNO,
+  GPU_A,
+  GPU_B,
+  KfdWorld,
+  MAKE_HANDLE,
+  type Mmu,
+  resumeAndWorkerMacros,
+} from './world.js';
 
 interface Env {
   /** GPU A's VM: none, acquired with ACQUIRE_VM, or created by RESTORE. */
@@ -29,7 +40,7 @@ interface Env {
   /** kfd_process.queues_paused (PROCESS_INFO … UNPAUSE). */
   paused: boolean;
   /** The process's mmu region: RESTORE blocks, RESUME queues the userptr worker. */
-  mmu: 'notifying' | 'blocked' | 'pending';
+  mmu: Mmu;
   /** A BO on GPU B exists (handle MAKE_HANDLE(GPU_B, 0), in the world's alloc_idr). */
   bBo: boolean;
 }
@@ -192,22 +203,7 @@ export const pddAdapter: Adapter<KfdWorld, Env> = {
           -ERRNO.EINVAL,
         ),
     },
-    {
-      name: 'CRIU_OP RESUME',
-      effect: [],
-      when: (env) => env.mmu === 'blocked',
-      next: (env) => ({ ...env, mmu: 'pending' }),
-      run: (w) => w.resume(),
-    },
-    {
-      name: 'kfd.restore_userptr_worker',
-      effect: ['RESTORE_QUEUES'],
-      when: (env) => env.mmu === 'pending',
-      next: (env) => ({ ...env, mmu: 'notifying' }),
-      run: (w) => {
-        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
-      },
-    },
+    ...resumeAndWorkerMacros<Env>(['RESTORE_QUEUES']),
     { name: 'exit', effect: ['DESTROY'], run: (w) => w.exit() },
   ],
 };

@@ -163,9 +163,7 @@ export const processAdapter: Adapter<KfdWorld, Env> = {
     {
       name: 'kfd.restore_userptr_worker',
       effect: ['USERPTR_RESTORE_WORKER'],
-      run: (w) => {
-        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
-      },
+      run: (w) => w.queuedUserptrWorker(),
     },
     { name: 'exit', effect: ['EXIT'], run: (w) => w.exit() },
   ],

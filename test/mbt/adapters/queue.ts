@@ -16,7 +16,7 @@ import type { QueueContext, QueueEvent } from '../../../machines/kfd/queue.js';
 import { queueMachine } from '../../../machines/kfd/queue.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import { createQueueArgs, sampleQueueContext, sampleQueuePriv } from '../../../src/mbt/sample-queue.js';
-import { APP, GPU_A, GPU_B, KfdWorld } from './world.js';
+import { APP, GPU_A, GPU_B, KfdWorld, type Mmu, resumeMacro } from './world.js';
 
 interface Env {
   created: boolean;
@@ -25,7 +25,7 @@ interface Env {
   /** kfd_process.queues_paused */
   paused: boolean;
   /** The process's mmu region: RESTORE blocks, RESUME queues the userptr worker. */
-  mmu: 'notifying' | 'blocked' | 'pending';
+  mmu: Mmu;
 }
 
 function createQueue(w: KfdWorld): void {
@@ -149,30 +149,20 @@ export const restoredQueueAdapter: Adapter<KfdWorld, Env> = {
       next: (env) => ({ ...env, created: true, evicted: 1, mmu: 'blocked' }),
       run: (w) => restoreQueue(w, 1),
     },
-    {
-      name: 'CRIU_OP RESUME',
-      effect: [],
-      when: (env) => env.mmu === 'blocked',
-      next: (env) => ({ ...env, mmu: 'pending' }),
-      run: (w) => w.resume(),
-    },
+    resumeMacro<Env>(),
     {
       name: 'kfd.restore_userptr_worker (last eviction)',
       effect: ['RESTORE'],
       when: (env) => env.mmu === 'pending' && env.evicted === 1,
       next: (env) => ({ ...env, mmu: 'notifying', evicted: 0 }),
-      run: (w) => {
-        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
-      },
+      run: (w) => w.queuedUserptrWorker(),
     },
     {
       name: 'kfd.restore_userptr_worker (still evicted after it)',
       effect: [],
       when: (env) => env.mmu === 'pending' && env.evicted > 1,
       next: (env) => ({ ...env, mmu: 'notifying', evicted: env.evicted - 1 }),
-      run: (w) => {
-        if (!w.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
-      },
+      run: (w) => w.queuedUserptrWorker(),
     },
     ...common,
   ],

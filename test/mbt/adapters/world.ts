@@ -8,6 +8,7 @@
  * VM, so the same process can either build state with ACQUIRE_VM or be the target of a
  * CRIU RESTORE (which needs pdds without VMs, spec §5.4, §6.2).
  */
+import type { EventPattern, Macro } from '../../../src/mbt/run.js';
 import { encodePrivData, type ObjectPriv, type BoPriv } from '../../../src/criu/kfd-priv.js';
 import { callDef } from '../../../src/ioctls/registry.js';
 import { decodeArgs } from '../../../src/ioctls/schema.js';
@@ -199,9 +200,42 @@ export class KfdWorld {
     return this.call(undefined, 'kfd.restore_userptr_worker', { pid: APP }).ran === 1;
   }
 
+  /** The userptr restore worker, which RESUME must have queued work for. */
+  queuedUserptrWorker(): void {
+    if (!this.userptrWorker()) throw new Error('the userptr restore worker had no work queued');
+  }
+
   exit(pid = APP): void {
     this.call(pid, 'exit', {});
   }
+}
+
+/** The process's mmu region in an adapter's environment: RESTORE blocks it, RESUME queues the userptr worker. */
+export type Mmu = 'notifying' | 'blocked' | 'pending';
+
+/** CRIU_OP RESUME after a RESTORE, with no event of the subject: the mmu region goes from blocked to pending. */
+export function resumeMacro<Env extends { mmu: Mmu }>(): Macro<KfdWorld, Env> {
+  return {
+    name: 'CRIU_OP RESUME',
+    effect: [],
+    when: (env) => env.mmu === 'blocked',
+    next: (env) => ({ ...env, mmu: 'pending' }),
+    run: (w) => w.resume(),
+  };
+}
+
+/** RESUME, then the userptr restore worker it queued, which causes `effect` on the subject (pending → notifying). */
+export function resumeAndWorkerMacros<Env extends { mmu: Mmu }>(effect: EventPattern[]): Macro<KfdWorld, Env>[] {
+  return [
+    resumeMacro(),
+    {
+      name: 'kfd.restore_userptr_worker',
+      effect,
+      when: (env) => env.mmu === 'pending',
+      next: (env) => ({ ...env, mmu: 'notifying' }),
+      run: (w) => w.queuedUserptrWorker(),
+    },
+  ];
 }
 
 function expectFd(out: Record<string, unknown>, fd: number): void {
