@@ -4,10 +4,10 @@
  * (GEM_OP) and the listing of a file's handles (GEM_LIST_HANDLES).
  */
 import { ERRNO } from '../../uapi/errno.js';
-import { registerDrm, hasUpstreamCriu } from '../drm/dispatch.js';
+import { type DrmKernel, registerDrm, hasUpstreamCriu } from '../drm/dispatch.js';
 import { handleCreate, handleLookup } from '../drm/file.js';
 import { arrayOf, enumOf, flags, nullable, struct, u32, u64 } from '../schema.js';
-import { createGem, domainName, gemBo, gemOf, gemSend, releaseGemIfUnused } from './kernel/gem.js';
+import { createGem, domainName, gemBo, gemOf, gemSend, type NewGem, releaseGemIfUnused } from './kernel/gem.js';
 import { boVaFind, boVaMappings } from './kernel/vm.js';
 import {
   AMDGPU_GEM_CREATE as C,
@@ -27,6 +27,22 @@ const VM_ENTRY_SIZE = 32;
 
 function alignUp(v: bigint, to: bigint): bigint {
   return ((v + to - 1n) / to) * to;
+}
+
+/**
+ * What GEM_CREATE and GEM_USERPTR end with: amdgpu_gem_object_create of a render-node
+ * object on the file's GPU (no KFD alloc flags, not imported), drm_gem_handle_create, then
+ * drm_gem_object_put: the handle holds the only reference, so without a handle the object
+ * goes. Returns the handle or the negative errno.
+ */
+function createWithHandle(
+  { w, file }: DrmKernel,
+  g: Pick<NewGem, 'size' | 'preferred_domains' | 'flags' | 'page_alignment' | 'userptr'>,
+): number {
+  const gem = createGem(w, { gpu_id: file.gpu_id, ...g, alloc_flags: 0, import_attach: null, kfd_vram: 0n });
+  const handle = handleCreate(w, file.id, gem);
+  if (handle < 0) releaseGemIfUnused(w, gem);
+  return handle;
 }
 
 interface CreateArgs {
@@ -58,7 +74,8 @@ export const gemCreate = registerDrm<CreateArgs>({
     handle: u32,
   },
   out: ['handle'],
-  run({ w, file }, a) {
+  run(k, a) {
+    const { w } = k;
     let fl = a.domain_flags;
     if (fl & ~AMDGPU_GEM_CREATE_SETTABLE_MASK) return -ERRNO.EINVAL;
     if (a.domains & ~AMDGPU_GEM_DOMAIN_MASK) return -ERRNO.EINVAL;
@@ -69,22 +86,14 @@ export const gemCreate = registerDrm<CreateArgs>({
       fl |= C.NO_CPU_ACCESS;
     }
     const page = BigInt(w.topology.page_size);
-    const gem = createGem(w, {
-      gpu_id: file.gpu_id,
+    const handle = createWithHandle(k, {
       size: alignUp(a.bo_size, page),
       preferred_domains: a.domains,
       flags: fl >>> 0,
       page_alignment: Number(alignUp(a.alignment, page) / page),
-      alloc_flags: 0,
       userptr: false,
-      import_attach: null,
-      kfd_vram: 0n,
     });
-    const handle = handleCreate(w, file.id, gem);
-    if (handle < 0) {
-      releaseGemIfUnused(w, gem);
-      return handle;
-    }
+    if (handle < 0) return handle;
     a.handle = handle;
     return 0;
   },
@@ -110,27 +119,19 @@ export const gemUserptr = registerDrm<UserptrArgs>({
   ],
   args: { addr: u64, size: u64, flags: flags(U, 'AMDGPU_GEM_USERPTR_'), handle: u32 },
   out: ['handle'],
-  run({ w, file }, a) {
-    const page = BigInt(w.topology.page_size);
+  run(k, a) {
+    const page = BigInt(k.w.topology.page_size);
     if ((a.addr | a.size) % page !== 0n) return -ERRNO.EINVAL;
     if (a.flags & ~(U.READONLY | U.ANONONLY | U.VALIDATE | U.REGISTER)) return -ERRNO.EINVAL;
     if (!(a.flags & U.READONLY) && !(a.flags & U.REGISTER)) return -ERRNO.EACCES;
-    const gem = createGem(w, {
-      gpu_id: file.gpu_id,
+    const handle = createWithHandle(k, {
       size: a.size,
       preferred_domains: D.GTT,
       flags: 0,
       page_alignment: 0,
-      alloc_flags: 0,
       userptr: true,
-      import_attach: null,
-      kfd_vram: 0n,
     });
-    const handle = handleCreate(w, file.id, gem);
-    if (handle < 0) {
-      releaseGemIfUnused(w, gem);
-      return handle;
-    }
+    if (handle < 0) return handle;
     a.handle = handle;
     return 0;
   },
