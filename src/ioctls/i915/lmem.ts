@@ -187,6 +187,34 @@ function gemSuspend(w: World): void {
 const NO_OBJ = 'obj not a live i915 object → -EINVAL (model)';
 const SUSPENDED = 'the device is suspended (or between suspend steps) → -EBUSY (model: processes are frozen)';
 
+/**
+ * An internal call on one live object (`obj`, no outputs): NO_OBJ and SUSPENDED are
+ * checked first, in that order, then `run` with the object's world id; `checks` lists
+ * what `run` checks after them.
+ */
+function registerObjectCall(def: {
+  name: string;
+  models: string;
+  checks: string[];
+  run: (w: World, id: string) => number;
+}) {
+  return register<{ obj: number }>({
+    name: def.name,
+    kind: 'internal',
+    needsPid: false,
+    models: def.models,
+    checks: [NO_OBJ, SUSPENDED, ...def.checks],
+    args: { obj: u32 },
+    out: [],
+    run({ w }, a) {
+      const id = i915ObjId(w, a.obj);
+      if (!id) return -ERRNO.EINVAL;
+      if (deviceSuspended(w)) return -ERRNO.EBUSY;
+      return def.run(w, id);
+    },
+  });
+}
+
 export const i915Create = register<{ pages: number; flags: number; obj?: number }>({
   name: 'i915.create',
   kind: 'internal',
@@ -219,23 +247,14 @@ export const i915Create = register<{ pages: number; flags: number; obj?: number 
   },
 });
 
-export const i915Pin = register<{ obj: number }>({
+export const i915Pin = registerObjectCall({
   name: 'i915.pin',
-  kind: 'internal',
-  needsPid: false,
   models: 'i915_gem_object_pin_pages on an LMEM object (moved back to LMEM first if evicted)',
   checks: [
-    NO_OBJ,
-    SUSPENDED,
     'backed up, or left without backup by a pinned pass → -EBUSY (model: its suspend is under way)',
     'evicted and no room in LMEM → -ENOSPC; the move fails (i915.copy) → that errno',
   ],
-  args: { obj: u32 },
-  out: [],
-  run({ w }, a) {
-    const id = i915ObjId(w, a.obj);
-    if (!id) return -ERRNO.EINVAL;
-    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+  run(w, id) {
     const r = bringBack(w, id);
     if (r) return r;
     const ret = objEvent(w, id, { type: 'PIN' }, -ERRNO.EBUSY);
@@ -244,40 +263,21 @@ export const i915Pin = register<{ obj: number }>({
   },
 });
 
-export const i915Unpin = register<{ obj: number }>({
+export const i915Unpin = registerObjectCall({
   name: 'i915.unpin',
-  kind: 'internal',
-  needsPid: false,
   models: 'i915_gem_object_unpin_pages',
-  checks: [
-    NO_OBJ,
-    SUSPENDED,
-    'not pinned → -EINVAL (model)',
-    'backed up, or left without backup by a pinned pass → -EBUSY (model)',
-  ],
-  args: { obj: u32 },
-  out: [],
-  run({ w }, a) {
-    const id = i915ObjId(w, a.obj);
-    if (!id) return -ERRNO.EINVAL;
-    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+  checks: ['not pinned → -EINVAL (model)', 'backed up, or left without backup by a pinned pass → -EBUSY (model)'],
+  run(w, id) {
     if (inState(w, id, 'resident') || inState(w, id, 'evicted')) return -ERRNO.EINVAL;
     return objEvent(w, id, { type: 'UNPIN' }, -ERRNO.EBUSY);
   },
 });
 
-export const i915Destroy = register<{ obj: number }>({
+export const i915Destroy = registerObjectCall({
   name: 'i915.destroy',
-  kind: 'internal',
-  needsPid: false,
   models: 'the object’s release: i915_ttm_backup_free (put the backup, clear the pointer), free the object (spec C.4)',
-  checks: [NO_OBJ, SUSPENDED],
-  args: { obj: u32 },
-  out: [],
-  run({ w }, a) {
-    const id = i915ObjId(w, a.obj);
-    if (!id) return -ERRNO.EINVAL;
-    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+  checks: [],
+  run(w, id) {
     const r = objEvent(w, id, { type: 'DESTROY' }, -ERRNO.EBUSY);
     dev(w, { type: 'FORGET', obj: id });
     return r;
