@@ -16,6 +16,7 @@
 import { current, isDraft } from 'immer';
 import { assign, setup } from 'xstate';
 import { consumePass, type FaultPlan } from '../../src/world/faults.js';
+import { memoPerContextEvent } from '../memo.js';
 
 export type I915Variant = 'final' | 'v2-restore-put';
 
@@ -283,42 +284,27 @@ function lmemSimple(ctx: LmemObjectContext, e: LmemObjectEvent): LmemResult {
   return op.done(0);
 }
 
-const MEMO = new WeakMap<object, WeakMap<object, LmemResult>>();
-
-export function lmemResult(context: LmemObjectContext, event: LmemObjectEvent): LmemResult {
-  let byEvent = MEMO.get(context);
-  const hit = byEvent?.get(event);
-  if (hit) return hit;
-  let r: LmemResult;
+function lmemStep(context: LmemObjectContext, event: LmemObjectEvent): LmemResult {
   switch (event.type) {
     case 'BACKUP':
-      r = lmemBackup(context, event, event.faults);
-      break;
+      return lmemBackup(context, event, event.faults);
     case 'RESTORE':
-      r = lmemRestore(context, event, event.faults);
-      break;
+      return lmemRestore(context, event, event.faults);
     case 'RECOVER':
-      r = lmemRecover(context);
-      break;
+      return lmemRecover(context);
     case 'POWER_OFF':
-      r = lmemPowerOff(context);
-      break;
+      return lmemPowerOff(context);
     case 'EVICT':
-      r = lmemEvict(context, event.faults);
-      break;
+      return lmemEvict(context, event.faults);
     case 'MIGRATE':
-      r = lmemMigrate(context, event.faults);
-      break;
+      return lmemMigrate(context, event.faults);
     default:
-      r = lmemSimple(context, event);
+      return lmemSimple(context, event);
   }
-  if (!byEvent) {
-    byEvent = new WeakMap();
-    MEMO.set(context, byEvent);
-  }
-  byEvent.set(event, r);
-  return r;
 }
+
+/** The result of an event's algorithm on a context (memoised per context and event object). */
+export const lmemResult = memoPerContextEvent(lmemStep);
 
 type Args = { context: LmemObjectContext; event: LmemObjectEvent };
 const result = ({ context, event }: Args) => lmemResult(context, event);

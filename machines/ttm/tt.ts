@@ -27,6 +27,7 @@ import {
   ttUnpopulate,
   ttWrite,
 } from './pool.js';
+import { memoPerContextEvent } from '../memo.js';
 
 export type TtEvent =
   | { type: 'POPULATE'; faults: FaultPlan }
@@ -38,47 +39,29 @@ export type TtEvent =
   | { type: 'FINI' }
   | { type: 'WRITE'; page: number; value: number };
 
-/** The result of an event's algorithm on a context (memoised per context and event object). */
-const MEMO = new WeakMap<object, WeakMap<object, TtResult>>();
-
-export function ttResult(context: TtContext, event: TtEvent): TtResult {
-  let byEvent = MEMO.get(context);
-  const hit = byEvent?.get(event);
-  if (hit) return hit;
-  let r: TtResult;
+function ttStep(context: TtContext, event: TtEvent): TtResult {
   switch (event.type) {
     case 'POPULATE':
-      r = ttPopulate(context, event.faults);
-      break;
+      return ttPopulate(context, event.faults);
     case 'UNPOPULATE':
-      r = ttUnpopulate(context);
-      break;
+      return ttUnpopulate(context);
     case 'BACKUP':
-      r = ttBackup(context, { purge: event.purge }, event.faults);
-      break;
+      return ttBackup(context, { purge: event.purge }, event.faults);
     case 'RESTORE':
-      r = ttRestore(context, event.faults);
-      break;
+      return ttRestore(context, event.faults);
     case 'CLEAR_BACKED_UP':
-      r = ttClearBackedUp(context);
-      break;
+      return ttClearBackedUp(context);
     case 'SWAPOUT':
-      r = ttSwapout(context, event.faults);
-      break;
+      return ttSwapout(context, event.faults);
     case 'FINI':
-      r = ttFini(context);
-      break;
+      return ttFini(context);
     case 'WRITE':
-      r = ttWrite(context, event.page, event.value);
-      break;
+      return ttWrite(context, event.page, event.value);
   }
-  if (!byEvent) {
-    byEvent = new WeakMap();
-    MEMO.set(context, byEvent);
-  }
-  byEvent.set(event, r);
-  return r;
 }
+
+/** The result of an event's algorithm on a context (memoised per context and event object). */
+export const ttResult = memoPerContextEvent(ttStep);
 
 type Args = { context: TtContext; event: TtEvent };
 

@@ -18,6 +18,7 @@
 import { current, isDraft } from 'immer';
 import { assign, setup } from 'xstate';
 import { consumePass, type FaultPlan } from '../../src/world/faults.js';
+import { memoPerContextEvent } from '../memo.js';
 
 export type XeList = 'early' | 'late' | 'external';
 
@@ -135,20 +136,8 @@ export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
   }
 }
 
-const MEMO = new WeakMap<object, WeakMap<object, XeResult>>();
-
-export function xeBoResult(context: XeBoContext, event: XeBoEvent): XeResult {
-  let byEvent = MEMO.get(context);
-  const hit = byEvent?.get(event);
-  if (hit) return hit;
-  const r = xeBoStep(context, event);
-  if (!byEvent) {
-    byEvent = new WeakMap();
-    MEMO.set(context, byEvent);
-  }
-  byEvent.set(event, r);
-  return r;
-}
+/** The result of an event's algorithm on a context (memoised per context and event object). */
+export const xeBoResult = memoPerContextEvent(xeBoStep);
 
 type Args = { context: XeBoContext; event: XeBoEvent };
 const result = ({ context, event }: Args) => xeBoResult(context, event);
