@@ -16,7 +16,8 @@
  * that memory follows the live objects, not the log length.
  *
  * Usage: node --expose-gc dist/test/bench/run.js
- *          [replay [events=1000000] [bos=10000] [actorEvents=50000] | explore | roundtrip [bos]]
+ *          [replay [events=1000000] [bos=10000] [actorEvents=50000] | calls [events=300000] [bos=10000]
+ *           | explore | roundtrip [bos]]
  * (no argument: replay and explore, with the default sizes).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replayFile } from '../../src/log/replay.js';
 import { useActorBackend } from '../../src/world/objects.js';
+import { callsBench } from './calls.js';
 import { exploreBench } from './explore.js';
 import { generateBenchLog } from './gen-log.js';
 import { roundtripBench } from './roundtrip.js';
@@ -133,6 +135,7 @@ async function main(): Promise<void> {
 const which = process.argv[2];
 if (which === 'explore') exploreBench();
 else if (which === 'roundtrip') roundtripBench(process.argv.slice(3));
+else if (which === 'calls') callsBench(process.argv.slice(3));
 else if (which === 'replay') {
   process.argv.splice(2, 1);
   await main();
