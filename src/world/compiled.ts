@@ -16,7 +16,8 @@
  *  3. the next state value depends only on the value and on which candidates were
  *     selected, so it is asked of XState's own `transition` once and cached;
  *  4. the selected transitions' assign actions run in order on one copy of the context
- *     (`transition` does 2-4 in one call: the send path).
+ *     (`transition` does 2-4 in one call: the send path; when one atomic state has
+ *     candidates, as for most events, it selects without a choice array or key string).
  *
  * Equality with XState's `transition` (value, context and enabledness) is checked by
  * a differential property test (test/unit/compiled-machines.test.ts); a machine that
