@@ -68,12 +68,12 @@ export interface DumpedKfd {
   num_objects: number;
 }
 
-/** AMDKFD_IOC_CRIU_OP PROCESS_INFO + CHECKPOINT by CRIU on the drained /dev/kfd fd (spec §5.1, §5.2). */
-export function dumpKfd(x: CallIssuer, criu: number, app: number, kfdFd: number): DumpedKfd | null {
-  const fd = { pid: app, fd: kfdFd };
-  const info = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, { op: 'PROCESS_INFO' });
-  if (info.ret !== 0) return null;
-  const c = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, {
+/**
+ * The CHECKPOINT arguments a PROCESS_INFO's out asks for: empty buffers of the counts and
+ * size it reported (the plugin allocates them; CHECKPOINT fills them, spec §5.2).
+ */
+export function checkpointArgs(info: { out: Record<string, unknown> }): Record<string, unknown> {
+  return {
     op: 'CHECKPOINT',
     devices: [],
     bos: [],
@@ -82,7 +82,15 @@ export function dumpKfd(x: CallIssuer, criu: number, app: number, kfdFd: number)
     num_bos: info.out.num_bos,
     num_objects: info.out.num_objects,
     priv_data_size: encodeField(undefined, info.out.priv_data_size),
-  });
+  };
+}
+
+/** AMDKFD_IOC_CRIU_OP PROCESS_INFO + CHECKPOINT by CRIU on the drained /dev/kfd fd (spec §5.1, §5.2). */
+export function dumpKfd(x: CallIssuer, criu: number, app: number, kfdFd: number): DumpedKfd | null {
+  const fd = { pid: app, fd: kfdFd };
+  const info = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, { op: 'PROCESS_INFO' });
+  if (info.ret !== 0) return null;
+  const c = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, checkpointArgs(info));
   if (c.ret !== 0) return null;
   return {
     devices: c.out.devices as Record<string, unknown>[],

@@ -17,7 +17,6 @@
  * prime tables (what drmPrimeFDToHandle on each dumped DRM fd finds).
  */
 import type { BoContext } from '../../machines/kfd/bo.js';
-import { encodeField } from '../ioctls/schema.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS } from '../uapi/index.js';
 import { createObject, send } from '../world/objects.js';
 import type { OpenFile, World } from '../world/types.js';
@@ -25,6 +24,7 @@ import { liveTask } from '../world/world.js';
 import type { CriuKfd, DrmBoEntry, ImageDir, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
+import { checkpointArgs } from './amdgpu-calls.js';
 import {
   deviceEntry,
   type DumpedTask,
@@ -148,16 +148,7 @@ class TreeDump {
     const info = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, { op: 'PROCESS_INFO' });
     if (info.ret !== 0) return `PROCESS_INFO returned ${info.ret}`;
     this.paused.push(ref);
-    const c = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, {
-      op: 'CHECKPOINT',
-      devices: [],
-      bos: [],
-      priv_data: '',
-      num_devices: info.out.num_devices,
-      num_bos: info.out.num_bos,
-      num_objects: info.out.num_objects,
-      priv_data_size: encodeField(undefined, info.out.priv_data_size),
-    });
+    const c = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, checkpointArgs(info));
     if (c.ret !== 0) return `CHECKPOINT returned ${c.ret}`;
     const devices = c.out.devices as { user_gpu_id: number; actual_gpu_id: number }[];
     const buckets = c.out.bos as Bucket[];
