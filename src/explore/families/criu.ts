@@ -20,44 +20,20 @@ import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
 import { call, ONE_GPU } from './common.js';
 import type { FamilyParts } from './index.js';
-import { SetupBuilder } from './kfd.js';
+import { mapGttRing, openKfdWithVm, QUEUE_ARGS, SetupBuilder } from './kfd.js';
 import { type Bounds, boundOf } from './bounds.js';
 
 const APP = 100;
 const CRIU = 99;
 const RESTORED = 200;
-const GPU = ONE_GPU.gpu_id;
-const RING_VA = '0x7f0005000000';
 
 /** The applications' pids under the `processes` bound: 100, 101, … */
 const appPids = (bounds: Bounds) => Array.from({ length: boundOf('criu', bounds, 'processes')! }, (_, i) => APP + i);
 
 function setupApp(b: SetupBuilder, app: number): void {
-  b.run('open', { path: '/dev/kfd' }, app);
-  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, app);
-  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, app, 3);
-  const ring = b.run(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
-    app,
-    3,
-  );
-  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, app, 3);
-  b.run(
-    'AMDKFD_IOC_CREATE_QUEUE',
-    {
-      gpu_id: GPU,
-      queue_percentage: 100,
-      queue_priority: 7,
-      queue_type: 'COMPUTE_AQL',
-      read_pointer_address: '0x7ffd10000000',
-      ring_base_address: RING_VA,
-      ring_size: 65536,
-      write_pointer_address: '0x7ffd10000008',
-    },
-    app,
-    3,
-  );
+  openKfdWithVm(b, app);
+  mapGttRing(b, app);
+  b.run('AMDKFD_IOC_CREATE_QUEUE', QUEUE_ARGS, app, 3);
 }
 
 /** The actions of application `APP`; names of applications after the first say their pid. */

@@ -47,7 +47,8 @@ export class SetupBuilder {
   }
 }
 
-const QUEUE_ARGS: Raw = {
+/** The AQL queue the kfd and criu families create on the GTT ring (mapGttRing). */
+export const QUEUE_ARGS: Raw = {
   gpu_id: GPU,
   queue_percentage: 100,
   queue_priority: 7,
@@ -67,19 +68,29 @@ function openOtherGpus(b: SetupBuilder, pid: number, n: number, acquire: boolean
   }
 }
 
-/** The app of the kfd family: VM, a mapped GTT ring, a VRAM AQL BO, an AQL queue. */
-function setupApp(b: SetupBuilder, nGpus: number): void {
-  b.run('open', { path: '/dev/kfd' }, APP);
-  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, APP);
-  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, APP, 3);
-  openOtherGpus(b, APP, nGpus, true);
+/** /dev/kfd on fd 3, the first GPU's render node on fd 4, ACQUIRE_VM of it. */
+export function openKfdWithVm(b: SetupBuilder, pid: number): void {
+  b.run('open', { path: '/dev/kfd' }, pid);
+  b.run('open', { path: `/dev/dri/renderD${ONE_GPU.render_minor}` }, pid);
+  b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, pid, 3);
+}
+
+/** A 64 KiB GTT ring BO at RING_VA, mapped on the first GPU (QUEUE_ARGS's ring). */
+export function mapGttRing(b: SetupBuilder, pid: number): void {
   const ring = b.run(
     'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
     { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
-    APP,
+    pid,
     3,
   );
-  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, APP, 3);
+  b.run('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [GPU], handle: ring.handle }, pid, 3);
+}
+
+/** The app of the kfd family: VM, a mapped GTT ring, a VRAM AQL BO, an AQL queue. */
+function setupApp(b: SetupBuilder, nGpus: number): void {
+  openKfdWithVm(b, APP);
+  openOtherGpus(b, APP, nGpus, true);
+  mapGttRing(b, APP);
   b.run(
     'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
     { flags: ['VRAM', 'WRITABLE', 'AQL_QUEUE_MEM'], gpu_id: GPU, size: 16384, va_addr: '0x7f0000000000' },
