@@ -11,6 +11,7 @@ import { toyModel } from '../explore/toy.js';
 import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
 import { type Bounds, checkBounds, effectiveBounds, parseBoundsOption } from '../explore/families/bounds.js';
+import type { CheckCliOptions } from '../explore/config.js';
 import type { WorldModel } from '../explore/world-explorer.js';
 import { checkParallel } from './check-parallel.js';
 import { formatBounds, statisticsJson, statisticsLines } from './check-stats.js';
@@ -19,34 +20,13 @@ import { getInvariant } from '../invariants/index.js';
 import { VARIANT_VALUES } from '../log/reader.js';
 import type { Variants } from '../world/types.js';
 
-interface CheckOptions {
-  model?: string;
-  family?: string;
-  variant?: string[];
-  invariant?: string[];
-  out?: string;
-  k?: string;
-  json?: boolean;
-  maxStates?: string;
-  maxDepth?: string;
-  coverage?: boolean;
-  /** --no-symmetry sets it false (commander). */
-  symmetry?: boolean;
-  fixedBaseline?: boolean;
-  workers?: string;
-  /** `--bounds k=v,…` */
-  bounds?: string;
-  /** The configuration file's family bounds (src/explore/config.ts). */
-  configBounds?: { where: string; values: Record<string, number> };
-}
-
 /**
  * The bounds of a run: the family's (the file's, then --bounds, checked against the family;
  * none apply to the toy model) and the search's depth and states, from --bounds depth= and
  * states= or --max-depth and --max-states (not both).
  */
 export function resolveBounds(
-  opts: CheckOptions,
+  opts: CheckCliOptions,
   family: Family | null,
 ): { bounds: Bounds; maxDepth?: string; maxStates?: string } {
   const cli = opts.bounds === undefined ? { bounds: {} } : parseBoundsOption(opts.bounds);
@@ -94,15 +74,10 @@ export function positive(v: string | undefined, name: string, max: number): numb
   return Number(v);
 }
 
+/** The toy model's `--json` report: the family reports' statistics, then its violation. */
 export function checkReport(r: ExploreResult) {
   return {
-    states: r.states,
-    transitions: r.transitions,
-    depth: r.depth,
-    seconds: Number(r.seconds.toFixed(3)),
-    states_per_second: Math.round(r.states / Math.max(r.seconds, 1e-9)),
-    memory_bytes: r.memoryBytes,
-    limited: r.limited,
+    ...statisticsJson(r, r.memoryBytes),
     violations: r.violation ? [{ invariant: r.violation.invariant, path: r.violation.path }] : [],
   };
 }
@@ -127,7 +102,7 @@ export function parseVariants(pairs: string[]): Partial<Variants> {
   return out as Partial<Variants>;
 }
 
-function checkFamily(opts: CheckOptions): void | Promise<void> {
+function checkFamily(opts: CheckCliOptions): void | Promise<void> {
   const family = opts.family as Family;
   if (!FAMILIES.includes(family)) throw new InputError('--family', `one of ${FAMILIES.join(', ')}`, opts.family);
   for (const name of opts.invariant ?? [])
@@ -221,7 +196,7 @@ export function registerCheck(program: Command): void {
     )
     .option('--workers <n>', 'explore with n worker threads (1..64, default 1), the states partitioned by fingerprint')
     .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it')
-    .action(async (cli: CheckOptions & { config?: string }, cmd: Command) => {
+    .action(async (cli: CheckCliOptions, cmd: Command) => {
       // ajv (src/explore/config.ts) is loaded only when a configuration file is given.
       const config = cli.config ? await import('../explore/config.js') : null;
       const opts =

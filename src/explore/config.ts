@@ -162,6 +162,7 @@ export interface CheckCliOptions {
   k?: string;
   maxStates?: string;
   maxDepth?: string;
+  /** --no-symmetry sets it false (commander). */
   symmetry?: boolean;
   workers?: string;
   coverage?: boolean;
