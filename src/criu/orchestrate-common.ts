@@ -15,15 +15,8 @@ import { allocIdr } from '../world/idr.js';
 import { liveTask } from '../world/world.js';
 import type { ImageDir, KfdDeviceEntry, PageContent } from './images/index.js';
 
-/** One call an orchestration issued: the call as the model received it and its result. */
-export interface OrchestratedCall {
-  pid?: number;
-  call: string;
-  fd?: FdRef;
-  /** Arguments decoded by the call's schema. */
-  args: Record<string, unknown>;
-  ret: number;
-  out: Record<string, unknown>;
+/** One call an orchestration issued: the call as the model received it (arguments decoded) and its result. */
+export interface OrchestratedCall extends Call, CallResult {
   /** The CRIU stage / plugin hook that issued it. */
   stage: string;
 }

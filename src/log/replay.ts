@@ -23,8 +23,8 @@ import { InputError } from '../errors.js';
 import { checkInvariants, type Invariant, type NamedViolation } from '../invariants/index.js';
 import { callDef } from '../ioctls/registry.js';
 import { decodeArgs, encodeField } from '../ioctls/schema.js';
-import { applyInPlace } from '../world/step.js';
-import type { Call, FdRef, World } from '../world/types.js';
+import { applyInPlace, type CallResult } from '../world/step.js';
+import type { Call, World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
 import { LogError, preview } from './errors.js';
 import { retName } from './format.js';
@@ -87,17 +87,10 @@ export interface ReplayerOptions {
   invariants?: readonly Invariant[];
 }
 
-/** Replays events one at a time; holds the world and the referenced outs. */
-/** One call an orchestration event issued (out.issued of criu.dump / criu.restore). */
-interface IssuedByLine {
-  pid?: number;
-  call: string;
-  fd?: FdRef;
-  args: Record<string, unknown>;
-  ret: number;
-  out: Record<string, unknown>;
-}
+/** One call an orchestration event issued (out.issued of criu.dump / criu.restore): the call and its result. */
+type IssuedByLine = Call & CallResult;
 
+/** Replays events one at a time; holds the world and the referenced outs. */
 export class Replayer {
   world: World;
   events = 0;
