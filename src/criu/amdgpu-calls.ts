@@ -69,19 +69,19 @@ export interface DumpedKfd {
 }
 
 /**
- * The CHECKPOINT arguments a PROCESS_INFO's out asks for: empty buffers of the counts and
- * size it reported (the plugin allocates them; CHECKPOINT fills them, spec §5.2).
+ * The CHECKPOINT arguments (log form) that PROCESS_INFO's out asks for: empty buffers of the
+ * counts and size it reported (the plugin allocates them; CHECKPOINT fills them, spec §5.2).
  */
-export function checkpointArgs(info: { out: Record<string, unknown> }): Record<string, unknown> {
+export function checkpointArgs(processInfo: Record<string, unknown>): Record<string, unknown> {
   return {
     op: 'CHECKPOINT',
     devices: [],
     bos: [],
     priv_data: '',
-    num_devices: info.out.num_devices,
-    num_bos: info.out.num_bos,
-    num_objects: info.out.num_objects,
-    priv_data_size: encodeField(undefined, info.out.priv_data_size),
+    num_devices: processInfo.num_devices,
+    num_bos: processInfo.num_bos,
+    num_objects: processInfo.num_objects,
+    priv_data_size: encodeField(undefined, processInfo.priv_data_size),
   };
 }
 
@@ -90,7 +90,7 @@ export function dumpKfd(x: CallIssuer, criu: number, app: number, kfdFd: number)
   const fd = { pid: app, fd: kfdFd };
   const info = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, { op: 'PROCESS_INFO' });
   if (info.ret !== 0) return null;
-  const c = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, checkpointArgs(info));
+  const c = x.issue('kfd dump', criu, 'AMDKFD_IOC_CRIU_OP', fd, checkpointArgs(info.out));
   if (c.ret !== 0) return null;
   return {
     devices: c.out.devices as Record<string, unknown>[],

@@ -148,7 +148,7 @@ class TreeDump {
     const info = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, { op: 'PROCESS_INFO' });
     if (info.ret !== 0) return `PROCESS_INFO returned ${info.ret}`;
     this.paused.push(ref);
-    const c = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, checkpointArgs(info));
+    const c = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, checkpointArgs(info.out));
     if (c.ret !== 0) return `CHECKPOINT returned ${c.ret}`;
     const devices = c.out.devices as { user_gpu_id: number; actual_gpu_id: number }[];
     const buckets = c.out.bos as Bucket[];

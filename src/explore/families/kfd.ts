@@ -18,6 +18,7 @@
  * ring or create a signal event.
  */
 import type { PddContext } from '../../../machines/kfd/pdd.js';
+import { checkpointArgs } from '../../criu/amdgpu-calls.js';
 import { pddHandles } from '../../world/world.js';
 import { encodeField } from '../../ioctls/schema.js';
 import { applyInPlace } from '../../world/step.js';
@@ -109,19 +110,6 @@ function checkpointApp(b: SetupBuilder): { info: Raw; ckpt: Raw } {
   for (const bo of ckpt.bos as { dmabuf_fd: number }[])
     if (bo.dmabuf_fd !== 0xffffffff) b.run('close', { fd: bo.dmabuf_fd }, CRIU);
   return { info, ckpt };
-}
-
-function checkpointArgs(info: Raw): Raw {
-  return {
-    op: 'CHECKPOINT',
-    devices: [],
-    bos: [],
-    priv_data: '',
-    num_devices: info.num_devices,
-    num_bos: info.num_bos,
-    num_objects: info.num_objects,
-    priv_data_size: encodeField(undefined, info.priv_data_size),
-  };
 }
 
 /**
