@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/cli/demo.js';
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
-import { gpucr } from './gpucr-in-process.js';
+import { runCli } from '../cli/in-process.js';
+
+const gpucr = (...args: string[]) => runCli(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'gpucr-criu-'));
 const demo = join(dir, 'demo.jsonl');
@@ -16,7 +18,7 @@ describe('gpucr checkpoint / restore / roundtrip', () => {
   it('roundtrip of the demo log: equivalent, exit 0', async () => {
     const r = await gpucr('roundtrip', demo, '--pid', '100');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^equivalent/);
+    expect(r.stdout).toMatch(/^equivalent/);
   });
 
   it('checkpoint writes the plugin images; restore --log writes a log that replays with every assertion holding', async () => {
@@ -47,7 +49,7 @@ describe('gpucr checkpoint / restore / roundtrip', () => {
     );
     const r = await gpucr('roundtrip', log, '--pid', '100');
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/dump failed: UNPAUSE/);
+    expect(r.stdout).toMatch(/dump failed: UNPAUSE/);
   });
 
   it('bad input: no such pid, a bad pid, a missing log → exit 2', async () => {

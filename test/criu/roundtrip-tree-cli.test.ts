@@ -12,7 +12,9 @@ import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
 import { formatRecord } from '../../src/log/writer.js';
 import { APP, buildHistory, PEER } from './history.js';
-import { gpucr } from './gpucr-in-process.js';
+import { runCli } from '../cli/in-process.js';
+
+const gpucr = (...args: string[]) => runCli(args);
 
 const dir = mkdtempSync(join(tmpdir(), 'gpucr-criu-tree-'));
 const log = join(dir, 'tree.jsonl');
@@ -43,7 +45,7 @@ describe('gpucr checkpoint / restore / roundtrip of two processes sharing a dma-
   it('spec §9.8: roundtrip --pid 100 --pid 101 is equivalent in both restore orders, exit 0', async () => {
     for (const order of [[], ['--order', `${PEER},${APP}`]]) {
       const r = await gpucr('roundtrip', log, '--pid', String(APP), '--pid', String(PEER), ...order);
-      expect(r.out).toMatch(/^equivalent/);
+      expect(r.stdout).toMatch(/^equivalent/);
       expect(r.code).toBe(0);
     }
   });
@@ -61,7 +63,7 @@ describe('gpucr checkpoint / restore / roundtrip of two processes sharing a dma-
     expect(dmabuf.filter((id) => core.tasks[1]!.fds.some((f) => f.id === id))).toHaveLength(1);
     const out = join(dir, 'restore.jsonl');
     const r = await gpucr('restore', '-D', imgs, '--order', `${PEER},${APP}`, '--log', out);
-    expect(r.out).toMatch(/done/);
+    expect(r.stdout).toMatch(/done/);
     const { header, events } = readLog(readFileSync(out, 'utf8'), out);
     // the peer took the application's published dma-buf with pidfd_getfd
     expect(events.some((e) => e.call === 'pidfd_getfd' && e.pid === PEER)).toBe(true);

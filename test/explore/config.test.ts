@@ -6,9 +6,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/program.js';
+import { describe, expect, it } from 'vitest';
 import { mergeCheckConfig, parseCheckConfig } from '../../src/explore/config.js';
+import { runCli } from '../cli/in-process.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'gpucr-config-'));
 let n = 0;
@@ -18,18 +18,6 @@ function file(content: unknown): string {
   writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
   return p;
 }
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  const code = await run(['node', 'gpucr', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
-
-afterEach(() => vi.restoreAllMocks());
 
 const BUGGY = {
   family: 'ttm',
@@ -41,7 +29,7 @@ const BUGGY = {
 describe('gpucr check --config', () => {
   it('runs the exploration the file describes: the known TTM bug, exit 1, the log where the file says', async () => {
     const out = join(DIR, 'cex.jsonl');
-    const r = await cli(['check', '--config', file({ ...BUGGY, out }), '--json']);
+    const r = await runCli(['check', '--config', file({ ...BUGGY, out }), '--json']);
     expect(r.code).toBe(1);
     const rep = JSON.parse(r.stdout) as { violations: { invariant: string; log: string }[]; invariants: string[] };
     expect(rep.invariants).toEqual(['ttm.restore-implies-backed-up']);
@@ -50,18 +38,18 @@ describe('gpucr check --config', () => {
 
   it('command-line options override the file: a variant by name, a bound', async () => {
     const f = file(BUGGY);
-    const fixed = await cli(['check', '--config', f, '--variant', 'ttm=fixed', '--json']);
+    const fixed = await runCli(['check', '--config', f, '--variant', 'ttm=fixed', '--json']);
     expect(fixed.code).toBe(0);
     expect(JSON.parse(fixed.stdout).variants).toEqual({ ttm: 'fixed' });
-    const shallow = await cli(['check', '--config', f, '--max-depth', '2', '--json']);
+    const shallow = await runCli(['check', '--config', f, '--max-depth', '2', '--json']);
     expect(shallow.code).toBe(0);
     expect(JSON.parse(shallow.stdout)).toMatchObject({ depth: 2, limited: 'depth' });
   });
 
   it('the toy model from a file, and --model on the command line replacing the file’s family', async () => {
-    const toy = await cli(['check', '--config', file({ model: 'toy', k: 3 }), '--json']);
+    const toy = await runCli(['check', '--config', file({ model: 'toy', k: 3 }), '--json']);
     expect(JSON.parse(toy.stdout).states).toBe(4 ** 3);
-    const over = await cli(['check', '--config', file(BUGGY), '--model', 'toy', '--k', '2', '--json']);
+    const over = await runCli(['check', '--config', file(BUGGY), '--model', 'toy', '--k', '2', '--json']);
     expect(over.code).toBe(0);
     expect(JSON.parse(over.stdout)).toMatchObject({ model: 'toy', states: 16 });
   });
@@ -106,7 +94,7 @@ describe('gpucr check --config', () => {
   for (const [what, content, message] of BAD)
     it(`${what}: exit 2 naming the file, the path, what was expected and what was found`, async () => {
       const f = file(content);
-      const r = await cli(['check', '--config', f, '--json']);
+      const r = await runCli(['check', '--config', f, '--json']);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toContain(`${f}${message}`);
@@ -114,7 +102,7 @@ describe('gpucr check --config', () => {
     });
 
   it('a file that cannot be read: exit 2', async () => {
-    const r = await cli(['check', '--config', join(DIR, 'missing.json')]);
+    const r = await runCli(['check', '--config', join(DIR, 'missing.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--config: expected a readable file');
   });

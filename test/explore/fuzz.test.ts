@@ -6,30 +6,17 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/program.js';
+import { describe, expect, it } from 'vitest';
 import { FIXED_BASELINE, familyModel } from '../../src/explore/families.js';
 import { fuzzWorlds } from '../../src/explore/fuzz.js';
 import { exploreWorlds } from '../../src/explore/world-explorer.js';
 import { allInvariants } from '../../src/invariants/index.js';
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
+import { runCli } from '../cli/in-process.js';
 
 const INVARIANT = 'ttm.restore-implies-backed-up';
 const BUGGY = { ttm: 'unfixed-restore-drop' } as const;
-
-/** Run the CLI in-process; returns its exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  const code = await run(['node', 'gpucr', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
-
-afterEach(() => vi.restoreAllMocks());
 
 describe('fuzz', () => {
   it('spec A.9 F1: ttm=unfixed-restore-drop is found and shrunk to the shortest run, whose log replays to the violation', () => {
@@ -77,7 +64,7 @@ describe('fuzz', () => {
 describe('gpucr fuzz', () => {
   it('exit 1 with the minimal run written; gpucr replay --check reproduces it with exit 1', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'gpucr-fuzz-')), 'min.jsonl');
-    const f = await cli([
+    const f = await runCli([
       'fuzz',
       '--family',
       'ttm',
@@ -98,15 +85,15 @@ describe('gpucr fuzz', () => {
     expect(report.seed).toBe(42);
     expect(report.violations.map((v) => [v.invariant, v.log])).toContainEqual([INVARIANT, out]);
     expect(readFileSync(out, 'utf8').split('\n')[0]).toContain('"gpucr"');
-    const r = await cli(['replay', '--check', out]);
+    const r = await runCli(['replay', '--check', out]);
     expect(r.code).toBe(1);
   });
 
   it('exit 0 on the fixed variant; exit 2 with a clear message on bad input', async () => {
-    expect((await cli(['fuzz', '--family', 'ttm', '--runs', '20'])).code).toBe(0);
-    const bad = await cli(['fuzz', '--family', 'ttm', '--runs', 'many']);
+    expect((await runCli(['fuzz', '--family', 'ttm', '--runs', '20'])).code).toBe(0);
+    const bad = await runCli(['fuzz', '--family', 'ttm', '--runs', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--runs: expected an integer from 1 to 1000000, found "many"');
-    expect((await cli(['fuzz', '--family', 'nope'])).code).toBe(2);
+    expect((await runCli(['fuzz', '--family', 'nope'])).code).toBe(2);
   });
 });
