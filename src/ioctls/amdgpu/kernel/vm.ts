@@ -158,8 +158,25 @@ export function vmMap(
   const start = saddr / PAGE;
   const last = start + (size - 1n) / PAGE;
   if (vmFirstOverlap(w, vmOf(w, c.vm), start, last)) return -ERRNO.EINVAL;
-  boVaSend(w, id, { type: 'MAP', mapping: { start, last, offset, flags, kfd } });
+  vmMapChecked(w, id, start, last, offset, flags, kfd);
   return 0;
+}
+
+/**
+ * The mapping amdgpu_vm_bo_map adds once its overlap check passed, at the head of the bo_va's
+ * invalids: for a caller that checked the pages `[start, last]` itself (the KFD map checks
+ * every attachment of a BO before mapping any).
+ */
+export function vmMapChecked(
+  w: World,
+  id: string,
+  start: bigint,
+  last: bigint,
+  offset: bigint,
+  flags: number,
+  kfd: string | null,
+): void {
+  boVaSend(w, id, { type: 'MAP', mapping: { start, last, offset, flags, kfd } });
 }
 
 /** amdgpu_vm_bo_unmap(adev, bo_va, saddr): the mapping of this bo_va starting there, else -ENOENT. */

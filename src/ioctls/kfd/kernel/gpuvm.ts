@@ -27,7 +27,7 @@ import {
   boVaMappings,
   boVaPut,
   verifyParameters,
-  vmMap,
+  vmMapChecked,
   vmOf,
   vmUnmap,
   vmUpdate,
@@ -203,15 +203,17 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   const vm = vmOf(w, vmFile);
   const page = 4096n;
   const vas = attachmentVas(b);
-  for (const va of vas) {
-    if (verifyParameters(w.gems[b.gem]!.size, va, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
-    if (vmFirstOverlap(w, vm, va / page, va / page + (b.size - 1n) / page)) fail(-ERRNO.EINVAL);
+  // Every attachment is checked before any is mapped: [first page, last page] of each.
+  const ranges = vas.map((va): [bigint, bigint] => [va / page, va / page + (b.size - 1n) / page]);
+  for (let i = 0; i < vas.length; i++) {
+    if (verifyParameters(w.gems[b.gem]!.size, vas[i]!, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
+    if (vmFirstOverlap(w, vm, ranges[i]![0], ranges[i]![1])) fail(-ERRNO.EINVAL);
   }
   const firstAttach = attachmentIn(b, vmGpuId) === undefined;
   if (firstAttach) for (let i = 0; i < vas.length; i++) boVaGet(w, vmFile, b.gem);
   const bv = boVaFind(w, vmFile, b.gem)!;
   send(w, boId, { type: 'MAP', vm: vmGpuId });
-  for (const va of vas) vmMap(w, bv, va, 0n, b.size, kfdMappingFlags(b), boId);
+  for (const [start, last] of ranges) vmMapChecked(w, bv, start, last, 0n, kfdMappingFlags(b), boId);
   if (!inState(w, boId, 'live.pages.invalid')) vmUpdate(w, bv);
 }
 
