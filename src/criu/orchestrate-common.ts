@@ -59,16 +59,24 @@ function isDecoded(type: FieldType, v: unknown): boolean {
   }
 }
 
-/** isDecoded of a struct: a plain object with exactly the schema's fields, in its order. */
+/** A schema's field names in order, listed once per schema. */
+const FIELDS = new WeakMap<Schema, string[]>();
+
+/**
+ * isDecoded of a struct: a plain object with exactly the schema's fields, in its order.
+ * Walked with for-in (V8's per-shape key cache) rather than Object.keys, which copies the
+ * key list of every struct: RESTORE's bucket array has one struct per BO.
+ */
 function isDecodedArgs(schema: Schema, v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  const keys = Object.keys(v);
-  const fields = Object.keys(schema);
-  if (keys.length !== fields.length) return false;
-  for (let i = 0; i < keys.length; i++)
-    if (keys[i] !== fields[i] || !isDecoded(schema[fields[i]!]!, (v as Record<string, unknown>)[fields[i]!]))
-      return false;
-  return true;
+  let fields = FIELDS.get(schema);
+  if (!fields) FIELDS.set(schema, (fields = Object.keys(schema)));
+  let i = 0;
+  for (const k in v) {
+    if (k !== fields[i] || !isDecoded(schema[k]!, (v as Record<string, unknown>)[k])) return false;
+    i++;
+  }
+  return i === fields.length;
 }
 
 /** Arguments with their byte buffers as hex (the log form decodeArgs reads): the rest is read as it is. */

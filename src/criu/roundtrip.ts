@@ -73,11 +73,22 @@ function boView(w: World, id: string, u: (g: number) => number): Record<string, 
   };
 }
 
-/** The user gpu ids a BO is mapped on, sorted (into `out`, emptied first). */
+/**
+ * The user gpu ids a BO is mapped on, sorted (into `out`, emptied first). An insertion sort:
+ * the lists are a few ids long, and Array.prototype.sort allocates a work array per call
+ * (the round trip compares every BO, issue 5).
+ */
 function mappedOn(b: BoContext, u: (g: number) => number, out: number[] = []): number[] {
   out.length = 0;
-  for (const a of b.attachments) if (a.is_mapped) out.push(u(a.vm));
-  return out.length > 1 ? out.sort((a, c) => a - c) : out;
+  for (const a of b.attachments) {
+    if (!a.is_mapped) continue;
+    const g = u(a.vm);
+    let i = out.length;
+    out.push(g);
+    for (; i > 0 && out[i - 1]! > g; i--) out[i] = out[i - 1]!;
+    out[i] = g;
+  }
+  return out;
 }
 
 /** A process's view and, per pdd key of the view, its alloc_idr (the BOs it shows). */

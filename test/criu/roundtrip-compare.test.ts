@@ -127,3 +127,20 @@ describe('round trip comparison (sameTreeView ⇔ no diffViews difference)', () 
       expect(sameTreeView(dest, src, [APP])).toBe(false);
     });
 });
+
+describe('mapped_on of a BO view', () => {
+  it('lists the user gpu ids a BO is mapped on in ascending order, whatever the actual ids', () => {
+    const w = scenarioWorld();
+    const pdds = liveTask(w, APP)!.pdds.map((id) => contextOf<PddContext>(w, id));
+    expect(pdds.length).toBeGreaterThan(1);
+    // the restore's renaming may reverse the order: user ids in the opposite order of the actual ids
+    const users = pdds.map((p) => p.user_gpu_id);
+    pdds.forEach((p, i) => (p.user_gpu_id = users[users.length - 1 - i]!));
+    const lists = Object.entries(processView(w, APP))
+      .filter(([k]) => k.startsWith('gpu '))
+      .flatMap(([, v]) => Object.values((v as { bos: Record<number, { mapped_on: number[] }> }).bos))
+      .map((b) => b.mapped_on);
+    expect(lists.some((l) => l.length > 1)).toBe(true);
+    for (const l of lists) expect(l).toEqual([...l].sort((a, b) => a - b));
+  });
+});
