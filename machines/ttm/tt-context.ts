@@ -1,0 +1,117 @@
+/**
+ * One `struct ttm_tt` as the model holds it (spec A.2): its flags, its page vector and
+ * restore state, the ledger that checks every page is freed and every shmem handle
+ * dropped exactly once, and the A.7 state its flags and slots stand for.
+ *
+ * The page vector (A.2.3) is `slots`: a real page `{t:'page', id, v}` (its 4 KiB page id
+ * in the tt's page ledger and its u32 content), an encoded backup handle `{t:'handle', h}`
+ * (h ≥ 1: the shmem page `h − 1` of the backup file; h = 0: the "already copied"
+ * marker written by ttm_pool_restore_commit), or `null` (no page).
+ */
+import type { AlgorithmResult } from '../algorithm.js';
+
+export type Caching = 'cached' | 'wc' | 'uc';
+
+export type Slot = { t: 'page'; id: number; v: number } | { t: 'handle'; h: number } | null;
+
+/** struct ttm_pool_tt_restore (A.2.4), reduced to what the algorithm reads. */
+export interface TtRestore {
+  /** snapshot_alloc: the next slot to fill (`pages − tt->pages`) and remaining_pages. */
+  snap: { pos: number; remaining: number };
+  /** alloced_page: the block allocated last, as the id of its head page and the content copied into it so far. */
+  block: { head: number; values: number[] } | null;
+  /** order of alloced_page. */
+  order: number;
+  /** 4 KiB pages of alloced_page already restored; the block is open while this is < 1 << order. */
+  restored_pages: number;
+  /** Pages committed into the page vector by this restore session. */
+  alloced_pages: number;
+}
+
+/** Allocation and release of pages and shmem handles, to check "freed / dropped exactly once" (A.8 2, 3). */
+export interface TtLedger {
+  /** Next 4 KiB page id. */
+  next_page: number;
+  /** Pages allocated for this tt and not yet freed. */
+  live: Record<number, true>;
+  /** Frees of a page that was not live (a double free), and frees of a slot that holds no page. */
+  bad_frees: number;
+  /** ttm_backup_drop of a handle whose shmem page was already dropped (or of handle 0). */
+  bad_drops: number;
+}
+
+export type TtVariant = 'fixed' | 'unfixed-restore-drop';
+
+export interface TtContext {
+  num_pages: number;
+  caching: Caching;
+  /** The device's pool uses the DMA-coherent allocator (ttm_pool_uses_dma_alloc). */
+  dma_alloc: boolean;
+  /** TTM_TT_FLAG_EXTERNAL | EXTERNAL_MAPPABLE (as Xe sets on backup-capable tts): never swapped the legacy way. */
+  external: boolean;
+  /** tt->backup: the shmem backup file (ttm_tt_setup_backup at creation) is attached. */
+  backup: boolean;
+  variant: TtVariant;
+  flags: { populated: boolean; backed_up: boolean; swapped: boolean };
+  slots: Slot[];
+  /** Content of the backup file by shmem index (only pages not yet dropped). */
+  shmem: Record<number, number>;
+  /** tt->swap_storage of the legacy path: content by page index, or null. */
+  swap_storage: Record<number, number> | null;
+  restore: TtRestore | null;
+  /** What the workload wrote and nothing has discarded on purpose: page → value (absent = 0). */
+  content: Record<number, number>;
+  ledger: TtLedger;
+  destroyed: boolean;
+}
+
+export interface TtInput {
+  num_pages: number;
+  caching: Caching;
+  dma_alloc: boolean;
+  backup: boolean;
+  variant: TtVariant;
+}
+
+/** What a tt algorithm returns (`ret`: 0, a count of pages, or a negative errno). */
+export type TtResult = AlgorithmResult<TtContext>;
+
+export function initialTt(input: TtInput): TtContext {
+  return {
+    num_pages: input.num_pages,
+    caching: input.caching,
+    dma_alloc: input.dma_alloc,
+    external: input.backup,
+    backup: input.backup,
+    variant: input.variant,
+    flags: { populated: false, backed_up: false, swapped: false },
+    slots: Array.from({ length: input.num_pages }, () => null),
+    shmem: {},
+    swap_storage: null,
+    restore: null,
+    content: {},
+    ledger: { next_page: 1, live: {}, bad_frees: 0, bad_drops: 0 },
+    destroyed: false,
+  };
+}
+
+/** ttm_pool_restore_valid(): a restore whose current block is partly restored. */
+export function restoreValid(r: TtRestore | null): boolean {
+  return r !== null && r.restored_pages < 1 << r.order;
+}
+
+/**
+ * The A.7 state whose predicate the context satisfies (used by the invariants): the
+ * state names of the machine.
+ */
+export function ttStateOf(c: TtContext): string {
+  if (c.destroyed) return 'destroyed';
+  if (c.flags.populated) return 'populated';
+  if (c.flags.swapped) return 'swapped';
+  if (c.flags.backed_up) {
+    if (c.restore) return restoreValid(c.restore) ? 'restoring.blockOpen' : 'restoring.betweenBlocks';
+    if (c.slots.every((s) => s === null)) return 'purged';
+    return c.slots.some((s) => s?.t === 'page') ? 'backedUp.partial' : 'backedUp.full';
+  }
+  return 'unpopulated';
+}
