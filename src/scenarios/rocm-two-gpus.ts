@@ -7,6 +7,8 @@
  * resolved by the replayer, so the same list is also a valid log (lines count
  * from 2: line 1 is the header).
  */
+import { humanValue } from '../log/format.js';
+import { createQueueArgs } from '../mbt/sample-queue.js';
 import type { ProcessSpec } from '../world/types.js';
 
 export const GPU_A = 0xa3e1;
@@ -114,20 +116,8 @@ export function rocmTwoGpus(): Scenario {
   app('gpu_write', { handle: ref(vram, 'handle'), page: 0, value: 0xc0ffee }, 3);
   app('gpu_write', { handle: ref(vram, 'handle'), page: 2047, value: 0xdecaf }, 3);
   app('gpu_write', { handle: ref(gtt, 'handle'), page: 1, value: 42 }, 3);
-  app(
-    'AMDKFD_IOC_CREATE_QUEUE',
-    {
-      ring_base_address: '0x7f0005000000',
-      ring_size: 65536,
-      gpu_id: GPU_A,
-      queue_type: 'COMPUTE_AQL',
-      queue_percentage: 100,
-      queue_priority: 7,
-      read_pointer_address: '0x7ffd10000000',
-      write_pointer_address: '0x7ffd10000008',
-    },
-    3,
-  );
+  // The sample AQL queue on the ring BO, its addresses written as 0x strings like the rest.
+  app('AMDKFD_IOC_CREATE_QUEUE', humanValue(undefined, createQueueArgs(GPU_A)) as Record<string, unknown>, 3);
   app(
     'AMDKFD_IOC_CREATE_EVENT',
     { event_page_offset: ref(eventPage, 'handle'), event_type: 'SIGNAL', auto_reset: 1 },

@@ -21,6 +21,7 @@ import type { PddContext } from '../../../machines/kfd/pdd.js';
 import { checkpointArgs } from '../../criu/amdgpu-calls.js';
 import { pddHandles } from '../../world/world.js';
 import { encodeField } from '../../ioctls/schema.js';
+import { createQueueArgs, QUEUE_RING } from '../../mbt/sample-queue.js';
 import { applyInPlace } from '../../world/step.js';
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
@@ -32,7 +33,6 @@ const APP = 100;
 const CRIU = 99;
 const RESTORER = 200;
 const GPU = ONE_GPU.gpu_id;
-const RING_VA = '0x7f0005000000';
 
 /** Applies setup calls to a scratch world as they are written, so later ones can use outs. */
 export class SetupBuilder {
@@ -48,17 +48,8 @@ export class SetupBuilder {
   }
 }
 
-/** The AQL queue the kfd and criu families create on the GTT ring (mapGttRing). */
-export const QUEUE_ARGS: Raw = {
-  gpu_id: GPU,
-  queue_percentage: 100,
-  queue_priority: 7,
-  queue_type: 'COMPUTE_AQL',
-  read_pointer_address: '0x7ffd10000000',
-  ring_base_address: RING_VA,
-  ring_size: 65536,
-  write_pointer_address: '0x7ffd10000008',
-};
+/** The AQL queue the kfd and criu families create on the GTT ring (mapGttRing): the sample queue. */
+export const QUEUE_ARGS: Raw = createQueueArgs(GPU);
 
 /** Open the render node of every GPU after the first (fds 5, 6, …), acquiring a VM on each when `acquire`. */
 function openOtherGpus(b: SetupBuilder, pid: number, n: number, acquire: boolean): void {
@@ -76,11 +67,11 @@ export function openKfdWithVm(b: SetupBuilder, pid: number): void {
   b.run('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU }, pid, 3);
 }
 
-/** A 64 KiB GTT ring BO at RING_VA, mapped on the first GPU (QUEUE_ARGS's ring). */
+/** A 64 KiB GTT ring BO at QUEUE_RING, mapped on the first GPU (QUEUE_ARGS's ring). */
 export function mapGttRing(b: SetupBuilder, pid: number): void {
   const ring = b.run(
     'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: RING_VA },
+    { flags: ['GTT', 'WRITABLE'], gpu_id: GPU, size: 65536, va_addr: QUEUE_RING },
     pid,
     3,
   );
