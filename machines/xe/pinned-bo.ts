@@ -15,9 +15,10 @@
  * `XE_BO_FLAG_PINNED_NORESTORE` BO gets no backup. When the backup object is freed
  * is [UNCONFIRMED] (spec D.5): here, when the restore has copied it back.
  */
-import { current, isDraft } from 'immer';
 import { assign, setup } from 'xstate';
-import { consumePass, type FaultPlan } from '../../src/world/faults.js';
+import type { FaultPlan } from '../../src/world/faults.js';
+import { type AlgorithmResult, AlgorithmRun } from '../algorithm.js';
+import { freeBo, workloadStore } from '../bo-content.js';
 import { memoPerContextEvent } from '../memo.js';
 
 export type XeList = 'early' | 'late' | 'external';
@@ -54,11 +55,8 @@ export type XeBoEvent =
   | { type: 'WRITE'; page: number; value: number }
   | { type: 'DESTROY' };
 
-export interface XeResult {
-  ctx: XeBoContext;
-  ret: number;
-  plan: FaultPlan;
-}
+/** What a BO algorithm returns (machines/algorithm.ts). */
+export type XeResult = AlgorithmResult<XeBoContext>;
 
 export function initialXeBo(input: XeBoInput): XeBoContext {
   return {
@@ -74,33 +72,29 @@ export function initialXeBo(input: XeBoInput): XeBoContext {
   };
 }
 
-function copy<T>(v: T): T {
-  return structuredClone(isDraft(v) ? (current(v as never) as T) : v);
-}
-
 /** The algorithm of one event (site xe.copy: one pass per BO copied). */
 export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
-  const c = copy(ctx);
-  const plan = 'faults' in e ? copy(e.faults) : {};
-  const done = (ret: number): XeResult => ({ ctx: c, ret, plan });
+  const run = new AlgorithmRun(ctx, 'faults' in e ? e.faults : {});
+  const c = run.c;
+  const done = (ret: number): XeResult => run.done(ret);
   switch (e.type) {
     case 'EVICT_USER':
     case 'MIGRATE': {
-      const err = consumePass(plan, 'xe.copy');
+      const err = run.pass('xe.copy');
       if (!err) c.placement = e.type === 'EVICT_USER' ? 'system' : 'vram';
       return done(err);
     }
     case 'EVICT_PINNED': {
       // xe_bo_evict_pinned: a NORESTORE BO gets no backup.
       if (c.norestore) return done(0);
-      const err = consumePass(plan, 'xe.copy');
+      const err = run.pass('xe.copy');
       if (!err) c.backup = { content: { ...c.content } };
       return done(err);
     }
     case 'RESTORE_PINNED': {
       // xe_bo_restore_pinned: `if (!backup) return 0;`
       if (!c.backup) return done(0);
-      const err = consumePass(plan, 'xe.copy');
+      const err = run.pass('xe.copy');
       if (!err) {
         c.content = { ...c.backup.content };
         c.backup = null;
@@ -117,21 +111,13 @@ export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
       }
       return done(0);
     case 'WRITE':
-      if (e.value === 0) {
-        delete c.content[e.page];
-        delete c.expected[e.page];
-      } else {
-        c.content[e.page] = e.value;
-        c.expected[e.page] = e.value;
-      }
+      workloadStore(c, e.page, e.value);
       return done(0);
     case 'PLACE':
       return done(0);
     case 'DESTROY':
       c.backup = null;
-      c.destroyed = true;
-      c.content = {};
-      c.expected = {};
+      freeBo(c);
       return done(0);
   }
 }
