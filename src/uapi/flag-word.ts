@@ -2,7 +2,8 @@
  * A flag word split into names (the one decoder of flag words that may hold an
  * enumerated field, e.g. GEM_VA's MTYPE in bits 5–8, include/uapi/drm/amdgpu_drm.h):
  * the log writer (src/log/writer.ts) writes a word by its names when nothing is left
- * over, the GEM_VA catalogue (src/uapi/amdgpu-va.ts) names what is left in hex.
+ * over, the GEM_VA catalogue (src/uapi/amdgpu-va.ts) and flagNames (src/uapi/kfd-flags.ts,
+ * for people and image dumps) name what is left in hex.
  */
 
 function popcount1(n: number): boolean {

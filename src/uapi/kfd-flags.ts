@@ -4,6 +4,8 @@
  * `["VRAM","WRITABLE"]` for KFD_IOC_ALLOC_MEM_FLAGS; shared/design.md).
  */
 
+import { splitFlagWord } from './flag-word.js';
+
 type Family = Readonly<Record<string, number>>;
 
 function shortName(prefix: string, name: string): string {
@@ -28,26 +30,15 @@ export function flagsFromNames(family: Family, prefix: string, names: readonly s
 /**
  * Names (without prefix) of the flags set in `value`, in ascending bit order;
  * bits no family member covers come last as one hex entry such as `'0x100'`
- * (kfd_ioctl.h flag families).
+ * (kfd_ioctl.h flag families, whose members are single bits: the split is
+ * splitFlagWord's, the same as the log writer's).
  */
 export function flagNames(family: Family, value: number): string[] {
   if (!Number.isInteger(value) || value < -0x80000000 || value > 0xffffffff) {
     throw new RangeError(`flag word ${value} is not a 32-bit integer`);
   }
-  let rest = value >>> 0;
-  const members = Object.entries(family)
-    .filter(([, v]) => v !== 0)
-    .sort(([, a], [, b]) => (a >>> 0) - (b >>> 0));
-  const names: string[] = [];
-  for (const [name, v] of members) {
-    const m = v >>> 0;
-    if ((rest & m) >>> 0 === m) {
-      names.push(name);
-      rest = (rest & ~m) >>> 0;
-    }
-  }
-  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
-  return names;
+  const { names, rest } = splitFlagWord(family, value);
+  return rest === 0 ? names : [...names, `0x${rest.toString(16)}`];
 }
 
 /** Value of an enum member given by name (with or without `prefix`) or number; unknown → RangeError (kfd_ioctl.h enums). */
