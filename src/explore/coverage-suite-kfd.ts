@@ -5,9 +5,9 @@
  * and a CRIU RESTORE followed by RESUME — with the calls the MBT adapters use for each
  * transition (test/mbt/adapters/*.ts).
  */
-import { encodePrivData, type BoPriv, type ObjectPriv } from '../criu/kfd-priv.js';
+import { encodePrivData, type ObjectPriv } from '../criu/kfd-priv.js';
+import { SAMPLE_BO_VA as VA, userptrRestoreBo } from '../mbt/sample-bo.js';
 import { createQueueArgs, QUEUE_RING, sampleQueuePriv } from '../mbt/sample-queue.js';
-import { KFD_INVALID_FD } from '../uapi/index.js';
 import type { Call, FdRef, Variants, World } from '../world/types.js';
 import type { Action } from './world-explorer.js';
 import type { SuiteConfig } from './coverage-suite.js';
@@ -24,8 +24,6 @@ const DRM_A = 4;
 const DRM_B = 5;
 /** CRIU's own /dev/kfd (opened in setup when a configuration needs RESUME). */
 const CRIU_KFD = 3;
-const VA = 0x7f0002000000n;
-const USER_ADDR = 0x7ffd00000000n;
 const PAGE = 4096n;
 const SVM_START = 0x7e0000000n;
 const SVM_PAGES = 64n;
@@ -171,19 +169,7 @@ const SVM_PRIV: ObjectPriv = {
 
 const EVENT_PRIV = { object_type: 1, user_handle: 0n, event_id: 2, auto_reset: 1, type: 0, signaled: 1 } as ObjectPriv;
 
-const USERPTR_BO: { bucket: Raw; priv: BoPriv } = {
-  bucket: {
-    addr: VA,
-    size: 1n << 20n,
-    offset: 0n,
-    restored_offset: 0n,
-    gpu_id: GPU_A,
-    alloc_flags: ['USERPTR', 'WRITABLE'],
-    dmabuf_fd: KFD_INVALID_FD,
-    pad: 0,
-  },
-  priv: { user_addr: USER_ADDR, idr_handle: 0, mapped_gpuids: [GPU_A] } as BoPriv,
-};
+const USERPTR_BO = userptrRestoreBo(GPU_A, [GPU_A]);
 
 /** One CRIU RESTORE of a userptr BO, a queue with GWS, a signaled event and an SVM range. */
 function restoreAll(): CallSpec {

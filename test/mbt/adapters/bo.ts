@@ -16,13 +16,15 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { BoContext, BoEvent } from '../../../machines/kfd/bo.js';
 import { boMachine, mappedVms } from '../../../machines/kfd/bo.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
-import { KFD_INVALID_FD } from '../../../src/uapi/index.js';
+import {
+  SAMPLE_BO_SIZE as SIZE,
+  SAMPLE_BO_VA as VA,
+  SAMPLE_USER_ADDR as USER_ADDR,
+  userptrRestoreBo,
+} from '../../../src/mbt/sample-bo.js';
 import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE, type Mmu, resumeAndWorkerMacros } from './world.js';
 
 const HANDLE = MAKE_HANDLE(GPU_A, 0);
-const VA = 0x7f0002000000n;
-const SIZE = 1n << 20n;
-const USER_ADDR = 0x7ffd00000000n;
 const GTT = 1 << 1;
 const USERPTR = 1 << 2;
 const WRITABLE = 1 << 31;
@@ -173,23 +175,7 @@ export const boGttAdapter: Adapter<KfdWorld, Env> = {
 };
 
 function restoreUserptr(w: KfdWorld, mapped: number[]): void {
-  w.restore({
-    bos: [
-      {
-        bucket: {
-          addr: VA,
-          size: SIZE,
-          offset: 0n,
-          restored_offset: 0n,
-          gpu_id: GPU_A,
-          alloc_flags: ['USERPTR', 'WRITABLE'],
-          dmabuf_fd: KFD_INVALID_FD,
-          pad: 0,
-        },
-        priv: { user_addr: USER_ADDR, idr_handle: 0, mapped_gpuids: mapped },
-      },
-    ],
-  });
+  w.restore({ bos: [userptrRestoreBo(GPU_A, mapped)] });
   w.subject = w.boId(HANDLE);
 }
 
