@@ -15,6 +15,7 @@
  */
 import { encodeField } from '../ioctls/schema.js';
 import { AMDGPU_CRIU_BO_FLAG as FLAG } from '../ioctls/amdgpu/uapi.js';
+import type { CriuV3Bucket } from '../ioctls/amdgpu/criu-v3-uapi.js';
 import { OOPS_RET } from '../ioctls/amdgpu/oops.js';
 import type { World } from '../world/types.js';
 import {
@@ -28,17 +29,8 @@ import {
 } from './amdgpu-calls.js';
 import type { DumpOptions, RestoreOptions, RestoreResult } from './amdgpu-upstream.js';
 
-/** A bucket of the proposal's CHECKPOINT (struct drm_amdgpu_criu_bo_bucket, decoded). */
-export interface V3Bucket {
-  addr: bigint;
-  size: bigint;
-  offset: bigint;
-  restored_offset: bigint;
-  alloc_flags: number;
-  preferred_domains: number;
-  dmabuf_fd: number;
-  flags: number;
-}
+/** A bucket of the proposal's CHECKPOINT (struct drm_amdgpu_criu_bo_bucket, decoded by the ioctl's schema). */
+export type V3Bucket = CriuV3Bucket;
 
 export interface V3DumpedFile {
   gpu_id: number;

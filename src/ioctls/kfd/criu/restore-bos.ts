@@ -1,7 +1,7 @@
 import type { BoPriv } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F, KFD_INVALID_FD, KFD_MMAP_GPU_ID, KFD_MMAP_TYPE } from '../../../uapi/index.js';
-import { lowestFreeFd } from '../../../world/fds.js';
+import { reserveDmabufFd } from './commit-files.js';
 import { idrAllocAt } from '../../../world/idr.js';
 import { dropObject, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
@@ -62,14 +62,6 @@ export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, calle
     mapBoToVm(w, boId, pdd(w, peer).gpu_id);
   }
   if (b.alloc_flags & (F.VRAM | F.GTT)) {
-    const file = exportDmabuf(w, boId);
-    // get_unused_fd_flags: the lowest fd neither open nor reserved; reservations only grow
-    // during the call, so the search resumes after the last one (linear in the BO count)
-    let fd = pending.next ?? lowestFreeFd(caller);
-    while (pending.reserved.has(fd) || caller.fds[fd] !== undefined) fd++;
-    pending.next = fd + 1;
-    pending.reserved.add(fd);
-    pending.files.push({ fd, file });
-    b.dmabuf_fd = fd;
+    b.dmabuf_fd = reserveDmabufFd(caller, pending, exportDmabuf(w, boId));
   } else b.dmabuf_fd = KFD_INVALID_FD;
 }
