@@ -5,9 +5,9 @@
  */
 import { ERRNO } from '../../uapi/errno.js';
 import { type DrmKernel, registerDrm, hasUpstreamCriu } from '../drm/dispatch.js';
-import { handleCreate, handleLookup } from '../drm/file.js';
+import { handleCreateAndPut, handleLookup } from '../drm/file.js';
 import { arrayOf, enumOf, flags, nullable, struct, u32, u64 } from '../schema.js';
-import { createGem, domainName, gemBo, gemOf, gemSend, type NewGem, releaseGemIfUnused } from './kernel/gem.js';
+import { createGem, domainName, gemBo, gemOf, gemSend, type NewGem } from './kernel/gem.js';
 import { boVaFind, boVaMappings } from './kernel/vm.js';
 import {
   AMDGPU_GEM_CREATE as C,
@@ -40,9 +40,7 @@ function createWithHandle(
   g: Pick<NewGem, 'size' | 'preferred_domains' | 'flags' | 'page_alignment' | 'userptr'>,
 ): number {
   const gem = createGem(w, { gpu_id: file.gpu_id, ...g, alloc_flags: 0, import_attach: null, kfd_vram: 0n });
-  const handle = handleCreate(w, file.id, gem);
-  if (handle < 0) releaseGemIfUnused(w, gem);
-  return handle;
+  return handleCreateAndPut(w, file.id, gem);
 }
 
 interface CreateArgs {

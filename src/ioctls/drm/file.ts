@@ -4,7 +4,7 @@
  * object and to the file's VM (amdgpu_gem_object_open / _close).
  */
 import { boVaFind, boVaGet, boVaPut, drmPriv } from '../amdgpu/kernel/vm.js';
-import { gemBo, gemHandleDeleted, gemSend, releaseDmabufFile } from '../amdgpu/kernel/gem.js';
+import { gemBo, gemHandleDeleted, gemSend, releaseDmabufFile, releaseGemIfUnused } from '../amdgpu/kernel/gem.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { fileGet, filePut } from '../../world/fds.js';
 import { idrAllocIn, idrRemoveIn } from '../../world/idr.js';
@@ -29,6 +29,18 @@ export function handleCreate(w: World, fileId: string, gem: string): number {
   if (handle === null) return -ERRNO.ENOSPC;
   gemSend(w, gem, { type: 'HANDLE_CREATE', file: fileId, handle });
   boVaGet(w, fileId, gem);
+  return handle;
+}
+
+/**
+ * drm_gem_handle_create, then drm_gem_object_put of the reference the caller got with a new
+ * or imported object (GEM_CREATE, GEM_USERPTR, PRIME_FD_TO_HANDLE): the handle holds the
+ * object now, so when no handle could be made the object goes unless something else holds
+ * it. Returns the handle or the negative errno.
+ */
+export function handleCreateAndPut(w: World, fileId: string, gem: string): number {
+  const handle = handleCreate(w, fileId, gem);
+  if (handle < 0) releaseGemIfUnused(w, gem);
   return handle;
 }
 

@@ -4,7 +4,7 @@
  * object, of another device a new object that imports it (import_attach). The kernel parts
  * here serve PRIME_HANDLE_TO_FD / PRIME_FD_TO_HANDLE and the KFD dma-buf paths alike.
  */
-import { createGem, gemAttachDmabuf, gemBo, gemExport, gemOf, releaseGemIfUnused } from '../amdgpu/kernel/gem.js';
+import { createGem, gemAttachDmabuf, gemBo, gemExport, gemOf } from '../amdgpu/kernel/gem.js';
 import { AMDGPU_GEM_CREATE as C, AMDGPU_GEM_DOMAIN as D, DRM_PRIME_FLAGS } from '../amdgpu/uapi.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { fileGet, installFd, newFile } from '../../world/fds.js';
@@ -13,7 +13,7 @@ import { fileOf } from '../../world/world.js';
 import { fail } from '../registry.js';
 import { u32 } from '../schema.js';
 import { registerDrm } from './dispatch.js';
-import { handleCreate, handleLookup, primeAdd, primeByHandle, primeHandleOf } from './file.js';
+import { handleCreateAndPut, handleLookup, primeAdd, primeByHandle, primeHandleOf } from './file.js';
 
 /**
  * The dma-buf to hand out for an object (drm_gem_prime_handle_to_dmabuf after the file's own
@@ -61,6 +61,8 @@ export function importObject(w: World, gpuId: number, dmabuf: string): string {
   return gem;
 }
 
+/** struct drm_prime_handle, the argument of both PRIME ioctls: its schema and its decoded form. */
+const PRIME_HANDLE = { handle: u32, flags: u32, fd: u32 };
 interface PrimeArgs {
   handle: number;
   flags: number;
@@ -78,7 +80,7 @@ export const primeHandleToFd = registerDrm<PrimeArgs>({
     'amdgpu_gem_prime_export: userptr or VM_ALWAYS_VALID object → -EPERM',
     'drm_prime_add_buf_handle, then a new fd (the lowest free) on the dma-buf',
   ],
-  args: { handle: u32, flags: u32, fd: u32 },
+  args: PRIME_HANDLE,
   out: ['fd'],
   run({ w, task, file }, a) {
     if (a.flags & ~(DRM_PRIME_FLAGS.CLOEXEC | DRM_PRIME_FLAGS.RDWR)) return -ERRNO.EINVAL;
@@ -104,7 +106,7 @@ export const primeFdToHandle = registerDrm<PrimeArgs>({
     'amdgpu_gem_prime_import: same device → the exporter’s object; another device → a new GTT object importing the dma-buf',
     'drm_gem_handle_create_tail: the lowest free handle (the bo_va in the file’s VM is found or added); drm_prime_add_buf_handle',
   ],
-  args: { handle: u32, flags: u32, fd: u32 },
+  args: PRIME_HANDLE,
   out: ['handle'],
   run({ w, task, file }, a) {
     const f = fileOf(w, task, a.fd);
@@ -115,12 +117,8 @@ export const primeFdToHandle = registerDrm<PrimeArgs>({
       a.handle = known;
       return 0;
     }
-    const gem = importObject(w, file.gpu_id, f.id);
-    const handle = handleCreate(w, file.id, gem);
-    if (handle < 0) {
-      releaseGemIfUnused(w, gem);
-      return handle;
-    }
+    const handle = handleCreateAndPut(w, file.id, importObject(w, file.gpu_id, f.id));
+    if (handle < 0) return handle;
     primeAdd(w, file.id, f.id, handle);
     a.handle = handle;
     return 0;
