@@ -10,10 +10,17 @@
 import { type XeBoContext, type XeBoEvent, xeBoMachine, xeBoResult } from '../../../machines/xe/pinned-bo.js';
 import { xeDeviceMachine } from '../../../machines/xe/device.js';
 import { ERRNO } from '../../uapi/errno.js';
-import { planOf, storePlan } from '../../world/faults.js';
 import { canSend, contextOf, createObject, inState, registerMachine, send } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
-import { register } from '../registry.js';
+import {
+  liveObjectId,
+  liveObjects,
+  type NoFaults,
+  objectNumber,
+  registerInternal,
+  sendWithFaults,
+  singletonObject,
+} from '../internal-objects.js';
 import { flags, u32 } from '../schema.js';
 
 export const XE_BO_KIND = 'xe.bo';
@@ -29,39 +36,28 @@ registerMachine(XE_DEVICE_KIND, xeDeviceMachine);
  */
 export const XE_CREATE_FLAGS = { PINNED: 1, USER: 2, LATE_RESTORE: 4, NORESTORE: 8 } as const;
 
+/** The singleton device's world id, created on first use. */
 export function xeDevice(w: World): string {
-  for (const [id, rec] of Object.entries(w.objects)) if (rec.kind === XE_DEVICE_KIND) return id;
-  return createObject(w, XE_DEVICE_KIND, undefined);
+  return singletonObject(w, XE_DEVICE_KIND, undefined);
 }
 
-function numberOf(id: string): number {
-  return Number(id.slice(id.indexOf('#') + 1));
-}
-
+/** The world id of BO number `n` if it is a live Xe BO. */
 export function xeBoId(w: World, n: number): string | undefined {
-  const id = `${XE_BO_KIND}#${n}`;
-  return w.objects[id]?.kind === XE_BO_KIND && !inState(w, id, 'destroyed') ? id : undefined;
+  return liveObjectId(w, XE_BO_KIND, n);
 }
 
 /** Live BOs in creation order. */
 export function xeBos(w: World): string[] {
-  return Object.keys(w.objects)
-    .filter((id) => w.objects[id]!.kind === XE_BO_KIND && !inState(w, id, 'destroyed'))
-    .sort((a, b) => numberOf(a) - numberOf(b));
+  return liveObjects(w, XE_BO_KIND);
 }
 
-type NoFaults<E> = E extends { faults: unknown } ? Omit<E, 'faults'> : E;
-
+/** Run one BO event (site xe.copy for the events that copy the BO); the walks never send one the BO refuses. */
 function boEvent(w: World, id: string, e: NoFaults<XeBoEvent>): number {
   const copies =
     e.type === 'EVICT_USER' || e.type === 'MIGRATE' || e.type === 'EVICT_PINNED' || e.type === 'RESTORE_PINNED';
-  const sites = copies ? (['xe.copy'] as const) : [];
-  const event = (copies ? { ...e, faults: planOf(w, sites) } : e) as XeBoEvent;
-  if (!canSend(w, id, event)) throw new Error(`xe: ${id} refuses ${event.type}`);
-  const r = xeBoResult(contextOf<XeBoContext>(w, id), event);
-  send(w, id, event);
-  if (copies) storePlan(w, sites, r.plan);
-  return r.ret;
+  return sendWithFaults(w, id, e, copies ? ['xe.copy'] : [], xeBoResult, (event) => {
+    throw new Error(`xe: ${id} refuses ${event.type}`);
+  });
 }
 
 /** xe_bo_apply_to_pinned over the BOs of `list` in state `from`: stops at the first error. */
@@ -91,10 +87,8 @@ function devSend(w: World, type: 'EVICTED_ALL' | 'RESTORED_EARLY' | 'RESTORED_LA
 
 const SUSPENDED = 'the device is suspended (between xe.evict_all and xe.restore_late) → -EBUSY (model)';
 
-export const xeCreate = register<{ pages: number; flags: number; obj?: number }>({
+export const xeCreate = registerInternal<{ pages: number; flags: number; obj?: number }>({
   name: 'xe.create',
-  kind: 'internal',
-  needsPid: false,
   models:
     'an Xe BO in VRAM: a user BO, or a pinned one on its list (xe_bo_pinned_init lists, spec C.10): kernel BOs on pinned.early (pinned.late with LATE_RESTORE), pinned user BOs on pinned.late.external',
   checks: [
@@ -104,7 +98,7 @@ export const xeCreate = register<{ pages: number; flags: number; obj?: number }>
   ],
   args: { pages: u32, flags: flags(XE_CREATE_FLAGS, 'XE_BO_FLAG_') },
   out: ['obj'],
-  run({ w }, a) {
+  run(w, a) {
     if (a.pages === 0) return -ERRNO.EINVAL;
     if (!deviceRunning(w)) return -ERRNO.EBUSY;
     const pinned = (a.flags & XE_CREATE_FLAGS.PINNED) !== 0;
@@ -115,20 +109,17 @@ export const xeCreate = register<{ pages: number; flags: number; obj?: number }>
     const list = !pinned ? null : user ? 'external' : late ? 'late' : 'early';
     const id = createObject(w, XE_BO_KIND, { pages: a.pages, list, norestore });
     send(w, id, { type: 'PLACE' });
-    a.obj = numberOf(id);
+    a.obj = objectNumber(id);
     return 0;
   },
 });
 
-export const xeDestroy = register<{ obj: number }>({
+export const xeDestroy = registerInternal<{ obj: number }>({
   name: 'xe.destroy',
-  kind: 'internal',
-  needsPid: false,
   models: 'the BO’s release (unpin and put; its backup object is freed with it)',
   checks: ['obj not a live Xe BO → -EINVAL (model)', SUSPENDED],
   args: { obj: u32 },
-  out: [],
-  run({ w }, a) {
+  run(w, a) {
     const id = xeBoId(w, a.obj);
     if (!id) return -ERRNO.EINVAL;
     if (!deviceRunning(w)) return -ERRNO.EBUSY;
@@ -136,19 +127,15 @@ export const xeDestroy = register<{ obj: number }>({
   },
 });
 
-export const xeEvictAll = register<Record<string, never>>({
+export const xeEvictAll = registerInternal<Record<string, never>>({
   name: 'xe.evict_all',
-  kind: 'internal',
-  needsPid: false,
   models:
     'xe_bo_evict_all (spec C.10), then the device powers down (VRAM content is lost): 1. evict user BOs from VRAM, 2. pinned.late.external (blitter), 3. pinned.late.kernel_bo_present → late.evicted, 4. migrate wait, 5. pinned.early.kernel_bo_present → early.evicted (CPU copy)',
   checks: [
     'already suspended → -EBUSY (model)',
     'a copy fails (xe.copy) → that errno at once, nothing unwound: BOs already processed keep their backup and stay on the evicted list; the device keeps running',
   ],
-  args: {},
-  out: [],
-  run({ w }) {
+  run(w) {
     if (!deviceRunning(w)) return -ERRNO.EBUSY;
     for (const id of xeBos(w)) {
       if (!inState(w, id, 'unpinned.vram')) continue;
@@ -166,19 +153,15 @@ export const xeEvictAll = register<Record<string, never>>({
   },
 });
 
-export const xeRestoreEarly = register<Record<string, never>>({
+export const xeRestoreEarly = registerInternal<Record<string, never>>({
   name: 'xe.restore_early',
-  kind: 'internal',
-  needsPid: false,
   models:
     'xe_bo_restore_early (spec C.10): pinned.early.evicted → early.kernel_bo_present with xe_bo_restore_and_map_ggtt (CPU copy), before the GT is initialised',
   checks: [
     'the device is not suspended (xe.evict_all did not succeed, or restore_early already ran) → -EBUSY (model: xe_pm_resume runs it once, first)',
     'a copy fails (xe.copy) → that errno at once; that BO and the rest stay on early.evicted, the device stays suspended',
   ],
-  args: {},
-  out: [],
-  run({ w }) {
+  run(w) {
     if (!inState(w, xeDevice(w), 'suspended')) return -ERRNO.EBUSY;
     const r = applyToPinned(w, 'early', 'evicted', 'RESTORE_PINNED');
     if (r) return r;
@@ -187,19 +170,15 @@ export const xeRestoreEarly = register<Record<string, never>>({
   },
 });
 
-export const xeRestoreLate = register<Record<string, never>>({
+export const xeRestoreLate = registerInternal<Record<string, never>>({
   name: 'xe.restore_late',
-  kind: 'internal',
-  needsPid: false,
   models:
     'xe_bo_restore_late (spec C.10): pinned.late.evicted → late.kernel_bo_present, then (dGPU) pinned.late.external with xe_bo_restore_pinned; user BOs stay in system memory until used',
   checks: [
     'xe.restore_early has not run since the suspend → -EBUSY (model: xe_pm_resume runs restore_early, the GT resume, then restore_late)',
     'a copy fails (xe.copy) → that errno at once; nothing after it is restored, the device stays between the two',
   ],
-  args: {},
-  out: [],
-  run({ w }) {
+  run(w) {
     if (!inState(w, xeDevice(w), 'earlyRestored')) return -ERRNO.EBUSY;
     let r = applyToPinned(w, 'late', 'evicted', 'RESTORE_PINNED');
     if (!r) r = applyToPinned(w, 'external', 'evicted', 'RESTORE_PINNED');

@@ -1,0 +1,145 @@
+/**
+ * The i915 suspend / resume sequences (spec C.6, C.7) as `i915.*` events, and their
+ * steps on their own: i915_gem_backup_suspend and i915_gem_resume walk the LMEM region
+ * (region.ts) in the passes of i915_gem_ttm_pm.c; i915_gem_suspend idles (or wedges)
+ * the GT in between.
+ */
+import { ERRNO } from '../../uapi/errno.js';
+import { faultHit } from '../../world/faults.js';
+import { inState, send } from '../../world/objects.js';
+import type { World } from '../../world/types.js';
+import { registerInternal } from '../internal-objects.js';
+import { bool } from '../schema.js';
+import {
+  backupRegion,
+  dev,
+  deviceSuspended,
+  gtWedged,
+  i915Device,
+  recoverRegion,
+  regionObjects,
+  restoreRegion,
+} from './region.js';
+
+/** i915_gem_suspend: idle the GT; it may end wedged (fault site i915.gt_wedged). */
+function gemSuspend(w: World): void {
+  if (gtWedged(w)) return;
+  if (faultHit(w, 'i915.gt_wedged')) dev(w, { type: 'GT_WEDGE' });
+  else dev(w, { type: 'GT_IDLE' });
+}
+
+export const i915Suspend = registerInternal<Record<string, never>>({
+  name: 'i915.suspend',
+  models:
+    'i915_drm_prepare → i915_gem_backup_suspend (spec C.6), then the device powers down (LMEM content is lost): 1. lmem_suspend(ALLOW_GPU), 2. i915_gem_suspend, 3. lmem_suspend(ALLOW_GPU | PINNED), 4. lmem_suspend(PINNED); an error → lmem_recover and the error',
+  checks: [
+    'not running (already suspended) → -EBUSY (model: the PM core never suspends a suspended device)',
+    'a step fails (i915.copy on an eviction or backup copy, i915.populate on a backup object) → every backup freed (lmem_recover), that errno; the device keeps running',
+    'step 2: the GT cannot be idled (i915.gt_wedged) → it is wedged; later blitter copies fall back to memcpy',
+  ],
+  run(w) {
+    const d = i915Device(w);
+    if (!inState(w, d, 'pm.running')) return -ERRNO.EBUSY;
+    dev(w, { type: 'SUSPEND' });
+    const fail = (r: number) => {
+      dev(w, { type: 'STEP_FAILED' });
+      recoverRegion(w);
+      dev(w, { type: 'RECOVERED' });
+      return r;
+    };
+    let r = backupRegion(w, true, false);
+    if (r) return fail(r);
+    dev(w, { type: 'STEP_OK' });
+    gemSuspend(w);
+    dev(w, { type: 'STEP_OK' });
+    r = backupRegion(w, true, true);
+    if (r) return fail(r);
+    dev(w, { type: 'STEP_OK' });
+    r = backupRegion(w, false, true);
+    if (r) return fail(r);
+    dev(w, { type: 'STEP_OK' });
+    // After step 4 every object is in SMEM, backed up or PM_VOLATILE: LMEM powers down.
+    for (const id of regionObjects(w)) send(w, id, { type: 'POWER_OFF' });
+    return 0;
+  },
+});
+
+export const i915Resume = registerInternal<Record<string, never>>({
+  name: 'i915.resume',
+  models:
+    'i915_gem_resume (spec C.7): 1. lmem_restore(0) (memcpy, PM_EARLY), 2. intel_gt_resume, 3. lmem_restore(ALLOW_GPU); restore errors only WARN',
+  checks: [
+    'not suspended → -EBUSY (model)',
+    'a restore error (i915.populate, i915.copy) → WARN, the walk of that pass stops; resume still returns 0',
+    'step 2: the GT cannot be re-initialised (i915.gt_wedged) → wedged, step 3 skipped; returns 0',
+  ],
+  run(w) {
+    const d = i915Device(w);
+    if (!inState(w, d, 'pm.suspended')) return -ERRNO.EBUSY;
+    dev(w, { type: 'RESUME' });
+    restoreRegion(w, false);
+    dev(w, { type: 'STEP_OK' });
+    if (faultHit(w, 'i915.gt_wedged')) {
+      dev(w, { type: 'GT_WEDGE' });
+      dev(w, { type: 'STEP_FAILED' });
+      return 0;
+    }
+    dev(w, { type: 'GT_RESET' });
+    dev(w, { type: 'STEP_OK' });
+    restoreRegion(w, true);
+    dev(w, { type: 'STEP_OK' });
+    return 0;
+  },
+});
+
+export const i915BackupRegion = registerInternal<{ allow_gpu: boolean; pinned: boolean }>({
+  name: 'i915.backup_region',
+  models: 'i915_ttm_backup_region(LMEM, ALLOW_GPU? | PINNED?) on its own (spec C.2, C.5)',
+  checks: [
+    'the device is suspended → -EBUSY (model: use i915.resume)',
+    'per object, in order: in SMEM or already backed up → skip; allow_gpu and unpinned → evict to SMEM; not a pinned pass, or allow_gpu and PM_EARLY → skip; PM_VOLATILE → skip; else back up (i915.populate, i915.copy)',
+    'the first object error stops the walk and is returned',
+  ],
+  args: { allow_gpu: bool, pinned: bool },
+  run(w, a) {
+    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+    return backupRegion(w, a.allow_gpu, a.pinned);
+  },
+});
+
+export const i915RestoreRegion = registerInternal<{ allow_gpu: boolean }>({
+  name: 'i915.restore_region',
+  models: 'i915_ttm_restore_region(LMEM, ALLOW_GPU?) on its own (spec C.3, C.5)',
+  checks: [
+    'the device is suspended → -EBUSY (model: use i915.resume)',
+    'per object, in order: no backup → skip; not allow_gpu and not PM_EARLY → skip; backup populate fails (i915.populate) → that errno, the backup kept (final) or its reference dropped with the pointer kept (v2-restore-put); a copy error only WARNs (content lost)',
+    'the first object error stops the walk and is returned',
+  ],
+  args: { allow_gpu: bool },
+  run(w, a) {
+    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+    return restoreRegion(w, a.allow_gpu);
+  },
+});
+
+export const i915RecoverRegion = registerInternal<Record<string, never>>({
+  name: 'i915.recover_region',
+  models: 'i915_ttm_recover_region(LMEM) (spec C.4): i915_ttm_backup_free on every object',
+  checks: ['the device is suspended → -EBUSY (model)'],
+  run(w) {
+    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+    recoverRegion(w);
+    return 0;
+  },
+});
+
+export const i915GtIdle = registerInternal<Record<string, never>>({
+  name: 'i915.gt_idle',
+  models: 'i915_gem_suspend on its own (spec C.6 step 2): the GT is idled, or wedged (i915.gt_wedged)',
+  checks: ['the device is suspended → -EBUSY (model)', 'already wedged → 0 (no-op)'],
+  run(w) {
+    if (deviceSuspended(w)) return -ERRNO.EBUSY;
+    gemSuspend(w);
+    return 0;
+  },
+});
