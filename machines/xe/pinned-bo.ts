@@ -76,30 +76,29 @@ export function initialXeBo(input: XeBoInput): XeBoContext {
 export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
   const run = new AlgorithmRun(ctx, 'faults' in e ? e.faults : {});
   const c = run.c;
-  const done = (ret: number): XeResult => run.done(ret);
   switch (e.type) {
     case 'EVICT_USER':
     case 'MIGRATE': {
       const err = run.pass('xe.copy');
       if (!err) c.placement = e.type === 'EVICT_USER' ? 'system' : 'vram';
-      return done(err);
+      return run.done(err);
     }
     case 'EVICT_PINNED': {
       // xe_bo_evict_pinned: a NORESTORE BO gets no backup.
-      if (c.norestore) return done(0);
+      if (c.norestore) return run.done(0);
       const err = run.pass('xe.copy');
       if (!err) c.backup = { content: { ...c.content } };
-      return done(err);
+      return run.done(err);
     }
     case 'RESTORE_PINNED': {
       // xe_bo_restore_pinned: `if (!backup) return 0;`
-      if (!c.backup) return done(0);
+      if (!c.backup) return run.done(0);
       const err = run.pass('xe.copy');
       if (!err) {
         c.content = { ...c.backup.content };
         c.backup = null;
       }
-      return done(err);
+      return run.done(err);
     }
     case 'POWER_OFF':
       if (c.placement === 'vram') {
@@ -109,16 +108,16 @@ export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
           c.loss = 'norestore';
         }
       }
-      return done(0);
+      return run.done(0);
     case 'WRITE':
       workloadStore(c, e.page, e.value);
-      return done(0);
+      return run.done(0);
     case 'PLACE':
-      return done(0);
+      return run.done(0);
     case 'DESTROY':
       c.backup = null;
       freeBo(c);
-      return done(0);
+      return run.done(0);
   }
 }
 
