@@ -21,6 +21,7 @@ import {
   RestoreSession,
   unpauseKfd,
 } from './amdgpu-calls.js';
+import { mapSavedBo } from './restore-drm-map.js';
 
 /** One saved mapping: drm_amdgpu_gem_vm_entry. */
 export interface DumpedVmEntry {
@@ -210,19 +211,9 @@ function restoreDrmPass(
     const ch = x.issue('drm restore', pid, 'DRM_IOCTL_GEM_CHANGE_HANDLE', fd, { handle, new_handle: b.handle });
     if (ch.ret !== 0) return `GEM_CHANGE_HANDLE ${handle} → ${b.handle} returned ${ch.ret}`;
     done.add(b.handle);
-    const mm = x.issue('drm restore', pid, 'DRM_IOCTL_AMDGPU_GEM_MMAP', fd, { handle: b.handle });
-    if (mm.ret !== 0) return `GEM_MMAP of handle ${b.handle} returned ${mm.ret}`;
-    for (const v of b.vm_entries) {
-      const va = x.issue('drm restore', pid, 'DRM_IOCTL_AMDGPU_GEM_VA', fd, {
-        handle: b.handle,
-        operation: 'MAP',
-        flags: Number(v.flags),
-        va_address: v.addr,
-        offset_in_bo: v.offset,
-        map_size: v.size,
-      });
-      if (va.ret !== 0) return `GEM_VA MAP of handle ${b.handle} at 0x${v.addr.toString(16)} returned ${va.ret}`;
-    }
+    const failed = mapSavedBo((call, raw) => x.issue('drm restore', pid, call, fd, raw), b.handle, b.vm_entries);
+    if (failed?.call === 'GEM_MMAP') return `GEM_MMAP of handle ${b.handle} returned ${failed.ret}`;
+    if (failed) return `GEM_VA MAP of handle ${b.handle} at 0x${failed.entry.addr.toString(16)} returned ${failed.ret}`;
   }
   return retry ? 'retry' : 'done';
 }

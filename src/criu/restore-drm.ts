@@ -9,6 +9,7 @@
 import type { RenderDImageSet } from './images/index.js';
 import type { DrmBoEntry } from './images/index.js';
 import { SDMA_WRITE } from '../ioctls/criu/sdma-write.js';
+import { mapSavedBo } from './restore-drm-map.js';
 import type { TaskRestore, TreeRestore } from './restore.js';
 
 /** The render fd once every BO is restored, a failure, or undefined (retry). */
@@ -100,18 +101,6 @@ function changeHandle(r: TreeRestore, t: TaskRestore, fd: number, h: number, wan
 
 /** GEM_MMAP (the new offset for UPDATE_VMA_MAP) and one GEM_VA MAP per saved mapping. */
 function mapBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry): string | null {
-  const mm = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_MMAP', fd, { handle: b.handle });
-  if (mm.ret !== 0) return `GEM_MMAP returned ${mm.ret}`;
-  for (const v of b.vm_entries) {
-    const va = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_VA', fd, {
-      handle: b.handle,
-      operation: 'MAP',
-      flags: Number(v.flags),
-      va_address: v.addr,
-      offset_in_bo: v.offset,
-      map_size: v.size,
-    });
-    if (va.ret !== 0) return `GEM_VA MAP returned ${va.ret}`;
-  }
-  return null;
+  const failed = mapSavedBo((call, raw) => r.x.issue('RESTORE_EXT_FILE', t.pid, call, fd, raw), b.handle, b.vm_entries);
+  return failed && `${failed.call} returned ${failed.ret}`;
 }
