@@ -1,6 +1,6 @@
 /**
  * `gpucr paths <machine>`: the paths of one object machine's test model
- * (`createTestModel` from xstate/graph, src/mbt/sample-events.ts `modelPaths`), one per
+ * (`createTestModel` from xstate/graph, src/mbt/model-paths.ts `modelPaths`), one per
  * line as `state --EVENT--> state --EVENT--> …`, or as JSON with `--json`. These are
  * the paths `describeModel` (`gpucr/vitest`) turns into tests, with the sample events
  * and input of src/mbt/sample-events.ts: a driver or CRIU plugin team can read what

@@ -18,7 +18,7 @@
  * ```
  *
  * The paths are those of `createTestModel(machine, { events, filterEvents, serializeState })`
- * from `xstate/graph` (src/mbt/sample-events.ts `modelPaths`). Each generated test
+ * from `xstate/graph` (src/mbt/model-paths.ts `modelPaths`). Each generated test
  * sets the system up, then walks its path with `testModel.testPath`: for every step it
  * calls the adapter's handler for the event, then every state check whose key the new
  * snapshot `matches`, and finally tears the system down.
