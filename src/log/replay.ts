@@ -17,261 +17,27 @@
  *   normal path pays nothing for them.
  * - A reference to a field that the actual out of its line lacks is bad input (a
  *   LogError naming both lines), not a divergence.
+ *
+ * This module is the loop over a whole log, in memory (`replay`) or streamed from a file
+ * (`replayFile`); one event is stepped by the Replayer (replayer.ts), references resolve in
+ * resolve.ts, and what a failure reports is divergence.ts and involvement.ts.
  */
 import { stat } from 'node:fs/promises';
-import { InputError } from '../errors.js';
-import { checkInvariants, type Invariant, type NamedViolation } from '../invariants/index.js';
-import { callDef } from '../ioctls/registry.js';
-import { decodeArgs, encodeField } from '../ioctls/schema.js';
-import { applyInPlace, type CallResult } from '../world/step.js';
-import type { Call, World } from '../world/types.js';
-import { createWorld } from '../world/world.js';
-import { LogError, preview } from './errors.js';
-import { retName } from './format.js';
-import { formatPath, parsePath } from './json.js';
+import type { Invariant } from '../invariants/index.js';
+import type { World } from '../world/types.js';
+import type { Divergence, InvariantFailure, ReplayReport } from './divergence.js';
+import type { LogLine } from './event-fields.js';
+import type { LogHeader } from './header.js';
+import { involvement } from './involvement.js';
 import { readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
-import type { LogHeader, LogLine, ReadOptions } from './reader.js';
-import { lookupField, type RefTarget, referencedLines, setAt } from './refs.js';
+import type { ReadOptions } from './reader.js';
+import { referencedLines } from './refs.js';
+import { Replayer, type ReplayerOptions } from './replayer.js';
 import { checkContinuation } from './snapshot.js';
-import { matches, typeAt } from './values.js';
-import { type Involvement, involvement } from './involvement.js';
 
+export type { Divergence, InvariantFailure, ReplayReport } from './divergence.js';
 export { type Change, compareIds, type InvolvedProcess, type Involvement, involvement } from './involvement.js';
-
-export interface Divergence {
-  /** Line of the event whose result differs from the log. */
-  line: number;
-  call: string;
-  /** The `by` of that line, if it was issued by an orchestration event. */
-  by?: number;
-  /** What the log asserted (decoded values; only the parts it gives). */
-  expected: { ret?: number; out?: Record<string, unknown> };
-  /** What the model returned (decoded values; the whole out). */
-  actual: { ret: number; out: Record<string, unknown> };
-  /** What differs: "ret" and/or "out.<field>" for each asserted out field that does not hold. */
-  mismatch: string[];
-  involved?: Involvement;
-}
-
-/** The first event after which an invariant did not hold. */
-export interface InvariantFailure {
-  line: number;
-  call: string;
-  by?: number;
-  /** The event's actual result. */
-  actual: { ret: number; out: Record<string, unknown> };
-  /** Every violation after that event (of the invariants checked). */
-  violations: NamedViolation[];
-  involved?: Involvement;
-}
-
-export interface ReplayReport {
-  /** True when every assertion and every checked invariant held. */
-  ok: boolean;
-  /** Events stepped (the failing one included). */
-  events: number;
-  /** The line of the last event stepped (1 when none). */
-  lastLine: number;
-  divergence?: Divergence;
-  violation?: InvariantFailure;
-  /** Set when the replay stopped at `until` before the end of the log. */
-  until?: number;
-  /** The world after the last stepped event (the failing one included). */
-  world: World;
-}
-
-export interface ReplayerOptions {
-  /** The world to continue from (a restored snapshot); default a fresh world from the header. */
-  world?: World;
-  /** Invariants to check after every event. */
-  invariants?: readonly Invariant[];
-}
-
-/** One call an orchestration event issued (out.issued of criu.dump / criu.restore): the call and its result. */
-type IssuedByLine = Call & CallResult;
-
-/** Replays events one at a time; holds the world and the referenced outs. */
-export class Replayer {
-  world: World;
-  events = 0;
-  lastLine = 1;
-  /** The result of the last stepped event. */
-  last?: { ret: number; out: Record<string, unknown> };
-  /** The last stepped event as the model received it (references resolved, arguments decoded). */
-  lastCall?: Call;
-  private readonly outs = new Map<number, RefTarget>();
-  /** The calls each orchestration line issued (its out.issued), and how many lines with `by` consumed. */
-  private readonly issued = new Map<number, { calls: IssuedByLine[]; next: number }>();
-  private readonly invariants: readonly Invariant[];
-
-  constructor(
-    header: LogHeader,
-    readonly file: string,
-    readonly referenced: ReadonlySet<number>,
-    opts: ReplayerOptions = {},
-  ) {
-    this.world = opts.world ?? createWorld(header.topology, header.variants);
-    this.invariants = opts.invariants ?? [];
-  }
-
-  /** The actual result of a referenced line (kept only for lines in `referenced`). */
-  outOf(line: number): RefTarget | undefined {
-    return this.outs.get(line);
-  }
-
-  /** Step one event without checking its assertions; its result. */
-  apply(ev: LogLine): { ret: number; out: Record<string, unknown> } {
-    const issued = ev.by === undefined ? undefined : this.issued.get(ev.by);
-    if (issued) return this.checkIssued(ev, issued);
-    const args = ev.refs.length === 0 ? ev.args! : this.resolve(ev);
-    const call: Call = { call: ev.call, args };
-    if (ev.pid !== undefined) call.pid = ev.pid;
-    if (ev.fd !== undefined) call.fd = ev.fd;
-    let r: ReturnType<typeof applyInPlace>;
-    try {
-      // The fold never looks back, so the world is changed in place (no copy per event).
-      r = applyInPlace(this.world, call);
-    } catch (e) {
-      if (e instanceof InputError && !(e instanceof LogError)) {
-        const path = parsePath(e.where);
-        throw new LogError(this.file, ev.line, 1, path ? formatPath(path) : e.where, e.expected, e.found);
-      }
-      throw e;
-    }
-    this.events += 1;
-    this.lastLine = ev.line;
-    this.lastCall = call;
-    this.last = { ret: r.ret, out: r.out };
-    if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });
-    if (Array.isArray(r.out.issued)) this.issued.set(ev.line, { calls: r.out.issued as IssuedByLine[], next: 0 });
-    return this.last;
-  }
-
-  /**
-   * A line issued by an orchestration event (`by`): it is not applied again (the
-   * orchestration line already applied it); it must name the call the orchestration issued
-   * at the same position, and its result is that call's (docs/log-format.md "Orchestration").
-   */
-  private checkIssued(
-    ev: LogLine,
-    q: { calls: IssuedByLine[]; next: number },
-  ): { ret: number; out: Record<string, unknown> } {
-    const c = q.calls[q.next];
-    q.next += 1;
-    if (!c || c.call !== ev.call || c.pid !== ev.pid)
-      throw new LogError(
-        this.file,
-        ev.line,
-        1,
-        'call',
-        c
-          ? `${c.call}${c.pid === undefined ? '' : ` by pid ${c.pid}`}, the call ${q.next} line ${ev.by} issued`
-          : `no line: line ${ev.by} issued ${q.calls.length} calls`,
-        `${ev.call}${ev.pid === undefined ? '' : ` by pid ${ev.pid}`}`,
-      );
-    const call: Call = { call: c.call, args: c.args };
-    if (c.pid !== undefined) call.pid = c.pid;
-    if (c.fd !== undefined) call.fd = c.fd;
-    this.events += 1;
-    this.lastLine = ev.line;
-    this.lastCall = call;
-    this.last = { ret: c.ret, out: c.out };
-    if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: c.ret, out: c.out });
-    return this.last;
-  }
-
-  /** Step one event and check its assertions; the divergence, if any. */
-  feed(ev: LogLine): Divergence | undefined {
-    const r = this.apply(ev);
-    let mismatch: string[] | undefined;
-    if (ev.ret !== undefined && ev.ret !== r.ret) mismatch = ['ret'];
-    if (ev.out !== undefined) {
-      for (const k of Object.keys(ev.out)) {
-        if (!Object.hasOwn(r.out, k) || !matches(ev.out[k], r.out[k])) (mismatch ??= []).push(`out.${k}`);
-      }
-    }
-    if (!mismatch) return undefined;
-    const expected: Divergence['expected'] = {};
-    if (ev.ret !== undefined) expected.ret = ev.ret;
-    if (ev.out !== undefined) expected.out = ev.out;
-    const d: Divergence = {
-      line: ev.line,
-      call: ev.call,
-      expected,
-      actual: { ret: r.ret, out: r.out },
-      mismatch,
-    };
-    if (ev.by !== undefined) d.by = ev.by;
-    return d;
-  }
-
-  /** Run the invariants on the current world; the failure of the last event, if any. */
-  check(ev: LogLine): InvariantFailure | undefined {
-    if (this.invariants.length === 0) return undefined;
-    const violations = checkInvariants(this.world, this.invariants);
-    if (violations.length === 0) return undefined;
-    const f: InvariantFailure = { line: ev.line, call: ev.call, actual: this.last!, violations };
-    if (ev.by !== undefined) f.by = ev.by;
-    return f;
-  }
-
-  /** Feed (or only apply, without assertions) and check: the first failure of this event, if any. */
-  step(ev: LogLine, assertions = true): { divergence?: Divergence; violation?: InvariantFailure } {
-    if (assertions) {
-      const divergence = this.feed(ev);
-      if (divergence) return { divergence };
-    } else this.apply(ev);
-    const violation = this.check(ev);
-    return violation ? { violation } : {};
-  }
-
-  /** The arguments of a line with references, resolved against the kept outs and decoded. */
-  private resolve(ev: LogLine): Record<string, unknown> {
-    const def = callDef(ev.call);
-    if (!def) throw new Error(`replay: ${ev.call} is not registered`);
-    const args = structuredClone(ev.rawArgs!);
-    for (const r of ev.refs) {
-      const target = this.outs.get(r.line);
-      if (!target) throw new Error(`replay: the out of line ${r.line} was not kept (referenced set is incomplete)`);
-      const v = lookupField(target.out, r.field);
-      if (v === undefined) {
-        throw new LogError(
-          this.file,
-          ev.line,
-          r.column,
-          formatPath(['args', ...r.path]),
-          `field ${r.field.join('.')} in the actual out of line ${r.line} (${target.call} returned ${retName(target.ret)} with out ${preview(encodeField(undefined, target.out))})`,
-          r.text,
-        );
-      }
-      setAt(args, r.path, encodeField(typeAt(def.args, r.path), v));
-    }
-    try {
-      return decodeArgs(def.args, args, 'args');
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      // Only a resolved reference can fail here: the reader decoded everything else.
-      const path = parsePath(e.where);
-      const ref = ev.refs.find((r) => path && formatPath(['args', ...r.path]) === formatPath(path));
-      const from = ref ? ` (from ${ref.text})` : '';
-      throw new LogError(this.file, ev.line, ref?.column ?? 1, e.where, `${e.expected}${from}`, e.found);
-    }
-  }
-
-  report(failure: { divergence?: Divergence; violation?: InvariantFailure } = {}): ReplayReport {
-    const rep: ReplayReport = {
-      ok: failure.divergence === undefined && failure.violation === undefined,
-      events: this.events,
-      lastLine: this.lastLine,
-      world: this.world,
-    };
-    if (failure.divergence) rep.divergence = failure.divergence;
-    if (failure.violation) rep.violation = failure.violation;
-    return rep;
-  }
-}
-
-// ---- whole logs --------------------------------------------------------------------------
+export { Replayer, type ReplayerOptions } from './replayer.js';
 
 export interface ReplayOptions {
   /** Name of the log in messages (default "<log>"). */
@@ -288,6 +54,19 @@ export interface ReplayOptions {
   involve?: boolean;
   /** False: apply the events without checking their ret/out assertions. */
   assertions?: boolean;
+}
+
+/** A Replayer of a whole log: on `world` when given (a restored snapshot), else on a fresh world from the header. */
+function replayerFor(
+  header: LogHeader,
+  file: string,
+  referenced: ReadonlySet<number>,
+  invariants: readonly Invariant[] | undefined,
+  world?: World,
+): Replayer {
+  const o: ReplayerOptions = { invariants: invariants ?? [] };
+  if (world) o.world = world;
+  return new Replayer(header, file, referenced, o);
 }
 
 function failureOf(r: {
@@ -327,20 +106,16 @@ function involve(failure: Divergence | InvariantFailure, before: World, rp: Repl
 export function replay(header: LogHeader, events: Iterable<LogLine>, opts: ReplayOptions = {}): ReplayReport {
   const list: LogLine[] = Array.isArray(events) ? (events as LogLine[]) : [...events];
   const referenced = opts.referenced ?? referencedLines(list);
-  checkContinuation(header, opts.world, opts.file ?? '<log>');
+  const file = opts.file ?? '<log>';
+  checkContinuation(header, opts.world, file);
   const involveOn = opts.involve !== false;
   const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
-  const make = (world?: World) => {
-    const o: ReplayerOptions = { invariants: opts.invariants ?? [] };
-    if (world) o.world = world;
-    return new Replayer(header, opts.file ?? '<log>', referenced, o);
-  };
-  const rp = make(opts.world);
+  const rp = replayerFor(header, file, referenced, opts.invariants, opts.world);
   for (const ev of list) {
     const end = loopStep(rp, ev, opts);
     if (!end) continue;
     if (end.failure && involveOn) {
-      const again = make(start ? structuredClone(start) : undefined);
+      const again = replayerFor(header, file, referenced, opts.invariants, start ? structuredClone(start) : undefined);
       for (const e of list) {
         if (e.line >= ev.line) break;
         again.apply(e);
@@ -369,6 +144,60 @@ export interface ReplayFileOptions {
 }
 
 /**
+ * The lines of a log file whose outs later lines reference: by a byte scan (no JSON
+ * parse), or, for a log whose `\u` escapes could hide a reference, by validating it in a
+ * first full pass.
+ */
+async function referencedOfFile(path: string, file: string): Promise<ReadonlySet<number>> {
+  const scanned = await referencedLinesOfFile(path, file);
+  if (scanned !== null) return scanned;
+  const referenced = new Set<number>();
+  for await (const batch of readLogBatches(path, file))
+    for (const item of batch) if (item.event) for (const r of item.event.refs) referenced.add(r.line);
+  return referenced;
+}
+
+/** How replayFile reads: keeping the calls of the `referenced` lines, reporting progress every 64 KiB read. */
+async function replayReadOptions(
+  path: string,
+  referenced: ReadonlySet<number>,
+  progress: ReplayFileOptions['onProgress'],
+): Promise<ReadOptions & { keep: ReadonlySet<number> }> {
+  const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
+  if (!progress) return readOpts;
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  let bytes = 0;
+  let lastReport = 0;
+  readOpts.onLine = (n) => {
+    bytes += n;
+    if (bytes - lastReport >= 1 << 16) {
+      lastReport = bytes;
+      progress('replay', Math.min(bytes, size), size);
+    }
+  };
+  return readOpts;
+}
+
+/** The world before line `line` of a log file: the file read again and replayed up to it (replay is deterministic). */
+async function fileWorldBefore(
+  path: string,
+  file: string,
+  line: number,
+  make: (header: LogHeader) => Replayer,
+): Promise<World> {
+  let again: Replayer | undefined;
+  for await (const it of readLogLines(path, file)) {
+    if (it.header) again = make(it.header);
+    else if (it.event.line >= line) break;
+    else again!.apply(it.event);
+  }
+  return again!.world;
+}
+
+/**
  * Replay a log file in one streaming pass that validates each line as it reaches it.
  * A byte scan first (referencedLinesOfFile, no JSON parse) finds the lines whose outs
  * later lines reference, so that only those are kept; a log whose `\u` escapes could hide
@@ -378,57 +207,27 @@ export interface ReplayFileOptions {
  */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayReport> {
   const file = opts.file ?? path;
-  const progress = opts.onProgress;
-  let referenced = await referencedLinesOfFile(path, file);
-  if (referenced === null) {
-    referenced = new Set<number>();
-    for await (const batch of readLogBatches(path, file))
-      for (const item of batch) if (item.event) for (const r of item.event.refs) referenced.add(r.line);
-  }
-  let size = 0;
-  let bytes = 0;
-  let lastReport = 0;
-  const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
-  if (progress) {
-    size = await stat(path).then(
-      (s) => s.size,
-      () => 0,
-    );
-    readOpts.onLine = (n) => {
-      bytes += n;
-      if (bytes - lastReport >= 1 << 16) {
-        lastReport = bytes;
-        progress('replay', Math.min(bytes, size), size);
-      }
-    };
-  }
+  const referenced = await referencedOfFile(path, file);
+  const readOpts = await replayReadOptions(path, referenced, opts.onProgress);
   const involveOn = opts.involve !== false;
   const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
-  const make = (h: LogHeader, world?: World) => {
-    const o: ReplayerOptions = { invariants: opts.invariants ?? [] };
-    if (world) o.world = world;
-    return new Replayer(h, file, referenced, o);
-  };
   let rp: Replayer | undefined;
   for await (const batch of readLogBatches(path, file, readOpts)) {
     for (const item of batch) {
       if (item.header) {
         checkContinuation(item.header, opts.world, file);
         opts.onHeader?.(item.header);
-        rp = make(item.header, opts.world);
+        rp = replayerFor(item.header, file, referenced, opts.invariants, opts.world);
         continue;
       }
       const ev = item.event;
       const end = loopStep(rp!, ev, opts);
       if (!end) continue;
       if (end.failure && involveOn) {
-        let again: Replayer | undefined;
-        for await (const it of readLogLines(path, file)) {
-          if (it.header) again = make(it.header, start ? structuredClone(start) : undefined);
-          else if (it.event.line >= ev.line) break;
-          else again!.apply(it.event);
-        }
-        involve(end.failure, again!.world, rp!);
+        const before = await fileWorldBefore(path, file, ev.line, (h) =>
+          replayerFor(h, file, referenced, opts.invariants, start ? structuredClone(start) : undefined),
+        );
+        involve(end.failure, before, rp!);
       }
       return end.report;
     }
