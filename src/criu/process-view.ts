@@ -1,0 +1,237 @@
+/**
+ * What the application observes of a process (processView) and of a process tree (treeView:
+ * each task's view and which BOs the tasks share), with gpu ids as the application knows them
+ * (actual ids mapped back through each pdd's user_gpu_id), and the difference of two views
+ * (diffViews): what the round trip (roundtrip.ts) compares and lists.
+ */
+import type { BoContext } from '../../machines/kfd/bo.js';
+import type { EventContext } from '../../machines/kfd/event.js';
+import type { PddContext } from '../../machines/kfd/pdd.js';
+import type { QueueContext } from '../../machines/kfd/queue.js';
+import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
+import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
+import { allocIdr } from '../world/idr.js';
+import { contextOf } from '../world/objects.js';
+import type { StateValue } from 'xstate';
+import type { Task, World } from '../world/types.js';
+import { liveTask, pddHandles } from '../world/world.js';
+
+export function stateText(v: StateValue): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The view of one KFD BO: what processView shows of it. */
+function boView(w: World, id: string, u: (g: number) => number): Record<string, unknown> {
+  const b = contextOf<BoContext>(w, id);
+  const gem = w.gems[b.gem] ? contentGem(w, b.gem) : undefined;
+  return {
+    va: b.va,
+    size: b.size,
+    alloc_flags: b.alloc_flags,
+    user_addr: b.user_addr,
+    mapped_on: mappedOn(b, u),
+    state: stateText(w.objects[id]!.value),
+    content: gem ? { ...gem.content } : null,
+  };
+}
+
+/**
+ * The user gpu ids a BO is mapped on, sorted (into `out`, emptied first). An insertion sort:
+ * the lists are a few ids long, and Array.prototype.sort allocates a work array per call
+ * (the round trip compares every BO, issue 5).
+ */
+export function mappedOn(b: BoContext, u: (g: number) => number, out: number[] = []): number[] {
+  out.length = 0;
+  for (const a of b.attachments) {
+    if (!a.is_mapped) continue;
+    const g = u(a.vm);
+    let i = out.length;
+    out.push(g);
+    for (; i > 0 && out[i - 1]! > g; i--) out[i] = out[i - 1]!;
+    out[i] = g;
+  }
+  return out;
+}
+
+/** A process's view and, per pdd key of the view, its alloc_idr (the BOs it shows). */
+export interface ViewParts {
+  view: Record<string, unknown>;
+  /** view key "gpu <user id>" → the pdd's alloc_idr. */
+  bos: Map<string, Readonly<Record<number, string>>>;
+  u: (g: number) => number;
+  /** Two pdds share a view key (the view shows the last one): no BO-wise comparison. */
+  clash: boolean;
+}
+
+/** The view of a task's queues, events and SVM ranges, into `view`. */
+function objectViews(w: World, t: Task, u: (g: number) => number, view: Record<string, unknown>): void {
+  for (const [qid, id] of Object.entries(t.queues)) {
+    const q = contextOf<QueueContext>(w, id);
+    const {
+      pid: _p,
+      gpu_id,
+      mqd: _m,
+      ctl_stack: _c,
+      doorbell_off: _d,
+      ...rest
+    } = q as QueueContext & Record<string, unknown>;
+    view[`queue ${qid}`] = { ...rest, gpu_id: u(gpu_id), state: stateText(w.objects[id]!.value) };
+  }
+  for (const [eid, id] of Object.entries(t.events)) {
+    const e = contextOf<EventContext>(w, id);
+    view[`event ${eid}`] = { type: e.type, auto_reset: e.auto_reset, state: stateText(w.objects[id]!.value) };
+  }
+  for (const id of t.svm_ranges) {
+    const s = contextOf<SvmRangeContext>(w, id);
+    const { pid: _p, ...rest } = s as SvmRangeContext & Record<string, unknown>;
+    view[`svm ${s.start.toString(16)}`] = { ...rest, state: stateText(w.objects[id]!.value) };
+  }
+}
+
+/**
+ * A task's open files, by kind (fd numbers may differ: CRIU dup2s them back, the model does
+ * not), and its render-node BOs per GPU (all of its render-node files of that GPU), into `view`.
+ */
+function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<string, unknown>): void {
+  const kinds: Record<string, number> = {};
+  for (const fid of Object.values(t.fds)) {
+    const k = w.files[fid]?.kind ?? 'none';
+    kinds[k] = (kinds[k] ?? 0) + 1;
+  }
+  view.files = kinds;
+  for (const fid of Object.values(t.fds)) {
+    const f = w.files[fid];
+    if (f?.kind !== 'drm') continue;
+    const priv = w.drm?.[fid];
+    const handles: Record<string, unknown> = {};
+    for (const [h, gid] of Object.entries(priv?.object_idr ?? {})) {
+      const g = w.gems[gid];
+      if (!g) continue;
+      // an import object (another device's dma-buf) shows its exporter's pages
+      handles[h] = {
+        size: g.size,
+        preferred_domains: g.preferred_domains,
+        flags: g.flags,
+        content: { ...contentGem(w, gid).content },
+      };
+    }
+    if (Object.keys(handles).length) view[`render ${u(f.gpu_id).toString(16)} handles`] = handles;
+  }
+}
+
+/**
+ * processView, with each pdd's `bos` left out (null) unless `withBos`: the view of
+ * everything but the KFD BOs, and where their handles are.
+ */
+export function viewParts(w: World, pid: number, withBos: boolean): ViewParts {
+  const t = liveTask(w, pid);
+  const userOf = new Map<number, number>();
+  const u = (g: number) => userOf.get(g) ?? g;
+  const parts: ViewParts = { view: { task: 'none' }, bos: new Map(), u, clash: false };
+  if (!t) return parts;
+  const pdds = t.pdds.map((id) => contextOf<PddContext>(w, id));
+  for (const p of pdds) userOf.set(p.gpu_id, p.user_gpu_id);
+  const view: Record<string, unknown> = { kfd: t.kfd_process ? stateText(w.objects[t.kfd_process]!.value) : 'none' };
+  parts.view = view;
+  for (const [i, p] of pdds.entries()) {
+    const idr = allocIdr(w, t.pdds[i]!);
+    const key = `gpu ${p.user_gpu_id.toString(16)}`;
+    let bos: Record<string, unknown> | null = null;
+    if (withBos) {
+      bos = {};
+      for (const h in idr) bos[h] = boView(w, idr[h as unknown as number]!, u);
+    }
+    if (parts.bos.has(key)) parts.clash = true;
+    parts.bos.set(key, idr);
+    view[key] = { vram_usage: p.vram_usage, evicted: p.evicted, bos };
+  }
+  objectViews(w, t, u, view);
+  fileViews(w, t, u, view);
+  return parts;
+}
+
+/** What the application observes of a process, with gpu ids as the application knows them. */
+export function processView(w: World, pid: number): Record<string, unknown> {
+  return viewParts(w, pid, true).view;
+}
+
+/** The user gpu id of an actual one, per the task's pdds. */
+function userIds(w: World, pid: number): (g: number) => number {
+  const userOf = new Map<number, number>();
+  for (const id of liveTask(w, pid)?.pdds ?? []) {
+    const p = contextOf<PddContext>(w, id);
+    userOf.set(p.gpu_id, p.user_gpu_id);
+  }
+  return (g) => userOf.get(g) ?? g;
+}
+
+/**
+ * Which BOs several tasks share: for each BO that more than one task reaches, the sorted list
+ * of what reaches it ("<pid> kfd <gpu>:<handle>", "<pid> render <gpu>:<handle>", "<pid>
+ * dmabuf"), the lists sorted. fd numbers and object ids are left out.
+ */
+export function sharingView(w: World, pids: readonly number[]): string[][] {
+  const by = new Map<string, string[]>();
+  const add = (gem: string, who: string) => {
+    const id = w.gems[gem] ? contentGem(w, gem).id : gem;
+    const list = by.get(id) ?? [];
+    list.push(who);
+    by.set(id, list);
+  };
+  for (const pid of pids) {
+    const t = liveTask(w, pid);
+    if (!t) continue;
+    const u = userIds(w, pid);
+    for (const p of t.pdds) {
+      const user = contextOf<PddContext>(w, p).user_gpu_id;
+      for (const [idr, id] of pddHandles(w, p))
+        add(contextOf<BoContext>(w, id).gem, `${pid} kfd ${user.toString(16)}:${idr}`);
+    }
+    for (const fid of Object.values(t.fds)) {
+      const f = w.files[fid];
+      if (f?.kind === 'dmabuf') add(f.gem, `${pid} dmabuf`);
+      if (f?.kind !== 'drm') continue;
+      for (const [h, gid] of Object.entries(w.drm?.[fid]?.object_idr ?? {}))
+        add(gid, `${pid} render ${u(f.gpu_id).toString(16)}:${h}`);
+    }
+  }
+  const groups = [...by.values()].filter((l) => new Set(l.map((x) => x.split(' ')[0])).size > 1).map((l) => l.sort());
+  return groups.sort((a, b) => (a.join() < b.join() ? -1 : a.join() > b.join() ? 1 : 0));
+}
+
+/** processView of one task; of several, each task's and the BOs they share. */
+export function treeView(w: World, pids: readonly number[]): Record<string, unknown> {
+  if (pids.length === 1) return processView(w, pids[0]!);
+  const view: Record<string, unknown> = {};
+  for (const pid of pids) view[`task ${pid}`] = processView(w, pid);
+  view.shared = sharingView(w, pids);
+  return view;
+}
+
+function show(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
+}
+
+/** Paths where two views differ, "path: before → after". */
+export function diffViews(a: unknown, b: unknown, path = ''): string[] {
+  // Equal views serialise alike (one native pass); a mismatch, or keys in another order,
+  // falls through to the walk that names each difference.
+  if (path === '' && show(a) === show(b)) return [];
+  if (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof b === 'object' &&
+    b !== null &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
+    const out: string[] = [];
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys)
+      out.push(
+        ...diffViews((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k),
+      );
+    return out;
+  }
+  return show(a) === show(b) ? [] : [`${path}: ${show(a)} → ${show(b)}`];
+}
