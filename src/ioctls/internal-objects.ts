@@ -1,5 +1,5 @@
 /**
- * What the i915 and Xe handlers share about their kernel-internal objects (no pid, no
+ * What the i915, Xe and TTM handlers share about their kernel-internal objects (no pid, no
  * file): world ids `<kind>#<n>` that events name by number `n`, the one device of a
  * driver created on first use, the live objects of a kind in creation order (the order
  * the kernel's region and pinned-list walks take here), an object event sent with the

@@ -10,9 +10,9 @@ import { ttSwapin } from '../../../machines/ttm/pool.js';
 import { type TtEvent, ttMachine, ttResult } from '../../../machines/ttm/tt.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { type FaultSite, planOf, storePlan } from '../../world/faults.js';
-import { canSend, contextOf, createObject, inState, registerMachine, send } from '../../world/objects.js';
+import { contextOf, createObject, registerMachine } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
-import { register } from '../registry.js';
+import { liveObjectId, type NoFaults, objectNumber, registerInternal, sendWithFaults } from '../internal-objects.js';
 import { bool, enumOf, u32 } from '../schema.js';
 
 export const TT_KIND = 'ttm.tt';
@@ -27,16 +27,11 @@ export const MAX_TT_PAGES = 1 << 20;
 
 /** The world id of tt number `n` (the `tt` of ttm.create's out), if it names a live tt. */
 export function ttId(w: World, n: number): string | undefined {
-  const id = `${TT_KIND}#${n}`;
-  const rec = w.objects[id];
-  if (!rec || rec.kind !== TT_KIND || inState(w, id, 'destroyed')) return undefined;
-  return id;
+  return liveObjectId(w, TT_KIND, n);
 }
 
 /** The number a world id of a tt carries (`ttm.tt#7` → 7). */
-export function ttNumber(id: string): number {
-  return Number(id.slice(id.indexOf('#') + 1));
-}
+export const ttNumber: (id: string) => number = objectNumber;
 
 const SITES: Record<TtEvent['type'], readonly FaultSite[]> = {
   POPULATE: ['ttm.copy_page'],
@@ -50,7 +45,7 @@ const SITES: Record<TtEvent['type'], readonly FaultSite[]> = {
 };
 
 /** A tt event without its fault plan (the handler adds it). */
-export type TtCall = TtEvent extends infer E ? (E extends { faults: unknown } ? Omit<E, 'faults'> : E) : never;
+export type TtCall = NoFaults<TtEvent>;
 
 /**
  * Run one tt event: its algorithm's return value, after the machine took the event
@@ -59,11 +54,19 @@ export type TtCall = TtEvent extends infer E ? (E extends { faults: unknown } ? 
  */
 export function ttEvent(w: World, id: string, e: TtCall): number {
   const sites = SITES[e.type];
-  const event = (sites.length ? { ...e, faults: planOf(w, sites) } : e) as TtEvent;
-  const ctx = contextOf<TtContext>(w, id);
-  const r = ttResult(ctx, event);
-  if (canSend(w, id, event)) send(w, id, event);
-  else if (r.ret >= 0) {
+  return sendWithFaults(w, id, e, sites, ttResult, (event: TtEvent) => ttRefused(w, id, event, sites));
+}
+
+/**
+ * A tt event its machine refuses. Unlike an i915 object or an Xe BO, a tt's machine
+ * refuses the calls the kernel refuses before doing anything (machines/ttm/tt.ts), so
+ * the algorithm still runs: its errno is the call's, and its fault passes are kept.
+ * Only ttm_tt_clear_backed_up, a void kernel function, can look accepted and be
+ * refused (content left: the model's -EINVAL).
+ */
+function ttRefused(w: World, id: string, event: TtEvent, sites: readonly FaultSite[]): number {
+  const r = ttResult(contextOf<TtContext>(w, id), event);
+  if (r.ret >= 0) {
     if (event.type !== 'CLEAR_BACKED_UP') throw new Error(`ttm.tt ${id}: ${event.type} returned ${r.ret} but refused`);
     return -ERRNO.EINVAL;
   }
@@ -73,7 +76,7 @@ export function ttEvent(w: World, id: string, e: TtCall): number {
 
 /** Wrap the common "look the tt up, run the event" shape. */
 function onTt<A extends { tt: number }>(make: (a: A) => TtCall) {
-  return ({ w }: { w: World }, a: A): number => {
+  return (w: World, a: A): number => {
     const id = ttId(w, a.tt);
     if (!id) return -ERRNO.EINVAL;
     return ttEvent(w, id, make(a));
@@ -82,7 +85,7 @@ function onTt<A extends { tt: number }>(make: (a: A) => TtCall) {
 
 const NO_TT = 'tt not a live ttm_tt (never created, or after ttm.fini) → -EINVAL (model)';
 
-export const ttmCreate = register<{
+export const ttmCreate = registerInternal<{
   num_pages: number;
   caching: number;
   backup: boolean;
@@ -90,14 +93,12 @@ export const ttmCreate = register<{
   tt?: number;
 }>({
   name: 'ttm.create',
-  kind: 'internal',
-  needsPid: false,
   models:
     'a driver ttm_tt_create callback: ttm_tt_init, and with backup (as xe_ttm_tt_create) TTM_TT_FLAG_EXTERNAL | EXTERNAL_MAPPABLE and ttm_tt_setup_backup (spec A.2.1, A.5, A.10)',
   checks: ['num_pages 0 → -EINVAL', `num_pages above ${MAX_TT_PAGES} → -ENOMEM (page-vector allocation, model bound)`],
   args: { num_pages: u32, caching: enumOf(TTM_CACHING, 'ttm_'), backup: bool, dma_alloc: bool },
   out: ['tt'],
-  run({ w }, a) {
+  run(w, a) {
     if (a.num_pages === 0) return -ERRNO.EINVAL;
     if (a.num_pages > MAX_TT_PAGES) return -ERRNO.ENOMEM;
     const id = createObject(w, TT_KIND, {
@@ -112,10 +113,8 @@ export const ttmCreate = register<{
   },
 });
 
-export const ttmPopulate = register<{ tt: number }>({
+export const ttmPopulate = registerInternal<{ tt: number }>({
   name: 'ttm.populate',
-  kind: 'internal',
-  needsPid: false,
   models:
     'ttm_tt_populate → ttm_pool_alloc, and ttm_tt_swapin for a SWAPPED tt (spec A.4.1, A.5); fault site ttm.copy_page (swapin)',
   checks: [
@@ -125,18 +124,14 @@ export const ttmPopulate = register<{ tt: number }>({
     'SWAPPED: a swapin read fails → that errno; the tt is unpopulated again and stays SWAPPED',
   ],
   args: { tt: u32 },
-  out: [],
   run: onTt(() => ({ type: 'POPULATE' })),
 });
 
-export const ttmUnpopulate = register<{ tt: number }>({
+export const ttmUnpopulate = registerInternal<{ tt: number }>({
   name: 'ttm.unpopulate',
-  kind: 'internal',
-  needsPid: false,
   models: 'ttm_tt_unpopulate → ttm_pool_free (spec A.4.6, A.5)',
   checks: [NO_TT, 'not populated (also backed up, purged, restoring, swapped) → 0 (no-op)'],
   args: { tt: u32 },
-  out: [],
   run: onTt(() => ({ type: 'UNPOPULATE' })),
 });
 
@@ -149,27 +144,21 @@ const BACKUP_CHECKS = [
   'a page fails to back up (fault site ttm.backup_page) → stop; returns the pages backed up so far if any (partial backup), else that errno',
 ];
 
-export const ttmBackup = register<{ tt: number; purge: boolean; writeback: boolean }>({
+export const ttmBackup = registerInternal<{ tt: number; purge: boolean; writeback: boolean }>({
   name: 'ttm.backup',
-  kind: 'internal',
-  needsPid: false,
   models: 'ttm_tt_backup → ttm_pool_backup (spec A.4.2, A.5): returns pages backed up or freed (> 0), 0, or -errno',
   checks: BACKUP_CHECKS,
   args: { tt: u32, purge: bool, writeback: bool },
-  out: [],
   run: onTt((a) => ({ type: 'BACKUP', purge: a.purge, writeback: a.writeback })),
 });
 
-export const ttmShrink = register<{ tt: number; purge: boolean; writeback: boolean }>({
+export const ttmShrink = registerInternal<{ tt: number; purge: boolean; writeback: boolean }>({
   name: 'ttm.shrink',
-  kind: 'internal',
-  needsPid: false,
   models:
     'ttm_bo_shrink with allow_move = false on an idle BO (spec A.6.1): ttm_tt_backup, then every error but -EINTR becomes -EBUSY',
   checks: [...BACKUP_CHECKS, 'a negative result other than -EINTR → -EBUSY'],
   args: { tt: u32, purge: bool, writeback: bool },
-  out: [],
-  run({ w }, a) {
+  run(w, a) {
     const id = ttId(w, a.tt);
     if (!id) return -ERRNO.EINVAL;
     const lret = ttEvent(w, id, { type: 'BACKUP', purge: a.purge, writeback: a.writeback });
@@ -177,10 +166,8 @@ export const ttmShrink = register<{ tt: number; purge: boolean; writeback: boole
   },
 });
 
-export const ttmRestore = register<{ tt: number; interruptible: boolean }>({
+export const ttmRestore = registerInternal<{ tt: number; interruptible: boolean }>({
   name: 'ttm.restore',
-  kind: 'internal',
-  needsPid: false,
   models:
     'ttm_tt_restore → ttm_pool_restore_and_alloc as a driver populate callback calls it (xe_ttm_tt_populate): on success the tt is POPULATED, not BACKED_UP (spec A.4.3, A.4.4, A.5)',
   checks: [
@@ -192,14 +179,11 @@ export const ttmRestore = register<{ tt: number; interruptible: boolean }>({
     'resumed restore: continues the open block, then allocates from the snapshot',
   ],
   args: { tt: u32, interruptible: bool },
-  out: [],
   run: onTt((a) => ({ type: 'RESTORE', interruptible: a.interruptible })),
 });
 
-export const ttmClearBackedUp = register<{ tt: number }>({
+export const ttmClearBackedUp = registerInternal<{ tt: number }>({
   name: 'ttm.clear_backed_up',
-  kind: 'internal',
-  needsPid: false,
   models: 'ttm_tt_clear_backed_up (spec A.2.2, A.10: xe before re-allocating a purged tt)',
   checks: [
     NO_TT,
@@ -207,14 +191,11 @@ export const ttmClearBackedUp = register<{ tt: number }>({
     'backed up with content left (handles or retained pages) or a restore under way → -EINVAL (model: the void kernel function would orphan them; drivers call it only on purged tts)',
   ],
   args: { tt: u32 },
-  out: [],
   run: onTt(() => ({ type: 'CLEAR_BACKED_UP' })),
 });
 
-export const ttmSwapout = register<{ tt: number }>({
+export const ttmSwapout = registerInternal<{ tt: number }>({
   name: 'ttm.swapout',
-  kind: 'internal',
-  needsPid: false,
   models:
     'legacy ttm_tt_swapout with the tt checks of ttm_bo_swapout_cb (spec A.5, A.6.4): returns num_pages; fault site ttm.backup_page (one pass per page)',
   checks: [
@@ -223,14 +204,11 @@ export const ttmSwapout = register<{ tt: number }>({
     'a page copy fails (fault site ttm.backup_page) → that errno, tt unchanged and populated',
   ],
   args: { tt: u32 },
-  out: [],
   run: onTt(() => ({ type: 'SWAPOUT' })),
 });
 
-export const ttmSwapin = register<{ tt: number }>({
+export const ttmSwapin = registerInternal<{ tt: number }>({
   name: 'ttm.swapin',
-  kind: 'internal',
-  needsPid: false,
   models:
     'legacy ttm_tt_swapin on its own (spec A.5; ttm.populate of a SWAPPED tt runs it after allocating); fault site ttm.copy_page',
   checks: [
@@ -240,8 +218,7 @@ export const ttmSwapin = register<{ tt: number }>({
     'the target page is NULL (the tt was unpopulated by swapout) → -ENOMEM',
   ],
   args: { tt: u32 },
-  out: [],
-  run({ w }, a) {
+  run(w, a) {
     const id = ttId(w, a.tt);
     if (!id) return -ERRNO.EINVAL;
     const sites: FaultSite[] = ['ttm.copy_page'];
@@ -252,14 +229,11 @@ export const ttmSwapin = register<{ tt: number }>({
   },
 });
 
-export const ttmFini = register<{ tt: number }>({
+export const ttmFini = registerInternal<{ tt: number }>({
   name: 'ttm.fini',
-  kind: 'internal',
-  needsPid: false,
   models:
     'ttm_bo_tt_destroy: ttm_tt_unpopulate, then ttm_tt_fini: fput(swap_storage), ttm_pool_drop_backed_up when backed up, ttm_backup_fini (spec A.4.5, A.5)',
   checks: [NO_TT],
   args: { tt: u32 },
-  out: [],
   run: onTt(() => ({ type: 'FINI' })),
 });
