@@ -72,52 +72,89 @@ export function initialXeBo(input: XeBoInput): XeBoContext {
   };
 }
 
-/** The algorithm of one event (site xe.copy: one pass per BO copied). */
-export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
-  const run = new AlgorithmRun(ctx, 'faults' in e ? e.faults : {});
+/**
+ * A move of an unpinned BO (site xe.copy): to system memory by `xe_bo_evict_all_user`
+ * (EVICT_USER), back to VRAM on a GPU access (MIGRATE). A failed copy leaves it where it was.
+ */
+export function xeBoMove(ctx: XeBoContext, to: XeBoContext['placement'], plan: FaultPlan): XeResult {
+  const run = new AlgorithmRun(ctx, plan);
+  const err = run.pass('xe.copy');
+  if (!err) run.c.placement = to;
+  return run.done(err);
+}
+
+/** `xe_bo_evict_pinned`: copy the BO into `bo->backup_obj` (site xe.copy). */
+export function xeBoEvictPinned(ctx: XeBoContext, plan: FaultPlan): XeResult {
+  const run = new AlgorithmRun(ctx, plan);
+  const c = run.c;
+  // xe_bo_evict_pinned: a NORESTORE BO gets no backup.
+  if (c.norestore) return run.done(0);
+  const err = run.pass('xe.copy');
+  if (!err) c.backup = { content: { ...c.content } };
+  return run.done(err);
+}
+
+/** `xe_bo_restore_pinned`: copy `bo->backup_obj` back and free it (site xe.copy). */
+export function xeBoRestorePinned(ctx: XeBoContext, plan: FaultPlan): XeResult {
+  const run = new AlgorithmRun(ctx, plan);
+  const c = run.c;
+  // xe_bo_restore_pinned: `if (!backup) return 0;`
+  if (!c.backup) return run.done(0);
+  const err = run.pass('xe.copy');
+  if (!err) {
+    c.content = { ...c.backup.content };
+    c.backup = null;
+  }
+  return run.done(err);
+}
+
+/** Loss of VRAM power: a BO still in VRAM loses its content; a pinned NORESTORE BO on purpose. */
+export function xeBoPowerOff(ctx: XeBoContext): XeResult {
+  const run = new AlgorithmRun(ctx, {});
+  const c = run.c;
+  if (c.placement === 'vram') {
+    c.content = {};
+    if (c.list !== null && c.norestore) {
+      c.expected = {};
+      c.loss = 'norestore';
+    }
+  }
+  return run.done(0);
+}
+
+/** The events that copy nothing and cannot fail: placement on the lists, a store, the release. */
+function xeBoSimple(ctx: XeBoContext, e: Extract<XeBoEvent, { type: 'PLACE' | 'WRITE' | 'DESTROY' }>): XeResult {
+  const run = new AlgorithmRun(ctx, {});
   const c = run.c;
   switch (e.type) {
-    case 'EVICT_USER':
-    case 'MIGRATE': {
-      const err = run.pass('xe.copy');
-      if (!err) c.placement = e.type === 'EVICT_USER' ? 'system' : 'vram';
-      return run.done(err);
-    }
-    case 'EVICT_PINNED': {
-      // xe_bo_evict_pinned: a NORESTORE BO gets no backup.
-      if (c.norestore) return run.done(0);
-      const err = run.pass('xe.copy');
-      if (!err) c.backup = { content: { ...c.content } };
-      return run.done(err);
-    }
-    case 'RESTORE_PINNED': {
-      // xe_bo_restore_pinned: `if (!backup) return 0;`
-      if (!c.backup) return run.done(0);
-      const err = run.pass('xe.copy');
-      if (!err) {
-        c.content = { ...c.backup.content };
-        c.backup = null;
-      }
-      return run.done(err);
-    }
-    case 'POWER_OFF':
-      if (c.placement === 'vram') {
-        c.content = {};
-        if (c.list !== null && c.norestore) {
-          c.expected = {};
-          c.loss = 'norestore';
-        }
-      }
-      return run.done(0);
     case 'WRITE':
       workloadStore(c, e.page, e.value);
-      return run.done(0);
+      break;
     case 'PLACE':
-      return run.done(0);
+      break;
     case 'DESTROY':
       c.backup = null;
       freeBo(c);
-      return run.done(0);
+      break;
+  }
+  return run.done(0);
+}
+
+/** The algorithm of one event (site xe.copy: one pass per BO copied). */
+export function xeBoStep(ctx: XeBoContext, e: XeBoEvent): XeResult {
+  switch (e.type) {
+    case 'EVICT_USER':
+      return xeBoMove(ctx, 'system', e.faults);
+    case 'MIGRATE':
+      return xeBoMove(ctx, 'vram', e.faults);
+    case 'EVICT_PINNED':
+      return xeBoEvictPinned(ctx, e.faults);
+    case 'RESTORE_PINNED':
+      return xeBoRestorePinned(ctx, e.faults);
+    case 'POWER_OFF':
+      return xeBoPowerOff(ctx);
+    default:
+      return xeBoSimple(ctx, e);
   }
 }
 
