@@ -10,6 +10,7 @@
  * dma-buf is not published yet is left for a retry pass; any failing ioctl aborts the
  * file's restore (amdgpu_plugin_drm_restore_file returns -1).
  */
+import type { GemListHandlesEntry } from '../ioctls/amdgpu/gem.js';
 import type { World } from '../world/types.js';
 import {
   CallIssuer,
@@ -62,15 +63,6 @@ export interface DumpOptions {
   drmFds: { gpu_id: number; fd: number }[];
 }
 
-interface ListEntry {
-  gem_handle: number;
-  flags: number;
-  size: bigint;
-  preferred_domains: bigint;
-  alloc_flags: bigint;
-  alignment: bigint;
-}
-
 /** amdgpu_plugin_drm_dump_file for one file (spec §9.8 "Dump of a render-node fd"). */
 function dumpDrmFile(x: CallIssuer, o: DumpOptions, fd: number, kfd: DumpedKfd | null): DumpedDrmBo[] | null {
   const file = { pid: o.app, fd };
@@ -83,7 +75,7 @@ function dumpDrmFile(x: CallIssuer, o: DumpOptions, fd: number, kfd: DumpedKfd |
     });
     if (list.ret !== 0) return null;
   }
-  const entries = (list.out.entries as ListEntry[] | undefined) ?? [];
+  const entries = (list.out.entries as GemListHandlesEntry[] | undefined) ?? [];
   const imports = kfd
     ? kfdImportsOf(
         x,

@@ -233,7 +233,8 @@ export const gemOp = registerDrm<OpArgs>({
   },
 });
 
-interface ListEntry {
+/** One drm_amdgpu_gem_list_handles_entry: what GEM_LIST_HANDLES reports of a handle. */
+export interface GemListHandlesEntry {
   gem_handle: number;
   flags: number;
   size: bigint;
@@ -245,7 +246,7 @@ interface ListEntry {
 interface ListArgs {
   num_entries: number;
   padding: number;
-  entries: ListEntry[] | null;
+  entries: GemListHandlesEntry[] | null;
 }
 
 // amdgpu_gem_list_handles_ioctl (amdgpu_gem.c, 6.18), spec §8.2, §9.8
