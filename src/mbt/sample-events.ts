@@ -28,6 +28,7 @@ import {
 } from '../uapi/index.js';
 import type { KfdObjectKind, ObjectKind } from '../world/types.js';
 import { payloadFreeEvents } from './machine-events.js';
+import { sampleBoEvents } from './sample-bo.js';
 import { sampleQueueContext } from './sample-queue.js';
 
 export { machineEventTypes, payloadFreeEvents } from './machine-events.js';
@@ -105,16 +106,7 @@ const svmInput: SvmRangeContext = {
   access_in_place: [],
 };
 
-const boEvents: AnyEventObject[] = [
-  { type: 'MAP', vm: GPU_A },
-  { type: 'MAP', vm: GPU_B },
-  { type: 'UNMAP', vm: GPU_A },
-  { type: 'UNMAP', vm: GPU_B },
-  { type: 'INVALIDATE_USERPTR' },
-  { type: 'VALIDATE_USERPTR' },
-  { type: 'EXPORT', dmabuf: 'file#9' },
-  { type: 'FREE' },
-];
+const boEvents: AnyEventObject[] = sampleBoEvents(GPU_A, GPU_B, 'file#9');
 
 /** The bo guards read which VMs are mapped and the mapping count; the dma-buf id is irrelevant. */
 const boAbstract = (c: Pick<BoContext, 'attachments' | 'mapped_to_gpu_memory'>) => ({

@@ -20,6 +20,7 @@ import {
   SAMPLE_BO_SIZE as SIZE,
   SAMPLE_BO_VA as VA,
   SAMPLE_USER_ADDR as USER_ADDR,
+  sampleBoEvents,
   userptrRestoreBo,
 } from '../../../src/mbt/sample-bo.js';
 import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE, type Mmu, resumeAndWorkerMacros } from './world.js';
@@ -40,16 +41,7 @@ interface Env {
   mmu: Mmu;
 }
 
-const events: BoEvent[] = [
-  { type: 'MAP', vm: GPU_A },
-  { type: 'MAP', vm: GPU_B },
-  { type: 'UNMAP', vm: GPU_A },
-  { type: 'UNMAP', vm: GPU_B },
-  { type: 'INVALIDATE_USERPTR' },
-  { type: 'VALIDATE_USERPTR' },
-  { type: 'EXPORT', dmabuf: 'dmabuf' },
-  { type: 'FREE' },
-];
+const events: BoEvent[] = sampleBoEvents(GPU_A, GPU_B, 'dmabuf');
 
 function input(flags: number) {
   return {
