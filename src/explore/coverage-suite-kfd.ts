@@ -5,9 +5,10 @@
  * and a CRIU RESTORE followed by RESUME — with the calls the MBT adapters use for each
  * transition (test/mbt/adapters/*.ts).
  */
-import { encodePrivData, type ObjectPriv } from '../criu/kfd-priv.js';
+import type { ObjectPriv } from '../criu/kfd-priv.js';
 import { SAMPLE_BO_VA as VA, userptrRestoreBo } from '../mbt/sample-bo.js';
 import { createQueueArgs, QUEUE_RING, sampleQueuePriv } from '../mbt/sample-queue.js';
+import { sampleRestoreArgs } from '../mbt/sample-restore.js';
 import type { Call, FdRef, Variants, World } from '../world/types.js';
 import type { Action } from './world-explorer.js';
 import type { SuiteConfig } from './coverage-suite.js';
@@ -173,23 +174,17 @@ const USERPTR_BO = userptrRestoreBo(GPU_A, [GPU_A]);
 
 /** One CRIU RESTORE of a userptr BO, a queue with GWS, a signaled event and an SVM range. */
 function restoreAll(): CallSpec {
-  const objects = [QUEUE_PRIV as ObjectPriv, EVENT_PRIV, SVM_PRIV];
-  const blob = encodePrivData({
-    process: { version: 1, xnack_mode: 0 },
-    devices: [{ reserved: 0n }, { reserved: 0n }],
-    bos: [USERPTR_BO.priv],
-    objects,
-  });
-  return ioctl('AMDKFD_IOC_CRIU_OP', {
-    op: 'RESTORE',
-    devices: [
-      { user_gpu_id: GPU_A, actual_gpu_id: GPU_A, drm_fd: DRM_A, pad: 0 },
-      { user_gpu_id: GPU_B, actual_gpu_id: GPU_B, drm_fd: DRM_B, pad: 0 },
-    ],
-    bos: [USERPTR_BO.bucket],
-    priv_data: Buffer.from(blob).toString('hex'),
-    num_objects: objects.length,
-  });
+  return ioctl(
+    'AMDKFD_IOC_CRIU_OP',
+    sampleRestoreArgs({
+      devices: [
+        { gpu: GPU_A, drm_fd: DRM_A },
+        { gpu: GPU_B, drm_fd: DRM_B },
+      ],
+      bos: [USERPTR_BO],
+      objects: [QUEUE_PRIV as ObjectPriv, EVENT_PRIV, SVM_PRIV],
+    }),
+  );
 }
 
 /**

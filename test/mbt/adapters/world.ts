@@ -9,7 +9,8 @@
  * CRIU RESTORE (which needs pdds without VMs, spec §5.4, §6.2).
  */
 import type { EventPattern, Macro } from '../../../src/mbt/run.js';
-import { encodePrivData, type ObjectPriv, type BoPriv } from '../../../src/criu/kfd-priv.js';
+import { sampleRestoreArgs } from '../../../src/mbt/sample-restore.js';
+import type { ObjectPriv, BoPriv } from '../../../src/criu/kfd-priv.js';
 import { callDef } from '../../../src/ioctls/registry.js';
 import { decodeArgs } from '../../../src/ioctls/schema.js';
 import { ERRNO } from '../../../src/uapi/errno.js';
@@ -163,25 +164,13 @@ export class KfdWorld {
       { gpu: GPU_A, drm_fd: DRM_FD[GPU_A]! },
       { gpu: GPU_B, drm_fd: DRM_FD[GPU_B]! },
     ];
-    const bos = opts.bos ?? [];
-    const objects = opts.objects ?? [];
-    const blob = encodePrivData({
-      process: { version: opts.version ?? 1, xnack_mode: 0 },
-      devices: devices.map(() => ({ reserved: 0n })),
-      bos: bos.map((b) => b.priv),
-      objects,
+    const args = sampleRestoreArgs({
+      devices,
+      bos: opts.bos ?? [],
+      objects: opts.objects ?? [],
+      version: opts.version,
     });
-    return this.ioctl(
-      'AMDKFD_IOC_CRIU_OP',
-      {
-        op: 'RESTORE',
-        devices: devices.map((d) => ({ user_gpu_id: d.gpu, actual_gpu_id: d.gpu, drm_fd: d.drm_fd, pad: 0 })),
-        bos: bos.map((b) => b.bucket),
-        priv_data: Buffer.from(blob).toString('hex'),
-        num_objects: objects.length,
-      },
-      expect,
-    );
+    return this.ioctl('AMDKFD_IOC_CRIU_OP', args, expect);
   }
 
   /** RESUME issued by CRIU (any process) for the application (spec §5.5). */
