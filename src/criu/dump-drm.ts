@@ -1,0 +1,115 @@
+/**
+ * The amdgpu plugin's dump of a render-node file (`amdgpu_plugin_drm_dump_file`, spec §9.8
+ * "Dump of a render-node fd"): GEM_LIST_HANDLES, then per handle GEM_MMAP and GET_MAPPING_INFO,
+ * whether it is an import, its contents, and the shared-BO list (`record_shared_bo`) that names
+ * KFD BOs and dma-buf fds by their GEM handle. Deferred dma-buf fds are retried after each file.
+ */
+import { send } from '../world/objects.js';
+import type { OpenFile } from '../world/types.js';
+import { tryDumpDmabufList } from './dump-dmabuf.js';
+import type { TaskFd, TreeDump } from './dump-state.js';
+import type { DrmBoEntry, PageContent } from './images/index.js';
+import { NO_GEM_HANDLE } from './images/index.js';
+
+/** amdgpu_plugin_drm_dump_file (spec §9.8 "Dump of a render-node fd"); a failure or null. */
+export function dumpDrm(
+  d: TreeDump,
+  pid: number,
+  fd: number,
+  id: number,
+  file: Extract<OpenFile, { kind: 'drm' }>,
+): string | null {
+  const w = d.w;
+  const ref = { pid, fd };
+  const entries = listHandles(d, ref);
+  if (typeof entries === 'string') return entries;
+  const priv = w.drm?.[file.id];
+  const bo_entries: DrmBoEntry[] = [];
+  const contents: (PageContent | undefined)[] = [];
+  for (const e of entries) {
+    const handle = e.gem_handle as number;
+    const r = drmBo(d, ref, e, priv?.object_idr[handle]);
+    if (typeof r === 'string') return r;
+    bo_entries.push(r.entry);
+    contents.push(r.content);
+  }
+  const gpu = w.topology.gpus.find((g) => g.gpu_id === file.gpu_id)!;
+  d.images.renderD.push({
+    id,
+    renderD: {
+      gpu_id: file.gpu_id,
+      id,
+      drm_render_minor: gpu.render_minor,
+      num_of_bos: BigInt(bo_entries.length),
+      bo_entries,
+    },
+    contents,
+  });
+  send(w, d.obj, { type: 'DRM_FILE_DUMPED', matched: tryDumpDmabufList(d) });
+  return null;
+}
+
+/** GEM_LIST_HANDLES with room for 8, again with room for all if there are more; -EINVAL is no handles. */
+function listHandles(d: TreeDump, ref: TaskFd): Record<string, unknown>[] | string {
+  const { x, criu } = d;
+  let list = x.issue('DUMP_EXT_FILE', criu, 'DRM_IOCTL_AMDGPU_GEM_LIST_HANDLES', ref, { num_entries: 8 });
+  if (list.ret !== 0 && list.ret !== -22) return `GEM_LIST_HANDLES returned ${list.ret}`;
+  if (list.ret === 0 && (list.out.num_entries as number) > 8) {
+    list = x.issue('DUMP_EXT_FILE', criu, 'DRM_IOCTL_AMDGPU_GEM_LIST_HANDLES', ref, {
+      num_entries: list.out.num_entries,
+    });
+    if (list.ret !== 0) return `GEM_LIST_HANDLES returned ${list.ret}`;
+  }
+  return list.ret === 0 ? ((list.out.entries as Record<string, unknown>[] | undefined) ?? []) : [];
+}
+
+/** One handle of a render-node file: GEM_MMAP, GET_MAPPING_INFO, is_import, contents. */
+function drmBo(
+  d: TreeDump,
+  ref: TaskFd,
+  e: Record<string, unknown>,
+  gem: string | undefined,
+): { entry: DrmBoEntry; content: PageContent | undefined } | string {
+  const handle = e.gem_handle as number;
+  const mm = d.x.issue('DUMP_EXT_FILE', d.criu, 'DRM_IOCTL_AMDGPU_GEM_MMAP', ref, { handle });
+  if (mm.ret !== 0) return `GEM_MMAP returned ${mm.ret}`;
+  const vms = mappingInfo(d, ref, handle);
+  if (typeof vms === 'string') return vms;
+  const exporter = gem === undefined ? undefined : d.kfdGemHandle.get(gem);
+  // is_import = IS_IMPORT || shared_bo_has_exporter(handle): the plugin's list is keyed by the
+  // handle number, so another file's handle of the same BO counts only under the same number
+  const isImport =
+    ((e.flags as number) & 1) !== 0 || exporter !== undefined || (gem !== undefined && d.shared.get(gem) === handle);
+  // the KFD BO's handle (get_gem_handle, spec §9.4 h): the first render file holding it names
+  // it; a later one (another task's import under another number) must not rename it
+  const kfdEntry = exporter && d.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!;
+  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE) kfdEntry.handle = handle;
+  if (gem !== undefined && !d.shared.has(gem)) d.shared.set(gem, handle);
+  const entry: DrmBoEntry = {
+    addr: vms.length ? vms[vms.length - 1]!.addr : 0n,
+    size: e.size as bigint,
+    offset: mm.out.addr_ptr as bigint,
+    alloc_flags: e.alloc_flags as bigint,
+    alignment: e.alignment as bigint,
+    preferred_domains: Number(e.preferred_domains),
+    handle,
+    is_import: isImport ? 1 : 0,
+    num_of_vms: vms.length,
+    vm_entries: vms,
+  };
+  return { entry, content: gem !== undefined && !isImport ? { ...d.w.gems[gem]!.content } : undefined };
+}
+
+/** GEM_OP(GET_MAPPING_INFO) with room for 8, again with room for all if there are more. */
+function mappingInfo(d: TreeDump, ref: TaskFd, handle: number): DrmBoEntry['vm_entries'] | string {
+  const { x, criu } = d;
+  const args = { handle, op: 'GET_MAPPING_INFO', num_entries: 8 };
+  let info = x.issue('DUMP_EXT_FILE', criu, 'DRM_IOCTL_AMDGPU_GEM_OP', ref, args);
+  if (info.ret === 0 && (info.out.num_entries as number) > 8)
+    info = x.issue('DUMP_EXT_FILE', criu, 'DRM_IOCTL_AMDGPU_GEM_OP', ref, {
+      ...args,
+      num_entries: info.out.num_entries,
+    });
+  if (info.ret !== 0) return `GEM_OP(GET_MAPPING_INFO) returned ${info.ret}`;
+  return ((info.out.vm_entries as DrmBoEntry['vm_entries'] | undefined) ?? []).map((v) => ({ ...v }));
+}

@@ -1,0 +1,64 @@
+/**
+ * The amdgpu plugin's state during one CRIU dump of a process tree (spec §9.4, §9.8): its
+ * static lists, which span every task CRIU dumps in the one dumper process — the shared-BO
+ * list (`record_shared_bo`), the deferred dma-buf fds (`dmabuf_list`), the /dev/kfd files to
+ * unpause at DUMP_DEVICES_LATE — plus the images and calls the dump has produced so far.
+ */
+import { createObject, send } from '../world/objects.js';
+import type { World } from '../world/types.js';
+import type { ImageDir } from './images/index.js';
+import { type DumpedTask, type DumpResult, Issuer, type ProcessMemory } from './orchestrate-common.js';
+
+/** A plugin fd of a dumped task (the ioctls' fd argument in its { pid, fd } form). */
+export type TaskFd = { pid: number; fd: number };
+
+/** The plugin's state during one dump of a tree (its static lists, spec §9.4, §9.8). */
+export class TreeDump {
+  readonly x: Issuer;
+  readonly obj: string;
+  readonly images: ImageDir = { kfd: [], renderD: [], dmabuf: [] };
+  readonly memory: ProcessMemory[] = [];
+  readonly tasks: DumpedTask[] = [];
+  /** shared-BO list: gem id → GEM handle of the first dumped render-node file holding it (record_shared_bo). */
+  readonly shared = new Map<string, number>();
+  /** gem id → the KFD bucket whose dma-buf it is (save_bos: handle = get_gem_handle). */
+  readonly kfdGemHandle = new Map<string, { image: number; bo: number }>();
+  /** dma-buf fds waiting for their exporter's render-node file (dmabuf_list). */
+  readonly deferred: { id: number; gem: string }[] = [];
+  /** /dev/kfd files dumped (DUMP_DEVICES_LATE unpauses them), and those PROCESS_INFO paused. */
+  readonly kfdRefs: TaskFd[] = [];
+  readonly paused: TaskFd[] = [];
+  /** open file id → CRIU file id. */
+  readonly ids = new Map<string, number>();
+
+  constructor(
+    readonly w: World,
+    readonly criu: number,
+    readonly pids: readonly number[],
+  ) {
+    this.x = new Issuer(w);
+    this.obj = createObject(w, 'criu.dump', { pid: pids[0] ?? 0, pids: [...pids] });
+  }
+
+  result(failure: string | null): DumpResult {
+    const { obj: object, images, memory, tasks } = this;
+    return { ok: failure === null, failure, object, images, memory, calls: this.x.calls, tasks };
+  }
+
+  fail(why: string): DumpResult {
+    send(this.w, this.obj, { type: 'FILE_FAILED' });
+    // The plugin leaves them paused (spec §9.4); the dump-abort "unpause" variant unpauses them as it gives up.
+    if (this.w.variants['dump-abort'] === 'unpause')
+      for (const ref of this.paused)
+        this.x.issue('dump abort', this.criu, 'AMDKFD_IOC_CRIU_OP', ref, { op: 'UNPAUSE' });
+    return this.result(why);
+  }
+
+  /** A CRIU file id for a file first seen now. */
+  newId(taskIndex: number, fd: number): number {
+    if (taskIndex === 0) return fd;
+    let max = -1;
+    for (const id of this.ids.values()) max = Math.max(max, id);
+    return max + 1;
+  }
+}
