@@ -1,0 +1,34 @@
+/**
+ * `kfd.vram-usage` (docs/invariants.md, "Why kfd.vram-usage is a sum"): a pdd's
+ * vram_usage is the sum of amdgpu_bo_size over the VRAM BOs it allocated (spec §7.3).
+ * Where the kernel's deltas do not add up to that sum, its counter drifts.
+ */
+import type { BoContext } from '../../machines/kfd/bo.js';
+import type { PddContext } from '../../machines/kfd/pdd.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F } from '../uapi/index.js';
+import { allocIdr } from '../world/idr.js';
+import type { World } from '../world/types.js';
+import type { Violation } from './index.js';
+import { ctx, hex, objectsOf } from './kfd-world.js';
+
+export function vramUsage(w: World): Violation[] {
+  const out: Violation[] = [];
+  for (const [id, rec] of objectsOf<PddContext>(w, 'kfd.pdd')) {
+    const p = rec.context;
+    let expected = 0n;
+    const counted: string[] = [];
+    for (const b of Object.values(allocIdr(w, id))) {
+      const c = ctx<BoContext>(w, b, 'kfd.bo');
+      // IMPORT and non-VRAM ALLOC add nothing to vram_usage (spec §7.3).
+      if (!c || c.is_imported || (c.alloc_flags & F.VRAM) === 0) continue;
+      expected += c.size;
+      counted.push(`${b} ${hex(c.size)}`);
+    }
+    if (p.vram_usage !== expected)
+      out.push({
+        message: `${id} vram_usage is ${hex(p.vram_usage)}, spec §7.3 gives ${hex(expected)} (${counted.length ? counted.join(' + ') : 'no VRAM BO'})`,
+        objects: [id],
+      });
+  }
+  return out;
+}
