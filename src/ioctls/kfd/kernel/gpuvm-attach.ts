@@ -1,0 +1,129 @@
+/**
+ * amdgpu_amdkfd_gpuvm.c: attaching and mapping a KFD BO in a VM and undoing it —
+ * kfd_mem_attach, amdgpu_amdkfd_gpuvm_map_memory_to_gpu, amdgpu_amdkfd_gpuvm_unmap_memory_from_gpu,
+ * update_gpuvm_pte (the userptr restore worker), kfd_mem_detach (spec §7.2 MAP/UNMAP).
+ *
+ * An attachment is the bo_va of the kgd_mem's GEM object in the process's compute VM
+ * (gpuvm-compute-vm.ts), shared with render-node handles of the same object; its mappings
+ * join the VM's index (src/world/vm.ts), where GEM_VA mappings of the same VM live too.
+ */
+import { attachmentIn, type BoContext, isMappedIn } from '../../../../machines/kfd/bo.js';
+import {
+  boVaFind,
+  boVaGet,
+  boVaMappings,
+  boVaPut,
+  verifyParameters,
+  vmMapChecked,
+  vmOf,
+  vmUnmap,
+  vmUpdate,
+} from '../../amdgpu/kernel/vm.js';
+import { AMDGPU_VM } from '../../amdgpu/uapi.js';
+import { ERRNO } from '../../../uapi/errno.js';
+import { KFD_IOC_ALLOC_MEM_FLAGS as F } from '../../../uapi/index.js';
+import { inState, send } from '../../../world/objects.js';
+import type { World } from '../../../world/types.js';
+import { vmFirstOverlap } from '../../../world/vm.js';
+import { bo } from '../../../world/world.js';
+import { fail } from '../../registry.js';
+import { computeVmFile } from './gpuvm-compute-vm.js';
+
+/** The GPU VA range a BO occupies in a VM: an AQL queue BO is attached twice, back to back. */
+export function mappedRange(b: BoContext): { start: bigint; end: bigint } {
+  const times = b.alloc_flags & F.AQL_QUEUE_MEM ? 2n : 1n;
+  return { start: b.va, end: b.va + b.size * times };
+}
+
+/** The VA of each attachment of a BO in one VM (kfd_mem_attach: AQL BOs get two, back to back). */
+function attachmentVas(b: BoContext): bigint[] {
+  return b.alloc_flags & F.AQL_QUEUE_MEM ? [b.va, b.va + b.size] : [b.va];
+}
+
+/**
+ * The mapping flags of a KFD mapping, in AMDGPU_VM_PAGE_* terms (get_pte_flags; spec §12 q7
+ * assumes the mapping flags are the uapi flags): readable, writeable and executable as the
+ * alloc flags say, MTYPE_UC for uncached or coherent memory.
+ */
+export function kfdMappingFlags(b: BoContext): number {
+  let f = AMDGPU_VM.PAGE_READABLE;
+  if (b.alloc_flags & F.WRITABLE) f |= AMDGPU_VM.PAGE_WRITEABLE;
+  if (b.alloc_flags & F.EXECUTABLE) f |= AMDGPU_VM.PAGE_EXECUTABLE;
+  if (b.alloc_flags & (F.UNCACHED | F.COHERENT | F.EXT_COHERENT)) f |= AMDGPU_VM.MTYPE_UC;
+  return f;
+}
+
+/**
+ * amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach (kfd_mem_attach: the bo_va of the object
+ * in the VM, found or added, one reference per attachment) and map in a VM; an already
+ * mapped attachment is skipped; a misaligned VA (amdgpu_vm_verify_parameters) or a VA range
+ * already mapped in that VM — by a KFD BO or a GEM_VA mapping — → -EINVAL. An invalid
+ * userptr is mapped without updating the page tables (its mapping stays pending).
+ */
+export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
+  const b = bo(w, boId);
+  if (isMappedIn(b, vmGpuId)) return;
+  const vmFile = computeVmFile(w, b.pid, vmGpuId);
+  const vm = vmOf(w, vmFile);
+  const page = 4096n;
+  const vas = attachmentVas(b);
+  // Every attachment is checked before any is mapped: [first page, last page] of each.
+  const ranges = vas.map((va): [bigint, bigint] => [va / page, va / page + (b.size - 1n) / page]);
+  for (let i = 0; i < vas.length; i++) {
+    if (verifyParameters(w.gems[b.gem]!.size, vas[i]!, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
+    if (vmFirstOverlap(w, vm, ranges[i]![0], ranges[i]![1])) fail(-ERRNO.EINVAL);
+  }
+  const firstAttach = attachmentIn(b, vmGpuId) === undefined;
+  if (firstAttach) for (let i = 0; i < vas.length; i++) boVaGet(w, vmFile, b.gem);
+  const bv = boVaFind(w, vmFile, b.gem)!;
+  send(w, boId, { type: 'MAP', vm: vmGpuId });
+  for (const [start, last] of ranges) vmMapChecked(w, bv, start, last, 0n, kfdMappingFlags(b), boId);
+  if (!inState(w, boId, 'live.pages.invalid')) vmUpdate(w, bv);
+}
+
+/**
+ * amdgpu_amdkfd_gpuvm_unmap_memory_from_gpu: `ctx.n_vms == 0` → -EINVAL; amdgpu_vm_bo_unmap
+ * of each attachment's VA (a mapping GEM_VA already removed is not an error).
+ */
+export function unmapBoFromVm(w: World, boId: string, vmGpuId: number): void {
+  const b = bo(w, boId);
+  if (!isMappedIn(b, vmGpuId)) fail(-ERRNO.EINVAL);
+  send(w, boId, { type: 'UNMAP', vm: vmGpuId });
+  const bv = boVaFind(w, computeVmFile(w, b.pid, vmGpuId), b.gem);
+  if (bv) for (const va of attachmentVas(b)) vmUnmap(w, bv, va);
+}
+
+/**
+ * The restore worker revalidated a userptr BO (amdgpu_amdkfd_restore_userptr_worker →
+ * update_gpuvm_pte): its pending mappings become valid. For kfd.restore_userptr_worker.
+ */
+export function userptrValidated(w: World, boId: string): void {
+  const b = bo(w, boId);
+  for (const { vm } of b.attachments) {
+    const bv = boVaFind(w, computeVmFile(w, b.pid, vm), b.gem);
+    if (bv) vmUpdate(w, bv);
+  }
+}
+
+/**
+ * kfd_mem_detach of every attachment (at free): the bo_va loses the attachment's reference.
+ * Mappings of this kgd_mem still in the bo_va at its attachment VAs are unmapped first (a
+ * process teardown unmaps the kgd_mem without going through unmapBoFromVm).
+ */
+export function detachAll(w: World, boId: string): void {
+  const b = bo(w, boId);
+  const vas = attachmentVas(b);
+  for (const { vm } of b.attachments) {
+    const vmFile = computeVmFile(w, b.pid, vm);
+    const bv = boVaFind(w, vmFile, b.gem);
+    if (!bv) continue;
+    for (const m of boVaMappings(w, bv))
+      if (m.kfd === boId && vas.includes(m.start * 4096n)) vmUnmap(w, bv, m.start * 4096n);
+    for (let i = 0; i < vas.length && w.objects[bv]; i++) boVaPut(w, bv);
+  }
+}
+
+/** Whether a BO is mapped in any VM (the FREE guard's question). */
+export function mappedOnAnyGpu(w: World, boId: string): boolean {
+  return inState(w, boId, 'live.mapping.mapped');
+}
