@@ -182,66 +182,95 @@ function scanString(s: string, i: number): number | SyntaxProblem {
   return { offset: s.length, expected: "the closing '\"' of a string", found: undefined };
 }
 
+/**
+ * The scanner's position: the offset, what may come next, and the open containers. The stack
+ * is the only memory of nesting, so depth costs heap, never call stack.
+ */
+interface Scan {
+  i: number;
+  state: 'value' | 'key' | 'after';
+  stack: ('{' | '[')[];
+}
+
+/** A key in double quotes and its ':'; then a value. */
+function scanKey(s: string, scan: Scan): SyntaxProblem | undefined {
+  const i = scan.i;
+  if (s[i] !== '"') return { offset: i, expected: 'a key in double quotes', found: s[i] };
+  const end = scanString(s, i);
+  if (typeof end !== 'number') return end;
+  const colon = ws(s, end);
+  if (s[colon] !== ':') return { offset: colon, expected: "':' after the key", found: s[colon] };
+  scan.i = ws(s, colon + 1);
+  scan.state = 'value';
+  return undefined;
+}
+
+/** A value: an empty container, the opening of a non-empty one, a string, a number or a literal. */
+function scanValue(s: string, scan: Scan): SyntaxProblem | undefined {
+  const i = scan.i;
+  const c = s[i];
+  if (c === '{' || c === '[') {
+    const close = c === '{' ? '}' : ']';
+    const next = ws(s, i + 1);
+    if (s[next] === close) {
+      scan.i = ws(s, next + 1);
+      scan.state = 'after';
+    } else {
+      scan.i = next;
+      scan.stack.push(c);
+      scan.state = c === '{' ? 'key' : 'value';
+    }
+    return undefined;
+  }
+  if (c === '"') {
+    const end = scanString(s, i);
+    if (typeof end !== 'number') return end;
+    scan.i = ws(s, end);
+    scan.state = 'after';
+    return undefined;
+  }
+  NUMBER.lastIndex = i;
+  LITERAL.lastIndex = i;
+  const m = (c === '-' || (c !== undefined && c >= '0' && c <= '9') ? NUMBER : LITERAL).exec(s);
+  if (!m) return { offset: i, expected: 'a JSON value', found: c };
+  scan.i = ws(s, i + m[0].length);
+  scan.state = 'after';
+  return undefined;
+}
+
+/** After a value inside a container: ',' and the next member, or the container's close. */
+function scanAfterMember(s: string, scan: Scan, top: '{' | '['): SyntaxProblem | undefined {
+  const i = scan.i;
+  const close = top === '{' ? '}' : ']';
+  if (s[i] === ',') {
+    scan.i = ws(s, i + 1);
+    scan.state = top === '{' ? 'key' : 'value';
+  } else if (s[i] === close) {
+    scan.stack.pop();
+    scan.i = ws(s, i + 1);
+  } else {
+    return { offset: i, expected: `',' or '${close}'`, found: s[i] };
+  }
+  return undefined;
+}
+
 /** The first syntax error of a JSON text, or undefined if the text is valid JSON. */
 export function syntaxError(s: string): SyntaxProblem | undefined {
-  const stack: ('{' | '[')[] = [];
-  let i = ws(s, 0);
-  let state: 'value' | 'key' | 'after' = 'value';
+  const scan: Scan = { i: ws(s, 0), state: 'value', stack: [] };
   for (;;) {
-    if (state === 'key') {
-      if (s[i] !== '"') return { offset: i, expected: 'a key in double quotes', found: s[i] };
-      const end = scanString(s, i);
-      if (typeof end !== 'number') return end;
-      i = ws(s, end);
-      if (s[i] !== ':') return { offset: i, expected: "':' after the key", found: s[i] };
-      i = ws(s, i + 1);
-      state = 'value';
-      continue;
-    }
-    if (state === 'value') {
-      const c = s[i];
-      if (c === '{' || c === '[') {
-        const close = c === '{' ? '}' : ']';
-        i = ws(s, i + 1);
-        if (s[i] === close) {
-          i = ws(s, i + 1);
-          state = 'after';
-        } else {
-          stack.push(c);
-          state = c === '{' ? 'key' : 'value';
-        }
-        continue;
+    let problem: SyntaxProblem | undefined;
+    if (scan.state === 'key') problem = scanKey(s, scan);
+    else if (scan.state === 'value') problem = scanValue(s, scan);
+    else {
+      const top = scan.stack[scan.stack.length - 1];
+      // The top-level value is complete: only whitespace may follow it.
+      if (top === undefined) {
+        if (scan.i < s.length)
+          return { offset: scan.i, expected: 'the end of the line after the JSON value', found: s[scan.i] };
+        return undefined;
       }
-      if (c === '"') {
-        const end = scanString(s, i);
-        if (typeof end !== 'number') return end;
-        i = ws(s, end);
-        state = 'after';
-        continue;
-      }
-      NUMBER.lastIndex = i;
-      LITERAL.lastIndex = i;
-      const m = (c === '-' || (c !== undefined && c >= '0' && c <= '9') ? NUMBER : LITERAL).exec(s);
-      if (!m) return { offset: i, expected: 'a JSON value', found: c };
-      i = ws(s, i + m[0].length);
-      state = 'after';
-      continue;
+      problem = scanAfterMember(s, scan, top);
     }
-    // after a value
-    const top = stack[stack.length - 1];
-    if (top === undefined) {
-      if (i < s.length) return { offset: i, expected: 'the end of the line after the JSON value', found: s[i] };
-      return undefined;
-    }
-    const close = top === '{' ? '}' : ']';
-    if (s[i] === ',') {
-      i = ws(s, i + 1);
-      state = top === '{' ? 'key' : 'value';
-    } else if (s[i] === close) {
-      stack.pop();
-      i = ws(s, i + 1);
-    } else {
-      return { offset: i, expected: `',' or '${close}'`, found: s[i] };
-    }
+    if (problem) return problem;
   }
 }
