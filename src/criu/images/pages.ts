@@ -197,6 +197,75 @@ export function writePagesFile(path: string, file: string, plan: PagesPlan): voi
 const CHUNK = 1 << 20;
 
 /**
+ * The size prefix of an open pages image, checked against the file's length (a file too short
+ * to hold one is rejected before anything else is read).
+ */
+function readSizePrefix(fd: number, file: string): bigint {
+  const length = BigInt(fstatSync(fd).size);
+  const head = new Uint8Array(SIZE_PREFIX_BYTES);
+  const got = length >= BigInt(SIZE_PREFIX_BYTES) ? readSync(fd, head, 0, SIZE_PREFIX_BYTES, 0) : 0;
+  if (got < SIZE_PREFIX_BYTES) {
+    throw new ImageError(
+      file,
+      'size prefix',
+      'an 8-byte little-endian size_t (spec §9.1)',
+      length,
+      `a file of ${length} bytes`,
+    );
+  }
+  const prefix = new DataView(head.buffer).getBigUint64(0, true);
+  checkPrefixMatches(prefix, length, file);
+  return prefix;
+}
+
+/** One segment to decode: where its bytes start in the file, its checked size, and its names in errors. */
+interface PagesReadSegment {
+  file: string;
+  field: string;
+  pos: number;
+  size: number;
+}
+
+/** Buffers of one bounded read (a chunk) and the zeros it is compared with, reused for every segment. */
+interface ChunkBuffers {
+  bytes: number;
+  buf: Uint8Array;
+  zeros: Uint8Array;
+}
+
+/** Fills `buf[0 … want)` from `position`; a file that ends first is short for the segment. */
+function readChunk(fd: number, buf: Uint8Array, want: number, position: number, what: PagesReadSegment): void {
+  let have = 0;
+  while (have < want) {
+    const n = readSync(fd, buf, have, want - have, position + have);
+    if (n === 0)
+      throw new ImageError(what.file, what.field, `${what.size} bytes of content`, undefined, 'a short file');
+    have += n;
+  }
+}
+
+/** The content of one segment, decoded chunk by chunk. */
+function readSegmentContent(fd: number, seg: PagesReadSegment, pageSize: number, chunk: ChunkBuffers): PageContent {
+  const { buf, zeros } = chunk;
+  const content: PageContent = {};
+  for (let done = 0; done < seg.size;) {
+    const want = Math.min(chunk.bytes, seg.size - done);
+    readChunk(fd, buf, want, seg.pos + done, seg);
+    // Whole-chunk zero test first: holes and empty BOs cost one memcmp per chunk.
+    if (Buffer.compare(buf.subarray(0, want), zeros.subarray(0, want)) !== 0) {
+      for (let at = 0; at < want; at += pageSize) {
+        const page = (done + at) / pageSize;
+        const len = Math.min(pageSize, want - at);
+        const v = pageValue(buf, at, len, zeros, seg.file, `${seg.field}: page ${page}`);
+        if (v !== 0) content[page] = v;
+      }
+    }
+    done += want;
+  }
+  return content;
+}
+
+/**
  * Reads a pages image: checks the size prefix against the file's length and against the sum of
  * the segments' sizes (what the restore path checks, spec §9.5), then, when `withContent`,
  * decodes each segment's content in bounded chunks (memory independent of the BO sizes).
@@ -212,51 +281,18 @@ export function readPagesFile(
   checkPageSize(pageSize);
   const fd = openSync(path, 'r');
   try {
-    const length = BigInt(fstatSync(fd).size);
-    const head = new Uint8Array(SIZE_PREFIX_BYTES);
-    const got = length >= BigInt(SIZE_PREFIX_BYTES) ? readSync(fd, head, 0, SIZE_PREFIX_BYTES, 0) : 0;
-    if (got < SIZE_PREFIX_BYTES) {
-      throw new ImageError(
-        file,
-        'size prefix',
-        'an 8-byte little-endian size_t (spec §9.1)',
-        length,
-        `a file of ${length} bytes`,
-      );
-    }
-    const prefix = new DataView(head.buffer).getBigUint64(0, true);
-    checkPrefixMatches(prefix, length, file);
+    const prefix = readSizePrefix(fd, file);
     const sum = segments.reduce((a, s) => a + s.size, 0n);
     if (prefix !== sum) throw new ImageError(file, 'size prefix', `${sum} (${sumWhat})`, prefix);
     if (!withContent) return segments.map(() => ({}));
+    const bytes = Math.max(CHUNK, pageSize);
+    const chunk: ChunkBuffers = { bytes, buf: new Uint8Array(bytes), zeros: new Uint8Array(bytes) };
     const out: PageContent[] = [];
-    const chunkBytes = Math.max(CHUNK, pageSize);
-    const buf = new Uint8Array(chunkBytes);
-    const zeros = new Uint8Array(chunkBytes);
     let pos = SIZE_PREFIX_BYTES;
     for (const s of segments) {
+      // Each size is checked only when its segment is reached, after the ones before it decoded.
       const size = sizeNumber(s.size, file, `${s.field}.size`);
-      const content: PageContent = {};
-      for (let done = 0; done < size;) {
-        const want = Math.min(chunkBytes, size - done);
-        let have = 0;
-        while (have < want) {
-          const n = readSync(fd, buf, have, want - have, pos + done + have);
-          if (n === 0) throw new ImageError(file, s.field, `${size} bytes of content`, undefined, 'a short file');
-          have += n;
-        }
-        // Whole-chunk zero test first: holes and empty BOs cost one memcmp per chunk.
-        if (Buffer.compare(buf.subarray(0, want), zeros.subarray(0, want)) !== 0) {
-          for (let at = 0; at < want; at += pageSize) {
-            const page = (done + at) / pageSize;
-            const len = Math.min(pageSize, want - at);
-            const v = pageValue(buf, at, len, zeros, file, `${s.field}: page ${page}`);
-            if (v !== 0) content[page] = v;
-          }
-        }
-        done += want;
-      }
-      out.push(content);
+      out.push(readSegmentContent(fd, { file, field: s.field, pos, size }, pageSize, chunk));
       pos += size;
     }
     return out;
