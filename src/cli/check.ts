@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
 import { type Bounds, checkBounds, effectiveBounds, parseBoundsOption } from '../explore/families/bounds.js';
 import type { CheckCliOptions } from '../explore/config.js';
-import type { WorldModel } from '../explore/world-explorer.js';
+import type { WorldExploreResult, WorldModel } from '../explore/world-explorer.js';
 import { checkParallel } from './check-parallel.js';
 import { formatBounds, statisticsJson, statisticsLines } from './check-stats.js';
 import { ExplorationCoverage, formatCoverage } from '../explore/coverage.js';
@@ -102,7 +102,8 @@ export function parseVariants(pairs: string[]): Partial<Variants> {
   return out as Partial<Variants>;
 }
 
-function checkFamily(opts: CheckCliOptions): void | Promise<void> {
+/** A family run's settings, every option checked (in this order: bad input fails before any exploring). */
+function familySettings(opts: CheckCliOptions) {
   const family = opts.family as Family;
   if (!FAMILIES.includes(family)) throw new InputError('--family', `one of ${FAMILIES.join(', ')}`, opts.family);
   for (const name of opts.invariant ?? [])
@@ -116,31 +117,36 @@ function checkFamily(opts: CheckCliOptions): void | Promise<void> {
   const model = familyModel(family, variants, opts.invariant ?? [], resolved.bounds);
   const bounds = { ...effectiveBounds(family, resolved.bounds), depth: maxDepth, states: maxStates ?? null };
   const out = opts.out ?? 'counterexample.jsonl';
-  if (workers > 1) {
-    const symmetry = opts.symmetry !== false;
-    const spec = {
-      kind: 'family',
-      family,
-      variants,
-      invariants: opts.invariant ?? [],
-      symmetry,
-      bounds: resolved.bounds,
-    } as const;
-    const describe = { family, variants: model.header.variants };
-    const invariants = model.invariants.map((i) => i.name);
-    return checkParallel({ spec, workers, maxStates, maxDepth, out, json: !!opts.json, describe, invariants, bounds });
-  }
-  const tty = process.stderr.isTTY && !opts.json;
-  const cov = new ExplorationCoverage();
-  const r = cov.explore(tty ? withProgress(model) : model, {
-    maxDepth,
+  return { family, familyBounds: resolved.bounds, maxStates, maxDepth, variants, workers, model, bounds, out };
+}
+
+type FamilySettings = ReturnType<typeof familySettings>;
+
+/** `--workers N` (N > 1): the family explored by worker threads (src/cli/check-parallel.ts). */
+function checkFamilyParallel(opts: CheckCliOptions, f: FamilySettings): Promise<void> {
+  const spec = {
+    kind: 'family',
+    family: f.family,
+    variants: f.variants,
+    invariants: opts.invariant ?? [],
     symmetry: opts.symmetry !== false,
-    ...(maxStates ? { maxStates } : {}),
-  });
-  if (tty) process.stderr.write('\r\x1b[K');
-  const memory = process.memoryUsage().heapUsed;
-  const coverage = cov.json();
-  if (r.violation) writeFileSync(out, r.violation.log);
+    bounds: f.familyBounds,
+  } as const;
+  const { workers, maxStates, maxDepth, out, bounds } = f;
+  const describe = { family: f.family, variants: f.model.header.variants };
+  const invariants = f.model.invariants.map((i) => i.name);
+  return checkParallel({ spec, workers, maxStates, maxDepth, out, json: !!opts.json, describe, invariants, bounds });
+}
+
+/** The single-threaded family run's report: text lines, or one JSON line with `--json`. */
+function writeFamilyReport(
+  opts: CheckCliOptions,
+  f: FamilySettings,
+  r: WorldExploreResult,
+  memory: number,
+  coverage: ReturnType<ExplorationCoverage['json']>,
+): void {
+  const { family, model, bounds, out } = f;
   const report = {
     family,
     variants: model.header.variants,
@@ -152,29 +158,110 @@ function checkFamily(opts: CheckCliOptions): void | Promise<void> {
       : [],
     coverage,
   };
-  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-  else {
-    const lines = [
-      `family ${family}, variants ${JSON.stringify(model.header.variants)}, ${model.invariants.length} invariants`,
-      `bounds ${formatBounds(bounds)}`,
-      ...statisticsLines(r, `${(memory / 2 ** 20).toFixed(1)} MiB heap`),
-    ];
-    if (r.violation)
-      lines.push(
-        `violation of ${r.violation.violations.map((v) => v.invariant).join(', ')} after ${r.violation.actions.join(' → ')}`,
-        `shortest counterexample written to ${out} (gpucr replay --check ${out} reproduces it)`,
-      );
-    else lines.push('no violation');
-    if (opts.coverage) lines.push('', formatCoverage(coverage));
-    process.stdout.write(`${lines.join('\n')}\n`);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
   }
+  const lines = [
+    `family ${family}, variants ${JSON.stringify(model.header.variants)}, ${model.invariants.length} invariants`,
+    `bounds ${formatBounds(bounds)}`,
+    ...statisticsLines(r, `${(memory / 2 ** 20).toFixed(1)} MiB heap`),
+  ];
+  if (r.violation)
+    lines.push(
+      `violation of ${r.violation.violations.map((v) => v.invariant).join(', ')} after ${r.violation.actions.join(' → ')}`,
+      `shortest counterexample written to ${out} (gpucr replay --check ${out} reproduces it)`,
+    );
+  else lines.push('no violation');
+  if (opts.coverage) lines.push('', formatCoverage(coverage));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `gpucr check --family`: explore the composed world, write the counterexample, report, set the exit code. */
+function checkFamily(opts: CheckCliOptions): void | Promise<void> {
+  const f = familySettings(opts);
+  if (f.workers > 1) return checkFamilyParallel(opts, f);
+  const tty = process.stderr.isTTY && !opts.json;
+  const cov = new ExplorationCoverage();
+  const r = cov.explore(tty ? withProgress(f.model) : f.model, {
+    maxDepth: f.maxDepth,
+    symmetry: opts.symmetry !== false,
+    ...(f.maxStates ? { maxStates: f.maxStates } : {}),
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  const memory = process.memoryUsage().heapUsed;
+  const coverage = cov.json();
+  if (r.violation) writeFileSync(f.out, r.violation.log);
+  writeFamilyReport(opts, f, r, memory, coverage);
   process.exitCode = r.violation ? 1 : 0;
 }
 
-export function registerCheck(program: Command): void {
-  program
-    .command('check')
-    .description('explore every reachable state of a model and check its invariants')
+/** The toy run's report: text lines, or one JSON line with `--json`. */
+function writeToyReport(
+  opts: CheckCliOptions,
+  k: number,
+  bounds: { depth: number | null; states: number | null },
+  r: ExploreResult,
+): void {
+  // The toy model has no driver machines, handlers or registered invariants to cover.
+  const report = { model: 'toy', k, bounds, ...checkReport(r), coverage: null };
+  if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  else {
+    process.stdout.write(
+      [
+        `model toy, K = ${k}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}`,
+        ...statisticsLines({ ...r, limited: null }, `${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB`),
+        r.violation ? `violation of ${r.violation.invariant}: ${r.violation.path.join(' → ')}` : 'no violation',
+      ].join('\n') + '\n',
+    );
+  }
+}
+
+/** `gpucr check --model toy`: the reference toy model of K BOs (numeric states, no driver machines). */
+function checkToy(opts: CheckCliOptions): void | Promise<void> {
+  if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);
+  const k = positive(opts.k ?? '10', '--k', 26)!;
+  const resolved = resolveBounds(opts, null);
+  const maxStates = positive(resolved.maxStates, '--max-states', 2 ** 31 - 1);
+  const maxDepth = positive(resolved.maxDepth, '--max-depth', 2 ** 31 - 1);
+  const bounds = { depth: maxDepth ?? null, states: maxStates ?? null };
+  const workers = positive(opts.workers ?? '1', '--workers', 64)!;
+  if (workers > 1) {
+    const out = opts.out ?? 'counterexample.jsonl';
+    const spec = { kind: 'toy', k } as const;
+    const describe = { model: 'toy', k };
+    return checkParallel({
+      spec,
+      workers,
+      maxStates,
+      maxDepth,
+      out,
+      json: !!opts.json,
+      describe,
+      invariants: [],
+      bounds,
+    });
+  }
+  const tty = process.stderr.isTTY && !opts.json;
+  const r = exploreNumeric(toyModel(k), {
+    ...(maxStates ? { maxStates } : {}),
+    ...(maxDepth ? { maxDepth } : {}),
+    ...(tty
+      ? {
+          onProgress: (s: number, t: number, d: number) =>
+            progress(`${s.toLocaleString('en-US')} states, ${t.toLocaleString('en-US')} transitions, depth ${d}`),
+          progressEvery: 1 << 17,
+        }
+      : {}),
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  writeToyReport(opts, k, bounds, r);
+  process.exitCode = r.violation ? 1 : 0;
+}
+
+/** The options of `gpucr check`, in the order `--help` lists them. */
+function checkOptions(cmd: Command): Command {
+  return cmd
     .option('--model <name>', 'the model to explore: toy (K BOs × {none, allocated, mapped, exported})')
     .option('--family <name>', `a composed driver world to explore: ${FAMILIES.join(', ')}`)
     .option('--variant <name=value>', 'a design variant (repeatable), e.g. ttm=unfixed-restore-drop', collect, [])
@@ -195,67 +282,28 @@ export function registerCheck(program: Command): void {
       'start from every known bug fixed (docs/known-bugs.md), then apply --variant (--family)',
     )
     .option('--workers <n>', 'explore with n worker threads (1..64, default 1), the states partitioned by fingerprint')
-    .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it')
-    .action(async (cli: CheckCliOptions, cmd: Command) => {
-      // ajv (src/explore/config.ts) is loaded only when a configuration file is given.
-      const config = cli.config ? await import('../explore/config.js') : null;
-      const opts =
-        config && cli.config
-          ? config.mergeCheckConfig(
-              cli,
-              config.loadCheckConfig(cli.config),
-              (k) => cmd.getOptionValueSource(k) === 'cli',
-              cli.config,
-            )
-          : cli;
-      if (opts.family !== undefined) return checkFamily(opts);
-      if (opts.model !== 'toy') throw new InputError('--model', 'toy (or --family)', opts.model);
-      const k = positive(opts.k ?? '10', '--k', 26)!;
-      const resolved = resolveBounds(opts, null);
-      const maxStates = positive(resolved.maxStates, '--max-states', 2 ** 31 - 1);
-      const maxDepth = positive(resolved.maxDepth, '--max-depth', 2 ** 31 - 1);
-      const bounds = { depth: maxDepth ?? null, states: maxStates ?? null };
-      const workers = positive(opts.workers ?? '1', '--workers', 64)!;
-      if (workers > 1) {
-        const out = opts.out ?? 'counterexample.jsonl';
-        const spec = { kind: 'toy', k } as const;
-        return checkParallel({
-          spec,
-          workers,
-          maxStates,
-          maxDepth,
-          out,
-          json: !!opts.json,
-          describe: { model: 'toy', k },
-          invariants: [],
-          bounds,
-        });
-      }
-      const tty = process.stderr.isTTY && !opts.json;
-      const r = exploreNumeric(toyModel(k), {
-        ...(maxStates ? { maxStates } : {}),
-        ...(maxDepth ? { maxDepth } : {}),
-        ...(tty
-          ? {
-              onProgress: (s: number, t: number, d: number) =>
-                progress(`${s.toLocaleString('en-US')} states, ${t.toLocaleString('en-US')} transitions, depth ${d}`),
-              progressEvery: 1 << 17,
-            }
-          : {}),
-      });
-      if (tty) process.stderr.write('\r\x1b[K');
-      // The toy model has no driver machines, handlers or registered invariants to cover.
-      const report = { model: 'toy', k, bounds, ...checkReport(r), coverage: null };
-      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else {
-        process.stdout.write(
-          [
-            `model toy, K = ${k}${r.limited ? ` (stopped by the ${r.limited} limit)` : ''}`,
-            ...statisticsLines({ ...r, limited: null }, `${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB`),
-            r.violation ? `violation of ${r.violation.invariant}: ${r.violation.path.join(' → ')}` : 'no violation',
-          ].join('\n') + '\n',
-        );
-      }
-      process.exitCode = r.violation ? 1 : 0;
-    });
+    .option('--config <file>', 'a JSON file of these options (docs/explorer.md); options given here override it');
+}
+
+/** The command line's options with `--config`'s file filled in where the command line gave none. */
+async function withConfigFile(cli: CheckCliOptions, cmd: Command): Promise<CheckCliOptions> {
+  // ajv (src/explore/config.ts) is loaded only when a configuration file is given.
+  const config = cli.config ? await import('../explore/config.js') : null;
+  return config && cli.config
+    ? config.mergeCheckConfig(
+        cli,
+        config.loadCheckConfig(cli.config),
+        (k) => cmd.getOptionValueSource(k) === 'cli',
+        cli.config,
+      )
+    : cli;
+}
+
+export function registerCheck(program: Command): void {
+  checkOptions(
+    program.command('check').description('explore every reachable state of a model and check its invariants'),
+  ).action(async (cli: CheckCliOptions, cmd: Command) => {
+    const opts = await withConfigFile(cli, cmd);
+    return opts.family !== undefined ? checkFamily(opts) : checkToy(opts);
+  });
 }
