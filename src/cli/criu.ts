@@ -62,7 +62,8 @@ function orchestrate(w: World, name: string, raw: Record<string, unknown>) {
   return { call, ...applyInPlace(w, call) };
 }
 
-export function registerCriu(program: Command): void {
+/** `gpucr checkpoint <log>`: replay the log, then criu.dump the --pid tasks into -D. */
+function registerCheckpoint(program: Command): void {
   program
     .command('checkpoint <log>')
     .description('replay a log, then dump a process with CRIU + the amdgpu plugin into an image directory')
@@ -79,6 +80,36 @@ export function registerCriu(program: Command): void {
       );
       process.exitCode = r.ret === 0 ? 0 : EXIT_NOT;
     });
+}
+
+/**
+ * A fresh world for a restore from `dir`: the GPUs of its first KFD image's device entries, and
+ * the tasks of gpucr-core.json with CRIU's capabilities.
+ */
+function restoreWorld(dir: string) {
+  if (!existsSync(dir)) throw new InputError('-D', 'an image directory', dir);
+  const images = readImageDir(dir);
+  const k = images.kfd[0];
+  if (!k) throw new InputError(dir, 'an amdgpu-kfd-<id>.img', 'none');
+  const raw = {
+    page_size: 4096,
+    gpus: k.kfd.device_entries
+      .filter((d) => d.gpu_id !== 0)
+      .map((d) => ({ gpu_id: d.gpu_id, render_minor: d.drm_render_minor, vram_size: d.vram_size.toString() })),
+  };
+  // the restored tasks hold CRIU's credentials until RESTORE_CREDS (spec §9.3): CAP_SYS_PTRACE
+  // lets one take another's published dma-buf with pidfd_getfd (docs/checkpoint-restore.md)
+  const caps = [...DEFAULT_CAPS, 'CAP_SYS_PTRACE'];
+  const pids = readCoreImage(dir)?.tasks.map((t) => t.pid) ?? [];
+  const topology = parseTopology(
+    raw,
+    pids.map((pid) => ({ pid, caps })),
+  );
+  return { kfdPid: k.kfd.pid, pids, topology, world: createWorld(topology) };
+}
+
+/** `gpucr restore -D <dir>`: criu.restore into a fresh world; --log writes the restore as a log. */
+function registerRestore(program: Command): void {
   program
     .command('restore')
     .description('restore an image directory into a fresh world with the images’ GPUs; optionally write the log')
@@ -86,25 +117,7 @@ export function registerCriu(program: Command): void {
     .option('--log <out>', 'write the restore as a log: the criu.restore line and its ioctls with by')
     .option('--order <pids>', 'the order in which the tasks of a tree take their turns, e.g. 101,100', orderOf)
     .action((o: { imagesDir: string; log?: string; order?: number[] }) => {
-      if (!existsSync(o.imagesDir)) throw new InputError('-D', 'an image directory', o.imagesDir);
-      const images = readImageDir(o.imagesDir);
-      const k = images.kfd[0];
-      if (!k) throw new InputError(o.imagesDir, 'an amdgpu-kfd-<id>.img', 'none');
-      const raw = {
-        page_size: 4096,
-        gpus: k.kfd.device_entries
-          .filter((d) => d.gpu_id !== 0)
-          .map((d) => ({ gpu_id: d.gpu_id, render_minor: d.drm_render_minor, vram_size: d.vram_size.toString() })),
-      };
-      // the restored tasks hold CRIU's credentials until RESTORE_CREDS (spec §9.3): CAP_SYS_PTRACE
-      // lets one take another's published dma-buf with pidfd_getfd (docs/checkpoint-restore.md)
-      const caps = [...DEFAULT_CAPS, 'CAP_SYS_PTRACE'];
-      const pids = readCoreImage(o.imagesDir)?.tasks.map((t) => t.pid) ?? [];
-      const topology = parseTopology(
-        raw,
-        pids.map((pid) => ({ pid, caps })),
-      );
-      const w = createWorld(topology);
+      const { kfdPid, pids, topology, world: w } = restoreWorld(o.imagesDir);
       const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir, order: o.order ?? [] });
       if (o.log) {
         const header = encodeHeader({ gpucr: 1, topology, variants: w.variants } as never);
@@ -114,10 +127,14 @@ export function registerCriu(program: Command): void {
         );
       }
       process.stdout.write(
-        `criu.restore ${pids.length ? pids.join(',') : k.kfd.pid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
+        `criu.restore ${pids.length ? pids.join(',') : kfdPid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
       );
       process.exitCode = r.ret === 0 ? 0 : EXIT_NOT;
     });
+}
+
+/** `gpucr roundtrip <log>`: replay, dump, restore into a fresh world and compare. */
+function registerRoundtrip(program: Command): void {
   program
     .command('roundtrip <log>')
     .description('replay a log, dump a process, restore it into a fresh world and compare (exit 0 equivalent, 1 not)')
@@ -136,4 +153,10 @@ export function registerCriu(program: Command): void {
       else process.stdout.write(`not equivalent:\n${r.differences.map((d) => `  ${d}`).join('\n')}\n`);
       process.exitCode = r.equivalent ? 0 : EXIT_NOT;
     });
+}
+
+export function registerCriu(program: Command): void {
+  registerCheckpoint(program);
+  registerRestore(program);
+  registerRoundtrip(program);
 }
