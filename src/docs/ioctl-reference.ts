@@ -179,71 +179,108 @@ function callSection(def: CallDef): string[] {
   return out;
 }
 
+/** The index table: one row per call, linking to its section. */
+function callsTable(calls: readonly CallDef[]): string[] {
+  const lines = ['## Calls', '', '| call | kind | models |', '| --- | --- | --- |'];
+  for (const def of calls) {
+    const models = mdText(def.models).replace(/\|/g, '\\|');
+    lines.push(`| [${def.name}](#${anchorOf(def.name)}) | ${def.kind} | ${models} |`);
+  }
+  lines.push('');
+  return lines;
+}
+
+/** A dispatch section: the heading, the sentence naming the kernel function, the numbered checks, what is not checked. */
+function dispatchSection(
+  heading: string,
+  intro: string,
+  checks: readonly string[],
+  notModelled: readonly string[],
+  notModelledText: (s: string) => string,
+): string[] {
+  const lines = [heading, '', intro, ''];
+  checks.forEach((c, i) => {
+    lines.push(`${i + 1}. ${mdText(c)}`);
+  });
+  lines.push('', 'Not checked at dispatch:', '');
+  for (const c of notModelled) lines.push(`- ${notModelledText(c)}`);
+  lines.push('');
+  return lines;
+}
+
+/** §4: the checks kfd_ioctl() applies to every /dev/kfd ioctl. */
+function kfdDispatchSection(): string[] {
+  // The hand-written DISPATCH_NOT_MODELLED already holds markdown (code spans): printed as is.
+  return dispatchSection(
+    '## Dispatch checks of every /dev/kfd ioctl (spec §4)',
+    'kfd_ioctl() (kfd_chardev.c) runs these before the ioctl’s own function, in this order ' +
+      '(src/ioctls/kfd/dispatch.ts):',
+    DISPATCH_CHECKS,
+    DISPATCH_NOT_MODELLED,
+    (c) => c,
+  );
+}
+
+/** §8.2: the checks drm_ioctl() applies to every render-node ioctl (only when one is registered). */
+function drmDispatchSection(calls: readonly CallDef[]): string[] {
+  if (!calls.some(isDrmIoctl)) return [];
+  return dispatchSection(
+    '## Dispatch checks of every render-node ioctl (spec §8.2)',
+    'drm_ioctl() (drm_ioctl.c) runs these before the ioctl’s own function, in this order ' +
+      '(src/ioctls/drm/dispatch.ts):',
+    DRM_DISPATCH_CHECKS,
+    DRM_DISPATCH_NOT_MODELLED,
+    mdText,
+  );
+}
+
+/** The /dev/kfd ioctls of the uapi catalogue that have no handler, in nr order. */
+function unmodelledSection(calls: readonly CallDef[]): string[] {
+  const unmodelled = Object.values<KfdIoctl>(AMDKFD_IOCTLS)
+    .filter((u) => !calls.some((c) => c.name === u.name))
+    .sort((a, b) => a.nr - b.nr);
+  if (unmodelled.length === 0) return [];
+  return [
+    '## /dev/kfd ioctls gpucr does not model',
+    '',
+    'The uapi catalogue knows them (src/uapi/kfd-ioctls.ts), but no handler is registered: ' +
+      'a log line that names one is rejected as bad input.',
+    '',
+    unmodelled.map((u) => `\`${u.name}\` (${hex(u.nr)})`).join(', '),
+    '',
+  ];
+}
+
+const KIND_TITLES: Record<CallDef['kind'], string> = {
+  ioctl: 'Ioctls',
+  syscall: 'System calls and workload actions',
+  internal: 'Kernel-internal events',
+};
+
+/** One section per kind of call (ioctls, syscalls, internal events), each call's section in order. */
+function callSections(calls: readonly CallDef[]): string[] {
+  const lines: string[] = [];
+  for (const kind of ['ioctl', 'syscall', 'internal'] as const) {
+    const group = calls.filter((c) => c.kind === kind);
+    if (group.length === 0) continue;
+    lines.push(`## ${KIND_TITLES[kind]}`, '');
+    for (const def of group) lines.push(...callSection(def));
+  }
+  return lines;
+}
+
 /** The generated block of docs/kfd-ioctls.md (ends with a newline). */
 export function ioctlReference(): string {
   const calls = orderedCalls();
   const lines: string[] = [
     '<!-- generated from allCalls() (src/ioctls/) by `gpucr docs`; do not edit by hand -->',
     '',
-    '## Calls',
-    '',
-    '| call | kind | models |',
-    '| --- | --- | --- |',
+    ...callsTable(calls),
+    ...kfdDispatchSection(),
+    ...drmDispatchSection(calls),
+    ...unmodelledSection(calls),
+    ...callSections(calls),
   ];
-  for (const def of calls) {
-    const models = mdText(def.models).replace(/\|/g, '\\|');
-    lines.push(`| [${def.name}](#${anchorOf(def.name)}) | ${def.kind} | ${models} |`);
-  }
-  lines.push('');
-  lines.push('## Dispatch checks of every /dev/kfd ioctl (spec §4)', '');
-  lines.push(
-    'kfd_ioctl() (kfd_chardev.c) runs these before the ioctl’s own function, in this order ' +
-      '(src/ioctls/kfd/dispatch.ts):',
-    '',
-  );
-  DISPATCH_CHECKS.forEach((c, i) => {
-    lines.push(`${i + 1}. ${mdText(c)}`);
-  });
-  lines.push('', 'Not checked at dispatch:', '');
-  for (const c of DISPATCH_NOT_MODELLED) lines.push(`- ${c}`);
-  lines.push('');
-  if (calls.some(isDrmIoctl)) {
-    lines.push('## Dispatch checks of every render-node ioctl (spec §8.2)', '');
-    lines.push(
-      'drm_ioctl() (drm_ioctl.c) runs these before the ioctl’s own function, in this order ' +
-        '(src/ioctls/drm/dispatch.ts):',
-      '',
-    );
-    DRM_DISPATCH_CHECKS.forEach((c, i) => {
-      lines.push(`${i + 1}. ${mdText(c)}`);
-    });
-    lines.push('', 'Not checked at dispatch:', '');
-    for (const c of DRM_DISPATCH_NOT_MODELLED) lines.push(`- ${mdText(c)}`);
-    lines.push('');
-  }
-  const unmodelled = Object.values<KfdIoctl>(AMDKFD_IOCTLS)
-    .filter((u) => !calls.some((c) => c.name === u.name))
-    .sort((a, b) => a.nr - b.nr);
-  if (unmodelled.length > 0) {
-    lines.push('## /dev/kfd ioctls gpucr does not model', '');
-    lines.push(
-      'The uapi catalogue knows them (src/uapi/kfd-ioctls.ts), but no handler is registered: ' +
-        'a log line that names one is rejected as bad input.',
-      '',
-    );
-    lines.push(unmodelled.map((u) => `\`${u.name}\` (${hex(u.nr)})`).join(', '), '');
-  }
-  const titles = {
-    ioctl: 'Ioctls',
-    syscall: 'System calls and workload actions',
-    internal: 'Kernel-internal events',
-  } as const;
-  for (const kind of ['ioctl', 'syscall', 'internal'] as const) {
-    const group = calls.filter((c) => c.kind === kind);
-    if (group.length === 0) continue;
-    lines.push(`## ${titles[kind]}`, '');
-    for (const def of group) lines.push(...callSection(def));
-  }
   while (lines[lines.length - 1] === '') lines.pop();
   return `${lines.join('\n')}\n`;
 }
