@@ -17,7 +17,7 @@
  *
  * Usage: node --expose-gc dist/test/bench/run.js
  *          [replay [events=1000000] [bos=10000] [actorEvents=50000] | calls [events=300000] [bos=10000]
- *           | explore | roundtrip [bos]]
+ *           | explore | roundtrip [bos] [runs]]
  * (no argument: replay and explore, with the default sizes).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
