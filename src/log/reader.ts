@@ -90,9 +90,7 @@ export class LogParser {
       this.headerSeen = true;
       return { header: parseHeader(value, text, this.trees) };
     }
-    const event = this.event(value, text, n);
-    this.calls.remember(n, callDef(event.call)!);
-    return { event };
+    return { event: this.event(value, text, n) };
   }
 
   /**
@@ -133,7 +131,10 @@ export class LogParser {
     }
   }
 
-  /** An event line, field by field (event-fields.ts), in the order the messages depend on. */
+  /**
+   * An event line, field by field (event-fields.ts), in the order the messages depend on;
+   * a valid line's call is remembered for the reference checks of later lines.
+   */
   private event(v: unknown, text: string, n: number): LogLine {
     const file = this.file;
     checkEventKeys(v, file, n, text);
@@ -150,6 +151,8 @@ export class LogParser {
     if (v.by !== undefined) event.by = eventBy(v.by, file, n, text);
     if (v.out !== undefined) event.out = eventOut(v.out, def, this.trees, n, text);
     eventArgs(event, def, v.args, this.trees, n, text);
+    // Remembered once the whole line is valid, with the definition looked up above.
+    this.calls.remember(n, def);
     return event;
   }
 }
