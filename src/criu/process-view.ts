@@ -119,18 +119,26 @@ function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<str
   }
 }
 
+/** The user gpu id of an actual one, per the task's pdds. */
+function userIds(w: World, pid: number): (g: number) => number {
+  const userOf = new Map<number, number>();
+  for (const id of liveTask(w, pid)?.pdds ?? []) {
+    const p = contextOf<PddContext>(w, id);
+    userOf.set(p.gpu_id, p.user_gpu_id);
+  }
+  return (g) => userOf.get(g) ?? g;
+}
+
 /**
  * processView, with each pdd's `bos` left out (null) unless `withBos`: the view of
  * everything but the KFD BOs, and where their handles are.
  */
 export function viewParts(w: World, pid: number, withBos: boolean): ViewParts {
   const t = liveTask(w, pid);
-  const userOf = new Map<number, number>();
-  const u = (g: number) => userOf.get(g) ?? g;
+  const u = userIds(w, pid);
   const parts: ViewParts = { view: { task: 'none' }, bos: new Map(), u, clash: false };
   if (!t) return parts;
   const pdds = t.pdds.map((id) => contextOf<PddContext>(w, id));
-  for (const p of pdds) userOf.set(p.gpu_id, p.user_gpu_id);
   const view: Record<string, unknown> = { kfd: t.kfd_process ? stateText(w.objects[t.kfd_process]!.value) : 'none' };
   parts.view = view;
   for (const [i, p] of pdds.entries()) {
@@ -153,16 +161,6 @@ export function viewParts(w: World, pid: number, withBos: boolean): ViewParts {
 /** What the application observes of a process, with gpu ids as the application knows them. */
 export function processView(w: World, pid: number): Record<string, unknown> {
   return viewParts(w, pid, true).view;
-}
-
-/** The user gpu id of an actual one, per the task's pdds. */
-function userIds(w: World, pid: number): (g: number) => number {
-  const userOf = new Map<number, number>();
-  for (const id of liveTask(w, pid)?.pdds ?? []) {
-    const p = contextOf<PddContext>(w, id);
-    userOf.set(p.gpu_id, p.user_gpu_id);
-  }
-  return (g) => userOf.get(g) ?? g;
 }
 
 /**
