@@ -31,8 +31,10 @@ export function restoreKfdFile(r: TreeRestore, t: TaskRestore, k: KfdImageSet): 
 
 /**
  * CRIU_OP(RESTORE)'s arguments as the schema decodes them (criuArgsSchema's fields in order;
- * u64 fields as bigints, priv_data a buffer of its own): Issuer takes them as they are, no
- * decoding per bucket. Opens the task's render fd of each GPU (node_get_drm_render_device).
+ * u64 fields as bigints): Issuer takes them as they are, no decoding per bucket. priv_data is
+ * the image's buffer itself, as the plugin hands the kernel the blob it read: the handler only
+ * reads it (src/world/step.ts, test/unit/step-args.test.ts). Opens the task's render fd of each
+ * GPU (node_get_drm_render_device).
  */
 function criuRestoreArgs(
   r: TreeRestore,
@@ -57,7 +59,7 @@ function criuRestoreArgs(
       dmabuf_fd: 0xffffffff,
       pad: 0,
     })),
-    priv_data: Uint8Array.from(k.kfd.priv_data),
+    priv_data: k.kfd.priv_data,
     priv_data_size: null,
     num_devices: null,
     num_bos: null,
