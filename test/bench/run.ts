@@ -4,8 +4,10 @@
  *
  *  1. read + JSON.parse of every line of the log, reading as the replay reads (a
  *     megabyte at a time, split at newlines): the floor any replay pays;
- *  2. gpucr replay of the log (`replayFile`, what `gpucr replay` runs);
- *  3. the same events driven through XState actors built from the same machines
+ *  2. read + validate: gpucr's reader over the same file as the replay reads it, no event
+ *     applied (what is left of the replay is the handlers' and the replay loop's);
+ *  3. gpucr replay of the log (`replayFile`, what `gpucr replay` runs);
+ *  4. the same events driven through XState actors built from the same machines
  *     (on a prefix when the full log would take too long; rates are per event),
  *     against the compiled replay of the same prefix.
  *
@@ -23,6 +25,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readLogBatches, referencedLinesOfFile } from '../../src/log/read-file.js';
 import { replayFile } from '../../src/log/replay.js';
 import { useActorBackend } from '../../src/world/objects.js';
 import { callsBench } from './calls.js';
@@ -52,6 +55,18 @@ function parseOnly(path: string): number {
   } finally {
     closeSync(fd);
   }
+  return n;
+}
+
+/**
+ * Read and validate every line as the replay does (the pre-scan for referenced lines, then
+ * gpucr's reader keeping only their calls), without applying any event: the share of the
+ * replay that is the reader's, whatever the handlers cost.
+ */
+async function readAndValidate(path: string): Promise<number> {
+  const keep = (await referencedLinesOfFile(path)) ?? undefined;
+  let n = 0;
+  for await (const batch of readLogBatches(path, path, keep ? { keep } : {})) n += batch.length;
   return n;
 }
 
@@ -91,6 +106,7 @@ async function main(): Promise<void> {
     writeFileSync(prefixPath, `${prefix.lines.join('\n')}\n`);
 
     const parse = await timed(() => parseOnly(path));
+    const validate = await timed(() => readAndValidate(path));
     const replay = await timed(() => replayFile(path));
     if (!replay.value.ok) throw new Error(`bench log diverged: ${JSON.stringify(replay.value.divergence?.mismatch)}`);
     // Heap with the replayed world alive (then it is let go before the next run).
@@ -106,6 +122,7 @@ async function main(): Promise<void> {
 
     const rows: [string, number, Timed<unknown>][] = [
       ['read + JSON.parse', events, parse],
+      ['read + validate', events, validate],
       ['gpucr replay', events, replay],
       ['gpucr replay (prefix)', prefix.events, compiledPrefix],
       ['XState actors (prefix)', prefix.events, actors],
@@ -119,6 +136,9 @@ async function main(): Promise<void> {
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
     console.log(
       `  replay / parse time:           wall ${ratio(replay.wall, parse.wall)}, cpu ${ratio(replay.cpu, parse.cpu)}  (bar: ≤ 4×)`,
+    );
+    console.log(
+      `  of which reading and validating: wall ${ratio(validate.wall, parse.wall)} of parse, applying the events ${ratio(replay.wall - validate.wall, parse.wall)}`,
     );
     console.log(
       `  replay vs XState actors speed: wall ${ratio(actors.wall, compiledPrefix.wall)}, cpu ${ratio(actors.cpu, compiledPrefix.cpu)}  (bar: ≥ 10×, same ${fmt(prefix.events)} events)`,
