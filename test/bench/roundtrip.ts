@@ -111,6 +111,8 @@ interface Run {
   timings: RoundtripTimings;
   heapBuilt: number;
   heapAfter: number;
+  /** ArrayBuffer memory the round trip keeps (outside the V8 heap; V8 forces a full collection when it grows by 64 MiB). */
+  buffersAdded: number;
   dumpCalls: number;
   restoreCalls: number;
 }
@@ -121,6 +123,7 @@ function runOnce(bos: number): Run {
   const w = buildProcess(bos);
   const build = (performance.now() - t0) / 1000;
   const heapBuilt = heapMiB() - base;
+  const buffersBefore = process.memoryUsage().arrayBuffers;
   // what a non-destructive round trip adds: a deep copy of the source world (measured apart)
   t0 = performance.now();
   structuredClone(w);
@@ -133,6 +136,7 @@ function runOnce(bos: number): Run {
   const total = (performance.now() - t0) / 1000;
   if (!r.equivalent) throw new Error(`round trip not equivalent: ${r.differences.slice(0, 5).join('; ')}`);
   const heapAfter = heapMiB() - base;
+  const buffersAdded = (process.memoryUsage().arrayBuffers - buffersBefore) / (1 << 20);
   return {
     bos,
     build,
@@ -141,6 +145,7 @@ function runOnce(bos: number): Run {
     timings,
     heapBuilt,
     heapAfter,
+    buffersAdded,
     dumpCalls: r.dump.calls.length,
     restoreCalls: r.restore!.calls.length,
   };
@@ -174,7 +179,8 @@ export function roundtripBench(argv: string[]): void {
     );
     console.log(
       `  ${''.padStart(9)}       heap: world ${r.heapBuilt.toFixed(0)} MiB (${((r.heapBuilt * (1 << 20)) / r.bos).toFixed(0)} B/BO), ` +
-        `after round trip ${r.heapAfter.toFixed(0)} MiB (${((r.heapAfter * (1 << 20)) / r.bos).toFixed(0)} B/BO)`,
+        `after round trip ${r.heapAfter.toFixed(0)} MiB (${((r.heapAfter * (1 << 20)) / r.bos).toFixed(0)} B/BO); ` +
+        `ArrayBuffers kept (priv_data) ${r.buffersAdded.toFixed(0)} MiB`,
     );
   }
   if (runs > 1) {
