@@ -1,14 +1,16 @@
 /**
  * src/world/idr.ts against lib/idr.c's contract: idr_alloc(idr, ptr, start, end) hands out
  * the lowest free id in [start, end), -ENOSPC (null) when there is none; idr_remove frees an
- * id. The search hint kept beside a record must never change which id is handed out: a copy
- * of the record (no hint) allocates the same ids.
+ * id. The search hints kept beside a record (the next id to search from, and the ids freed
+ * below it) must never change which id is handed out, whatever was removed or taken exactly
+ * in between: a copy of the record (no hints) allocates the same ids.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { idrAllocIn, idrRemoveIn } from '../../src/world/idr.js';
 
-type Op = { alloc: true } | { alloc: false; id: number };
+/** Allocate the lowest free id, remove an id, or take an exact id as idrAllocAt and GEM_CHANGE_HANDLE do. */
+type Op = { alloc: true } | { alloc: false; id: number } | { exact: number };
 
 /** The reference: scan from start for the lowest id not taken. */
 function lowestFree(taken: Set<number>, start: number, end: number): number | null {
@@ -20,8 +22,10 @@ const ops = fc.array(
   fc.oneof(
     fc.constant<Op>({ alloc: true }),
     fc.integer({ min: 0, max: 12 }).map((id): Op => ({ alloc: false, id })),
+    fc.integer({ min: 0, max: 12 }).map((id): Op => ({ exact: id })),
   ),
-  { maxLength: 60 },
+  // Long enough that an id is allocated, freed, taken exactly and searched past in one run.
+  { minLength: 10, maxLength: 60, size: 'max' },
 );
 
 describe('idr_alloc / idr_remove (lib/idr.c; pdd alloc_idr spec §7.2, render-node object_idr spec §8.2)', () => {
@@ -32,7 +36,13 @@ describe('idr_alloc / idr_remove (lib/idr.c; pdd alloc_idr spec §7.2, render-no
         const idr: Record<number, string> = {};
         const taken = new Set<number>();
         for (const op of seq) {
-          if (op.alloc) {
+          if ('exact' in op) {
+            // idr_alloc(idr, ptr, id, id + 1) writes the record directly (world/idr.ts idrAllocAt)
+            if (!taken.has(op.exact)) {
+              idr[op.exact] = `exact${op.exact}`;
+              taken.add(op.exact);
+            }
+          } else if (op.alloc) {
             const want = lowestFree(taken, start, end);
             // A copy has no hint: it must agree with the hinted record.
             const copy = { ...idr };
