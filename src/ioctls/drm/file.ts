@@ -8,6 +8,7 @@ import { gemBo, gemHandleDeleted, gemSend, releaseDmabufFile, releaseGemIfUnused
 import { ERRNO } from '../../uapi/errno.js';
 import { fileGet, filePut } from '../../world/fds.js';
 import { idrAllocIn, idrRemoveIn } from '../../world/idr.js';
+import { primeIndex, primeIndexAdd, primeIndexRemove } from './prime-index.js';
 import type { World } from '../../world/types.js';
 
 /** idr_alloc(&file_priv->object_idr, NULL, 1, 0): handles are 1..INT_MAX. */
@@ -66,18 +67,19 @@ export function primeByHandle(w: World, fileId: string, handle: number): string 
 
 /** drm_prime_lookup_buf_handle(prime, dma_buf): the (lowest) handle recorded for the dma-buf. */
 export function primeHandleOf(w: World, fileId: string, dmabuf: string): number | undefined {
-  const prime = w.drm?.[fileId]?.prime ?? {};
-  let best: number | undefined;
-  for (const [h, d] of Object.entries(prime))
-    if (d === dmabuf && (best === undefined || Number(h) < best)) best = Number(h);
-  return best;
+  const prime = w.drm?.[fileId]?.prime;
+  return prime === undefined ? undefined : primeIndex(prime).get(dmabuf)?.[0];
 }
 
 /** drm_prime_add_buf_handle: the file's cache holds a reference of the dma-buf. */
 export function primeAdd(w: World, fileId: string, dmabuf: string, handle: number): void {
   const p = drmPriv(w, fileId);
+  // The index is derived from the record: built (if this record has none yet) before the change.
+  const index = primeIndex(p.prime);
   const old = p.prime[handle];
   p.prime[handle] = dmabuf;
+  if (old !== undefined) primeIndexRemove(index, old, handle);
+  primeIndexAdd(index, dmabuf, handle);
   fileGet(w, dmabuf);
   if (old !== undefined) filePut(w, old, (f) => releaseDmabufFile(w, f));
 }
@@ -87,7 +89,9 @@ export function primeRemove(w: World, fileId: string, handle: number): void {
   const p = drmPriv(w, fileId);
   const dmabuf = p.prime[handle];
   if (dmabuf === undefined) return;
+  const index = primeIndex(p.prime);
   delete p.prime[handle];
+  primeIndexRemove(index, dmabuf, handle);
   filePut(w, dmabuf, (f) => releaseDmabufFile(w, f));
 }
 
