@@ -19,7 +19,7 @@
  *
  * Usage: node --expose-gc dist/test/bench/run.js
  *          [replay [events=1000000] [bos=10000] [actorEvents=50000] | calls [events=300000] [bos=10000]
- *           | explore | roundtrip [bos] [runs]]
+ *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs]]
  * (no argument: replay and explore, with the default sizes).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
@@ -155,6 +155,7 @@ async function main(): Promise<void> {
 const which = process.argv[2];
 if (which === 'explore') exploreBench();
 else if (which === 'roundtrip') roundtripBench(process.argv.slice(3));
+else if (which === 'roundtrip-shared') roundtripBench(process.argv.slice(3), true);
 else if (which === 'calls') callsBench(process.argv.slice(3));
 else if (which === 'replay') {
   process.argv.splice(2, 1);
