@@ -1,0 +1,71 @@
+/**
+ * Two render-node files of one GPU in one task (a compute VM's file and a second one, as a
+ * graphics context opens its own). The plugin restores every renderD image into the fd
+ * `node_get_drm_render_device` gives for the destination GPU — one per GPU, opened once, the
+ * same one KFD RESTORE's device bucket names (spec §9.5 step 3.4; §9.8: "returned fd is a dup
+ * of the render fd") — so both files' BOs come back into one file. Each file numbered its
+ * handles from 1, so the second file's GEM_CHANGE_HANDLE to its saved handle finds it taken
+ * (-ENOSPC) and the restore stops. [DERIVED from the plugin source as the spec describes it,
+ * not observed on hardware.]
+ */
+import { describe, expect, it } from 'vitest';
+import { roundtrip } from '../../src/criu/roundtrip.js';
+import '../../src/ioctls/all.js';
+import { callDef } from '../../src/ioctls/registry.js';
+import { decodeArgs } from '../../src/ioctls/schema.js';
+import { ERRNO } from '../../src/uapi/errno.js';
+import { applyInPlace } from '../../src/world/step.js';
+import { parseTopology } from '../../src/world/topology.js';
+import type { Call, FdRef, World } from '../../src/world/types.js';
+import { createWorld } from '../../src/world/world.js';
+
+const APP = 100;
+const GPU = 0x1001;
+
+function issue(w: World, name: string, raw: Record<string, unknown>, fd?: FdRef): Record<string, unknown> {
+  const c: Call = { call: name, pid: APP, args: decodeArgs(callDef(name)!.args, raw, name) };
+  if (fd !== undefined) c.fd = fd;
+  const r = applyInPlace(w, c);
+  expect(r.ret, name).toBe(0);
+  return r.out;
+}
+
+/** A task with /dev/kfd, its compute VM's render fd and a second render fd of the same GPU, each holding `bos[i]` GTT BOs. */
+function twoRenderFiles(bos: [number, number]): World {
+  const w = createWorld(
+    parseTopology({ gpus: [{ gpu_id: GPU, render_minor: 128 }] }, [{ pid: APP, ptrace_parent: 99 }]),
+  );
+  const kfd = issue(w, 'open', { path: '/dev/kfd' }).fd as number;
+  const files = [0, 1].map(() => issue(w, 'open', { path: '/dev/dri/renderD128' }).fd as number);
+  issue(w, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: files[0], gpu_id: GPU }, kfd);
+  files.forEach((fd, i) => {
+    for (let b = 0; b < bos[i]!; b++) issue(w, 'DRM_IOCTL_AMDGPU_GEM_CREATE', { bo_size: 4096, domains: ['GTT'] }, fd);
+  });
+  return w;
+}
+
+describe('spec §9.5 step 3.4 / §9.8: two render-node files of one GPU restore into one file', () => {
+  it('each file holding handle 1: the second GEM_CHANGE_HANDLE → -ENOSPC and the restore stops', () => {
+    const r = roundtrip(twoRenderFiles([1, 1]), APP);
+    expect(r.equivalent).toBe(false);
+    expect(r.differences).toEqual([`restore failed: GEM_CHANGE_HANDLE returned ${-ERRNO.ENOSPC}`]);
+    const creates = r.restore!.calls.filter((c) => c.call === 'DRM_IOCTL_AMDGPU_GEM_CREATE');
+    // both files' BOs were created through the same restored fd
+    expect(creates).toHaveLength(2);
+    expect(new Set(creates.map((c) => JSON.stringify(c.fd))).size).toBe(1);
+  });
+
+  it('only the first file holding BOs: they come back, but the two files are one (the check lists it)', () => {
+    const r = roundtrip(twoRenderFiles([2, 0]), APP);
+    expect(r.restore!.failure).toBeNull();
+    expect(r.differences).toEqual(['files.drm: 2 → 1']);
+  });
+
+  it('a task with one render file of the GPU round-trips', () => {
+    const w = twoRenderFiles([2, 0]);
+    // close the second render fd before the dump
+    issue(w, 'close', { fd: Number(Object.keys(w.tasks[APP]!.fds).at(-1)) });
+    const r = roundtrip(w, APP);
+    expect(r.differences).toEqual([]);
+  });
+});
