@@ -3,7 +3,7 @@
  */
 import { type BoContext, mappedVms } from '../../machines/kfd/bo.js';
 import { ERRNO } from '../uapi/errno.js';
-import { filePut, installFd, newFile } from '../world/fds.js';
+import { filePut, freeFd, installFd, newFile } from '../world/fds.js';
 import { allocIdr, idrDestroy } from '../world/idr.js';
 import { dropObject, send } from '../world/objects.js';
 import type { OpenFile, Task, World } from '../world/types.js';
@@ -57,7 +57,7 @@ export const open = register<{ path: string; flags: number; fd: number }>({
 
 function closeFd(w: World, task: Task, fd: number): void {
   const id = task.fds[fd]!;
-  delete task.fds[fd];
+  freeFd(task, fd);
   filePut(w, id, (f) => releaseFile(w, f));
 }
 
