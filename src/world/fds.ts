@@ -2,28 +2,25 @@
  * File descriptors and open files, with the kernel's rules: a new fd is the lowest
  * free number (get_unused_fd_flags), a file lives while something references it.
  */
+import { idrAllocIn, idrLowestFree, idrRemoveIn } from './idr.js';
 import type { OpenFile, Task, World } from './types.js';
 
 /**
- * files_struct.next_fd of each fd table, kept beside the world (a table it does not know, a
- * copy or an immer draft, is searched from 0): every fd below it is open. alloc_fd searches
- * from it and a close lowers it (__put_unused_fd), as the kernel does; a search from 0 walked
- * past every open fd, which made a process keeping n dma-buf fds open O(n²).
+ * fds are handed out as the kernel's IDRs hand out handles (alloc_fd: the lowest free number,
+ * from 0), so the fd table is searched with the IDR's hints (src/world/idr.ts), kept beside
+ * the world: a search from 0 walked past every open fd, which made a process keeping n dma-buf
+ * fds open O(n²). Exact installs (commit_files) write the table directly, as for an IDR.
  */
-const NEXT_FD = new WeakMap<Task['fds'], number>();
+const FD_END = 2 ** 31;
 
-/** Lowest free fd number ≥ 0 (alloc_fd). */
+/** Lowest free fd number ≥ 0 (alloc_fd), without taking it. */
 export function lowestFreeFd(task: Task): number {
-  let fd = NEXT_FD.get(task.fds) ?? 0;
-  while (task.fds[fd] !== undefined) fd++;
-  return fd;
+  return idrLowestFree(task.fds, 0, FD_END);
 }
 
 /** __put_unused_fd: the fd's slot is free again (close). */
 export function freeFd(task: Task, fd: number): void {
-  delete task.fds[fd];
-  const next = NEXT_FD.get(task.fds);
-  if (next !== undefined && fd < next) NEXT_FD.set(task.fds, fd);
+  idrRemoveIn(task.fds, fd);
 }
 
 /** A new open file (alloc_file): `file` is a fresh object literal, which becomes its record. */
@@ -60,9 +57,7 @@ export function filePut(w: World, id: string, release: (f: OpenFile) => void): v
 
 /** fd_install of a file into the lowest free slot; returns the fd. */
 export function installFd(w: World, task: Task, fileId: string): number {
-  const fd = lowestFreeFd(task);
-  task.fds[fd] = fileId;
-  NEXT_FD.set(task.fds, fd + 1);
+  const fd = idrAllocIn(task.fds, fileId, 0, FD_END)!;
   fileGet(w, fileId);
   return fd;
 }

@@ -1,7 +1,8 @@
 /**
  * The kernel's IDRs as gpucr keeps them (lib/idr.c semantics): a record handle → object id,
  * and idr_alloc's lowest-free search. Two IDRs use it: each pdd's `alloc_idr` (below) and
- * each render-node file's `object_idr` (src/ioctls/drm/file.ts).
+ * each render-node file's `object_idr` (src/ioctls/drm/file.ts); and each task's fd table,
+ * whose fds alloc_fd hands out by the same rule (src/world/fds.ts).
  *
  * pdd->alloc_idr: each pdd's BO handle namespace (idr handle → kfd.bo object id).
  *
@@ -43,13 +44,19 @@ interface Hints {
 
 const HINTS = new WeakMap<Record<number, string>, Hints>();
 
-/** The lowest free handle in [start, end), by the hints when they are this start's. */
-function lowestFree(idr: Record<number, string>, hints: Hints | undefined, start: number, end: number): number {
-  if (hints?.start === start) {
-    for (let x = hints.holes.pop(); x !== undefined; x = hints.holes.pop())
+/**
+ * The lowest free handle in [start, end) (`end` when there is none), without taking it: by the
+ * hints when they are this start's. Holes taken since they were freed are dropped on the way.
+ */
+export function idrLowestFree(idr: Readonly<Record<number, string>>, start: number, end: number): number {
+  const hints = HINTS.get(idr);
+  const own = hints?.start === start ? hints : undefined;
+  if (own)
+    for (let x = own.holes.peek(); x !== undefined; x = own.holes.peek()) {
       if (x >= start && x < end && idr[x] === undefined) return x;
-  }
-  let h = hints?.start === start ? hints.next : start;
+      own.holes.pop();
+    }
+  let h = own ? own.next : start;
   while (h < end && idr[h] !== undefined) h++;
   return h;
 }
@@ -59,13 +66,14 @@ function lowestFree(idr: Record<number, string>, hints: Hints | undefined, start
  * there is none (the kernel's -ENOSPC).
  */
 export function idrAllocIn(idr: Record<number, string>, value: string, start: number, end: number): number | null {
-  let hints = HINTS.get(idr);
-  const h = lowestFree(idr, hints, start, end);
+  const h = idrLowestFree(idr, start, end);
   if (h >= end) return null;
   idr[h] = value;
+  let hints = HINTS.get(idr);
   if (hints?.start !== start) HINTS.set(idr, (hints = { start, next: start, holes: new TinyQueue<number>() }));
-  // A handle from the search: every handle below it was taken (a hole leaves `next` as it is).
+  // A handle from the search: every handle below it was taken. Otherwise it was the lowest hole.
   if (h >= hints.next) hints.next = h + 1;
+  else hints.holes.pop();
   return h;
 }
 
