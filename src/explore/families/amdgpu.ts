@@ -19,6 +19,7 @@
 import { dumpV3, restoreV3 } from '../../criu/amdgpu-criu-ioctl-v3.js';
 import type { IssuedCall } from '../../criu/amdgpu-calls.js';
 import { dumpUpstream, restoreUpstream } from '../../criu/amdgpu-upstream.js';
+import { lowestFreeFd } from '../../world/fds.js';
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
 import { call, ONE_GPU } from './common.js';
@@ -32,11 +33,9 @@ const RESTORED = 200;
 const GPU = ONE_GPU.gpu_id;
 
 /** The lowest free fd of a task (what the next open or export returns). */
-function lowestFreeFd(w: World, pid: number): number {
-  const fds = w.tasks[pid]?.fds ?? {};
-  let fd = 0;
-  while (fds[fd] !== undefined) fd++;
-  return fd;
+function nextFd(w: World, pid: number): number {
+  const task = w.tasks[pid];
+  return task ? lowestFreeFd(task) : 0;
 }
 
 const asCall = (c: IssuedCall): Call => call(c.call, c.args, c.pid, c.fd);
@@ -99,7 +98,7 @@ export function amdgpuFamily(world: World, bounds: Bounds = {}): FamilyParts {
   const actions = (w: World): Action[] => {
     const offered = maxBos === null || renderHandles(w) < maxBos ? [create, ...fixed] : fixed;
     const out: Action[] = offered.map(([name, c]) => ({ name, calls: [c] }));
-    const fd = lowestFreeFd(w, APP);
+    const fd = nextFd(w, APP);
     out.push({
       name: 'import the KFD BO',
       calls: [
