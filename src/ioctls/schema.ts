@@ -4,6 +4,7 @@
  * a log line's `args`), the handlers (typed kdata) and the writer (encode `out`).
  */
 import { InputError } from '../errors.js';
+import { NO, quickDecoderOf } from './schema-quick.js';
 
 export type FieldType =
   | { t: 'u32' }
@@ -164,17 +165,6 @@ export function zeroOf(type: FieldType): unknown {
   }
 }
 
-// ---- the fast path ------------------------------------------------------------------
-//
-// Every event of a replay decodes its arguments, so decoding must not build the error
-// path of every field (`args.size`) just in case. `quick` decodes a valid value and gives
-// up (NO) on anything else, never throwing; the callers then run `decodeField`, which
-// decodes the same value again and throws the precise error. `quick` accepts only what
-// `decodeField` accepts and gives the same value (test/unit/decode-args.test.ts checks both on
-// random values).
-
-const NO: unique symbol = Symbol('not decoded');
-
 /** A schema's fields in declaration order, computed once per schema. */
 const FIELDS = new WeakMap<Schema, [string, FieldType][]>();
 function fieldsOf(schema: Schema): [string, FieldType][] {
@@ -183,85 +173,12 @@ function fieldsOf(schema: Schema): [string, FieldType][] {
   return f;
 }
 
-const U32_MAX = 0xffffffff;
-
-function quickArgs(schema: Schema, raw: unknown): Record<string, unknown> | typeof NO {
-  if (!isRecord(raw)) return NO;
-  for (const k of Object.keys(raw)) if (!Object.hasOwn(schema, k)) return NO;
-  const out: Record<string, unknown> = {};
-  for (const [k, type] of fieldsOf(schema)) {
-    if (!Object.hasOwn(raw, k)) {
-      out[k] = zeroOf(type);
-      continue;
-    }
-    const v = quick(type, raw[k]);
-    if (v === NO) return NO;
-    out[k] = v;
-  }
-  return out;
-}
-
-function quick(type: FieldType, v: unknown): unknown {
-  switch (type.t) {
-    case 'u32':
-      if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= U32_MAX ? v + 0 : NO;
-      return NO;
-    case 'u64':
-      if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : NO;
-      if (typeof v === 'string') {
-        const n = intOf(v);
-        return n !== undefined && n < 1n << 64n ? n : NO;
-      }
-      return NO;
-    case 'bool':
-    case 'string':
-      return typeof v === (type.t === 'bool' ? 'boolean' : 'string') ? v : NO;
-    case 'flags': {
-      if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= U32_MAX ? v + 0 : NO;
-      if (!Array.isArray(v)) return NO;
-      let word = 0;
-      let fields = 0;
-      for (const name of v) {
-        if (typeof name !== 'string') return NO;
-        const bare = name.startsWith(type.prefix) ? name.slice(type.prefix.length) : name;
-        if (!Object.hasOwn(type.family, bare)) return NO;
-        const bit = type.family[bare]!;
-        if (inExclusive(type, bit) && ++fields > 1) return NO;
-        word = (word | bit) >>> 0;
-      }
-      return word;
-    }
-    case 'enum':
-      if (typeof v === 'string' && !/^[0-9]/.test(v)) {
-        const bare = v.startsWith(type.prefix) ? v.slice(type.prefix.length) : v;
-        return Object.hasOwn(type.values, bare) ? type.values[bare] : NO;
-      }
-      if (typeof v === 'number') return Number.isInteger(v) && v >= 0 && v <= U32_MAX ? v + 0 : NO;
-      return NO;
-    case 'array': {
-      if (!Array.isArray(v) || v.length > MAX_INLINE_ARRAY) return NO;
-      const out = new Array<unknown>(v.length);
-      for (let i = 0; i < v.length; i++) {
-        const x = quick(type.of, v[i]);
-        if (x === NO) return NO;
-        out[i] = x;
-      }
-      return out;
-    }
-    case 'nullable':
-      return v === null || v === undefined ? null : quick(type.of, v);
-    case 'struct':
-      return quickArgs(type.fields, v);
-    default:
-      // s32 and bytes: the full decoder.
-      return NO;
-  }
-}
-
 /** Decode `args` of a call: unknown keys are errors, missing fields are 0 (as in a zeroed struct). */
 export function decodeArgs(schema: Schema, raw: Record<string, unknown>, where: string): Record<string, unknown> {
-  const fast = quickArgs(schema, raw);
-  if (fast !== NO) return fast;
+  // The compiled fast path (schema-quick.ts); on anything it does not accept, the
+  // field-by-field decoder below decodes again and throws the precise error.
+  const fast = quickDecoderOf(schema)(raw);
+  if (fast !== NO) return fast as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(raw)) {
     if (!Object.hasOwn(schema, k)) {
