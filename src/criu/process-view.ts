@@ -89,13 +89,17 @@ function objectViews(w: World, t: Task, u: (g: number) => number, view: Record<s
 }
 
 /**
- * A task's open files, by kind (fd numbers may differ: CRIU dup2s them back, the model does
- * not), and its render-node BOs per GPU (all of its render-node files of that GPU), into `view`.
+ * A task's open files, by kind and render-node files per GPU (`drm <user gpu_id>`: the plugin
+ * restores every render-node file of a GPU into one fd, and opens one in the restored task for
+ * every GPU of its KFD process, spec §9.5 step 3.4; a count by kind alone let one hide the other
+ * on two GPUs), fd numbers aside (CRIU dup2s them back, the model does not); and its
+ * render-node BOs per GPU (all of its render-node files of that GPU), into `view`.
  */
 function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<string, unknown>): void {
   const kinds: Record<string, number> = {};
   for (const fid of Object.values(t.fds)) {
-    const k = w.files[fid]?.kind ?? 'none';
+    const f = w.files[fid];
+    const k = f?.kind === 'drm' ? `drm ${u(f.gpu_id).toString(16)}` : (f?.kind ?? 'none');
     kinds[k] = (kinds[k] ?? 0) + 1;
   }
   view.files = kinds;
@@ -207,6 +211,7 @@ export function treeView(w: World, pids: readonly number[]): Record<string, unkn
 }
 
 function show(v: unknown): string {
+  if (v === undefined) return 'absent';
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
 }
 

@@ -58,7 +58,7 @@ describe('spec §9.5 step 3.4 / §9.8: two render-node files of one GPU restore 
   it('only the first file holding BOs: they come back, but the two files are one (the check lists it)', () => {
     const r = roundtrip(twoRenderFiles([2, 0]), APP);
     expect(r.restore!.failure).toBeNull();
-    expect(r.differences).toEqual(['files.drm: 2 → 1']);
+    expect(r.differences).toEqual(['files.drm 1001: 2 → 1']);
   });
 
   it('a task with one render file of the GPU round-trips', () => {
@@ -67,5 +67,47 @@ describe('spec §9.5 step 3.4 / §9.8: two render-node files of one GPU restore 
     issue(w, 'close', { fd: Number(Object.keys(w.tasks[APP]!.fds).at(-1)) });
     const r = roundtrip(w, APP);
     expect(r.differences).toEqual([]);
+  });
+});
+
+describe('spec §9.5 step 3.4: render-node files are compared per GPU', () => {
+  const B = 0x1002;
+
+  /** GPU A: two render files, BOs in the first; GPU B: a pdd (an ALLOC refused for want of a VM) and no render file. */
+  function twoGpus(): World {
+    const w = createWorld(
+      parseTopology(
+        {
+          gpus: [
+            { gpu_id: GPU, render_minor: 128 },
+            { gpu_id: B, render_minor: 129 },
+          ],
+        },
+        [{ pid: APP, ptrace_parent: 99 }],
+      ),
+    );
+    const kfd = issue(w, 'open', { path: '/dev/kfd' }).fd as number;
+    const a = [0, 1].map(() => issue(w, 'open', { path: '/dev/dri/renderD128' }).fd as number);
+    issue(w, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a[0], gpu_id: GPU }, kfd);
+    issue(w, 'DRM_IOCTL_AMDGPU_GEM_CREATE', { bo_size: 4096, domains: ['GTT'] }, a[0]);
+    // kfd_bind_process_to_device creates B's pdd, then finds no VM: -ENODEV (spec §7.2)
+    const c: Call = {
+      call: 'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+      pid: APP,
+      fd: kfd,
+      args: decodeArgs(
+        callDef('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU')!.args,
+        { va_addr: 0x10000000, size: 4096, gpu_id: B, flags: ['GTT', 'WRITABLE'] },
+        'args',
+      ),
+    };
+    expect(applyInPlace(w, c).ret).toBe(-ERRNO.ENODEV);
+    return w;
+  }
+
+  it("A's two files merged and B's render fd opened by the restore are both listed (by kind: 2 → 2, neither)", () => {
+    const r = roundtrip(twoGpus(), APP);
+    expect(r.restore!.failure).toBeNull();
+    expect(r.differences).toEqual(['files.drm 1001: 2 → 1', 'files.drm 1002: absent → 1']);
   });
 });
