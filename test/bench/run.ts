@@ -12,13 +12,16 @@
  *     against the compiled replay of the same prefix.
  *
  * Each phase reports wall time and CPU time (user + system of this process); on a
- * machine shared with other jobs the CPU ratio is the steadier one. The heap after a
+ * machine shared with other jobs the CPU ratio is the steadier one. With `runs` > 1 the
+ * first three phases run that many times in turn (parse, validate, replay, parse, …) and
+ * each row gives its best wall and best CPU time: one run on a shared machine can take
+ * 1.3× another, and the turns expose every phase to the same periods of load. The heap after a
  * replay (after a full GC, when run with --expose-gc as `npm run bench` does) is given
  * for the prefix and for the whole log: both hold the same live BOs, so equal heaps show
  * that memory follows the live objects, not the log length.
  *
  * Usage: node --expose-gc dist/test/bench/run.js
- *          [replay [events=1000000] [bos=10000] [actorEvents=50000] | calls [events=300000] [bos=10000]
+ *          [replay [events=1000000] [bos=10000] [actorEvents=50000] [runs=1] | calls [events=300000] [bos=10000]
  *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs]]
  * (no argument: replay and explore, with the default sizes).
  */
@@ -76,6 +79,15 @@ interface Timed<T> {
   value: T;
 }
 
+/** The best wall and the best CPU time of several runs of one phase (each may come from another run). */
+function best<T>(runs: Timed<T>[]): Timed<T> {
+  return {
+    wall: Math.min(...runs.map((r) => r.wall)),
+    cpu: Math.min(...runs.map((r) => r.cpu)),
+    value: runs[runs.length - 1]!.value,
+  };
+}
+
 async function timed<T>(f: () => Promise<T> | T): Promise<Timed<T>> {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -94,7 +106,10 @@ function heapMiB(): number {
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 
 async function main(): Promise<void> {
-  const [events = 1_000_000, bos = 10_000, actorEvents = 50_000] = process.argv.slice(2).filter(Boolean).map(Number);
+  const [events = 1_000_000, bos = 10_000, actorEvents = 50_000, runs = 1] = process.argv
+    .slice(2)
+    .filter(Boolean)
+    .map(Number);
   const dir = mkdtempSync(join(tmpdir(), 'gpucr-bench-'));
   try {
     const full = generateBenchLog(events, bos);
@@ -105,9 +120,17 @@ async function main(): Promise<void> {
     const prefixPath = join(dir, 'prefix.jsonl');
     writeFileSync(prefixPath, `${prefix.lines.join('\n')}\n`);
 
-    const parse = await timed(() => parseOnly(path));
-    const validate = await timed(() => readAndValidate(path));
-    const replay = await timed(() => replayFile(path));
+    const parses: Timed<number>[] = [];
+    const validates: Timed<number>[] = [];
+    const replays: Timed<Awaited<ReturnType<typeof replayFile>>>[] = [];
+    for (let i = 0; i < runs; i++) {
+      parses.push(await timed(() => parseOnly(path)));
+      validates.push(await timed(() => readAndValidate(path)));
+      // The previous replay's world is garbage before the next one runs.
+      if (replays.length) replays[replays.length - 1]!.value.world = undefined as never;
+      replays.push(await timed(() => replayFile(path)));
+    }
+    const [parse, validate, replay] = [best(parses), best(validates), best(replays)];
     if (!replay.value.ok) throw new Error(`bench log diverged: ${JSON.stringify(replay.value.divergence?.mismatch)}`);
     // Heap with the replayed world alive (then it is let go before the next run).
     const heapFull = heapMiB();
@@ -127,7 +150,9 @@ async function main(): Promise<void> {
       ['gpucr replay (prefix)', prefix.events, compiledPrefix],
       ['XState actors (prefix)', prefix.events, actors],
     ];
-    console.log(`replay benchmark: ${fmt(events)} events, ${fmt(bos)} live BOs`);
+    console.log(
+      `replay benchmark: ${fmt(events)} events, ${fmt(bos)} live BOs${runs > 1 ? `, best of ${runs} runs in turn` : ''}`,
+    );
     console.log(`  ${''.padEnd(24)} ${'wall s'.padStart(9)} ${'cpu s'.padStart(9)} ${'events/s (wall)'.padStart(16)}`);
     for (const [name, n, t] of rows)
       console.log(
