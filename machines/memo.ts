@@ -4,8 +4,10 @@
  * The TTM, i915 and Xe machines run one algorithm per event (a backup, a restore, an
  * eviction) whose result both the guards and the actions of the same transition read:
  * XState evaluates the guards, then the actions, with the same context and event objects,
- * so the result is computed once and looked up after. Contexts and events are never
- * changed in place, so an object identity is a sound key; weak maps let both go.
+ * so the result is computed once and looked up after. A context changes in place when its
+ * object takes a transition (src/world/compiled.ts `advance`), but every send gets an event
+ * object of its own (src/ioctls/internal-objects.ts `sendWithFaults`), so a (context, event)
+ * pair names one transition; weak maps let both go.
  */
 export function memoPerContextEvent<C extends object, E extends object, R>(
   step: (context: C, event: E) => R,

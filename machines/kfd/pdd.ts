@@ -10,8 +10,8 @@
  *  - `queues`: `qpd->evicted` as a ref-count; the region is `evicted` while it is > 0;
  * Cross-object rules (which drm file, which BOs) belong to the ioctl handlers, and so
  * does `pdd->alloc_idr`, the BO handle namespace: a world index (src/world/idr.ts), as
- * the fd tables are, because a context is replaced on every transition and an IDR of
- * tens of thousands of handles inside it was copied by every ALLOC and FREE.
+ * the fd tables are, because a transition's assign gives each field it changes a new value
+ * and an IDR of tens of thousands of handles inside it was copied by every ALLOC and FREE.
  */
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';

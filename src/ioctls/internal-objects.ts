@@ -54,7 +54,9 @@ export function sendWithFaults<C, E extends { type: string }>(
   result: (context: C, event: E) => AlgorithmResult<C>,
   refused: (event: E) => number,
 ): number {
-  const event = (sites.length ? { ...e, faults: planOf(w, sites) } : e) as E;
+  // A fresh event object per send, even without fault sites: the machines' results are
+  // memoised per (context, event) object (machines/memo.ts), and a context changes in place.
+  const event = (sites.length ? { ...e, faults: planOf(w, sites) } : { ...e }) as E;
   if (!canSend(w, id, event)) return refused(event);
   const r = result(contextOf<C>(w, id), event);
   send(w, id, event);

@@ -15,9 +15,12 @@
  *     document order) whose guard holds is selected, as XState selects;
  *  3. the next state value depends only on the value and on which candidates were
  *     selected, so it is asked of XState's own `transition` once and cached;
- *  4. the selected transitions' assign actions run in order on one copy of the context
- *     (`transition` does 2-4 in one call: the send path; when one atomic state has
- *     candidates, as for most events, it selects without a choice array or key string).
+ *  4. the selected transitions' assign actions run in order on one copy of the context, or,
+ *     on the send path (`advance`), on the context itself: a copy per transition was the
+ *     largest share of the garbage a replay and a round trip make, and every copy of an
+ *     object's context survived until its next event (`transition` and `advance` do 2-4 in
+ *     one call; when one atomic state has candidates, as for most events, they select
+ *     without a choice array or key string).
  *
  * Equality with XState's `transition` (value, context and enabledness) is checked by
  * a differential property test (test/unit/compiled-machines.test.ts); a machine that
@@ -81,8 +84,13 @@ export interface CompiledMachine {
   select(value: StateValue, context: Context, event: Event): number[] | null;
   /** Apply an event known to be enabled (`select` gave `choice`). */
   apply(value: StateValue, context: Context, event: Event, choice: number[]): { value: StateValue; context: Context };
-  /** `select` then `apply`: the next state, or null when the event is not enabled (the send path). */
+  /** `select` then `apply`: the next state, or null when the event is not enabled. */
   transition(value: StateValue, context: Context, event: Event): { value: StateValue; context: Context } | null;
+  /**
+   * The send path: `transition` with the assignments written into `context` itself; the next
+   * state value, or null (and `context` untouched) when the event is not enabled.
+   */
+  advance(value: StateValue, context: Context, event: Event): StateValue | null;
 }
 
 /** The active atomic state nodes of a value, in document order. */
@@ -238,7 +246,15 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     return ctx;
   };
 
-  const applyIn = (entry: StateEntry, plan: EventPlan, context: Context, event: Event, choice: number[]) => {
+  /** `inPlace`: the assignments change `context` itself (the send path) instead of a copy of it. */
+  const applyIn = (
+    entry: StateEntry,
+    plan: EventPlan,
+    context: Context,
+    event: Event,
+    choice: number[],
+    inPlace: boolean,
+  ) => {
     const ckey = choice.length === 1 ? String(choice[0]) : choice.join(',');
     let next = plan.next.get(ckey);
     if (next === undefined) {
@@ -248,7 +264,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     const args: Args = { context, event };
     for (let s = 0; s < plan.slots.length; s++) {
       const c = plan.slots[s]![choice[s]!];
-      if (c) runAssigns(c, args, args.context !== context);
+      if (c) runAssigns(c, args, inPlace || args.context !== context);
     }
     return { value: next.value, context: args.context };
   };
@@ -257,7 +273,7 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
    * The send path of a plan with one slot (one active atomic state has candidates: most
    * events of these machines): no selection array, no key string, one args object.
    */
-  const transitionOne = (entry: StateEntry, plan: EventPlan, context: Context, event: Event) => {
+  const transitionOne = (entry: StateEntry, plan: EventPlan, context: Context, event: Event, inPlace: boolean) => {
     const chain = plan.slots[0]!;
     const args: Args = { context, event };
     let at = -1;
@@ -276,7 +292,16 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
       plan.next.set(String(at), next);
     }
     const c = chain[at]!;
-    return { value: next.value, context: c.assigns.length === 0 ? context : runAssigns(c, args, false) };
+    return { value: next.value, context: c.assigns.length === 0 ? context : runAssigns(c, args, inPlace) };
+  };
+
+  const next = (value: StateValue, context: Context, event: Event, inPlace: boolean) => {
+    const entry = entryOf(value);
+    const plan = planOf(entry, event.type);
+    if (plan.slots.length === 0) return null;
+    if (plan.slots.length === 1) return transitionOne(entry, plan, context, event, inPlace);
+    const choice = selectIn(plan.slots, context, event);
+    return choice === null ? null : applyIn(entry, plan, context, event, choice, inPlace);
   };
 
   let cachedInitial: StateValue | undefined;
@@ -297,15 +322,13 @@ export function compileMachine(machine: AnyStateMachine): CompiledMachine {
     },
     apply(value, context, event, choice) {
       const entry = entryOf(value);
-      return applyIn(entry, planOf(entry, event.type), context, event, choice);
+      return applyIn(entry, planOf(entry, event.type), context, event, choice, false);
     },
     transition(value, context, event) {
-      const entry = entryOf(value);
-      const plan = planOf(entry, event.type);
-      if (plan.slots.length === 0) return null;
-      if (plan.slots.length === 1) return transitionOne(entry, plan, context, event);
-      const choice = selectIn(plan.slots, context, event);
-      return choice === null ? null : applyIn(entry, plan, context, event, choice);
+      return next(value, context, event, false);
+    },
+    advance(value, context, event) {
+      return next(value, context, event, true)?.value ?? null;
     },
   };
 }

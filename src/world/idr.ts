@@ -8,8 +8,8 @@
  *
  * It is a world index, like the fd tables and a render-node file's object_idr, not
  * part of the pdd machine's context: a process holds tens of thousands of handles, and
- * a machine context is replaced on every transition, so an IDR inside it was copied
- * whole by every ALLOC and FREE (issue 4). The pdd machine keeps the state its guards
+ * a transition's assign gives each context field it changes a new value, so an IDR inside
+ * it was copied whole by every ALLOC and FREE (issue 4). The pdd machine keeps the state its guards
  * read; the handlers keep the IDR here, with the kernel's idr_alloc semantics.
  *
  * `w.alloc_idr[pddId]` is plain data (handle order is the record's integer-key order).

@@ -76,6 +76,18 @@ export function useActorBackend(on: boolean): void {
   ACTORS = on ? new Map() : null;
 }
 
+/**
+ * The reference of test/unit/contexts-in-place.test.ts: every transition gives the object a
+ * new context (the copying `transition`, as XState's assign does), instead of changing the
+ * context in place. A handler that read a context field before a `send` and used it after
+ * would make the two disagree.
+ */
+let COPY_CONTEXTS = false;
+
+export function useCopiedContexts(on: boolean): void {
+  COPY_CONTEXTS = on;
+}
+
 /** Create an object in its machine's initial state and return its id. */
 export function createObject(w: World, kind: ObjectKind, input: unknown): string {
   const id = `${kind}#${w.next.object}`;
@@ -131,18 +143,25 @@ export function send<E extends { type: string }>(w: World, id: string, event: E)
     return;
   }
   const { value, context } = rec;
-  const next = compiledOf(rec.kind).transition(value, context, event);
-  if (!next) throw new ObjectEventRefused(id, event.type, value);
-  // The record takes the new value and context (values and contexts are never changed in
-  // place; records are, like every other part of a world that applyInPlace may change, and
-  // through immer's draft in `step`). A new record per transition cost the round trip a
-  // tenth of its time: one allocation per event, and a copy of every record that survives
-  // (issue 5). A targetless transition without actions (a second BIND) changes nothing.
-  if (next.value !== value || next.context !== context) {
-    rec.value = next.value;
-    rec.context = next.context;
-  }
-  if (observer) observer(rec.kind, value, event.type, next.value, context, event);
+  // The observer is told the context before the transition, which changes it in place.
+  const before = observer ? { ...context } : context;
+  // The assignments change the context itself, and the record takes the new value: state
+  // values are shared and never changed; contexts and records are changed in place, like
+  // every other part of a world that applyInPlace may change, and through immer's draft in
+  // `step` (which copies what is written). A new context per transition was the largest
+  // share of a replay's and a round trip's garbage, and a new record per transition cost
+  // the round trip a tenth of its time (issues 4 and 5). A targetless transition without
+  // actions (a second BIND) changes nothing.
+  const compiled = compiledOf(rec.kind);
+  let next: StateValue | null;
+  if (COPY_CONTEXTS) {
+    const copied = compiled.transition(value, context, event);
+    if (copied && copied.context !== context) rec.context = copied.context;
+    next = copied?.value ?? null;
+  } else next = compiled.advance(value, context, event);
+  if (next === null) throw new ObjectEventRefused(id, event.type, value);
+  if (next !== value) rec.value = next;
+  if (observer) observer(rec.kind, value, event.type, next, before, event);
 }
 
 /**

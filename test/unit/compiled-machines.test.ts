@@ -1,7 +1,9 @@
 /**
  * The compiled transition form (src/world/compiled.ts) against XState's own
  * `transition`: on random event sequences of every KFD machine, both must agree on
- * which events are enabled, on the next state value and on the next context.
+ * which events are enabled, on the next state value and on the next context — for the
+ * copying form (`transition`, `apply`) and for the send path that changes the context in
+ * place (`advance`), which must also leave a refused event's context as it was.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -49,14 +51,23 @@ describe('the compiled transition form equals XState transition', () => {
             const ref = viaXState(c.machine, state.value, state.context, event);
             const choice = compiled.select(state.value, state.context, event);
             expect(choice !== null).toBe(ref.enabled);
-            // The send path (select and apply in one call) gives the same answer.
+            // Select and apply in one call gives the same answer.
             const fused = compiled.transition(state.value, state.context, event);
             expect(fused !== null).toBe(ref.enabled);
-            if (!choice) continue;
+            // The send path, on a copy of the context it changes in place.
+            const own = structuredClone(state.context);
+            const advanced = compiled.advance(state.value, own, event);
+            expect(advanced !== null).toBe(ref.enabled);
+            if (!choice) {
+              expect(own).toEqual(state.context);
+              continue;
+            }
             state = compiled.apply(state.value, state.context, event, choice);
             expect(state.value).toEqual(ref.value);
             expect(state.context).toEqual(ref.context);
             expect(fused).toEqual(state);
+            expect(advanced).toEqual(state.value);
+            expect(own).toEqual(state.context);
           }
         }),
         { numRuns: 300, seed: 0x6c7 },
