@@ -79,7 +79,7 @@ export class Replayer {
     this.events += 1;
     this.lastLine = ev.line;
     this.lastCall = call;
-    this.last = { ret: r.ret, out: r.out };
+    this.last = r;
     if (this.referenced.has(ev.line)) this.outs.set(ev.line, { call: ev.call, ret: r.ret, out: r.out });
     if (Array.isArray(r.out.issued)) this.issued.set(ev.line, { calls: r.out.issued as IssuedByLine[], next: 0 });
     return this.last;
