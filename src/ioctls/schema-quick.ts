@@ -15,7 +15,7 @@
  * with JSON.stringify; the generated code calls the per-type decoders below, which are
  * closures built once.
  */
-import { type FieldType, MAX_INLINE_ARRAY, type Schema, zeroOf } from './schema.js';
+import { type FieldType, inExclusive, intOf, isRecord, MAX_INLINE_ARRAY, type Schema, zeroOf } from './schema.js';
 
 export const NO: unique symbol = Symbol('not decoded');
 
@@ -60,13 +60,12 @@ function quickU64(v: unknown): unknown {
     }
     return BigInt(x);
   }
-  if (!/^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(v)) return NO;
-  const b = BigInt(v);
-  return b < 1n << 64n ? b : NO;
+  const b = intOf(v);
+  return b !== undefined && b < 1n << 64n ? b : NO;
 }
 
 function quickFlags(type: Extract<FieldType, { t: 'flags' }>): QuickDecoder {
-  const { family, prefix, exclusive } = type;
+  const { family, prefix } = type;
   return (v) => {
     if (typeof v === 'number') return quickU32(v);
     if (!Array.isArray(v)) return NO;
@@ -79,7 +78,7 @@ function quickFlags(type: Extract<FieldType, { t: 'flags' }>): QuickDecoder {
       if (!Object.hasOwn(family, bare)) return NO;
       const bit = family[bare]!;
       // A second value of an enumerated field inside the word (GEM_VA's MTYPE).
-      if (exclusive !== undefined && (bit & ~exclusive) === 0 && ++fields > 1) return NO;
+      if (inExclusive(type, bit) && ++fields > 1) return NO;
       word = (word | bit) >>> 0;
     }
     return word;
@@ -165,7 +164,7 @@ function compileStruct(schema: Schema): QuickDecoder {
   const decoders = fields.map(([, t]) => compileType(t));
   const zeros = fields.map(([, t]) => zeroMaker(t));
   const lines = [
-    "if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || raw instanceof Uint8Array) return NO;",
+    'if (!isRecord(raw)) return NO;',
     'let keys = 0;',
     'for (const k in raw) { if (!hasOwn(raw, k)) return NO; keys++; }',
     'let seen = 0;',
@@ -185,11 +184,12 @@ function compileStruct(schema: Schema): QuickDecoder {
   const make = new Function(
     'NO',
     'hasOwn',
+    'isRecord',
     'decoders',
     'zeros',
     `return function quickStruct(raw) {\n${lines.join('\n')}\n};`,
   );
-  return make(NO, Object.hasOwn, decoders, zeros) as QuickDecoder;
+  return make(NO, Object.hasOwn, isRecord, decoders, zeros) as QuickDecoder;
 }
 
 const COMPILED = new WeakMap<Schema, QuickDecoder>();

@@ -39,7 +39,7 @@ export const flags = (family: Readonly<Record<string, number>>, prefix: string, 
   exclusive === undefined ? { t: 'flags', family, prefix } : { t: 'flags', family, prefix, exclusive };
 
 /** Whether a flag name's value is one value of the word's enumerated field (see FieldType flags). */
-function inExclusive(type: { exclusive?: number }, bit: number): boolean {
+export function inExclusive(type: { exclusive?: number }, bit: number): boolean {
   return type.exclusive !== undefined && (bit & ~type.exclusive) === 0;
 }
 export const enumOf = (values: Readonly<Record<string, number>>, prefix: string): FieldType => ({
@@ -54,14 +54,16 @@ export const nullable = (of: FieldType): FieldType => ({ t: 'nullable', of });
 /** Largest inline array a log may carry; larger counts are refused before allocating. */
 export const MAX_INLINE_ARRAY = 1 << 20;
 
-function intOf(v: unknown): bigint | undefined {
+/** An exact integer from a safe number, a bigint, a 0x string of 1-16 hex digits or 1-20 decimal digits. */
+export function intOf(v: unknown): bigint | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
   if (typeof v === 'bigint') return v;
   if (typeof v === 'string' && /^(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$/.test(v)) return BigInt(v);
   return undefined;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** A plain object (not null, a list or a byte buffer). */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
