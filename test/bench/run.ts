@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     .slice(2)
     .filter(Boolean)
     .map(Number);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`bench: runs must be a positive integer, found ${runs}`);
   const dir = mkdtempSync(join(tmpdir(), 'gpucr-bench-'));
   try {
     const full = generateBenchLog(events, bos);

@@ -1,7 +1,7 @@
 /**
  * A task's fd table (src/world/fds.ts) against the kernel's contract: a new fd is the lowest
- * free number (alloc_fd, whatever was closed before); the next_fd hint kept beside the table
- * must never change which fd is handed out, whatever was closed or taken at an exact number
+ * free number (alloc_fd, whatever was closed before); the IDR search hints kept beside the
+ * table (src/world/idr.ts) must never change which fd is handed out, whatever was closed or taken at an exact number
  * (commit_files installing reserved fds, CRIU's dup2) in between, and a copy of the table (no
  * hint) hands out the same fds.
  */
