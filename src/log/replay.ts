@@ -30,7 +30,8 @@ import type { LogLine } from './event-fields.js';
 import type { LogHeader } from './header.js';
 import { involvement } from './involvement.js';
 import { readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
-import type { ReadOptions } from './reader.js';
+import { ReadThread, useReadThread } from './read-thread.js';
+import type { LogItem, ReadOptions } from './reader.js';
 import { referencedLines } from './refs.js';
 import { Replayer, type ReplayerOptions } from './replayer.js';
 import { checkContinuation } from './snapshot.js';
@@ -141,6 +142,11 @@ export interface ReplayFileOptions {
   assertions?: boolean;
   /** Called with the header once it has been validated, before any event is replayed. */
   onHeader?: (header: LogHeader) => void;
+  /**
+   * Read and validate the file on a second thread (read-thread.ts): 'auto' (the default)
+   * for a file of 8 MiB or more on a machine with two cores or more.
+   */
+  readThread?: 'auto' | 'always' | 'never';
 }
 
 /**
@@ -157,28 +163,46 @@ async function referencedOfFile(path: string, file: string): Promise<ReadonlySet
   return referenced;
 }
 
-/** How replayFile reads: keeping the calls of the `referenced` lines, reporting progress every 64 KiB read. */
-async function replayReadOptions(
-  path: string,
-  referenced: ReadonlySet<number>,
-  progress: ReplayFileOptions['onProgress'],
-): Promise<ReadOptions & { keep: ReadonlySet<number> }> {
-  const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
-  if (!progress) return readOpts;
-  const size = await stat(path).then(
-    (s) => s.size,
-    () => 0,
-  );
+/** Progress of replayFile's reading: told the characters read, it reports every 64 KiB. */
+function progressCounter(size: number, progress: NonNullable<ReplayFileOptions['onProgress']>): (n: number) => void {
   let bytes = 0;
   let lastReport = 0;
-  readOpts.onLine = (n) => {
+  return (n) => {
     bytes += n;
     if (bytes - lastReport >= 1 << 16) {
       lastReport = bytes;
       progress('replay', Math.min(bytes, size), size);
     }
   };
-  return readOpts;
+}
+
+/**
+ * How replayFile reads: keeping the calls of the lines later lines reference, reporting
+ * progress, and on a second thread when the file is large enough to repay it
+ * (read-thread.ts), started before the scan for references so that the two overlap.
+ */
+async function replayBatches(
+  path: string,
+  file: string,
+  opts: ReplayFileOptions,
+): Promise<{ referenced: ReadonlySet<number>; batches: AsyncGenerator<LogItem[]> }> {
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  const thread = useReadThread(size, opts.readThread) ? new ReadThread(path, file) : undefined;
+  let referenced: ReadonlySet<number>;
+  try {
+    referenced = await referencedOfFile(path, file);
+  } catch (e) {
+    await thread?.terminate();
+    throw e;
+  }
+  const onChars = opts.onProgress && progressCounter(size, opts.onProgress);
+  if (thread) return { referenced, batches: thread.batches(referenced, onChars) };
+  const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
+  if (onChars) readOpts.onLine = onChars;
+  return { referenced, batches: readLogBatches(path, file, readOpts) };
 }
 
 /** The world before line `line` of a log file: the file read again and replayed up to it (replay is deterministic). */
@@ -207,12 +231,11 @@ async function fileWorldBefore(
  */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayReport> {
   const file = opts.file ?? path;
-  const referenced = await referencedOfFile(path, file);
-  const readOpts = await replayReadOptions(path, referenced, opts.onProgress);
+  const { referenced, batches } = await replayBatches(path, file, opts);
   const involveOn = opts.involve !== false;
   const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
   let rp: Replayer | undefined;
-  for await (const batch of readLogBatches(path, file, readOpts)) {
+  for await (const batch of batches) {
     for (const item of batch) {
       if (item.header) {
         checkContinuation(item.header, opts.world, file);

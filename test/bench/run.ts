@@ -6,13 +6,17 @@
  *     megabyte at a time, split at newlines): the floor any replay pays;
  *  2. read + validate: gpucr's reader over the same file as the replay reads it, no event
  *     applied (what is left of the replay is the handlers' and the replay loop's);
- *  3. gpucr replay of the log (`replayFile`, what `gpucr replay` runs);
+ *  3. the replay on one thread (`replayFile` with readThread 'never'), and gpucr replay of
+ *     the log (`replayFile` as `gpucr replay` runs it: a log of 8 MiB or more is read and
+ *     validated on a second thread while this one applies the events, read-thread.ts);
  *  4. the same events driven through XState actors built from the same machines
  *     (on a prefix when the full log would take too long; rates are per event),
  *     against the compiled replay of the same prefix.
  *
- * Each phase reports wall time and CPU time (user + system of this process); on a
- * machine shared with other jobs the CPU ratio is the steadier one. With `runs` > 1 the
+ * Each phase reports wall time and CPU time (user + system of this process, the reader
+ * thread's included); on a machine shared with other jobs the CPU ratio is the steadier
+ * one, except for the replay with a reader thread, whose point is to spend CPU time on a
+ * second core to save wall time. With `runs` > 1 the
  * first three phases run that many times in turn (parse, validate, replay, parse, …) and
  * each row gives its best wall and best CPU time: one run on a shared machine can take
  * 1.3× another, and the turns expose every phase to the same periods of load. The heap after a
@@ -25,11 +29,12 @@
  *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs]]
  * (no argument: replay and explore, with the default sizes).
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLogBatches, referencedLinesOfFile } from '../../src/log/read-file.js';
 import { replayFile } from '../../src/log/replay.js';
+import { useReadThread } from '../../src/log/read-thread.js';
 import { useActorBackend } from '../../src/world/objects.js';
 import { callsBench } from './calls.js';
 import { exploreBench } from './explore.js';
@@ -124,14 +129,19 @@ async function main(): Promise<void> {
     const parses: Timed<number>[] = [];
     const validates: Timed<number>[] = [];
     const replays: Timed<Awaited<ReturnType<typeof replayFile>>>[] = [];
+    const oneThread: Timed<Awaited<ReturnType<typeof replayFile>>>[] = [];
     for (let i = 0; i < runs; i++) {
       parses.push(await timed(() => parseOnly(path)));
       validates.push(await timed(() => readAndValidate(path)));
       // The previous replay's world is garbage before the next one runs.
+      if (oneThread.length) oneThread[oneThread.length - 1]!.value.world = undefined as never;
+      oneThread.push(await timed(() => replayFile(path, { readThread: 'never' })));
+      oneThread[oneThread.length - 1]!.value.world = undefined as never;
       if (replays.length) replays[replays.length - 1]!.value.world = undefined as never;
+      // What `gpucr replay` does: a file this large is read on a second thread.
       replays.push(await timed(() => replayFile(path)));
     }
-    const [parse, validate, replay] = [best(parses), best(validates), best(replays)];
+    const [parse, validate, replay, single] = [best(parses), best(validates), best(replays), best(oneThread)];
     if (!replay.value.ok) throw new Error(`bench log diverged: ${JSON.stringify(replay.value.divergence?.mismatch)}`);
     // Heap with the replayed world alive (then it is let go before the next run).
     const heapFull = heapMiB();
@@ -147,6 +157,7 @@ async function main(): Promise<void> {
     const rows: [string, number, Timed<unknown>][] = [
       ['read + JSON.parse', events, parse],
       ['read + validate', events, validate],
+      ['replay, one thread', events, single],
       ['gpucr replay', events, replay],
       ['gpucr replay (prefix)', prefix.events, compiledPrefix],
       ['XState actors (prefix)', prefix.events, actors],
@@ -164,7 +175,10 @@ async function main(): Promise<void> {
       `  replay / parse time:           wall ${ratio(replay.wall, parse.wall)}, cpu ${ratio(replay.cpu, parse.cpu)}  (bar: ≤ 4×)`,
     );
     console.log(
-      `  of which reading and validating: wall ${ratio(validate.wall, parse.wall)} of parse, applying the events ${ratio(replay.wall - validate.wall, parse.wall)}`,
+      `  on one thread:                 wall ${ratio(single.wall, parse.wall)}: reading and validating ${ratio(validate.wall, parse.wall)} of parse, applying the events ${ratio(single.wall - validate.wall, parse.wall)}`,
+    );
+    console.log(
+      `  reader thread${useReadThread(statSync(path).size) ? '' : ' (not used here)'}:  one thread / gpucr replay wall ${ratio(single.wall, replay.wall)}`,
     );
     console.log(
       `  replay vs XState actors speed: wall ${ratio(actors.wall, compiledPrefix.wall)}, cpu ${ratio(actors.cpu, compiledPrefix.cpu)}  (bar: ≥ 10×, same ${fmt(prefix.events)} events)`,

@@ -1,0 +1,190 @@
+/**
+ * The replay's reader thread (src/log/read-thread.ts): it gives the batches readLogBatches
+ * gives, throws the error readLogBatches throws after the same batches, stops when the
+ * replay stops, and a replay through it reports exactly what a replay on one thread does
+ * (docs/log-format.md "Replay", issue 4).
+ *
+ * A worker thread runs JavaScript, not the TypeScript sources the test runner transforms,
+ * so these tests use the tests' own build of the package (dist/.cli-test, test/cli/helpers.ts).
+ */
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateBenchLog } from '../bench/gen-log.js';
+import { ensureBuilt, gpucr, OUT, ROOT, STACK, tempDir } from '../cli/helpers.js';
+
+type ReadFile = typeof import('../../src/log/read-file.js');
+type ReadThreadModule = typeof import('../../src/log/read-thread.js');
+type ReplayModule = typeof import('../../src/log/replay.js');
+type LogItem = import('../../src/log/reader.js').LogItem;
+
+let readFile: ReadFile;
+let thread: ReadThreadModule;
+let replay: ReplayModule;
+let dir: string;
+/** A log of several batches (a batch is a megabyte read). */
+let big: string;
+
+const load = async <T>(p: string): Promise<T> => (await import(pathToFileURL(join(OUT, p)).href)) as T;
+
+beforeAll(async () => {
+  ensureBuilt();
+  readFile = await load<ReadFile>('src/log/read-file.js');
+  thread = await load<ReadThreadModule>('src/log/read-thread.js');
+  replay = await load<ReplayModule>('src/log/replay.js');
+  dir = tempDir('gpucr-read-thread-');
+  big = join(dir, 'big.jsonl');
+  writeFileSync(big, `${generateBenchLog(40_000, 500).lines.join('\n')}\n`);
+}, 180_000);
+
+/** Items as text that tells every difference the replay could see (key order, bigint, -0, bytes). */
+function exact(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === 'bigint') return `<bigint ${x}>`;
+    if (x instanceof Uint8Array) return `<bytes ${Buffer.from(x).toString('hex')}>`;
+    if (Object.is(x, -0)) return '<-0>';
+    return x;
+  });
+}
+
+interface Outcome {
+  batches: LogItem[][];
+  error?: { name: string; message: string; line?: number; column?: number; path?: string };
+}
+
+async function collect(batches: AsyncIterable<LogItem[]>): Promise<Outcome> {
+  const out: Outcome = { batches: [] };
+  try {
+    for await (const b of batches) out.batches.push(b);
+  } catch (e) {
+    const { name, message, line, column, path } = e as Error & Record<string, unknown>;
+    out.error = { name, message, line: line as number, column: column as number, path: path as string };
+  }
+  return out;
+}
+
+async function both(path: string, keep?: ReadonlySet<number>): Promise<[Outcome, Outcome]> {
+  const inline = await collect(readFile.readLogBatches(path, path, keep ? { keep } : {}));
+  const threaded = await collect(new thread.ReadThread(path, path).batches(keep));
+  return [inline, threaded];
+}
+
+const examples = () =>
+  readdirSync(join(ROOT, 'docs/examples'))
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => join(ROOT, 'docs/examples', f));
+
+describe('reader thread: the same batches as readLogBatches', () => {
+  it('is available in the built package', () => {
+    expect(thread.readThreadAvailable()).toBe(true);
+    expect(thread.useReadThread(thread.READ_THREAD_MIN_BYTES, 'never')).toBe(false);
+    expect(thread.useReadThread(0, 'always')).toBe(true);
+    expect(thread.useReadThread(0)).toBe(false);
+  });
+
+  it('every example log, and a log of several batches', async () => {
+    for (const f of [...examples(), big]) {
+      const keep = (await readFile.referencedLinesOfFile(f)) ?? undefined;
+      const [inline, threaded] = await both(f, keep);
+      expect(threaded.error, f).toBeUndefined();
+      expect(exact(threaded.batches), f).toBe(exact(inline.batches));
+    }
+    const [inline] = await both(big);
+    expect(inline.batches.length).toBeGreaterThan(3);
+  });
+
+  it('a bad line after several batches: the batches before it, then the same LogError', async () => {
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, readFileSync(big, 'utf8'));
+    appendFileSync(bad, '{"pid":100,"call":"AMDKFD_IOC_SET_EVENT","fd":3,"args":{"event_id":"0xZZ"}}\n');
+    appendFileSync(bad, '{"pid":100,"call":"AMDKFD_IOC_SET_EVENT","fd":3,"args":{"event_id":1}}\n');
+    const [inline, threaded] = await both(bad);
+    expect(inline.error?.name).toBe('LogError');
+    expect(inline.error?.message).toMatch(/bad\.jsonl:40002:\d+: args\.event_id: expected/);
+    expect(threaded.error).toEqual(inline.error);
+    expect(exact(threaded.batches)).toBe(exact(inline.batches));
+  });
+
+  it('a torn last line, a missing file, an empty file: the same error', async () => {
+    const torn = join(dir, 'torn.jsonl');
+    writeFileSync(torn, `${readFileSync(big, 'utf8')}{"pid":100,"call":"AMDKFD_IO`);
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const expected: [string, string][] = [
+      [torn, 'TornRecordError'],
+      [join(dir, 'missing.jsonl'), 'InputError'],
+      [empty, 'LogError'],
+    ];
+    for (const [f, name] of expected) {
+      const [inline, threaded] = await both(f);
+      expect(inline.error?.name, f).toBe(name);
+      expect(threaded.error, f).toEqual(inline.error);
+      expect(threaded.batches.length, f).toBe(inline.batches.length);
+    }
+  });
+
+  it('stops its thread when the reading stops early', async () => {
+    let n = 0;
+    for await (const b of new thread.ReadThread(big, big).batches(undefined)) {
+      expect(b.length).toBeGreaterThan(0);
+      if (++n === 2) break;
+    }
+    // A live worker holds a MessagePort open; a stopped one holds nothing.
+    await new Promise((r) => setImmediate(r));
+    expect(process.getActiveResourcesInfo()).not.toContain('MessagePort');
+  });
+});
+
+describe('replay through the reader thread reports what a replay on one thread does', () => {
+  const report = async (path: string, readThread: 'always' | 'never', extra: object = {}) => {
+    const progress: number[] = [];
+    const r = await replay.replayFile(path, {
+      readThread,
+      onProgress: (phase, done) => phase === 'replay' && progress.push(done),
+      ...extra,
+    });
+    const { world, ...rest } = r as typeof r & { world?: unknown };
+    return { text: exact({ ...rest, world }), progress };
+  };
+
+  it('every example log and the log of several batches: the same report, byte for byte', async () => {
+    for (const f of [...examples(), big]) {
+      const a = await report(f, 'never');
+      const b = await report(f, 'always');
+      expect(b.text, f).toBe(a.text);
+    }
+  });
+
+  it('a divergence and --until: the same report; progress reaches the end of the file', async () => {
+    const diverging = join(dir, 'diverging.jsonl');
+    const lines = readFileSync(big, 'utf8').split('\n');
+    lines[30_000] = lines[30_000]!.replace('"ret":0', '"ret":-22');
+    writeFileSync(diverging, lines.join('\n'));
+    const a = await report(diverging, 'never');
+    const b = await report(diverging, 'always');
+    expect(a.text).toContain('"divergence"');
+    expect(b.text).toBe(a.text);
+    const u1 = await report(big, 'never', { until: 20_000 });
+    const u2 = await report(big, 'always', { until: 20_000 });
+    expect(u2.text).toBe(u1.text);
+    const size = readFileSync(big).length;
+    const full = await report(big, 'always');
+    expect(full.progress.at(-1)).toBeGreaterThan(size * 0.9);
+    expect(full.progress).toEqual([...full.progress].sort((x, y) => x - y));
+  });
+
+  it('gpucr replay of a log of more than 8 MiB (read on a second thread): exit 0, and exit 2 naming a bad line', () => {
+    const large = join(dir, 'large.jsonl');
+    writeFileSync(large, `${generateBenchLog(90_000, 500).lines.join('\n')}\n`);
+    expect(readFileSync(large).length).toBeGreaterThan(thread.READ_THREAD_MIN_BYTES);
+    const ok = gpucr(['replay', '--json', large]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).events).toBe(90_000);
+    appendFileSync(large, '{"pid":100,"call":"AMDKFD_IOC_SET_EVENT","fd":3,"args":{"event_id":-1}}\n');
+    const bad = gpucr(['replay', large]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/large\.jsonl:90002:\d+: args\.event_id: expected an unsigned 32-bit integer, found -1/);
+    expect(bad.stderr).not.toMatch(STACK);
+  });
+});
