@@ -262,31 +262,55 @@ function structReader(schema: Schema): Read {
   return read;
 }
 
-/** Decode a batch (the replaying thread's side): the items encodeBatch was given. */
-export function decodeBatch(batch: EncodedBatch): LogItem[] {
-  const r: Cursor = { num: batch.num, big: batch.big, side: batch.side, n: 0, b: 0, s: 0 };
-  const readers = batch.calls.map((c) => structReader(callDef(c)!.args));
-  const items: LogItem[] = [];
-  const end = batch.num.length;
-  while (r.n < end) {
-    const tag = r.num[r.n++]!;
-    if (tag < 0) {
-      // A whole item: the next entry of `side`.
-      items.push(batch.side[r.s++] as LogItem);
-      continue;
-    }
-    const line = r.num[r.n++]!;
-    const mask = r.num[r.n++]!;
-    const ev: LogLine = { line, call: batch.calls[tag]!, refs: NO_REFS };
-    if (mask & HAS_PID) ev.pid = r.num[r.n++]!;
-    if (mask & HAS_FD) ev.fd = r.num[r.n++]!;
-    if (mask & HAS_RET) ev.ret = r.num[r.n++]!;
-    if (mask & HAS_BY) ev.by = r.num[r.n++]!;
-    if (mask & HAS_SIDE) Object.assign(ev, r.side[r.s++]);
-    if (mask & HAS_ARGS) ev.args = readers[tag]!(r) as Record<string, unknown>;
-    items.push({ event: ev });
+/**
+ * Decodes a batch a few items at a time (the replaying thread's side). The replay takes
+ * each few before the next are built, so that its events die young: a whole megabyte
+ * batch of events built at once outlives a young-generation collection and is copied.
+ */
+export class BatchDecoder {
+  private readonly r: Cursor;
+  private readonly readers: Read[];
+
+  constructor(private readonly batch: EncodedBatch) {
+    this.r = { num: batch.num, big: batch.big, side: batch.side, n: 0, b: 0, s: 0 };
+    this.readers = batch.calls.map((c) => structReader(callDef(c)!.args));
   }
-  return items;
+
+  /** Whether every item has been taken. */
+  get done(): boolean {
+    return this.r.n >= this.batch.num.length;
+  }
+
+  /** The next `max` items (fewer at the end). */
+  take(max: number): LogItem[] {
+    const { r, batch, readers } = this;
+    const items: LogItem[] = [];
+    const end = batch.num.length;
+    while (r.n < end && items.length < max) {
+      const tag = r.num[r.n++]!;
+      if (tag < 0) {
+        // A whole item: the next entry of `side`.
+        items.push(batch.side[r.s++] as LogItem);
+        continue;
+      }
+      const line = r.num[r.n++]!;
+      const mask = r.num[r.n++]!;
+      const ev: LogLine = { line, call: batch.calls[tag]!, refs: NO_REFS };
+      if (mask & HAS_PID) ev.pid = r.num[r.n++]!;
+      if (mask & HAS_FD) ev.fd = r.num[r.n++]!;
+      if (mask & HAS_RET) ev.ret = r.num[r.n++]!;
+      if (mask & HAS_BY) ev.by = r.num[r.n++]!;
+      if (mask & HAS_SIDE) Object.assign(ev, r.side[r.s++]);
+      if (mask & HAS_ARGS) ev.args = readers[tag]!(r) as Record<string, unknown>;
+      items.push({ event: ev });
+    }
+    return items;
+  }
+}
+
+/** Decode a whole batch: the items encodeBatch was given. */
+export function decodeBatch(batch: EncodedBatch): LogItem[] {
+  return new BatchDecoder(batch).take(Infinity);
 }
 
 const NO_REFS: LogLine['refs'] = Object.freeze([]);

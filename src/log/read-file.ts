@@ -34,6 +34,12 @@ async function openLog(path: string, file: string) {
 
 /** Bytes read at a time: large enough that the per-chunk cost vanishes, small enough to stream. */
 const CHUNK = 1 << 20;
+/**
+ * Items validated at a time: the consumer takes each few before the next are built, so
+ * that they die young (a megabyte's items built at once outlive a young-generation
+ * collection and are copied, which cost a replay a tenth of its time).
+ */
+const YIELD_ITEMS = 256;
 
 /**
  * The lines of the first `size` bytes of a file, in batches (one per chunk read), split
@@ -99,7 +105,7 @@ export async function* readLogBatches(
     // One line of look-ahead: the last line is validated by the torn-record rule.
     let held: string | undefined;
     for await (const lines of lineBatches(handle, size)) {
-      const items: LogItem[] = [];
+      let items: LogItem[] = [];
       let bad: unknown;
       for (const line of lines) {
         if (held !== undefined) {
@@ -108,6 +114,10 @@ export async function* readLogBatches(
           } catch (e) {
             bad = e;
             break;
+          }
+          if (items.length === YIELD_ITEMS) {
+            yield items;
+            items = [];
           }
         }
         held = line;

@@ -19,12 +19,15 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { decodeBatch } from './event-codec.js';
+import { BatchDecoder } from './event-codec.js';
 import type { LogItem } from './reader.js';
 import { deserializeReadError, type ReaderMessage, type ReaderStart, type ReaderTask } from './read-thread-protocol.js';
 
 /** Files smaller than this are read on the replaying thread. */
 export const READ_THREAD_MIN_BYTES = 8 << 20;
+
+/** Items decoded at a time (BatchDecoder). */
+const TAKE = 256;
 
 const WORKER = new URL('./read-worker.js', import.meta.url);
 
@@ -91,7 +94,8 @@ export class ReadThread {
         // Taken: the reader may read one batch more while this one is replayed.
         this.worker.postMessage(1);
         onChars?.(m.batch.chars);
-        yield decodeBatch(m.batch);
+        const d = new BatchDecoder(m.batch);
+        while (!d.done) yield d.take(TAKE);
       }
     } finally {
       await this.terminate();

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeBatch } from './event-codec.js';
 import { readLogBatches } from './read-file.js';
+import type { LogItem } from './reader.js';
 import {
   IN_FLIGHT,
   type ReaderMessage,
@@ -33,26 +34,42 @@ port.on('message', (m: ReaderStart | number) => {
   wake?.();
 });
 
+/** Items per posted batch: few messages, and IN_FLIGHT batches are enough read-ahead. */
+const POST_ITEMS = 4096;
+
 function post(m: ReaderMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(m, transfer);
 }
 
+/** Items validated and not yet posted, and the characters of their lines. */
+let held: LogItem[] = [];
+let chars = 0;
+
+/** Post the held items as one batch, once the replay has room for it. */
+async function flush(): Promise<void> {
+  while (credits === 0) await new Promise<void>((r) => (wake = r));
+  credits -= 1;
+  const batch = encodeBatch(held, chars);
+  held = [];
+  chars = 0;
+  post({ batch }, [batch.num.buffer as ArrayBuffer, batch.big.buffer as ArrayBuffer]);
+}
+
 async function read(s: ReaderStart): Promise<void> {
-  let chars = 0;
-  const opts = s.keep ? { keep: s.keep, onLine: (n: number) => (chars += n) } : { onLine: (n: number) => (chars += n) };
-  for await (const items of readLogBatches(task.path, task.file, opts)) {
-    while (credits === 0) await new Promise<void>((r) => (wake = r));
-    credits -= 1;
-    const batch = encodeBatch(items, chars);
-    chars = 0;
-    post({ batch }, [batch.num.buffer as ArrayBuffer, batch.big.buffer as ArrayBuffer]);
+  const onLine = (n: number) => (chars += n);
+  for await (const items of readLogBatches(task.path, task.file, s.keep ? { keep: s.keep, onLine } : { onLine })) {
+    for (const item of items) held.push(item);
+    if (held.length >= POST_ITEMS) await flush();
   }
-  post({ done: true });
 }
 
 try {
   await read(await started);
+  if (held.length) await flush();
+  post({ done: true });
 } catch (e) {
+  // The items before the bad line first, as readLogBatches delivers them.
+  if (held.length) await flush();
   post({ error: serializeReadError(e) });
 }
 // Nothing more to say: the thread ends once its messages are delivered, whether or not
