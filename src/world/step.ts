@@ -16,6 +16,7 @@ import { InputError } from '../errors.js';
 import '../ioctls/all.js';
 import { kfdIoctl } from '../ioctls/kfd/dispatch.js';
 import { type CallDef, callDef, KernelReturn } from '../ioctls/registry.js';
+import type { FieldType, Schema } from '../ioctls/schema.js';
 import type { Call, StepResult, World } from './types.js';
 import { taskOf } from './world.js';
 
@@ -72,9 +73,37 @@ function copyArgs<T>(v: T): T {
   return out as T;
 }
 
+/** The fields of a schema that may hold a list or a struct (the others hold numbers, bigints, strings, booleans, null). */
+const NESTED = new WeakMap<Schema, string[]>();
+function nestedFields(schema: Schema): string[] {
+  let f = NESTED.get(schema);
+  if (!f) {
+    const nested = (t: FieldType): boolean =>
+      t.t === 'array' || t.t === 'struct' || (t.t === 'nullable' && nested(t.of));
+    NESTED.set(schema, (f = Object.keys(schema).filter((k) => nested(schema[k]!))));
+  }
+  return f;
+}
+
+/**
+ * kdata for a call: the top level copied by a spread (which copies an object of a known
+ * shape at once, where a loop over its keys allocates the key list and stores key by key),
+ * then every field the schema gives a list or a struct copied in depth. A handler writes
+ * only fields of the call's struct, so a field outside the schema is never written.
+ */
+function kdataOf(def: CallDef, args: Record<string, unknown>): Record<string, unknown> {
+  if (typeof args !== 'object' || args === null) return copyArgs(args);
+  const out = { ...args };
+  for (const k of nestedFields(def.args)) {
+    const v = out[k];
+    if (typeof v === 'object' && v !== null) out[k] = copyArgs(v);
+  }
+  return out;
+}
+
 export function step(world: World, call: Call): StepResult {
   const def = defOf(call);
-  const kdata = copyArgs(call.args);
+  const kdata = kdataOf(def, call.args);
   let ret = 0;
   const next = produce(world, (w) => {
     ret = run(w as World, def, call, kdata);
@@ -85,7 +114,7 @@ export function step(world: World, call: Call): StepResult {
 /** Apply a call to `world` itself. The caller's `call.args` are not modified. */
 export function applyInPlace(world: World, call: Call): CallResult {
   const def = defOf(call);
-  const kdata = copyArgs(call.args);
+  const kdata = kdataOf(def, call.args);
   const ret = run(world, def, call, kdata);
   return { ret, out: outOf(def, kdata) };
 }

@@ -14,6 +14,8 @@ import { KFD_CRIU_OP } from '../../src/uapi/index.js';
 import { applyInPlace, step } from '../../src/world/step.js';
 import type { Call, World } from '../../src/world/types.js';
 import { createWorld } from '../../src/world/world.js';
+import { readLog } from '../../src/log/reader.js';
+import { generateBenchLog } from '../bench/gen-log.js';
 import { scenarioWorld } from '../mbt/adapters/criu-scenario.js';
 
 /** A value as text with its types visible (bigints, byte buffers by content). */
@@ -50,6 +52,28 @@ function applyChecked(w: World, calls: Call[], recorded: readonly OrchestratedCa
   }
   return w;
 }
+
+describe('a call leaves its arguments as the caller gave them: the ioctls of a replay', () => {
+  it('ALLOC, MAP and UNMAP (which fill in n_devices and n_success), FREE, queues (ring_size raised to 1024), events', () => {
+    const lines = generateBenchLog(400, 20).lines;
+    // A ring smaller than KFD_MIN_QUEUE_RING_SIZE, which CREATE_QUEUE raises in its kdata.
+    const text = `${lines.join('\n').replaceAll('"ring_size":4096', '"ring_size":512')}\n`;
+    expect(text).toContain('"ring_size":512');
+    const { header, events } = readLog(text, 'bench.jsonl');
+    for (const how of ['inPlace', 'step'] as const) {
+      let w = createWorld(header.topology, header.variants);
+      for (const ev of events) {
+        const c: Call = { call: ev.call, args: ev.args!, pid: ev.pid! };
+        if (ev.fd !== undefined) c.fd = ev.fd;
+        const before = typed(c.args);
+        const r = how === 'inPlace' ? applyInPlace(w, c) : step(w, c);
+        if (how === 'step') w = (r as ReturnType<typeof step>).world;
+        expect(r.ret, `line ${ev.line} ${ev.call} (${how})`).toBe(ev.ret);
+        expect(typed(c.args), `line ${ev.line} ${ev.call} changed its args (${how})`).toBe(before);
+      }
+    }
+  });
+});
 
 describe('a call leaves its arguments as the caller gave them (byte buffers are shared, not copied)', () => {
   const r = roundtrip(scenarioWorld(), APP);
