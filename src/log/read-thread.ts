@@ -4,15 +4,15 @@
  * replay's own).
  *
  * The reader thread (read-worker.ts) validates the file exactly as readLogBatches does and
- * posts each batch as typed arrays (event-codec.ts); this side decodes them and yields the
- * same batches, and throws the reading error, with its class and message, where
- * readLogBatches would have thrown it: after the batches before it. The thread runs at
- * most IN_FLIGHT batches ahead and is terminated when the replay stops reading (the end, a
- * divergence, `--until`).
+ * posts the items in batches of typed arrays (event-codec.ts); this side decodes them a few
+ * at a time and yields the same items, and throws the reading error, with its class and
+ * message, where readLogBatches would have thrown it: after the items before it. The thread
+ * runs at most IN_FLIGHT batches ahead and is terminated when the replay stops reading (the
+ * end, a divergence, `--until`).
  *
  * `useReadThread` says when: a file of at least READ_THREAD_MIN_BYTES on a machine with a
- * second core (starting the thread costs tens of milliseconds, which a small log does not
- * repay), and only from the built package (the thread runs read-worker.js; under the test
+ * second core (starting the thread and loading gpucr in it costs about 200 ms, which a small
+ * log does not repay), and only from the built package (the thread runs read-worker.js; under the test
  * runner's TypeScript sources there is none, and the file is read on the calling thread).
  */
 import { existsSync } from 'node:fs';
@@ -45,7 +45,7 @@ export function useReadThread(size: number, mode: 'auto' | 'always' | 'never' = 
 /**
  * A reader thread for one log file. It is started first, so that loading the package in the
  * thread overlaps the replay's byte scan for references; `batches(keep)` then gives the
- * batches of readLogBatches(path, file, { keep }), read and validated on that thread.
+ * items of readLogBatches(path, file, { keep }), read and validated on that thread.
  */
 export class ReadThread {
   private readonly worker: Worker;
