@@ -181,11 +181,11 @@ function progressCounter(size: number, progress: NonNullable<ReplayFileOptions['
  * progress, and on a second thread when the file is large enough to repay it
  * (read-thread.ts), started before the scan for references so that the two overlap.
  */
-async function replayBatches(
+async function openBatches(
   path: string,
   file: string,
   opts: ReplayFileOptions,
-): Promise<{ referenced: ReadonlySet<number>; batches: AsyncGenerator<LogItem[]> }> {
+): Promise<{ referenced: ReadonlySet<number>; batches: AsyncGenerator<LogItem[]>; stop: () => Promise<void> }> {
   const size = await stat(path).then(
     (s) => s.size,
     () => 0,
@@ -199,10 +199,10 @@ async function replayBatches(
     throw e;
   }
   const onChars = opts.onProgress && progressCounter(size, opts.onProgress);
-  if (thread) return { referenced, batches: thread.batches(referenced, onChars) };
+  if (thread) return { referenced, batches: thread.batches(referenced, onChars), stop: () => thread.terminate() };
   const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
   if (onChars) readOpts.onLine = onChars;
-  return { referenced, batches: readLogBatches(path, file, readOpts) };
+  return { referenced, batches: readLogBatches(path, file, readOpts), stop: async () => {} };
 }
 
 /** The world before line `line` of a log file: the file read again and replayed up to it (replay is deterministic). */
@@ -231,9 +231,30 @@ async function fileWorldBefore(
  */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayReport> {
   const file = opts.file ?? path;
-  const { referenced, batches } = await replayBatches(path, file, opts);
   const involveOn = opts.involve !== false;
   const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
+  const { referenced, batches, stop } = await openBatches(path, file, opts);
+  // The reader thread ends with the batches' iteration; `stop` makes sure of it on every path.
+  try {
+    return await replayItems(path, file, opts, { referenced, batches, start, involveOn });
+  } finally {
+    await stop();
+  }
+}
+
+/** replayFile's loop over the batches (the header, then each event until the end or a failure). */
+async function replayItems(
+  path: string,
+  file: string,
+  opts: ReplayFileOptions,
+  r: {
+    referenced: ReadonlySet<number>;
+    batches: AsyncGenerator<LogItem[]>;
+    start: World | undefined;
+    involveOn: boolean;
+  },
+): Promise<ReplayReport> {
+  const { referenced, batches, start, involveOn } = r;
   let rp: Replayer | undefined;
   for await (const batch of batches) {
     for (const item of batch) {

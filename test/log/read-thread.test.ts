@@ -18,6 +18,7 @@ type ReadFile = typeof import('../../src/log/read-file.js');
 type ReadThreadModule = typeof import('../../src/log/read-thread.js');
 type ReplayModule = typeof import('../../src/log/replay.js');
 type LogItem = import('../../src/log/reader.js').LogItem;
+type WorldModule = typeof import('../../src/world/world.js');
 
 let readFile: ReadFile;
 let thread: ReadThreadModule;
@@ -179,6 +180,17 @@ describe('replay through the reader thread reports what a replay on one thread d
     const full = await report(big, 'always');
     expect(full.progress.at(-1)).toBeGreaterThan(size * 0.9);
     expect(full.progress).toEqual([...full.progress].sort((x, y) => x - y));
+  });
+
+  it('a replay that stops at the header (a --from world of another topology) stops the thread too', async () => {
+    const world = (await load<WorldModule>('src/world/world.js')).createWorld({
+      page_size: 4096,
+      gpus: [],
+      processes: [],
+    } as never);
+    await expect(replay.replayFile(big, { readThread: 'always', world })).rejects.toThrow(/topology/);
+    await new Promise((r) => setImmediate(r));
+    expect(process.getActiveResourcesInfo()).not.toContain('MessagePort');
   });
 
   it('gpucr replay of a log of more than 8 MiB (read on a second thread): exit 0, and exit 2 naming a bad line', () => {
