@@ -6,10 +6,11 @@
  * renamed over `<out>` at the end, so a run that stops on bad input leaves `<out>`
  * as it was.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { readLogBatches } from '../log/read-file.js';
+import { ReadThread, useReadThread } from '../log/read-thread.js';
 import type { LogHeader } from '../log/reader.js';
 import { Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
@@ -32,11 +33,16 @@ export interface RunSummary {
   errors: number;
 }
 
-/** Apply `script` and record it to `out` (library form of the command). */
+/**
+ * Apply `script` and record it to `out` (library form of the command). The script is
+ * validated whole first (counting its events and finding the lines references name), then
+ * read again and applied, on a second thread for a large script as `gpucr replay` reads
+ * (docs/log-format.md "The reader thread"; `readThread` as replayFile's).
+ */
 export async function runScript(
   script: string,
   out: string,
-  opts: { from?: string; quiet?: boolean; file?: string } = {},
+  opts: { from?: string; quiet?: boolean; file?: string; readThread?: 'auto' | 'always' | 'never' } = {},
 ): Promise<RunSummary> {
   const file = opts.file ?? script;
   const world = opts.from !== undefined ? readSnapshotFile(opts.from) : undefined;
@@ -54,8 +60,9 @@ export async function runScript(
   let rp: Replayer | undefined;
   let errors = 0;
   const bar = new Progress({ enabled: !opts.quiet });
+  const thread = useReadThread(statSync(script).size, opts.readThread) ? new ReadThread(script, file) : undefined;
   try {
-    for await (const batch of readLogBatches(script, file))
+    for await (const batch of thread ? thread.batches(referenced) : readLogBatches(script, file))
       for (const item of batch) {
         if (item.header) {
           const header: LogHeader = item.header;
@@ -83,6 +90,7 @@ export async function runScript(
     throw e;
   } finally {
     bar.stop();
+    await thread?.terminate();
   }
   return { events: rp?.events ?? 0, errors };
 }

@@ -19,6 +19,7 @@ type ReadThreadModule = typeof import('../../src/log/read-thread.js');
 type ReplayModule = typeof import('../../src/log/replay.js');
 type LogItem = import('../../src/log/reader.js').LogItem;
 type WorldModule = typeof import('../../src/world/world.js');
+type RunModule = typeof import('../../src/cli/run.js');
 
 let readFile: ReadFile;
 let thread: ReadThreadModule;
@@ -180,6 +181,18 @@ describe('replay through the reader thread reports what a replay on one thread d
     const full = await report(big, 'always');
     expect(full.progress.at(-1)).toBeGreaterThan(size * 0.9);
     expect(full.progress).toEqual([...full.progress].sort((x, y) => x - y));
+  });
+
+  it('gpucr run through the reader thread writes the same recorded log, byte for byte', async () => {
+    const run = await load<RunModule>('src/cli/run.js');
+    for (const f of [...examples(), big]) {
+      const a = join(dir, 'run-one-thread.jsonl');
+      const b = join(dir, 'run-reader-thread.jsonl');
+      const sa = await run.runScript(f, a, { quiet: true, readThread: 'never' });
+      const sb = await run.runScript(f, b, { quiet: true, readThread: 'always' });
+      expect(sb, f).toEqual(sa);
+      expect(readFileSync(b, 'utf8'), f).toBe(readFileSync(a, 'utf8'));
+    }
   });
 
   it('a replay that stops at the header (a --from world of another topology) stops the thread too', async () => {
