@@ -8,7 +8,7 @@ import { canonicalJson } from '../../src/log/canonical.js';
 import { readLog } from '../../src/log/reader.js';
 import { referencedLines } from '../../src/log/refs.js';
 import { Replayer, replay, replayFile } from '../../src/log/replay.js';
-import { encodeHeader, formatRecord, LogWriter } from '../../src/log/writer.js';
+import { encodeHeader, encodeValue, formatRecord, LogWriter } from '../../src/log/writer.js';
 import { tempDir } from '../cli/helpers.js';
 
 const DEMO = readFileSync(new URL('../../docs/examples/kfd-checkpoint-two-gpus.jsonl', import.meta.url), 'utf8');
@@ -66,6 +66,26 @@ describe('formatRecord: one stable line per event', () => {
       { ret: 0, out: {} },
     );
     expect((JSON.parse(bytes) as { args: { priv_data: string } }).args.priv_data).toBe('0100ff');
+  });
+
+  it('the same flag word and enumeration twice: the same names, and a list a caller changes is its own', () => {
+    const type = { t: 'struct', fields: callDef('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU')!.args } as const;
+    const first = encodeValue(type, { flags: 0x80000001 }, true) as { flags: string[] };
+    expect(first.flags).toEqual(['VRAM', 'WRITABLE']);
+    first.flags.push('changed by the caller');
+    const again = encodeValue(type, { flags: 0x80000001 }, true) as { flags: string[] };
+    expect(again.flags).toEqual(['VRAM', 'WRITABLE']);
+    const q = { t: 'struct', fields: callDef('AMDKFD_IOC_CREATE_QUEUE')!.args } as const;
+    for (let i = 0; i < 2; i++) expect(encodeValue(q, { queue_type: 2 }, true)).toEqual({ queue_type: 'COMPUTE_AQL' });
+  });
+
+  it('keys outside the schema come after its fields, sorted; a __proto__ key stays an own key', () => {
+    const type = { t: 'struct', fields: callDef('AMDKFD_IOC_DESTROY_EVENT')!.args } as const;
+    const v = JSON.parse('{"zeta":1,"__proto__":{"x":2},"event_id":3,"alpha":4}') as Record<string, unknown>;
+    const out = encodeValue(type, v, true) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual(['event_id', '__proto__', 'alpha', 'zeta']);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe('{"event_id":3,"__proto__":{"x":2},"alpha":4,"zeta":1}');
   });
 
   it('a flag word with a bit that has no name stays a number', () => {
