@@ -11,7 +11,8 @@
  * `out` assertion, arguments with references, a `"<pid>:<fd>"` fd, strings and byte buffers
  * — travels in `side`, a list the structured clone carries; most lines have none of them.
  *
- * decodeBatch(encodeBatch(items)) equals `items`, key order included
+ * This module is the format and its writing side (the reader thread); event-decode.ts is
+ * the replay's side. decodeBatch(encodeBatch(items)) equals `items`, key order included
  * (test/log/event-codec.test.ts checks it on random arguments of every registered call).
  */
 import '../ioctls/all.js';
@@ -35,13 +36,13 @@ export interface EncodedBatch {
 }
 
 /** Which optional fields of an event follow its line number (a bit mask). */
-const HAS_PID = 1;
-const HAS_FD = 2;
-const HAS_RET = 4;
-const HAS_BY = 8;
+export const HAS_PID = 1;
+export const HAS_FD = 2;
+export const HAS_RET = 4;
+export const HAS_BY = 8;
 /** `side` holds the event's other fields: out, rawArgs and refs, an fd of another process. */
-const HAS_SIDE = 16;
-const HAS_ARGS = 32;
+export const HAS_SIDE = 16;
+export const HAS_ARGS = 32;
 
 /** A growing pair of typed arrays and the side list, written in order. */
 class Writer {
@@ -192,125 +193,3 @@ export function encodeBatch(items: readonly LogItem[], chars: number): EncodedBa
   }
   return { calls, num: w.num.subarray(0, w.n), big: w.big.subarray(0, w.b), side: w.side, chars };
 }
-
-/** The read position in a batch being decoded; the generated decoders advance it. */
-interface Cursor {
-  num: Float64Array;
-  big: BigUint64Array;
-  side: unknown[];
-  n: number;
-  b: number;
-  s: number;
-}
-
-type Read = (r: Cursor) => unknown;
-
-function readArray(of: Read): Read {
-  return (r) => {
-    const len = r.num[r.n++]!;
-    const out = new Array<unknown>(len);
-    for (let i = 0; i < len; i++) out[i] = of(r);
-    return out;
-  };
-}
-
-/** JavaScript that reads one value of `type` from cursor `r` (helpers in `h`). */
-function readCode(type: FieldType, h: Read[]): string {
-  switch (type.t) {
-    case 'u32':
-    case 's32':
-    case 'flags':
-    case 'enum':
-      return 'r.num[r.n++]';
-    case 'u64':
-      return 'r.big[r.b++]';
-    case 'bool':
-      return 'r.num[r.n++] === 1';
-    case 'string':
-    case 'bytes':
-      return 'r.side[r.s++]';
-    case 'nullable':
-      return `(r.num[r.n++] === 0 ? null : ${readCode(type.of, h)})`;
-    case 'array':
-      h.push(readArray(compileRead(type.of)));
-      return `h[${h.length - 1}](r)`;
-    case 'struct':
-      h.push(structReader(type.fields));
-      return `h[${h.length - 1}](r)`;
-  }
-}
-
-function compileRead(type: FieldType): Read {
-  const h: Read[] = [];
-  return new Function('h', `return function read(r) { return ${readCode(type, h)}; };`)(h) as Read;
-}
-
-const READERS = new WeakMap<Schema, Read>();
-
-/**
- * The decoder of a struct schema: an object literal with the field names as literals
- * (quoted by JSON.stringify; they are the schema's own C names), read in schema order.
- */
-function structReader(schema: Schema): Read {
-  let read = READERS.get(schema);
-  if (!read) {
-    const h: Read[] = [];
-    const fields = Object.keys(schema).map((k) => `${JSON.stringify(k)}: ${readCode(schema[k]!, h)}`);
-    read = new Function('h', `return function readStruct(r) { return { ${fields.join(', ')} }; };`)(h) as Read;
-    READERS.set(schema, read);
-  }
-  return read;
-}
-
-/**
- * Decodes a batch a few items at a time (the replaying thread's side). The replay takes
- * each few before the next are built, so that its events die young: a whole megabyte
- * batch of events built at once outlives a young-generation collection and is copied.
- */
-export class BatchDecoder {
-  private readonly r: Cursor;
-  private readonly readers: Read[];
-
-  constructor(private readonly batch: EncodedBatch) {
-    this.r = { num: batch.num, big: batch.big, side: batch.side, n: 0, b: 0, s: 0 };
-    this.readers = batch.calls.map((c) => structReader(callDef(c)!.args));
-  }
-
-  /** Whether every item has been taken. */
-  get done(): boolean {
-    return this.r.n >= this.batch.num.length;
-  }
-
-  /** The next `max` items (fewer at the end). */
-  take(max: number): LogItem[] {
-    const { r, batch, readers } = this;
-    const items: LogItem[] = [];
-    const end = batch.num.length;
-    while (r.n < end && items.length < max) {
-      const tag = r.num[r.n++]!;
-      if (tag < 0) {
-        // A whole item: the next entry of `side`.
-        items.push(batch.side[r.s++] as LogItem);
-        continue;
-      }
-      const line = r.num[r.n++]!;
-      const mask = r.num[r.n++]!;
-      const ev: LogLine = { line, call: batch.calls[tag]!, refs: NO_REFS };
-      if (mask & HAS_PID) ev.pid = r.num[r.n++]!;
-      if (mask & HAS_FD) ev.fd = r.num[r.n++]!;
-      if (mask & HAS_RET) ev.ret = r.num[r.n++]!;
-      if (mask & HAS_BY) ev.by = r.num[r.n++]!;
-      if (mask & HAS_SIDE) Object.assign(ev, r.side[r.s++]);
-      if (mask & HAS_ARGS) ev.args = readers[tag]!(r) as Record<string, unknown>;
-      items.push({ event: ev });
-    }
-    return items;
-  }
-}
-
-/** Decode a whole batch: the items encodeBatch was given. */
-export function decodeBatch(batch: EncodedBatch): LogItem[] {
-  return new BatchDecoder(batch).take(Infinity);
-}
-
-const NO_REFS: LogLine['refs'] = Object.freeze([]);

@@ -19,7 +19,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { BatchDecoder } from './event-codec.js';
+import { BatchDecoder } from './event-decode.js';
 import type { LogItem } from './reader.js';
 import { deserializeReadError, type ReaderMessage, type ReaderStart, type ReaderTask } from './read-thread-protocol.js';
 
