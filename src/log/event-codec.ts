@@ -40,7 +40,7 @@ export const HAS_PID = 1;
 export const HAS_FD = 2;
 export const HAS_RET = 4;
 export const HAS_BY = 8;
-/** `side` holds the event's other fields: out, rawArgs and refs, an fd of another process. */
+/** `side` holds the event's other fields: its out assertion, its rawArgs and refs. */
 export const HAS_SIDE = 16;
 export const HAS_ARGS = 32;
 

@@ -67,11 +67,13 @@ const READERS = new WeakMap<Schema, Read>();
 /**
  * The decoder of a struct schema: an object literal with the field names as literals
  * (quoted by JSON.stringify; they are the schema's own C names), read in schema order.
+ * `"__proto__": v` in a literal would set the prototype: no C struct has such a field.
  */
 function structReader(schema: Schema): Read {
   let read = READERS.get(schema);
   if (!read) {
     const h: Read[] = [];
+    if (Object.hasOwn(schema, '__proto__')) throw new Error('event-decode: a schema field named __proto__');
     const fields = Object.keys(schema).map((k) => `${JSON.stringify(k)}: ${readCode(schema[k]!, h)}`);
     read = new Function('h', `return function readStruct(r) { return { ${fields.join(', ')} }; };`)(h) as Read;
     READERS.set(schema, read);
