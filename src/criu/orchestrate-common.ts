@@ -5,7 +5,7 @@
  */
 import '../ioctls/all.js';
 import { callDef } from '../ioctls/registry.js';
-import { decodeArgs, type FieldType, MAX_INLINE_ARRAY, type Schema } from '../ioctls/schema.js';
+import { decodeArgs, fieldNames, type FieldType, MAX_INLINE_ARRAY, type Schema } from '../ioctls/schema.js';
 import type { BoContext } from '../../machines/kfd/bo.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import { contextOf, inState } from '../world/objects.js';
@@ -59,9 +59,6 @@ function isDecoded(type: FieldType, v: unknown): boolean {
   }
 }
 
-/** A schema's field names in order, listed once per schema. */
-const FIELDS = new WeakMap<Schema, string[]>();
-
 /**
  * isDecoded of a struct: a plain object with exactly the schema's fields, in its order.
  * Walked with for-in (V8's per-shape key cache) rather than Object.keys, which copies the
@@ -69,8 +66,7 @@ const FIELDS = new WeakMap<Schema, string[]>();
  */
 function isDecodedArgs(schema: Schema, v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  let fields = FIELDS.get(schema);
-  if (!fields) FIELDS.set(schema, (fields = Object.keys(schema)));
+  const fields = fieldNames(schema);
   let i = 0;
   for (const k in v) {
     if (k !== fields[i] || !isDecoded(schema[k]!, (v as Record<string, unknown>)[k])) return false;

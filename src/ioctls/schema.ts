@@ -175,6 +175,14 @@ function fieldsOf(schema: Schema): [string, FieldType][] {
   return f;
 }
 
+/** A schema's field names in declaration order (C struct order), listed once per schema: hot paths walk them per event. */
+const NAMES = new WeakMap<Schema, readonly string[]>();
+export function fieldNames(schema: Schema): readonly string[] {
+  let f = NAMES.get(schema);
+  if (!f) NAMES.set(schema, (f = Object.keys(schema)));
+  return f;
+}
+
 /** Decode `args` of a call: unknown keys are errors, missing fields are 0 (as in a zeroed struct). */
 export function decodeArgs(schema: Schema, raw: Record<string, unknown>, where: string): Record<string, unknown> {
   // The compiled fast path (schema-quick.ts); on anything it does not accept, the

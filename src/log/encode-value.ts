@@ -4,7 +4,7 @@
  * buffers as hex (`encodeField`), and, for arguments, flag words and enumerations by name
  * when every bit has one. The writer (writer.ts) and the log splitter (split.ts) use it.
  */
-import { encodeField, type FieldType, isRecord, type Schema } from '../ioctls/schema.js';
+import { encodeField, fieldNames, type FieldType, isRecord, type Schema } from '../ioctls/schema.js';
 import { splitFlagWord } from '../uapi/flag-word.js';
 
 /**
@@ -38,16 +38,11 @@ function enumValue(values: Readonly<Record<string, number>>, v: number): unknown
   });
 }
 
-/** A schema's field names, computed once per schema. */
-const FIELD_NAMES = new WeakMap<Schema, string[]>();
-
 /** Fields in schema order, then any others sorted (stable key order whatever built the object). */
 function ordered(fields: Schema | undefined, v: Record<string, unknown>): string[] {
   if (!fields) return Object.keys(v).sort();
-  let names = FIELD_NAMES.get(fields);
-  if (!names) FIELD_NAMES.set(fields, (names = Object.keys(fields)));
   const known: string[] = [];
-  for (const k of names) if (Object.hasOwn(v, k)) known.push(k);
+  for (const k of fieldNames(fields)) if (Object.hasOwn(v, k)) known.push(k);
   // Most objects (decoded arguments) hold schema fields only.
   let own = 0;
   for (const k in v) if (Object.hasOwn(v, k)) own += 1;

@@ -17,7 +17,7 @@
  */
 import '../ioctls/all.js';
 import { callDef } from '../ioctls/registry.js';
-import type { FieldType, Schema } from '../ioctls/schema.js';
+import { fieldNames, type FieldType, type Schema } from '../ioctls/schema.js';
 import type { LogLine } from './event-fields.js';
 import type { LogItem } from './reader.js';
 
@@ -125,7 +125,7 @@ function writeStruct(w: Writer, schema: Schema, v: unknown): boolean {
   const o = v as Record<string, unknown>;
   // Exactly the schema's keys, in its order: the decoder rebuilds that object.
   let i = 0;
-  const names = Object.keys(schema);
+  const names = fieldNames(schema);
   for (const k in o) if (k !== names[i++]) return false;
   if (i !== names.length) return false;
   for (const k of names) if (!writeValue(w, schema[k]!, o[k])) return false;

@@ -5,7 +5,7 @@
  * built (src/ioctls/schema-quick.ts); a batch is decoded a few events at a time.
  */
 import { callDef } from '../ioctls/registry.js';
-import type { FieldType, Schema } from '../ioctls/schema.js';
+import { fieldNames, type FieldType, type Schema } from '../ioctls/schema.js';
 import { type EncodedBatch, HAS_ARGS, HAS_BY, HAS_FD, HAS_PID, HAS_RET, HAS_SIDE } from './event-codec.js';
 import type { LogLine } from './event-fields.js';
 import type { LogItem } from './reader.js';
@@ -74,7 +74,7 @@ function structReader(schema: Schema): Read {
   if (!read) {
     const h: Read[] = [];
     if (Object.hasOwn(schema, '__proto__')) throw new Error('event-decode: a schema field named __proto__');
-    const fields = Object.keys(schema).map((k) => `${JSON.stringify(k)}: ${readCode(schema[k]!, h)}`);
+    const fields = fieldNames(schema).map((k) => `${JSON.stringify(k)}: ${readCode(schema[k]!, h)}`);
     read = new Function('h', `return function readStruct(r) { return { ${fields.join(', ')} }; };`)(h) as Read;
     READERS.set(schema, read);
   }
