@@ -7,7 +7,7 @@
 import { callDef } from '../ioctls/registry.js';
 import { fieldNames, type FieldType, type Schema } from '../ioctls/schema.js';
 import { type EncodedBatch, HAS_ARGS, HAS_BY, HAS_FD, HAS_PID, HAS_RET, HAS_SIDE } from './event-codec.js';
-import type { LogLine } from './event-fields.js';
+import { type LogLine, NO_REFS } from './event-fields.js';
 import type { LogItem } from './reader.js';
 
 /** The read position in a batch being decoded; the generated decoders advance it. */
@@ -131,5 +131,3 @@ export class BatchDecoder {
 export function decodeBatch(batch: EncodedBatch): LogItem[] {
   return new BatchDecoder(batch).take(Infinity);
 }
-
-const NO_REFS: LogLine['refs'] = Object.freeze([]);

@@ -25,19 +25,17 @@ import {
   eventPid,
   eventRet,
   type LogLine,
+  NO_REFS,
 } from './event-fields.js';
 import { type LogHeader, parseHeader } from './header.js';
 import { syntaxError } from './json.js';
 import { lineError } from './line-error.js';
-import type { Ref } from './refs.js';
 import { TreeScanner } from './tree-scan.js';
 
 export { type LogHeader, VARIANT_VALUES } from './header.js';
 export type { LogLine } from './event-fields.js';
 
 export type LogItem = { header: LogHeader; event?: undefined } | { event: LogLine; header?: undefined };
-
-const NO_REFS: readonly Ref[] = Object.freeze([]);
 
 /** Validates the lines of one log, in order. */
 export class LogParser {

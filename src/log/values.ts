@@ -3,7 +3,7 @@
  * and the comparison rule of replay (docs/log-format.md, "Assertions").
  */
 import { InputError } from '../errors.js';
-import { decodeField, type FieldType, MAX_INLINE_ARRAY, type Schema } from '../ioctls/schema.js';
+import { decodeField, type FieldType, isRecord, MAX_INLINE_ARRAY, type Schema } from '../ioctls/schema.js';
 import type { PathSegment } from './json.js';
 
 /** Nesting deeper than this inside `args` or `out` is refused (no C struct nests so deep). */
@@ -12,9 +12,7 @@ export const MAX_DEPTH = 64;
 /** Keys that would reach Object.prototype if a consumer ever used plain assignment. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
+export { isRecord };
 
 /** The field type at a path inside a call's arguments, or undefined if the schema has no such place. */
 export function typeAt(schema: Schema, path: readonly PathSegment[]): FieldType | undefined {

@@ -201,7 +201,7 @@ function headerValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(headerValue);
   if (isRecord(v)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: headerValue(v[k]), enumerable: true });
+    for (const k of Object.keys(v)) setOwn(out, k, headerValue(v[k]));
     return out;
   }
   return v;
