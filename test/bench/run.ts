@@ -17,7 +17,7 @@
  * thread's included); on a machine shared with other jobs the CPU ratio is the steadier
  * one, except for the replay with a reader thread, whose point is to spend CPU time on a
  * second core to save wall time. With `runs` > 1 the
- * first three phases run that many times in turn (parse, validate, replay, parse, …) and
+ * first four phases run that many times in turn (parse, validate, both replays, parse, …) and
  * each row gives its best wall and best CPU time: one run on a shared machine can take
  * 1.3× another, and the turns expose every phase to the same periods of load. The heap after a
  * replay (after a full GC, when run with --expose-gc as `npm run bench` does) is given
@@ -134,7 +134,6 @@ async function main(): Promise<void> {
       parses.push(await timed(() => parseOnly(path)));
       validates.push(await timed(() => readAndValidate(path)));
       // The previous replay's world is garbage before the next one runs.
-      if (oneThread.length) oneThread[oneThread.length - 1]!.value.world = undefined as never;
       oneThread.push(await timed(() => replayFile(path, { readThread: 'never' })));
       oneThread[oneThread.length - 1]!.value.world = undefined as never;
       if (replays.length) replays[replays.length - 1]!.value.world = undefined as never;
