@@ -17,17 +17,7 @@ import { decodeBatch } from '../../src/log/event-decode.js';
 import type { LogLine } from '../../src/log/event-fields.js';
 import { type LogItem, readLog } from '../../src/log/reader.js';
 import { ROOT } from '../cli/helpers.js';
-
-/** Items as text that tells every difference the replay could see: key order, bigint from number, -0 from 0, bytes. */
-function exact(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => {
-    if (typeof x === 'bigint') return `<bigint ${x}>`;
-    if (x instanceof Uint8Array) return `<bytes ${Buffer.from(x).toString('hex')}>`;
-    if (Object.is(x, -0)) return '<-0>';
-    if (x === undefined) return '<undefined>';
-    return x;
-  });
-}
+import { exact } from './exact.js';
 
 /** Through the thread boundary: the batch as the replay receives it. */
 function roundTrip(items: LogItem[]): LogItem[] {

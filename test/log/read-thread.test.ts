@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchLog } from '../bench/gen-log.js';
 import { ensureBuilt, gpucr, OUT, ROOT, STACK, tempDir } from '../cli/helpers.js';
+import { exact } from './exact.js';
 
 type ReadFile = typeof import('../../src/log/read-file.js');
 type ReadThreadModule = typeof import('../../src/log/read-thread.js');
@@ -39,16 +40,6 @@ beforeAll(async () => {
   big = join(dir, 'big.jsonl');
   writeFileSync(big, `${generateBenchLog(40_000, 500).lines.join('\n')}\n`);
 }, 180_000);
-
-/** Items as text that tells every difference the replay could see (key order, bigint, -0, bytes). */
-function exact(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => {
-    if (typeof x === 'bigint') return `<bigint ${x}>`;
-    if (x instanceof Uint8Array) return `<bytes ${Buffer.from(x).toString('hex')}>`;
-    if (Object.is(x, -0)) return '<-0>';
-    return x;
-  });
-}
 
 interface Outcome {
   /** The items of every batch, in order (where one batch ends is not part of the contract). */
