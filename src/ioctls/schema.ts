@@ -67,6 +67,50 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
+type FlagsType = Extract<FieldType, { t: 'flags' }>;
+type EnumType = Extract<FieldType, { t: 'enum' }>;
+
+/** A flag word: a list of names of the family (with or without its prefix, one value per exclusive field) or a number. */
+function decodeFlags(type: FlagsType, v: unknown, where: string): number {
+  if (Array.isArray(v)) {
+    let word = 0;
+    let field: string | undefined;
+    for (const [i, name] of v.entries()) {
+      const bare = typeof name === 'string' && name.startsWith(type.prefix) ? name.slice(type.prefix.length) : name;
+      const bit = typeof bare === 'string' && Object.hasOwn(type.family, bare) ? type.family[bare] : undefined;
+      if (bit === undefined) throw new InputError(`${where}[${i}]`, `a flag name of ${type.prefix}*`, name);
+      if (inExclusive(type, bit)) {
+        if (field !== undefined)
+          throw new InputError(
+            `${where}[${i}]`,
+            `no second value of the field in bits 0x${type.exclusive!.toString(16)} (${field} is already given)`,
+            name,
+          );
+        field = bare as string;
+      }
+      word = (word | bit) >>> 0;
+    }
+    return word;
+  }
+  const n = intOf(v);
+  if (n === undefined || n < 0n || n >= 1n << 32n)
+    throw new InputError(where, `a 32-bit flag word or a list of ${type.prefix}* names`, v);
+  return Number(n);
+}
+
+/** An enumeration: a name of its values (with or without the prefix) or a number. */
+function decodeEnum(type: EnumType, v: unknown, where: string): number {
+  if (typeof v === 'string' && !/^[0-9]/.test(v)) {
+    const bare = v.startsWith(type.prefix) ? v.slice(type.prefix.length) : v;
+    const n = Object.hasOwn(type.values, bare) ? type.values[bare] : undefined;
+    if (n === undefined) throw new InputError(where, `one of ${Object.keys(type.values).join(', ')} or a number`, v);
+    return n;
+  }
+  const n = intOf(v);
+  if (n === undefined || n < 0n || n >= 1n << 32n) throw new InputError(where, 'an enumeration name or number', v);
+  return Number(n);
+}
+
 /** Decode one value of a field; `where` is the path used in error messages. */
 export function decodeField(type: FieldType, v: unknown, where: string): unknown {
   switch (type.t) {
@@ -94,44 +138,10 @@ export function decodeField(type: FieldType, v: unknown, where: string): unknown
         throw new InputError(where, 'hex digits, two per byte', v);
       return Uint8Array.from(Buffer.from(v, 'hex'));
     }
-    case 'flags': {
-      if (Array.isArray(v)) {
-        let word = 0;
-        let field: string | undefined;
-        for (const [i, name] of v.entries()) {
-          const bare = typeof name === 'string' && name.startsWith(type.prefix) ? name.slice(type.prefix.length) : name;
-          const bit = typeof bare === 'string' && Object.hasOwn(type.family, bare) ? type.family[bare] : undefined;
-          if (bit === undefined) throw new InputError(`${where}[${i}]`, `a flag name of ${type.prefix}*`, name);
-          if (inExclusive(type, bit)) {
-            if (field !== undefined)
-              throw new InputError(
-                `${where}[${i}]`,
-                `no second value of the field in bits 0x${type.exclusive!.toString(16)} (${field} is already given)`,
-                name,
-              );
-            field = bare as string;
-          }
-          word = (word | bit) >>> 0;
-        }
-        return word;
-      }
-      const n = intOf(v);
-      if (n === undefined || n < 0n || n >= 1n << 32n)
-        throw new InputError(where, `a 32-bit flag word or a list of ${type.prefix}* names`, v);
-      return Number(n);
-    }
-    case 'enum': {
-      if (typeof v === 'string' && !/^[0-9]/.test(v)) {
-        const bare = v.startsWith(type.prefix) ? v.slice(type.prefix.length) : v;
-        const n = Object.hasOwn(type.values, bare) ? type.values[bare] : undefined;
-        if (n === undefined)
-          throw new InputError(where, `one of ${Object.keys(type.values).join(', ')} or a number`, v);
-        return n;
-      }
-      const n = intOf(v);
-      if (n === undefined || n < 0n || n >= 1n << 32n) throw new InputError(where, 'an enumeration name or number', v);
-      return Number(n);
-    }
+    case 'flags':
+      return decodeFlags(type, v, where);
+    case 'enum':
+      return decodeEnum(type, v, where);
     case 'array': {
       if (!Array.isArray(v)) throw new InputError(where, 'a list', v);
       if (v.length > MAX_INLINE_ARRAY) throw new InputError(where, `at most ${MAX_INLINE_ARRAY} entries`, v.length);
