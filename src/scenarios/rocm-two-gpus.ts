@@ -33,122 +33,103 @@ export interface Scenario {
 }
 
 const MiB = 1 << 20;
+const KFD_FD = 3;
 
-/** Build the scenario; `ref(line, field)` names an earlier event's out field. */
-export function rocmTwoGpus(): Scenario {
-  const events: ScenarioEvent[] = [];
-  const add = (e: ScenarioEvent): number => {
-    events.push(e);
-    return events.length + 1; // the log line of this event
-  };
-  const ref = (line: number, field: string) => `$${line}.${field}`;
-  const app = (call: string, args: Record<string, unknown>, fd?: number) =>
-    add({ pid: APP, call, ...(fd === undefined ? {} : { fd }), args });
+/** The scenario's events as they are added, each add giving its log line. */
+class ScenarioLog {
+  readonly events: ScenarioEvent[] = [];
 
-  app('open', { path: '/dev/kfd' }); // fd 3
-  app('open', { path: '/dev/dri/renderD128' }); // fd 4
-  app('open', { path: '/dev/dri/renderD129' }); // fd 5
-  app('AMDKFD_IOC_GET_VERSION', {}, 3);
-  app('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU_A }, 3);
-  app('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 5, gpu_id: GPU_B }, 3);
-  const vram = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    {
-      va_addr: '0x7f0000000000',
-      size: 8 * MiB,
-      gpu_id: GPU_A,
-      flags: ['VRAM', 'WRITABLE', 'EXECUTABLE'],
-    },
-    3,
-  );
-  const gtt = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    {
-      va_addr: '0x7f0001000000',
-      size: 2 * MiB,
-      gpu_id: GPU_A,
-      flags: ['GTT', 'WRITABLE', 'PUBLIC'],
-    },
-    3,
-  );
-  const userptr = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    {
-      va_addr: '0x7f0002000000',
-      size: MiB,
-      gpu_id: GPU_B,
-      mmap_offset: '0x7ffd00000000',
-      flags: ['USERPTR', 'WRITABLE'],
-    },
-    3,
-  );
-  const doorbell = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    { va_addr: '0x7f0003000000', size: 8192, gpu_id: GPU_A, flags: ['DOORBELL', 'WRITABLE'] },
-    3,
-  );
-  const mmio = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    { va_addr: '0x7f0004000000', size: 4096, gpu_id: GPU_B, flags: ['MMIO_REMAP', 'WRITABLE'] },
-    3,
-  );
-  const ring = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    { va_addr: '0x7f0005000000', size: 64 * 1024, gpu_id: GPU_A, flags: ['GTT', 'WRITABLE'] },
-    3,
-  );
-  const eventPage = app(
-    'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-    { va_addr: '0x7f0006000000', size: 32768, gpu_id: GPU_A, flags: ['GTT', 'WRITABLE'] },
-    3,
-  );
-  // VRAM of GPU A is used by both GPUs (peer access); the rest on its own GPU.
-  app('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: ref(vram, 'handle'), device_ids: [GPU_A, GPU_B] }, 3);
-  for (const [line, gpu] of [
-    [gtt, GPU_A],
-    [userptr, GPU_B],
-    [doorbell, GPU_A],
-    [mmio, GPU_B],
-    [ring, GPU_A],
-    [eventPage, GPU_A],
-  ] as const)
-    app('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: ref(line, 'handle'), device_ids: [gpu] }, 3);
-  app('gpu_write', { handle: ref(vram, 'handle'), page: 0, value: 0xc0ffee }, 3);
-  app('gpu_write', { handle: ref(vram, 'handle'), page: 2047, value: 0xdecaf }, 3);
-  app('gpu_write', { handle: ref(gtt, 'handle'), page: 1, value: 42 }, 3);
+  add(e: ScenarioEvent): number {
+    this.events.push(e);
+    return this.events.length + 1; // the log line of this event
+  }
+
+  /** A call of the application. */
+  app(call: string, args: Record<string, unknown>, fd?: number): number {
+    return this.add({ pid: APP, call, ...(fd === undefined ? {} : { fd }), args });
+  }
+}
+
+/** `$<line>.<field>`: an earlier event's out field, resolved by the replayer. */
+const ref = (line: number, field: string) => `$${line}.${field}`;
+
+/** The application's BOs, allocated in this order: ALLOC_MEMORY_OF_GPU arguments by name. */
+const BOS = {
+  vram: { va_addr: '0x7f0000000000', size: 8 * MiB, gpu_id: GPU_A, flags: ['VRAM', 'WRITABLE', 'EXECUTABLE'] },
+  gtt: { va_addr: '0x7f0001000000', size: 2 * MiB, gpu_id: GPU_A, flags: ['GTT', 'WRITABLE', 'PUBLIC'] },
+  userptr: {
+    va_addr: '0x7f0002000000',
+    size: MiB,
+    gpu_id: GPU_B,
+    mmap_offset: '0x7ffd00000000',
+    flags: ['USERPTR', 'WRITABLE'],
+  },
+  doorbell: { va_addr: '0x7f0003000000', size: 8192, gpu_id: GPU_A, flags: ['DOORBELL', 'WRITABLE'] },
+  mmio: { va_addr: '0x7f0004000000', size: 4096, gpu_id: GPU_B, flags: ['MMIO_REMAP', 'WRITABLE'] },
+  ring: { va_addr: '0x7f0005000000', size: 64 * 1024, gpu_id: GPU_A, flags: ['GTT', 'WRITABLE'] },
+  eventPage: { va_addr: '0x7f0006000000', size: 32768, gpu_id: GPU_A, flags: ['GTT', 'WRITABLE'] },
+} as const;
+
+/**
+ * The application builds the state CRIU saves: /dev/kfd and both render nodes open, a
+ * compute VM on each GPU, the BOs allocated and mapped (GPU A's VRAM on both GPUs, peer
+ * access; the rest on its own GPU), a few pages written, an AQL queue and three events.
+ */
+function applicationState(log: ScenarioLog): void {
+  log.app('open', { path: '/dev/kfd' }); // fd 3
+  log.app('open', { path: '/dev/dri/renderD128' }); // fd 4
+  log.app('open', { path: '/dev/dri/renderD129' }); // fd 5
+  log.app('AMDKFD_IOC_GET_VERSION', {}, KFD_FD);
+  log.app('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU_A }, KFD_FD);
+  log.app('AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 5, gpu_id: GPU_B }, KFD_FD);
+  const line = {} as Record<keyof typeof BOS, number>;
+  for (const [name, args] of Object.entries(BOS))
+    line[name as keyof typeof BOS] = log.app(
+      'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+      { ...args, flags: [...args.flags] },
+      KFD_FD,
+    );
+  const handle = (bo: keyof typeof BOS) => ref(line[bo], 'handle');
+  log.app('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: handle('vram'), device_ids: [GPU_A, GPU_B] }, KFD_FD);
+  for (const bo of ['gtt', 'userptr', 'doorbell', 'mmio', 'ring', 'eventPage'] as const)
+    log.app('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: handle(bo), device_ids: [BOS[bo].gpu_id] }, KFD_FD);
+  log.app('gpu_write', { handle: handle('vram'), page: 0, value: 0xc0ffee }, KFD_FD);
+  log.app('gpu_write', { handle: handle('vram'), page: 2047, value: 0xdecaf }, KFD_FD);
+  log.app('gpu_write', { handle: handle('gtt'), page: 1, value: 42 }, KFD_FD);
   // The sample AQL queue on the ring BO, its addresses written as 0x strings like the rest.
-  app('AMDKFD_IOC_CREATE_QUEUE', humanValue(undefined, createQueueArgs(GPU_A)) as Record<string, unknown>, 3);
-  app(
+  log.app('AMDKFD_IOC_CREATE_QUEUE', humanValue(undefined, createQueueArgs(GPU_A)) as Record<string, unknown>, KFD_FD);
+  log.app(
     'AMDKFD_IOC_CREATE_EVENT',
-    { event_page_offset: ref(eventPage, 'handle'), event_type: 'SIGNAL', auto_reset: 1 },
-    3,
+    { event_page_offset: handle('eventPage'), event_type: 'SIGNAL', auto_reset: 1 },
+    KFD_FD,
   );
-  app('AMDKFD_IOC_CREATE_EVENT', { event_type: 'SIGNAL', auto_reset: 0 }, 3);
-  app('AMDKFD_IOC_CREATE_EVENT', { event_type: 'MEMORY', auto_reset: 1 }, 3);
-  // CRIU, the ptrace parent, works on the drained /dev/kfd fd of the application.
-  const kfd = `${APP}:3`;
-  const info = add({
-    pid: CRIU,
-    call: 'AMDKFD_IOC_CRIU_OP',
-    fd: kfd,
-    args: { op: 'PROCESS_INFO' },
+  log.app('AMDKFD_IOC_CREATE_EVENT', { event_type: 'SIGNAL', auto_reset: 0 }, KFD_FD);
+  log.app('AMDKFD_IOC_CREATE_EVENT', { event_type: 'MEMORY', auto_reset: 1 }, KFD_FD);
+}
+
+/** CRIU, the ptrace parent, checkpoints through the drained /dev/kfd fd of the application (spec §9.4). */
+function criuCheckpoint(log: ScenarioLog): void {
+  const kfd = `${APP}:${KFD_FD}`;
+  const criu = (args: Record<string, unknown>) => log.add({ pid: CRIU, call: 'AMDKFD_IOC_CRIU_OP', fd: kfd, args });
+  const info = criu({ op: 'PROCESS_INFO' });
+  criu({
+    op: 'CHECKPOINT',
+    devices: [],
+    bos: [],
+    priv_data: '',
+    num_devices: ref(info, 'num_devices'),
+    num_bos: ref(info, 'num_bos'),
+    num_objects: ref(info, 'num_objects'),
+    priv_data_size: ref(info, 'priv_data_size'),
   });
-  add({
-    pid: CRIU,
-    call: 'AMDKFD_IOC_CRIU_OP',
-    fd: kfd,
-    args: {
-      op: 'CHECKPOINT',
-      devices: [],
-      bos: [],
-      priv_data: '',
-      num_devices: ref(info, 'num_devices'),
-      num_bos: ref(info, 'num_bos'),
-      num_objects: ref(info, 'num_objects'),
-      priv_data_size: ref(info, 'priv_data_size'),
-    },
-  });
-  add({ pid: CRIU, call: 'AMDKFD_IOC_CRIU_OP', fd: kfd, args: { op: 'UNPAUSE' } });
+  criu({ op: 'UNPAUSE' });
+}
+
+/** Build the scenario: the log header (two 16 GiB GPUs, CRIU the application's ptrace parent) and its events. */
+export function rocmTwoGpus(): Scenario {
+  const log = new ScenarioLog();
+  applicationState(log);
+  criuCheckpoint(log);
   return {
     header: {
       gpucr: 1,
@@ -161,6 +142,6 @@ export function rocmTwoGpus(): Scenario {
       },
       processes: [{ pid: APP, ptrace_parent: CRIU }],
     },
-    events,
+    events: log.events,
   };
 }
