@@ -26,7 +26,7 @@
  *
  * Usage: node --expose-gc dist/test/bench/run.js
  *          [replay [events=1000000] [bos=10000] [actorEvents=50000] [runs=1] | calls [events=300000] [bos=10000]
- *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs]]
+ *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs] | memory [events=20000000] [bos=10000]]
  * (no argument: replay and explore, with the default sizes).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,7 @@ import { useActorBackend } from '../../src/world/objects.js';
 import { callsBench } from './calls.js';
 import { exploreBench } from './explore.js';
 import { generateBenchLog } from './gen-log.js';
+import { memoryBench } from './memory.js';
 import { roundtripBench } from './roundtrip.js';
 
 /** Read a file a megabyte at a time and JSON.parse every line: what any reader of the log pays. */
@@ -196,6 +197,7 @@ if (which === 'explore') exploreBench();
 else if (which === 'roundtrip') roundtripBench(process.argv.slice(3));
 else if (which === 'roundtrip-shared') roundtripBench(process.argv.slice(3), true);
 else if (which === 'calls') callsBench(process.argv.slice(3));
+else if (which === 'memory') await memoryBench(process.argv.slice(3));
 else if (which === 'replay') {
   process.argv.splice(2, 1);
   await main();
