@@ -1,7 +1,7 @@
 /**
- * `gpucr diagram <machine>`: the mermaid stateDiagram-v2 of one KFD object machine
- * (src/docs/diagram.ts). `--all` takes every machine; `--write <dir>` rewrites the
- * generated block of `<dir>/kfd-<name>.md` (between `<!-- diagram:begin -->` and
+ * `gpucr diagram <machine>`: the mermaid stateDiagram-v2 of one object machine, of any
+ * driver (src/docs/diagram.ts). `--all` takes every machine; `--write <dir>` rewrites the
+ * generated block of `<dir>/<driver>-<object>.md` (kfd-bo.md, amdgpu-bo-va.md, …) (between `<!-- diagram:begin -->` and
  * `<!-- diagram:end -->`) and leaves the hand-written prose alone; `--check` changes
  * nothing and exits 1 when a page is stale. `npm run diagrams` is
  * `diagram --all --write docs/machines`.
@@ -143,10 +143,10 @@ export function diagramCommand(name: string | undefined, opts: DiagramOptions): 
 export function registerDiagram(program: Command): void {
   program
     .command('diagram')
-    .description('print the mermaid state diagram of a KFD object machine, or rewrite the docs pages')
+    .description('print the mermaid state diagram of an object machine, or rewrite the docs pages')
     .argument('[machine]', `one of ${machineNames().join(', ')}`)
     .option('--all', 'every machine')
-    .option('--write <dir>', 'rewrite the generated diagram block of <dir>/kfd-<name>.md instead of printing')
+    .option('--write <dir>', 'rewrite the generated diagram block of <dir>/<driver>-<object>.md instead of printing')
     .option('--check', 'with --write: change nothing, exit 1 if a page is stale')
     .option('--no-actions', 'leave the actions out of the transition labels (printing only)')
     .addHelpText('after', '\nExit codes: 0 done, 1 a page is stale (--check), 2 bad input (message on stderr).')

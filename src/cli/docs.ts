@@ -1,6 +1,6 @@
 /**
  * `gpucr docs`: regenerate every generated section under a docs directory: the
- * diagram block of each docs/machines/kfd-<name>.md and the reference block of
+ * diagram block of each docs/machines/<driver>-<object>.md and the reference block of
  * docs/kfd-ioctls.md. `--check` changes nothing and exits 1 if one is stale.
  */
 import { join } from 'node:path';
