@@ -38,39 +38,63 @@ export interface ExploreResult {
   memoryBytes: number;
 }
 
+/**
+ * The explored states by index (the order they were found): each one's fingerprint, its
+ * parent's index and the label that reached it. Typed arrays that double when full: a
+ * parent pointer per state, never a path.
+ */
+class StateIndex {
+  private fps = new Float64Array(1 << 16);
+  private parent = new Int32Array(1 << 16);
+  private via = new Int32Array(1 << 16);
+
+  /** Record state `index`, reached from `parent` by `label` (-1 and -1 for the initial state). */
+  record(index: number, fp: number, parent: number, label: number): void {
+    if (index >= this.fps.length) this.grow();
+    this.fps[index] = fp;
+    this.parent[index] = parent;
+    this.via[index] = label;
+  }
+
+  fingerprint(index: number): number {
+    return this.fps[index]!;
+  }
+
+  /** The labels from the initial state to state `index`. */
+  pathTo(index: number, labelName: (label: number) => string): string[] {
+    const labels: string[] = [];
+    for (let i = index; this.parent[i]! >= 0; i = this.parent[i]!) labels.push(labelName(this.via[i]!));
+    return labels.reverse();
+  }
+
+  get bytes(): number {
+    return this.fps.byteLength + this.parent.byteLength + this.via.byteLength;
+  }
+
+  private grow(): void {
+    const grow = <T extends Float64Array | Int32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.fps = grow(this.fps);
+    this.parent = grow(this.parent);
+    this.via = grow(this.via);
+  }
+}
+
 export function exploreNumeric(model: NumericModel, opts: ExploreOptions = {}): ExploreResult {
   const t0 = process.hrtime.bigint();
   const maxStates = opts.maxStates ?? Number.POSITIVE_INFINITY;
   const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
   const every = opts.progressEvery ?? 1 << 16;
   const seen = new FingerprintSet();
-  // Per state index: its fingerprint, its parent index and the label that reached it.
-  let fps = new Float64Array(1 << 16);
-  let parent = new Int32Array(1 << 16);
-  let via = new Int32Array(1 << 16);
-  const ensure = (n: number) => {
-    if (n < fps.length) return;
-    const grow = <T extends Float64Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    fps = grow(fps);
-    parent = grow(parent);
-    via = grow(via);
-  };
-  const pathTo = (index: number): string[] => {
-    const labels: string[] = [];
-    for (let i = index; parent[i]! >= 0; i = parent[i]!) labels.push(model.labelName(via[i]!));
-    return labels.reverse();
-  };
-  const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e9;
+  const states = new StateIndex();
+  const labelName = (label: number) => model.labelName(label);
 
   const init = model.initial();
   seen.add(init);
-  fps[0] = init;
-  parent[0] = -1;
-  via[0] = -1;
+  states.record(0, init, -1, -1);
   let transitions = 0;
   let head = 0;
   let depth = 0;
@@ -89,14 +113,11 @@ export function exploreNumeric(model: NumericModel, opts: ExploreOptions = {}): 
     const r = seen.add(next);
     if (r >= 0) return;
     const index = -r - 1;
-    ensure(index);
-    fps[index] = next;
-    parent[index] = current;
-    via[index] = label;
+    states.record(index, next, current, label);
     if (check) {
       const bad = check(next);
       if (bad) {
-        violation = { invariant: bad, path: pathTo(index) };
+        violation = { invariant: bad, path: states.pathTo(index, labelName) };
         stop = true;
       }
     }
@@ -117,7 +138,7 @@ export function exploreNumeric(model: NumericModel, opts: ExploreOptions = {}): 
       }
     }
     current = head;
-    model.successors(fps[head]!, emit);
+    model.successors(states.fingerprint(head), emit);
     head += 1;
     if (opts.onProgress && head % every === 0) opts.onProgress(seen.size, transitions, depth);
   }
@@ -125,9 +146,9 @@ export function exploreNumeric(model: NumericModel, opts: ExploreOptions = {}): 
     states: seen.size,
     transitions,
     depth,
-    seconds: elapsed(),
+    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
     limited,
     violation,
-    memoryBytes: seen.bytes + fps.byteLength + parent.byteLength + via.byteLength,
+    memoryBytes: seen.bytes + states.bytes,
   };
 }

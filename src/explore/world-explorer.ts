@@ -81,6 +81,26 @@ const counterexampleLog = runLog;
 
 type Frontier = { index: number; world: World; fp: number }[];
 
+/** The world an action leads to: a thawed copy with the action's calls applied. */
+function afterAction(world: World, action: Action, onCall?: (call: Call, result: CallResult) => void): World {
+  const w = thaw(world);
+  for (const c of action.calls) {
+    const r = applyInPlace(w, c);
+    onCall?.(c, r);
+  }
+  return w;
+}
+
+/** A world that no action changes and that is not final: the actions that reached it, as a violation. */
+function deadlock(model: WorldModel, path: Action[]): NonNullable<WorldExploreResult['violation']> {
+  const message = `no action changes this world and it is not final (${path.length ? path.map((a) => a.name).join(' → ') : 'the initial world'})`;
+  return {
+    violations: [{ invariant: DEADLOCK, message }],
+    actions: path.map((a) => a.name),
+    log: counterexampleLog(model, path),
+  };
+}
+
 export function exploreWorlds(
   model: WorldModel,
   opts: {
@@ -96,6 +116,7 @@ export function exploreWorlds(
   const maxStates = opts.maxStates ?? 1_000_000;
   const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
   const seen = new FingerprintSet();
+  // Per world index: its parent's index and the action that reached it (parent pointers, no path per world).
   const parent: number[] = [-1];
   const via: Action[] = [];
   const symmetry = opts.symmetry ?? true;
@@ -133,11 +154,7 @@ export function exploreWorlds(
       let moved = false;
       for (const action of model.actions(world)) {
         transitions += 1;
-        const w = thaw(world);
-        for (const c of action.calls) {
-          const r = applyInPlace(w, c);
-          opts.onCall?.(c, r);
-        }
+        const w = afterAction(world, action, opts.onCall);
         const childFp = fingerprint(w, symmetry);
         if (childFp !== fp) moved = true;
         const r = seen.add(childFp);
@@ -157,15 +174,7 @@ export function exploreWorlds(
         }
         next.push({ index: child, world: w, fp: childFp });
       }
-      if (!moved && model.final && !model.final(world)) {
-        const path = pathTo(index);
-        const message = `no action changes this world and it is not final (${path.length ? path.map((a) => a.name).join(' → ') : 'the initial world'})`;
-        return done({
-          violations: [{ invariant: DEADLOCK, message }],
-          actions: path.map((a) => a.name),
-          log: counterexampleLog(model, path),
-        });
-      }
+      if (!moved && model.final && !model.final(world)) return done(deadlock(model, pathTo(index)));
     }
     if (next.length) depth += 1;
     frontier = next;
