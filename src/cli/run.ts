@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { readLogBatches } from '../log/read-file.js';
 import { ReadThread, useReadThread } from '../log/read-thread.js';
-import type { LogHeader } from '../log/reader.js';
-import { Replayer } from '../log/replay.js';
+import type { LogHeader, ReadOptions } from '../log/reader.js';
+import { progressCounter, Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
 import { encodeHeader, fsyncDir, LogWriter } from '../log/writer.js';
 import { dirname } from 'node:path';
@@ -33,22 +33,43 @@ export interface RunSummary {
   errors: number;
 }
 
+/** The size of a file, or 0 when it cannot be stat'ed. */
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+export interface RunScriptOptions {
+  /** Apply the script to this world snapshot file instead of a fresh world. */
+  from?: string;
+  /** Name of the script in messages (default: its path). */
+  file?: string;
+  /** As replayFile's (docs/log-format.md "The reader thread"). */
+  readThread?: 'auto' | 'always' | 'never';
+  /** Progress: bytes validated of the script's size, then events applied of its events. */
+  onProgress?: (phase: 'validate' | 'run', done: number, total: number) => void;
+}
+
 /**
  * Apply `script` and record it to `out` (library form of the command). The script is
  * validated whole first (counting its events and finding the lines references name), then
  * read again and applied, on a second thread for a large script as `gpucr replay` reads
- * (docs/log-format.md "The reader thread"; `readThread` as replayFile's).
+ * (docs/log-format.md "The reader thread").
  */
-export async function runScript(
-  script: string,
-  out: string,
-  opts: { from?: string; quiet?: boolean; file?: string; readThread?: 'auto' | 'always' | 'never' } = {},
-): Promise<RunSummary> {
+export async function runScript(script: string, out: string, opts: RunScriptOptions = {}): Promise<RunSummary> {
   const file = opts.file ?? script;
   const world = opts.from !== undefined ? readSnapshotFile(opts.from) : undefined;
   const referenced = new Set<number>();
   let total = 0;
-  for await (const batch of readLogBatches(script, file))
+  const progress = opts.onProgress;
+  // A file that cannot be read is reported by the reader below, with its message.
+  const size = fileSize(script);
+  const readOpts: ReadOptions = {};
+  if (progress) readOpts.onLine = progressCounter(size, (done, all) => progress('validate', done, all));
+  for await (const batch of readLogBatches(script, file, readOpts))
     for (const item of batch) {
       if (item.event) {
         total += 1;
@@ -59,8 +80,7 @@ export async function runScript(
   let writer: LogWriter | undefined;
   let rp: Replayer | undefined;
   let errors = 0;
-  const bar = new Progress({ enabled: !opts.quiet });
-  const thread = useReadThread(statSync(script).size, opts.readThread) ? new ReadThread(script, file) : undefined;
+  const thread = useReadThread(size, opts.readThread) ? new ReadThread(script, file) : undefined;
   try {
     for await (const batch of thread ? thread.batches(referenced) : readLogBatches(script, file))
       for (const item of batch) {
@@ -79,7 +99,7 @@ export async function runScript(
         const r = rp!.apply(ev);
         if (r.ret !== 0) errors += 1;
         writer!.append(rp!.lastCall!, r, ev.by);
-        if ((rp!.events & 1023) === 0) bar.update('running', rp!.events, total);
+        if ((rp!.events & 1023) === 0) progress?.('run', rp!.events, total);
       }
     writer!.close();
     renameSync(tmp, out);
@@ -89,7 +109,6 @@ export async function runScript(
     rmSync(tmp, { force: true });
     throw e;
   } finally {
-    bar.stop();
     await thread?.terminate();
   }
   return { events: rp?.events ?? 0, errors };
@@ -106,9 +125,18 @@ export function registerRun(program: Command): void {
     .option('-q, --quiet', 'print nothing on stdout')
     .addHelpText('after', '\nExit codes: 0 every event was applied and recorded, 2 bad input (message on stderr).')
     .action(async (script: string, opts: RunCliOptions) => {
-      const runOpts: { from?: string; quiet?: boolean } = { quiet: opts.quiet === true || opts.json === true };
+      const bar = new Progress({ enabled: opts.quiet !== true && opts.json !== true });
+      const runOpts: RunScriptOptions = {
+        onProgress: (phase, done, total) =>
+          phase === 'validate' ? bar.update('validating', done, total) : bar.update('running', done, total, 'events'),
+      };
       if (opts.from !== undefined) runOpts.from = opts.from;
-      const s = await runScript(script, opts.output, runOpts);
+      let s: RunSummary;
+      try {
+        s = await runScript(script, opts.output, runOpts);
+      } finally {
+        bar.stop();
+      }
       if (opts.json) process.stdout.write(`${stableJson({ script, output: opts.output, ...s })}\n`);
       else if (!opts.quiet) {
         const c = colors(process.stdout);

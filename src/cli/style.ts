@@ -40,9 +40,33 @@ export interface ProgressOptions {
   enabled?: boolean;
 }
 
+/** What a bar counts: bytes of a file (shown in MiB) or events. */
+export type ProgressUnit = 'bytes' | 'events';
+
+/** "45.8/109.0 MiB" or "420,000/1,000,000 events". */
+export function progressAmount(done: number, total: number, unit: ProgressUnit): string {
+  if (unit === 'events') return `${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} events`;
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  return `${mib(done)}/${mib(total)} MiB`;
+}
+
+/** The time left at the phase's average rate so far ("", before there is a rate to go by). */
+export function progressEta(done: number, total: number, elapsedMs: number): string {
+  if (done <= 0 || elapsedMs < 1000) return '';
+  const s = Math.ceil(((total - done) * elapsedMs) / done / 1000);
+  const text =
+    s >= 3600
+      ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+      : s >= 60
+        ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+        : `${s}s`;
+  return `, ETA ${text}`;
+}
+
 /**
  * A progress bar that appears only after `delayMs` of work, and only on a TTY.
- * `update(done, total)` is cheap to call often; `stop()` clears the bar.
+ * `update(label, done, total, unit)` is cheap to call often; a new label is a new phase
+ * (a new bar, its ETA from its own start); `stop()` clears the bar.
  */
 export class Progress {
   private bar: SingleBar | undefined;
@@ -52,6 +76,7 @@ export class Progress {
   private readonly stream: NodeJS.WritableStream & Stream;
   private readonly on: boolean;
   private phase = '';
+  private phaseStart = 0;
 
   constructor(opts: ProgressOptions = {}) {
     this.now = opts.now ?? (() => performance.now());
@@ -66,28 +91,35 @@ export class Progress {
     return this.bar !== undefined;
   }
 
-  update(label: string, done: number, total: number): void {
+  update(label: string, done: number, total: number, unit: ProgressUnit = 'bytes'): void {
     if (!this.on) return;
-    if (!this.bar) {
-      if (this.now() - this.start < this.delay) return;
-      this.bar = new SingleBar({
-        stream: this.stream,
-        format: '{label} [{bar}] {percentage}% {value}/{total}',
-        barsize: 30,
-        hideCursor: false,
-        clearOnComplete: true,
-        gracefulExit: false,
-        noTTYOutput: false,
-      });
-      this.bar.start(Math.max(total, 1), done, { label });
+    const now = this.now();
+    if (label !== this.phase) {
+      // The first phase began when the work did; a later one when its first update came.
+      this.phaseStart = this.phase === '' ? this.start : now;
       this.phase = label;
+      this.stop();
+    }
+    if (!this.bar && now - this.start < this.delay) return;
+    const payload = {
+      label,
+      amount: progressAmount(done, total, unit),
+      left: progressEta(done, total, now - this.phaseStart),
+    };
+    if (this.bar) {
+      this.bar.update(done, payload);
       return;
     }
-    if (label !== this.phase) {
-      this.phase = label;
-      this.bar.setTotal(Math.max(total, 1));
-    }
-    this.bar.update(done, { label });
+    this.bar = new SingleBar({
+      stream: this.stream,
+      format: '{label} [{bar}] {percentage}% {amount}{left}',
+      barsize: 30,
+      hideCursor: false,
+      clearOnComplete: true,
+      gracefulExit: false,
+      noTTYOutput: false,
+    });
+    this.bar.start(Math.max(total, 1), done, payload);
   }
 
   stop(): void {

@@ -154,24 +154,31 @@ export interface ReplayFileOptions {
  * parse), or, for a log whose `\u` escapes could hide a reference, by validating it in a
  * first full pass.
  */
-async function referencedOfFile(path: string, file: string): Promise<ReadonlySet<number>> {
+async function referencedOfFile(
+  path: string,
+  file: string,
+  size: number,
+  progress: ReplayFileOptions['onProgress'],
+): Promise<ReadonlySet<number>> {
   const scanned = await referencedLinesOfFile(path, file);
   if (scanned !== null) return scanned;
   const referenced = new Set<number>();
-  for await (const batch of readLogBatches(path, file))
+  const readOpts: ReadOptions = {};
+  if (progress) readOpts.onLine = progressCounter(size, (done, total) => progress('validate', done, total));
+  for await (const batch of readLogBatches(path, file, readOpts))
     for (const item of batch) if (item.event) for (const r of item.event.refs) referenced.add(r.line);
   return referenced;
 }
 
-/** Progress of replayFile's reading: told the characters read, it reports every 64 KiB. */
-function progressCounter(size: number, progress: NonNullable<ReplayFileOptions['onProgress']>): (n: number) => void {
+/** Progress of reading a file of `size` bytes: told the characters of each line read, it reports every 64 KiB. */
+export function progressCounter(size: number, report: (done: number, total: number) => void): (n: number) => void {
   let bytes = 0;
   let lastReport = 0;
   return (n) => {
     bytes += n;
     if (bytes - lastReport >= 1 << 16) {
       lastReport = bytes;
-      progress('replay', Math.min(bytes, size), size);
+      report(Math.min(bytes, size), size);
     }
   };
 }
@@ -193,12 +200,13 @@ async function openBatches(
   const thread = useReadThread(size, opts.readThread) ? new ReadThread(path, file) : undefined;
   let referenced: ReadonlySet<number>;
   try {
-    referenced = await referencedOfFile(path, file);
+    referenced = await referencedOfFile(path, file, size, opts.onProgress);
   } catch (e) {
     await thread?.terminate();
     throw e;
   }
-  const onChars = opts.onProgress && progressCounter(size, opts.onProgress);
+  const progress = opts.onProgress;
+  const onChars = progress && progressCounter(size, (done, total) => progress('replay', done, total));
   if (thread) return { referenced, batches: thread.batches(referenced, onChars), stop: () => thread.terminate() };
   const readOpts: ReadOptions & { keep: ReadonlySet<number> } = { keep: referenced };
   if (onChars) readOpts.onLine = onChars;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { colorEnabled, colors, Progress } from '../../src/cli/style.js';
+import { colorEnabled, colors, Progress, progressAmount, progressEta } from '../../src/cli/style.js';
 
 const TTY = { isTTY: true };
 const PIPE = { isTTY: false };
@@ -75,5 +75,38 @@ describe('the progress bar', () => {
     p.update('replaying', 1, 2);
     expect(p.shown).toBe(false);
     expect(t.text()).toBe('');
+  });
+});
+
+describe('what the bar shows', () => {
+  it('bytes in MiB and events by count', () => {
+    expect(progressAmount(48_024_780, 114_245_069, 'bytes')).toBe('45.8/109.0 MiB');
+    expect(progressAmount(420_000, 1_000_000, 'events')).toBe('420,000/1,000,000 events');
+  });
+
+  it("an ETA at the phase's average rate, once there is a second of it", () => {
+    expect(progressEta(10, 100, 999)).toBe('');
+    expect(progressEta(0, 100, 5000)).toBe('');
+    expect(progressEta(25, 100, 2000)).toBe(', ETA 6s');
+    expect(progressEta(1, 100, 2000)).toBe(', ETA 3m18s');
+    expect(progressEta(1, 3000, 2000)).toBe(', ETA 1h39m');
+  });
+
+  it('a new label is a new bar, drawn at once, with its own ETA', () => {
+    let now = 0;
+    const t = terminal(true);
+    const p = new Progress({ stream: t.stream as never, now: () => now });
+    now = 1500;
+    p.update('validating', 3 * 2 ** 20, 12 * 2 ** 20);
+    expect(t.text()).toContain('validating');
+    expect(t.text()).toContain('3.0/12.0 MiB, ETA 5s');
+    now = 1600;
+    p.update('running', 1024, 4096, 'events');
+    expect(p.shown).toBe(true);
+    expect(t.text()).toContain('running');
+    expect(t.text()).toContain('1,024/4,096 events');
+    // The running phase is 0.1 s old: no ETA yet.
+    expect(t.text()).not.toContain('events, ETA');
+    p.stop();
   });
 });

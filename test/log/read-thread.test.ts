@@ -179,8 +179,8 @@ describe('replay through the reader thread reports what a replay on one thread d
     for (const f of [...examples(), big]) {
       const a = join(dir, 'run-one-thread.jsonl');
       const b = join(dir, 'run-reader-thread.jsonl');
-      const sa = await run.runScript(f, a, { quiet: true, readThread: 'never' });
-      const sb = await run.runScript(f, b, { quiet: true, readThread: 'always' });
+      const sa = await run.runScript(f, a, { readThread: 'never' });
+      const sb = await run.runScript(f, b, { readThread: 'always' });
       expect(sb, f).toEqual(sa);
       expect(readFileSync(b, 'utf8'), f).toBe(readFileSync(a, 'utf8'));
     }
