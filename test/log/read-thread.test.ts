@@ -10,6 +10,7 @@
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateBenchLog } from '../bench/gen-log.js';
 import { ensureBuilt, gpucr, OUT, ROOT, STACK, tempDir } from '../cli/helpers.js';
@@ -123,6 +124,37 @@ describe('reader thread: the same items as readLogBatches', () => {
       expect(exact(threaded.items), f).toBe(exact(inline.items));
     }
   });
+
+  it('random damage to one line of a two-batch log: the same items, then the same error (30 cases)', async () => {
+    const lines = generateBenchLog(6_000, 50).lines;
+    const damaged = join(dir, 'damaged.jsonl');
+    let errors = 0;
+    const damage = fc.record({
+      line: fc.nat({ max: lines.length - 1 }),
+      at: fc.nat(),
+      how: fc.constantFrom('flip', 'cut', 'value', 'drop'),
+      value: fc.jsonValue({ maxDepth: 2 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(damage, async ({ line, at, how, value }) => {
+        const ls = [...lines];
+        const l = ls[line]!;
+        const i = at % l.length;
+        if (how === 'flip') ls[line] = l.slice(0, i) + String.fromCharCode(l.charCodeAt(i) ^ 0x21) + l.slice(i + 1);
+        else if (how === 'cut') ls[line] = l.slice(0, i);
+        else if (how === 'drop') ls[line] = l.replace(/"[a-z_]+":("[^"]*"|[^,{}]*),?/, '');
+        else ls[line] = l.replace(/:(-?\d+|"[^"]*")/, `:${JSON.stringify(value) ?? 'null'}`);
+        writeFileSync(damaged, `${ls.join('\n')}\n`);
+        const [inline, threaded] = await both(damaged);
+        if (inline.error) errors += 1;
+        expect(threaded.error).toEqual(inline.error);
+        expect(exact(threaded.items)).toBe(exact(inline.items));
+      }),
+      { numRuns: 30 },
+    );
+    // Most damage is bad input (some, such as a changed digit, is not).
+    expect(errors).toBeGreaterThan(10);
+  }, 120_000);
 
   it('stops its thread when the reading stops early', async () => {
     let n = 0;
