@@ -6,13 +6,13 @@
  * renamed over `<out>` at the end, so a run that stops on bad input leaves `<out>`
  * as it was.
  */
-import { renameSync, rmSync, statSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
-import { readLogBatches } from '../log/read-file.js';
+import { fileSize, progressCounter, readLogBatches } from '../log/read-file.js';
 import { ReadThread, useReadThread } from '../log/read-thread.js';
 import type { LogHeader, ReadOptions } from '../log/reader.js';
-import { progressCounter, Replayer } from '../log/replay.js';
+import { Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
 import { encodeHeader, fsyncDir, LogWriter } from '../log/writer.js';
 import { dirname } from 'node:path';
@@ -31,15 +31,6 @@ export interface RunSummary {
   events: number;
   /** Events that returned an errno. */
   errors: number;
-}
-
-/** The size of a file, or 0 when it cannot be stat'ed. */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }
 
 export interface RunScriptOptions {

@@ -3,13 +3,33 @@
  * the torn-record rule), without replaying it. Exit 0 valid, 2 invalid.
  */
 import type { Command } from 'commander';
-import { readLogBatches } from '../log/read-file.js';
+import { fileSize, progressCounter, readLogBatches } from '../log/read-file.js';
 import { stableJson } from './output.js';
-import { colors } from './style.js';
+import { colors, Progress } from './style.js';
+
+/**
+ * Read and validate a whole log file (library form of the command): its number of lines,
+ * or the first problem thrown (LogError, TornRecordError, InputError). `onProgress` is told
+ * the bytes read of the file's size.
+ */
+export async function validateFile(
+  log: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ lines: number }> {
+  let lines = 0;
+  const opts = onProgress ? { onLine: progressCounter(fileSize(log), onProgress) } : {};
+  for await (const batch of readLogBatches(log, log, opts)) lines += batch.length;
+  return { lines };
+}
 
 export async function validateCommand(log: string, opts: { json?: boolean; quiet?: boolean }): Promise<number> {
-  let lines = 0;
-  for await (const batch of readLogBatches(log)) lines += batch.length;
+  const bar = new Progress({ enabled: opts.quiet !== true && opts.json !== true });
+  let lines: number;
+  try {
+    ({ lines } = await validateFile(log, (done, total) => bar.update('validating', done, total)));
+  } finally {
+    bar.stop();
+  }
   const events = lines - 1;
   if (opts.json) process.stdout.write(`${stableJson({ file: log, ok: true, lines, events })}\n`);
   else if (!opts.quiet)

@@ -4,6 +4,7 @@
  * delivered in batches; and the byte scan that finds the lines references name before a
  * replay parses anything.
  */
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
@@ -183,4 +184,26 @@ export async function referencedLinesOfFile(path: string, file: string = path): 
     await handle.close();
   }
   return refs;
+}
+
+/** Progress of reading a file of `size` bytes: told the characters of each line read, it reports every 64 KiB. */
+export function progressCounter(size: number, report: (done: number, total: number) => void): (n: number) => void {
+  let bytes = 0;
+  let lastReport = 0;
+  return (n) => {
+    bytes += n;
+    if (bytes - lastReport >= 1 << 16) {
+      lastReport = bytes;
+      report(Math.min(bytes, size), size);
+    }
+  };
+}
+
+/** The size of a file in bytes, or 0 when it cannot be stat'ed (the reader then reports why it cannot be read). */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }

@@ -29,7 +29,7 @@ import type { Divergence, InvariantFailure, ReplayReport } from './divergence.js
 import type { LogLine } from './event-fields.js';
 import type { LogHeader } from './header.js';
 import { involvement } from './involvement.js';
-import { readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
+import { progressCounter, readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
 import { ReadThread, useReadThread } from './read-thread.js';
 import type { LogItem, ReadOptions } from './reader.js';
 import { referencedLines } from './refs.js';
@@ -168,19 +168,6 @@ async function referencedOfFile(
   for await (const batch of readLogBatches(path, file, readOpts))
     for (const item of batch) if (item.event) for (const r of item.event.refs) referenced.add(r.line);
   return referenced;
-}
-
-/** Progress of reading a file of `size` bytes: told the characters of each line read, it reports every 64 KiB. */
-export function progressCounter(size: number, report: (done: number, total: number) => void): (n: number) => void {
-  let bytes = 0;
-  let lastReport = 0;
-  return (n) => {
-    bytes += n;
-    if (bytes - lastReport >= 1 << 16) {
-      lastReport = bytes;
-      report(Math.min(bytes, size), size);
-    }
-  };
 }
 
 /**

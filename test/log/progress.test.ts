@@ -3,13 +3,14 @@
  * progress": a bar for any work longer than a second): every pass over a file reports, from
  * the start to the end of it. `run` validates the whole script before it applies it, and a
  * log with `\u` escapes is validated in a first pass before its replay (docs/log-format.md,
- * "Replay: one streaming pass"); both passes used to be silent.
+ * "Replay: one streaming pass"); both passes used to be silent, as was `gpucr validate`.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScript } from '../../src/cli/run.js';
+import { validateFile } from '../../src/cli/validate.js';
 import { replayFile } from '../../src/log/replay.js';
 import { writeBenchLog } from '../bench/gen-log.js';
 
@@ -67,6 +68,13 @@ describe('progress of the passes over a file', () => {
     const size = statSync(escaped).size;
     expectCovers(of(rs, 'validate'), size, 1 - 65536 / size);
     expectCovers(of(rs, 'replay'), size, 1 - 65536 / size);
+  });
+
+  it('validate: the bytes of the file', async () => {
+    const rs: Report[] = [];
+    const { lines } = await validateFile(LOG, (done, total) => rs.push(['validate', done, total]));
+    expect(lines).toBe(6_001);
+    expectCovers(rs, SIZE, 1 - 65536 / SIZE);
   });
 
   it('replay of a log without one: the replay alone', async () => {
