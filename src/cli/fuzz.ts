@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { FAMILIES, type Family, FIXED_BASELINE, familyModel } from '../explore/families.js';
 import { getInvariant } from '../invariants/index.js';
-import { collect, parseVariants, positive } from './check.js';
+import { collect, parseVariants, positive } from './check-options.js';
 
 interface FuzzCliOptions {
   family?: string;
