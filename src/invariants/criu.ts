@@ -4,6 +4,7 @@
 import type { CriuDumpContext } from '../../machines/criu/dump.js';
 import type { CriuRestoreContext } from '../../machines/criu/restore.js';
 import type { ProcessContext } from '../../machines/kfd/process.js';
+import { objectsOfKind } from '../world/objects-by-kind.js';
 import { registerInvariant, type Violation } from './index.js';
 
 /** Stages in which the restored process's GPU state may become active (spec §9.5 step 7, §9.6). */
@@ -14,9 +15,8 @@ registerInvariant(
   'GPU mappings of userptr/SVM memory are not activated and queues do not run before RESUME_DEVICES_LATE: a criu.restore records the stage in which its process left the RESTORE → RESUME block, which must be RESUME_DEVICES_LATE or later (spec §9.6)',
   (w) => {
     const out: Violation[] = [];
-    for (const [id, rec] of Object.entries(w.objects)) {
-      if (rec.kind !== 'criu.restore') continue;
-      const c = rec.context as CriuRestoreContext;
+    for (const [id, rec] of objectsOfKind<CriuRestoreContext>(w, 'criu.restore')) {
+      const c = rec.context;
       if (c.activated_in !== null && !LATE.has(c.activated_in))
         out.push({
           message: `task ${c.pid}'s GPU state was activated in CRIU stage ${c.activated_in}, before RESUME_DEVICES_LATE (the restorer had not moved its VMAs yet)`,
@@ -32,9 +32,8 @@ registerInvariant(
   "a dump that ended (done or failed) leaves its task's queues unpaused: no dumped task's kfd_process stays paused (spec §9.4, an aborted dump; CRIU ops issued by hand after a dump are outside this invariant's reading)",
   (w) => {
     const dumped = new Map<number, string>();
-    for (const [id, rec] of Object.entries(w.objects))
-      if (rec.kind === 'criu.dump' && (rec.value === 'done' || rec.value === 'failed'))
-        dumped.set((rec.context as CriuDumpContext).pid, id);
+    for (const [id, rec] of objectsOfKind<CriuDumpContext>(w, 'criu.dump'))
+      if (rec.value === 'done' || rec.value === 'failed') dumped.set(rec.context.pid, id);
     const out: Violation[] = [];
     for (const [pid, id] of dumped) {
       const t = w.tasks[pid];

@@ -8,6 +8,7 @@
 import type { LmemObjectContext } from '../../machines/i915/lmem-object.js';
 import type { I915DeviceContext } from '../../machines/i915/suspend.js';
 import type { XeBoContext } from '../../machines/xe/pinned-bo.js';
+import { objectsOfKind } from '../world/objects-by-kind.js';
 import type { World } from '../world/types.js';
 import { registerInvariant } from './index.js';
 
@@ -20,12 +21,7 @@ export interface I915Violation {
 export type I915Invariant = (w: World) => I915Violation[];
 
 function objectsOf<C>(w: World, kind: string): [string, C, unknown][] {
-  const out: [string, C, unknown][] = [];
-  for (const id of Object.keys(w.objects)) {
-    const rec = w.objects[id]!;
-    if (rec.kind === kind) out.push([id, rec.context as C, rec.value]);
-  }
-  return out;
+  return objectsOfKind<C>(w, kind).map(([id, rec]) => [id, rec.context, rec.value]);
 }
 
 function stateName(value: unknown): string {

@@ -21,6 +21,7 @@
  * through the handlers) finds it.
  */
 import { InputError } from '../errors.js';
+import { withObjectsByKind } from '../world/objects-by-kind.js';
 import type { World } from '../world/types.js';
 
 /** One way a world breaks an invariant. */
@@ -105,13 +106,18 @@ export function selectInvariants(names: readonly string[] = []): Invariant[] {
   return out;
 }
 
-/** Run invariants on a world; every violation, in invariant order. */
+/**
+ * Run invariants on a world; every violation, in invariant order. The world's objects are
+ * sorted by kind once for all of them (src/world/objects-by-kind.ts).
+ */
 export function checkInvariants(w: World, invariants: readonly Invariant[] = allInvariants()): NamedViolation[] {
-  const out: NamedViolation[] = [];
-  for (const inv of invariants) {
-    for (const v of inv.check(w)) out.push({ invariant: inv.name, ...v });
-  }
-  return out;
+  return withObjectsByKind(w, () => {
+    const out: NamedViolation[] = [];
+    for (const inv of invariants) {
+      for (const v of inv.check(w)) out.push({ invariant: inv.name, ...v });
+    }
+    return out;
+  });
 }
 
 /** Register a holder of file references (see the module comment). */

@@ -9,7 +9,7 @@ import type { BoContext } from '../../machines/kfd/bo.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import { allocIdr } from '../world/idr.js';
-import type { World } from '../world/types.js';
+import type { ObjectRecord, World } from '../world/types.js';
 import type { Violation } from './index.js';
 import { ctx, liveTasks, mentions, objectsOf } from './kfd-world.js';
 
@@ -70,10 +70,13 @@ function leakedKfdObjects(w: World, held: Set<string>, out: Violation[]): void {
 
 /** A GEM object held by no kgd_mem, no dma-buf and no object of another driver. */
 function leakedGems(w: World, out: Violation[]): void {
-  const others = Object.values(w.objects).filter((r) => !r.kind.startsWith('kfd.'));
+  // The objects of other drivers, gathered only when a GEM object has no kgd_mem and no
+  // dma-buf (most checks meet none: every KFD BO's GEM object has its kgd_mem).
+  let others: ObjectRecord[] | undefined;
   for (const id of Object.keys(w.gems)) {
     const g = w.gems[id]!;
     if (g.kgd_mems.length > 0 || g.dmabuf !== null) continue;
+    others ??= Object.values(w.objects).filter((r) => !r.kind.startsWith('kfd.'));
     if (others.some((r) => mentions(r.context, id))) continue;
     out.push({ message: `${id} is leaked: no kgd_mem, dma-buf or other object refers to it`, objects: [id] });
   }

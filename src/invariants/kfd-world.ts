@@ -3,19 +3,15 @@
  * objects of one kind, a context checked against its kind, live tasks, ids inside values.
  * They never change the world: an invariant is a function of the world alone.
  */
-import type { ObjectRecord, Task, World } from '../world/types.js';
+import { type KindEntries, objectsOfKind } from '../world/objects-by-kind.js';
+import type { Task, World } from '../world/types.js';
 
 /** A signed bigint as the kernel prints sizes (`0x1000`, `-0x1000`). */
 export const hex = (v: bigint) => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
-/** Every object of one kind, in the world's key order. */
-export function objectsOf<C>(w: World, kind: string): [string, ObjectRecord<C>][] {
-  const out: [string, ObjectRecord<C>][] = [];
-  for (const id of Object.keys(w.objects)) {
-    const rec = w.objects[id]!;
-    if (rec.kind === kind) out.push([id, rec as ObjectRecord<C>]);
-  }
-  return out;
+/** Every object of one kind, in the world's key order (one pass per check: src/world/objects-by-kind.ts). */
+export function objectsOf<C>(w: World, kind: string): KindEntries<C> {
+  return objectsOfKind<C>(w, kind);
 }
 
 /** The context of `id` when it is a live object of `kind`. */

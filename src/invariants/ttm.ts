@@ -6,6 +6,7 @@
  * explorer.
  */
 import { restoreValid, type TtContext } from '../../machines/ttm/pool.js';
+import { objectsOfKind } from '../world/objects-by-kind.js';
 import type { World } from '../world/types.js';
 import { registerInvariant } from './index.js';
 
@@ -21,12 +22,7 @@ export type TtInvariant = (w: World) => TtViolation[];
 const KIND = 'ttm.tt';
 
 function tts(w: World): [string, TtContext, unknown][] {
-  const out: [string, TtContext, unknown][] = [];
-  for (const id of Object.keys(w.objects)) {
-    const rec = w.objects[id]!;
-    if (rec.kind === KIND) out.push([id, rec.context as TtContext, rec.value]);
-  }
-  return out;
+  return objectsOfKind<TtContext>(w, KIND).map(([id, rec]) => [id, rec.context, rec.value]);
 }
 
 function stateName(value: unknown): string {

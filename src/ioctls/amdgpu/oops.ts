@@ -15,6 +15,7 @@
 import type { BoVaContext } from '../../../machines/amdgpu/bo-va.js';
 import type { GemBoContext } from '../../../machines/amdgpu/gem-bo.js';
 import { registerFileReferences, registerInvariant, type Violation } from '../../invariants/index.js';
+import { objectsOfKind } from '../../world/objects-by-kind.js';
 import type { Call, World } from '../../world/types.js';
 import { vmIndexed, vmMappingsOf } from '../../world/vm.js';
 
@@ -43,9 +44,8 @@ export function oops(w: World, call: Call, where: string, what: string): number 
 export function amdgpuInvariants(w: World): string[] {
   const out: string[] = [];
   for (const o of w.oopses ?? []) out.push(`kernel oops in ${o.call} (pid ${o.pid ?? '-'}): ${o.where}: ${o.what}`);
-  for (const [id, rec] of Object.entries(w.objects)) {
-    if (rec.kind !== 'amdgpu.gem_bo') continue;
-    const c = rec.context as GemBoContext;
+  for (const [id, rec] of objectsOfKind<GemBoContext>(w, 'amdgpu.gem_bo')) {
+    const c = rec.context;
     if (c.leaked_refs > 0 && c.handle_count === 0 && c.kgd_mems.length === 0 && c.dmabuf === null)
       out.push(`leak: ${id} has no handle, no kgd_mem and no dma-buf, but ${c.leaked_refs} leaked reference(s)`);
   }
@@ -120,8 +120,8 @@ registerInvariant(
     const out: Violation[] = [];
     for (const [file, p] of Object.entries(w.drm ?? {})) {
       const listed = new Set([...Object.values(p.vm.bo_vas), ...(p.vm.prt_va ? [p.vm.prt_va] : [])]);
-      for (const [id, rec] of Object.entries(w.objects))
-        if (rec.kind === 'amdgpu.bo_va' && (rec.context as BoVaContext).vm === file && !listed.has(id))
+      for (const [id, rec] of objectsOfKind<BoVaContext>(w, 'amdgpu.bo_va'))
+        if (rec.context.vm === file && !listed.has(id))
           out.push({ message: `${file}: ${id} is a bo_va of this VM that the VM does not list`, objects: [file, id] });
       const ranges = vmMappingsOf(w, p.vm);
       ranges.forEach((r, i) => {
