@@ -4,6 +4,7 @@
  * limit that reports instead of throwing). The first violation found is at the
  * smallest depth, so its path is a shortest counterexample.
  */
+import { doubled } from '../typed-array.js';
 import { FingerprintSet } from './fingerprints.js';
 
 /** A model the explorer can walk: states are encoded as integers below 2^53. */
@@ -72,14 +73,9 @@ class StateIndex {
   }
 
   private grow(): void {
-    const grow = <T extends Float64Array | Int32Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.fps = grow(this.fps);
-    this.parent = grow(this.parent);
-    this.via = grow(this.via);
+    this.fps = doubled(this.fps);
+    this.parent = doubled(this.parent);
+    this.via = doubled(this.via);
   }
 }
 

@@ -10,6 +10,7 @@ import '../ioctls/all.js';
 import type { NamedViolation } from '../invariants/index.js';
 import { FingerprintSet } from './fingerprints.js';
 import { buildSpace, type ModelSpec } from './parallel-space.js';
+import { doubled } from '../typed-array.js';
 
 export interface Batch {
   fps: number[];
@@ -45,12 +46,8 @@ function remember(fp: number, parent: number, label: number): boolean {
   if (r >= 0) return false;
   const i = -r - 1;
   if (i >= parentOf.length) {
-    const p = new Float64Array(parentOf.length * 2);
-    p.set(parentOf);
-    parentOf = p;
-    const l = new Int32Array(labelOf.length * 2);
-    l.set(labelOf);
-    labelOf = l;
+    parentOf = doubled(parentOf);
+    labelOf = doubled(labelOf);
   }
   parentOf[i] = parent;
   labelOf[i] = label;

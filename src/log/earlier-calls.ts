@@ -6,6 +6,7 @@
  * known beforehand (`keep`, replay's pre-scan), only theirs.
  */
 import type { CallDef } from '../ioctls/registry.js';
+import { doubled } from '../typed-array.js';
 
 export class EarlierCalls {
   private callIndex = new Uint16Array(1024);
@@ -26,11 +27,7 @@ export class EarlierCalls {
       i = this.calls.push(def);
       this.callNumber.set(def, i);
     }
-    if (line >= this.callIndex.length) {
-      const grown = new Uint16Array(this.callIndex.length * 2);
-      grown.set(this.callIndex);
-      this.callIndex = grown;
-    }
+    if (line >= this.callIndex.length) this.callIndex = doubled(this.callIndex);
     this.callIndex[line] = i;
   }
 

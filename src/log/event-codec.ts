@@ -18,6 +18,7 @@
 import '../ioctls/all.js';
 import { callDef } from '../ioctls/registry.js';
 import { fieldNames, type FieldType, type Schema } from '../ioctls/schema.js';
+import { doubled } from '../typed-array.js';
 import type { LogLine } from './event-fields.js';
 import type { LogItem } from './reader.js';
 
@@ -53,20 +54,12 @@ class Writer {
   side: unknown[] = [];
 
   number(x: number): void {
-    if (this.n === this.num.length) {
-      const grown = new Float64Array(this.num.length * 2);
-      grown.set(this.num);
-      this.num = grown;
-    }
+    if (this.n === this.num.length) this.num = doubled(this.num);
     this.num[this.n++] = x;
   }
 
   u64(x: bigint): void {
-    if (this.b === this.big.length) {
-      const grown = new BigUint64Array(this.big.length * 2);
-      grown.set(this.big);
-      this.big = grown;
-    }
+    if (this.b === this.big.length) this.big = doubled(this.big);
     this.big[this.b++] = x;
   }
 }
