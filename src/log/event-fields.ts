@@ -16,10 +16,10 @@ import { type Ref, setAt } from './refs.js';
 import type { TreeScanner } from './tree-scan.js';
 import { decodeExpected, isRecord, typeAt } from './values.js';
 
-/** One event line, validated. */
 /** The `refs` of every line without references (most lines): one frozen empty list. */
 export const NO_REFS: readonly Ref[] = Object.freeze([]);
 
+/** One event line, validated. */
 export interface LogLine {
   /** 1-based line number in the file (events start at line 2). */
   line: number;

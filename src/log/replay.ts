@@ -22,14 +22,13 @@
  * (`replayFile`); one event is stepped by the Replayer (replayer.ts), references resolve in
  * resolve.ts, and what a failure reports is divergence.ts and involvement.ts.
  */
-import { stat } from 'node:fs/promises';
 import type { Invariant } from '../invariants/index.js';
 import type { World } from '../world/types.js';
 import type { Divergence, InvariantFailure, ReplayReport } from './divergence.js';
 import type { LogLine } from './event-fields.js';
 import type { LogHeader } from './header.js';
 import { involvement } from './involvement.js';
-import { progressCounter, readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
+import { fileSize, progressCounter, readLogBatches, readLogLines, referencedLinesOfFile } from './read-file.js';
 import { ReadThread, useReadThread } from './read-thread.js';
 import type { LogItem, ReadOptions } from './reader.js';
 import { referencedLines } from './refs.js';
@@ -180,10 +179,7 @@ async function openBatches(
   file: string,
   opts: ReplayFileOptions,
 ): Promise<{ referenced: ReadonlySet<number>; batches: AsyncGenerator<LogItem[]>; stop: () => Promise<void> }> {
-  const size = await stat(path).then(
-    (s) => s.size,
-    () => 0,
-  );
+  const size = fileSize(path);
   const thread = useReadThread(size, opts.readThread) ? new ReadThread(path, file) : undefined;
   let referenced: ReadonlySet<number>;
   try {
