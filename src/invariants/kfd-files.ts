@@ -9,17 +9,18 @@ import type { BoContext } from '../../machines/kfd/bo.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { World } from '../world/types.js';
 import { fileReferenceCounters, type Violation } from './index.js';
-import { liveTasks, objectsOf } from './kfd-world.js';
+import { liveTasks } from './kfd-world.js';
+import { objectsOfKind } from '../world/objects-by-kind.js';
 
 /** The reference a pdd holds on its render node. */
 export function* pddDrmFiles(w: World) {
-  for (const [id, rec] of objectsOf<PddContext>(w, 'kfd.pdd'))
+  for (const [id, rec] of objectsOfKind<PddContext>(w, 'kfd.pdd'))
     if (rec.context.drm_file) yield [rec.context.drm_file, `${id} drm_file`] as const;
 }
 
 /** The reference a kgd_mem holds on the dma-buf it exported or imported. */
 export function* boDmabufs(w: World) {
-  for (const [id, rec] of objectsOf<BoContext>(w, 'kfd.bo'))
+  for (const [id, rec] of objectsOfKind<BoContext>(w, 'kfd.bo'))
     if (rec.context.dmabuf) yield [rec.context.dmabuf, `${id} dmabuf`] as const;
 }
 

@@ -11,7 +11,8 @@ import type { QueueContext } from '../../machines/kfd/queue.js';
 import { allocIdr } from '../world/idr.js';
 import type { ObjectRecord, World } from '../world/types.js';
 import type { Violation } from './index.js';
-import { ctx, liveTasks, mentions, objectsOf } from './kfd-world.js';
+import { ctx, liveTasks, mentions } from './kfd-world.js';
+import { objectsOfKind } from '../world/objects-by-kind.js';
 
 // ---- no leaks ---------------------------------------------------------------------
 
@@ -130,7 +131,7 @@ function taskRefs(w: World, bad: BadReference): void {
 
 /** A pdd's idr slots and kernel BOs (of its pid and GPU), its drm_file and its queue list. */
 function pddRefs(w: World, bad: BadReference): void {
-  for (const [id, rec] of objectsOf<PddContext>(w, 'kfd.pdd')) {
+  for (const [id, rec] of objectsOfKind<PddContext>(w, 'kfd.pdd')) {
     const p = rec.context;
     for (const b of [...Object.values(allocIdr(w, id)), ...p.internal_bos]) {
       const c = ctx<BoContext>(w, b, 'kfd.bo');
@@ -155,7 +156,7 @@ function allocIdrRefs(w: World, bad: BadReference): void {
 
 /** A BO's GEM object (which lists it among its kgd_mems), its dma-buf, the GPUs of its attachments. */
 function boRefs(w: World, gpuIds: ReadonlySet<number>, bad: BadReference): void {
-  for (const [id, rec] of objectsOf<BoContext>(w, 'kfd.bo')) {
+  for (const [id, rec] of objectsOfKind<BoContext>(w, 'kfd.bo')) {
     const b = rec.context;
     const gem = w.gems[b.gem];
     if (!gem) bad(id, b.gem, 'a live GEM object');
@@ -170,7 +171,7 @@ function boRefs(w: World, gpuIds: ReadonlySet<number>, bad: BadReference): void 
 
 /** A queue's GPU. */
 function queueRefs(w: World, gpuIds: ReadonlySet<number>, bad: BadReference): void {
-  for (const [id, rec] of objectsOf<QueueContext>(w, 'kfd.queue'))
+  for (const [id, rec] of objectsOfKind<QueueContext>(w, 'kfd.queue'))
     if (!gpuIds.has(rec.context.gpu_id)) bad(id, `gpu_id ${rec.context.gpu_id}`, 'a GPU of the topology');
 }
 

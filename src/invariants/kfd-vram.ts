@@ -9,11 +9,12 @@ import { KFD_IOC_ALLOC_MEM_FLAGS as F } from '../uapi/index.js';
 import { allocIdr } from '../world/idr.js';
 import type { World } from '../world/types.js';
 import type { Violation } from './index.js';
-import { ctx, hex, objectsOf } from './kfd-world.js';
+import { ctx, hex } from './kfd-world.js';
+import { objectsOfKind } from '../world/objects-by-kind.js';
 
 export function vramUsage(w: World): Violation[] {
   const out: Violation[] = [];
-  for (const [id, rec] of objectsOf<PddContext>(w, 'kfd.pdd')) {
+  for (const [id, rec] of objectsOfKind<PddContext>(w, 'kfd.pdd')) {
     const p = rec.context;
     let expected = 0n;
     const counted: string[] = [];

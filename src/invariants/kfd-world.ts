@@ -1,18 +1,13 @@
 /**
  * Read-only views of the world shared by the KFD invariants (src/invariants/kfd.ts):
- * objects of one kind, a context checked against its kind, live tasks, ids inside values.
+ * a context checked against its kind, live tasks, ids inside values (the objects of a kind:
+ * src/world/objects-by-kind.ts).
  * They never change the world: an invariant is a function of the world alone.
  */
-import { type KindEntries, objectsOfKind } from '../world/objects-by-kind.js';
 import type { Task, World } from '../world/types.js';
 
 /** A signed bigint as the kernel prints sizes (`0x1000`, `-0x1000`). */
 export const hex = (v: bigint) => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
-
-/** Every object of one kind, in the world's key order (one pass per check: src/world/objects-by-kind.ts). */
-export function objectsOf<C>(w: World, kind: string): KindEntries<C> {
-  return objectsOfKind<C>(w, kind);
-}
 
 /** The context of `id` when it is a live object of `kind`. */
 export function ctx<C>(w: World, id: string, kind: string): C | undefined {
