@@ -16,7 +16,7 @@ import { ctx } from './kfd-world.js';
 export function handlesUnique(w: World): Violation[] {
   const out: Violation[] = [];
   // Where each BO was first seen, across every task: a BO is held by one slot in the world.
-  const slot = new Map<string, string>();
+  const slot = new Map<string, Slot>();
   for (const t of Object.values(w.tasks)) {
     pddHandles(w, t, slot, out);
     queueIds(w, t, out);
@@ -26,7 +26,7 @@ export function handlesUnique(w: World): Violation[] {
 }
 
 /** One pdd per GPU and per user gpu_id in a task, then the BO slots of each pdd. */
-function pddHandles(w: World, t: Task, slot: Map<string, string>, out: Violation[]): void {
+function pddHandles(w: World, t: Task, slot: Map<string, Slot>, out: Violation[]): void {
   const gpus = new Map<number, string>();
   const users = new Map<number, string>();
   /** Reports a second pdd under `key` (a GPU, a user gpu_id), then records `pddId` there. */
@@ -46,17 +46,32 @@ function pddHandles(w: World, t: Task, slot: Map<string, string>, out: Violation
   }
 }
 
-/** Each BO of a pdd (alloc_idr slots, then kernel BOs) is held by no other slot. */
-function boSlots(w: World, pddId: string, p: PddContext, slot: Map<string, string>, out: Violation[]): void {
-  const places: [string, string][] = [
-    ...Object.entries(allocIdr(w, pddId)).map(([h, b]): [string, string] => [`${pddId} alloc_idr[${h}]`, b]),
-    ...p.internal_bos.map((b, i): [string, string] => [`${pddId} internal_bos[${i}]`, b]),
-  ];
-  for (const [where, boId] of places) {
+/** A slot that holds a BO: a pdd's alloc_idr handle or its index in the pdd's kernel BOs. */
+interface Slot {
+  pdd: string;
+  idr: boolean;
+  at: string | number;
+}
+
+const slotName = (s: Slot) => (s.idr ? `${s.pdd} alloc_idr[${s.at}]` : `${s.pdd} internal_bos[${s.at}]`);
+
+/**
+ * Each BO of a pdd (alloc_idr slots, then kernel BOs) is held by no other slot. A slot is
+ * named only when it is reported: a check meets every BO of the world here.
+ */
+function boSlots(w: World, pddId: string, p: PddContext, slot: Map<string, Slot>, out: Violation[]): void {
+  const hold = (boId: string, where: Slot) => {
     const seen = slot.get(boId);
-    if (seen) out.push({ message: `${boId} is held twice: by ${seen} and by ${where}`, objects: [boId, pddId] });
+    if (seen)
+      out.push({
+        message: `${boId} is held twice: by ${slotName(seen)} and by ${slotName(where)}`,
+        objects: [boId, pddId],
+      });
     else slot.set(boId, where);
-  }
+  };
+  const idr = allocIdr(w, pddId);
+  for (const h of Object.keys(idr)) hold(idr[Number(h)]!, { pdd: pddId, idr: true, at: h });
+  p.internal_bos.forEach((b, i) => hold(b, { pdd: pddId, idr: false, at: i }));
 }
 
 /** idr_alloc hands out handles in 0..INT_MAX. */

@@ -12,7 +12,7 @@ import { allocIdr } from '../world/idr.js';
 import type { ObjectRecord, World } from '../world/types.js';
 import type { Violation } from './index.js';
 import { ctx, liveTasks, mentions } from './kfd-world.js';
-import { objectsOfKind } from '../world/objects-by-kind.js';
+import { everyGem, everyObject, objectsOfKind } from '../world/objects-by-kind.js';
 
 // ---- no leaks ---------------------------------------------------------------------
 
@@ -49,8 +49,7 @@ function heldByLiveTasks(w: World): Set<string> {
 
 /** A kfd.* object nobody holds, and a queue in its task's table but on no pdd's list. */
 function leakedKfdObjects(w: World, held: Set<string>, out: Violation[]): void {
-  for (const id of Object.keys(w.objects)) {
-    const rec = w.objects[id]!;
+  for (const [id, rec] of everyObject(w)) {
     if (!rec.kind.startsWith('kfd.')) continue;
     const pid = (rec.context as { pid?: number }).pid;
     if (!held.has(id)) {
@@ -74,10 +73,11 @@ function leakedGems(w: World, out: Violation[]): void {
   // The objects of other drivers, gathered only when a GEM object has no kgd_mem and no
   // dma-buf (most checks meet none: every KFD BO's GEM object has its kgd_mem).
   let others: ObjectRecord[] | undefined;
-  for (const id of Object.keys(w.gems)) {
-    const g = w.gems[id]!;
+  for (const [id, g] of everyGem(w)) {
     if (g.kgd_mems.length > 0 || g.dmabuf !== null) continue;
-    others ??= Object.values(w.objects).filter((r) => !r.kind.startsWith('kfd.'));
+    others ??= everyObject(w)
+      .map(([, r]) => r)
+      .filter((r) => !r.kind.startsWith('kfd.'));
     if (others.some((r) => mentions(r.context, id))) continue;
     out.push({ message: `${id} is leaked: no kgd_mem, dma-buf or other object refers to it`, objects: [id] });
   }
@@ -177,8 +177,7 @@ function queueRefs(w: World, gpuIds: ReadonlySet<number>, bad: BadReference): vo
 
 /** A GEM object's kgd_mems (BOs of this GEM) and its dma-buf (a file exporting this GEM). */
 function gemRefs(w: World, bad: BadReference): void {
-  for (const id of Object.keys(w.gems)) {
-    const g = w.gems[id]!;
+  for (const [id, g] of everyGem(w)) {
     for (const m of g.kgd_mems) {
       const c = ctx<BoContext>(w, m, 'kfd.bo');
       if (!c) bad(id, m, 'a live kfd.bo');

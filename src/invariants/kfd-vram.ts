@@ -16,20 +16,27 @@ export function vramUsage(w: World): Violation[] {
   const out: Violation[] = [];
   for (const [id, rec] of objectsOfKind<PddContext>(w, 'kfd.pdd')) {
     const p = rec.context;
+    const bos = vramBos(w, id);
     let expected = 0n;
-    const counted: string[] = [];
-    for (const b of Object.values(allocIdr(w, id))) {
-      const c = ctx<BoContext>(w, b, 'kfd.bo');
-      // IMPORT and non-VRAM ALLOC add nothing to vram_usage (spec §7.3).
-      if (!c || c.is_imported || (c.alloc_flags & F.VRAM) === 0) continue;
-      expected += c.size;
-      counted.push(`${b} ${hex(c.size)}`);
-    }
-    if (p.vram_usage !== expected)
+    for (const [, size] of bos) expected += size;
+    if (p.vram_usage !== expected) {
+      const counted = bos.map(([b, size]) => `${b} ${hex(size)}`);
       out.push({
         message: `${id} vram_usage is ${hex(p.vram_usage)}, spec §7.3 gives ${hex(expected)} (${counted.length ? counted.join(' + ') : 'no VRAM BO'})`,
         objects: [id],
       });
+    }
+  }
+  return out;
+}
+
+/** The BOs of a pdd's alloc_idr that count in its vram_usage, with their sizes. */
+function vramBos(w: World, pddId: string): [string, bigint][] {
+  const out: [string, bigint][] = [];
+  for (const b of Object.values(allocIdr(w, pddId))) {
+    const c = ctx<BoContext>(w, b, 'kfd.bo');
+    // IMPORT and non-VRAM ALLOC add nothing to vram_usage (spec §7.3).
+    if (c && !c.is_imported && (c.alloc_flags & F.VRAM) !== 0) out.push([b, c.size]);
   }
   return out;
 }

@@ -106,15 +106,34 @@ class RangeIndex {
   all(): VmRange[] {
     return this.chunks.flat().map((r) => ({ ...r }));
   }
+
+  /** Whether the index holds exactly `ranges`, in order (compared field by field, nothing copied). */
+  equals(ranges: readonly VmRange[]): boolean {
+    let k = 0;
+    for (const c of this.chunks)
+      for (const r of c) {
+        const o = ranges[k++];
+        if (o === undefined || o.start !== r.start || o.last !== r.last || o.bo_va !== r.bo_va) return false;
+      }
+    return k === ranges.length;
+  }
 }
 
 const INDEXES = new WeakMap<VmState, RangeIndex>();
 
-/** The ranges of a VM's live bo_vas, from the world alone, sorted by start (overlaps kept). */
-export function vmMappingsOf(w: World, vm: VmState): VmRange[] {
-  const out: VmRange[] = [];
+/** The bo_vas a VM lists: one per GEM object, and its PRT bo_va. */
+export function vmBoVas(vm: VmState): string[] {
   const ids = Object.values(vm.bo_vas);
   if (vm.prt_va) ids.push(vm.prt_va);
+  return ids;
+}
+
+/**
+ * The ranges of a VM's live bo_vas, from the world alone, sorted by start (overlaps kept).
+ * `ids` are the VM's bo_vas (vmBoVas), for a caller that has them already.
+ */
+export function vmMappingsOf(w: World, vm: VmState, ids: readonly string[] = vmBoVas(vm)): VmRange[] {
+  const out: VmRange[] = [];
   for (const id of ids) {
     const c = w.objects[id]?.context as BoVaContext | undefined;
     if (!c) continue;
@@ -159,7 +178,16 @@ export function vmRemove(w: World, vm: VmState, start: bigint, boVa: string): vo
   indexOf(w, vm).remove(start, boVa);
 }
 
-/** The index as the handlers see it, when one was built for this VM object (the invariant compares it). */
+/** The index as the handlers see it, when one was built for this VM object. */
 export function vmIndexed(vm: VmState): VmRange[] | undefined {
   return INDEXES.get(vm)?.all();
+}
+
+/**
+ * Whether the index the handlers search holds exactly `ranges` (sorted by start), or
+ * undefined when none was built for this VM object (amdgpu.vm-index compares it with the
+ * mappings of the VM's bo_vas after every event of `replay --check`).
+ */
+export function vmIndexEquals(vm: VmState, ranges: readonly VmRange[]): boolean | undefined {
+  return INDEXES.get(vm)?.equals(ranges);
 }

@@ -1,7 +1,7 @@
 /**
  * The objects of a kind (src/world/objects-by-kind.ts), which the invariants read: inside a
  * check's index and outside it, the same objects in the same order as a filter over the
- * world's keys; the index answers only for its own world; and a check reports the same
+ * world's keys, and every object and GEM record in key order; the index answers only for its own world; and a check reports the same
  * violations with the index as each invariant does on its own.
  */
 import { readdirSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { allInvariants, checkInvariants } from '../../src/invariants/index.js';
 import { replayFile } from '../../src/log/replay.js';
-import { objectsOfKind, withObjectsByKind } from '../../src/world/objects-by-kind.js';
+import { everyGem, everyObject, objectsOfKind, withObjectsByKind } from '../../src/world/objects-by-kind.js';
 import type { World } from '../../src/world/types.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../docs/examples/', import.meta.url));
@@ -47,6 +47,24 @@ describe('objects of a kind', () => {
     expect(kindsSeen).toBeGreaterThan(20);
   });
 
+  it('every object and every GEM record: in key order, inside the index and outside', async () => {
+    let gems = 0;
+    for (const [f, w] of await exampleWorlds()) {
+      const objects = Object.keys(w.objects).map((id) => [id, w.objects[id]]);
+      const gemRecords = Object.keys(w.gems).map((id) => [id, w.gems[id]]);
+      gems += gemRecords.length;
+      expect(everyObject(w), f).toEqual(objects);
+      expect(everyGem(w), f).toEqual(gemRecords);
+      withObjectsByKind(w, () => {
+        expect(everyObject(w), f).toEqual(objects);
+        expect(everyGem(w), f).toEqual(gemRecords);
+        // Asked twice in one check: the same list, listed once.
+        expect(everyGem(w)).toBe(everyGem(w));
+      });
+    }
+    expect(gems).toBeGreaterThan(5);
+  });
+
   it("the index answers for its own world only; another world's objects are its own", async () => {
     const worlds = (await exampleWorlds()).map(([, w]) => w).filter((w) => objectsOfKind(w, 'kfd.bo').length > 0);
     const [a, b] = worlds;
@@ -54,6 +72,8 @@ describe('objects of a kind', () => {
     withObjectsByKind(a!, () => {
       expect(objectsOfKind(b!, 'kfd.bo')).toEqual(filtered(b!, 'kfd.bo'));
       expect(objectsOfKind(a!, 'kfd.bo')).toEqual(filtered(a!, 'kfd.bo'));
+      expect(everyObject(b!)).toEqual(Object.entries(b!.objects));
+      expect(everyGem(b!)).toEqual(Object.entries(b!.gems));
     });
   });
 

@@ -1,12 +1,21 @@
 /**
  * The VM mapping index (src/world/vm.ts), kept beside the world in sorted chunks, against a
  * plain list: random inserts of disjoint ranges and removals, past the chunk size, give the
- * same first overlap and the same overlapping ranges for random queries.
+ * same first overlap and the same overlapping ranges for random queries, and the index
+ * equals that list and no other (vmIndexEquals, which amdgpu.vm-index asks).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VmRange } from '../../src/world/types.js';
-import { emptyVm, vmFirstOverlap, vmIndexed, vmInsert, vmOverlapping, vmRemove } from '../../src/world/vm.js';
+import {
+  emptyVm,
+  vmFirstOverlap,
+  vmIndexed,
+  vmIndexEquals,
+  vmInsert,
+  vmOverlapping,
+  vmRemove,
+} from '../../src/world/vm.js';
 import { createWorld } from '../../src/world/world.js';
 
 const world = createWorld({ page_size: 4096, gpus: [], processes: [] });
@@ -40,6 +49,20 @@ describe('the VM mapping index equals a sorted list', () => {
           }
           list.sort((a, b) => (a.start < b.start ? -1 : 1));
           expect(vmIndexed(vm)).toEqual(list);
+          // What amdgpu.vm-index asks: equal to this list, and to no list that differs from it.
+          expect(vmIndexEquals(vm, list)).toBe(true);
+          if (list.length > 0) {
+            const k = list.length >> 1;
+            const r = list[k]!;
+            expect(vmIndexEquals(vm, list.slice(1))).toBe(false);
+            expect(vmIndexEquals(vm, [...list, { start: 1n << 40n, last: 1n << 40n, bo_va: 'x' }])).toBe(false);
+            for (const changed of [
+              { ...r, last: r.last + 1n },
+              { ...r, start: r.start - 1n },
+              { ...r, bo_va: 'other' },
+            ])
+              expect(vmIndexEquals(vm, list.with(k, changed))).toBe(false);
+          }
           for (const [q, len] of queries) {
             const [start, last] = [BigInt(q), BigInt(q + len)];
             const hits = list.filter((r) => r.start <= last && r.last >= start);

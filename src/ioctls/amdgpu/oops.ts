@@ -15,9 +15,9 @@
 import type { BoVaContext } from '../../../machines/amdgpu/bo-va.js';
 import type { GemBoContext } from '../../../machines/amdgpu/gem-bo.js';
 import { registerFileReferences, registerInvariant, type Violation } from '../../invariants/index.js';
-import { objectsOfKind } from '../../world/objects-by-kind.js';
+import { everyGem, objectsOfKind } from '../../world/objects-by-kind.js';
 import type { Call, World } from '../../world/types.js';
-import { vmIndexed, vmMappingsOf } from '../../world/vm.js';
+import { vmBoVas, vmIndexEquals, vmMappingsOf } from '../../world/vm.js';
 
 /**
  * The return value of a call that oopsed: -MAX_ERRNO, which no errno uses, so that a log
@@ -58,7 +58,7 @@ export function amdgpuInvariants(w: World): string[] {
 registerFileReferences('amdgpu prime entries and imports', function* (w) {
   for (const [file, p] of Object.entries(w.drm ?? {}))
     for (const [h, dmabuf] of Object.entries(p.prime)) yield [dmabuf, `${file} prime handle ${h}`] as const;
-  for (const g of Object.values(w.gems)) {
+  for (const [, g] of everyGem(w)) {
     const c = w.objects[g.object]?.context as GemBoContext | undefined;
     if (c?.import_attach) yield [c.import_attach, `${g.id} import_attach`] as const;
   }
@@ -71,12 +71,15 @@ registerInvariant('amdgpu.no-oops', 'no modelled kernel defect oopsed (docs/desi
 registerInvariant(
   'amdgpu.no-leaked-gem',
   'every GEM object is held by a handle, a kgd_mem or a dma-buf (not only by a reference nobody drops)',
-  (w) =>
-    Object.values(w.gems).flatMap((g): Violation[] => {
+  (w) => {
+    const out: Violation[] = [];
+    for (const [, g] of everyGem(w)) {
       const c = w.objects[g.object]?.context as GemBoContext | undefined;
-      if (!c || c.leaked_refs === 0 || c.handle_count > 0 || c.kgd_mems.length > 0 || c.dmabuf !== null) return [];
-      return [{ message: `${g.id} is held only by ${c.leaked_refs} leaked reference(s)`, objects: [g.id, g.object] }];
-    }),
+      if (!c || c.leaked_refs === 0 || c.handle_count > 0 || c.kgd_mems.length > 0 || c.dmabuf !== null) continue;
+      out.push({ message: `${g.id} is held only by ${c.leaked_refs} leaked reference(s)`, objects: [g.id, g.object] });
+    }
+    return out;
+  },
 );
 
 registerInvariant(
@@ -99,9 +102,10 @@ registerInvariant(
             objects: [file, gem],
           });
       }
-    for (const g of Object.values(w.gems)) {
+    for (const [, g] of everyGem(w)) {
       const c = w.objects[g.object]?.context as GemBoContext | undefined;
-      for (const [file, hs] of Object.entries(c?.handles ?? {}))
+      if (c === undefined) continue;
+      for (const [file, hs] of Object.entries(c.handles))
         for (const h of hs)
           if (w.drm?.[file]?.object_idr[h] !== g.id)
             out.push({
@@ -118,20 +122,27 @@ registerInvariant(
   "each VM's mappings (those of its live bo_vas, every one of which the VM lists) are disjoint, and the interval index the handlers search equals them",
   (w) => {
     const out: Violation[] = [];
+    // The bo_vas of each VM, in one pass over them (not one per VM).
+    const boVasOf = new Map<string, string[]>();
+    for (const [id, rec] of objectsOfKind<BoVaContext>(w, 'amdgpu.bo_va')) {
+      const list = boVasOf.get(rec.context.vm);
+      if (list) list.push(id);
+      else boVasOf.set(rec.context.vm, [id]);
+    }
     for (const [file, p] of Object.entries(w.drm ?? {})) {
-      const listed = new Set([...Object.values(p.vm.bo_vas), ...(p.vm.prt_va ? [p.vm.prt_va] : [])]);
-      for (const [id, rec] of objectsOfKind<BoVaContext>(w, 'amdgpu.bo_va'))
-        if (rec.context.vm === file && !listed.has(id))
+      const ids = vmBoVas(p.vm);
+      const listed = new Set(ids);
+      for (const id of boVasOf.get(file) ?? [])
+        if (!listed.has(id))
           out.push({ message: `${file}: ${id} is a bo_va of this VM that the VM does not list`, objects: [file, id] });
-      const ranges = vmMappingsOf(w, p.vm);
-      ranges.forEach((r, i) => {
+      const ranges = vmMappingsOf(w, p.vm, ids);
+      for (let i = 0; i < ranges.length; i++) {
+        const r = ranges[i]!;
         const prev = ranges[i - 1];
         if (r.last < r.start || (prev && prev.last >= r.start))
           out.push({ message: `${file}: VM mappings not disjoint at page ${r.start}`, objects: [file] });
-      });
-      const indexed = vmIndexed(p.vm);
-      const key = (r: { start: bigint; last: bigint; bo_va: string }) => `${r.start}:${r.last}:${r.bo_va}`;
-      if (indexed && indexed.map(key).join() !== ranges.map(key).join())
+      }
+      if (vmIndexEquals(p.vm, ranges) === false)
         out.push({ message: `${file}: VM index ≠ the mappings of its bo_vas`, objects: [file] });
     }
     return out;
