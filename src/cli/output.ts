@@ -95,6 +95,8 @@ export function worldSummary(w: World): Record<string, unknown> {
 export interface ReplayJsonOptions {
   /** Names of the invariants checked (--check). */
   checked?: readonly string[];
+  /** --check-every n > 1: the invariants ran after every n-th event and the last. */
+  checkEvery?: number;
   /** Embed the snapshot of the final world (--until). */
   state?: boolean;
 }
@@ -109,6 +111,7 @@ export function replayJson(file: string, rep: ReplayReport, opts: ReplayJsonOpti
     world: worldSummary(rep.world),
   };
   if (opts.checked) out.checked = [...opts.checked];
+  if (opts.checkEvery !== undefined) out.check_every = opts.checkEvery;
   if (rep.until !== undefined) out.until = rep.until;
   if (rep.divergence) out.divergence = encodeDivergence(rep.divergence);
   if (rep.violation) out.violation = encodeViolation(rep.violation);

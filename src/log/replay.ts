@@ -9,7 +9,10 @@
  *   when given, must match the actual out field (values.ts `matches`); out fields
  *   the log does not give are not compared.
  * - With invariants (`--check`), they run after every event; the first event after
- *   which one does not hold stops the replay, like a divergence.
+ *   which one does not hold stops the replay, like a divergence. With `checkEvery` n > 1
+ *   they run after every n-th event and the last; a violation there is narrowed down by a
+ *   second replay that checks every event since the last check that held, so the report is
+ *   the one checking every event gives, unless a violation came and went between two checks.
  * - The first failure stops the replay. Its report names the objects involved: the
  *   kfd process of the caller (and of the file the call was issued on), and every
  *   task, object, file and GEM object the failing event changed. Those are found by
@@ -34,6 +37,7 @@ import type { LogItem, ReadOptions } from './reader.js';
 import { referencedLines } from './refs.js';
 import { Replayer, type ReplayerOptions } from './replayer.js';
 import { checkContinuation } from './snapshot.js';
+import { type CheckSchedule, endOfLog, narrowing, scheduleOf } from './check-schedule.js';
 
 export type { Divergence, InvariantFailure, ReplayReport } from './divergence.js';
 export { type Change, compareIds, type InvolvedProcess, type Involvement, involvement } from './involvement.js';
@@ -48,6 +52,8 @@ export interface ReplayOptions {
   world?: World;
   /** Check these invariants after every event. */
   invariants?: readonly Invariant[];
+  /** Check them after every `checkEvery`-th event and the last only (default 1; see the module comment). */
+  checkEvery?: number;
   /** Stop after the event on this line. */
   until?: number;
   /** Name the objects a failure involves (default true; costs a second replay up to the failing line). */
@@ -63,8 +69,10 @@ function replayerFor(
   referenced: ReadonlySet<number>,
   invariants: readonly Invariant[] | undefined,
   world?: World,
+  schedule: CheckSchedule = { every: 1 },
 ): Replayer {
-  const o: ReplayerOptions = { invariants: invariants ?? [] };
+  const o: ReplayerOptions = { invariants: invariants ?? [], checkEvery: schedule.every };
+  if (schedule.from !== undefined) o.checkFrom = schedule.from;
   if (world) o.world = world;
   return new Replayer(header, file, referenced, o);
 }
@@ -88,9 +96,10 @@ function loopStep(
   opts: { until?: number; assertions?: boolean },
 ): { report: ReplayReport; failure?: Divergence | InvariantFailure } | undefined {
   if (opts.until !== undefined && ev.line > opts.until) {
-    const report = rp.report();
-    report.until = opts.until;
-    return { report };
+    const skipped = endOfLog(rp);
+    if (skipped.failure) return skipped;
+    skipped.report.until = opts.until;
+    return skipped;
   }
   const r = rp.step(ev, opts.assertions !== false);
   const failure = failureOf(r);
@@ -105,26 +114,35 @@ function involve(failure: Divergence | InvariantFailure, before: World, rp: Repl
 /** Replay validated events (from readLog) on a fresh world built from the header (or `opts.world`). */
 export function replay(header: LogHeader, events: Iterable<LogLine>, opts: ReplayOptions = {}): ReplayReport {
   const list: LogLine[] = Array.isArray(events) ? (events as LogLine[]) : [...events];
+  return replayList(header, list, opts, scheduleOf(opts));
+}
+
+function replayList(header: LogHeader, list: LogLine[], opts: ReplayOptions, schedule: CheckSchedule): ReplayReport {
   const referenced = opts.referenced ?? referencedLines(list);
   const file = opts.file ?? '<log>';
   checkContinuation(header, opts.world, file);
   const involveOn = opts.involve !== false;
-  const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
-  const rp = replayerFor(header, file, referenced, opts.invariants, opts.world);
-  for (const ev of list) {
-    const end = loopStep(rp, ev, opts);
-    if (!end) continue;
-    if (end.failure && involveOn) {
-      const again = replayerFor(header, file, referenced, opts.invariants, start ? structuredClone(start) : undefined);
-      for (const e of list) {
-        if (e.line >= ev.line) break;
-        again.apply(e);
-      }
-      involve(end.failure, again.world, rp);
-    }
-    return end.report;
+  const start = opts.world && (involveOn || schedule.every > 1) ? structuredClone(opts.world) : undefined;
+  const rp = replayerFor(header, file, referenced, opts.invariants, opts.world, schedule);
+  let end: ReturnType<typeof loopStep> | undefined;
+  for (const ev of list) if ((end = loopStep(rp, ev, opts))) break;
+  end ??= endOfLog(rp);
+  if (!end.failure) return end.report;
+  const window = narrowing(rp, end.failure);
+  if (window) {
+    const again: ReplayOptions = { ...opts, until: window.until };
+    if (start) again.world = structuredClone(start);
+    return replayList(header, list, again, { every: Infinity, from: window.from });
   }
-  return rp.report();
+  if (involveOn) {
+    const again = replayerFor(header, file, referenced, opts.invariants, start ? structuredClone(start) : undefined);
+    for (const e of list) {
+      if (e.line >= end.failure.line) break;
+      again.apply(e);
+    }
+    involve(end.failure, again.world, rp);
+  }
+  return end.report;
 }
 
 export interface ReplayFileOptions {
@@ -133,6 +151,8 @@ export interface ReplayFileOptions {
   /** Continue from this world (a restored snapshot); it is changed in place. */
   world?: World;
   invariants?: readonly Invariant[];
+  /** Check the invariants after every `checkEvery`-th event and the last only (ReplayOptions). */
+  checkEvery?: number;
   until?: number;
   involve?: boolean;
   /** Progress: bytes read and replayed of the file's size ('validate' only for a log with `\\u` escapes, read twice). */
@@ -221,51 +241,55 @@ async function fileWorldBefore(
  * an earlier line stops the replay first (docs/log-format.md, "Replay").
  */
 export async function replayFile(path: string, opts: ReplayFileOptions = {}): Promise<ReplayReport> {
+  return replayFileWith(path, opts, scheduleOf(opts));
+}
+
+async function replayFileWith(path: string, opts: ReplayFileOptions, schedule: CheckSchedule): Promise<ReplayReport> {
   const file = opts.file ?? path;
   const involveOn = opts.involve !== false;
-  const start = opts.world && involveOn ? structuredClone(opts.world) : undefined;
+  const start = opts.world && (involveOn || schedule.every > 1) ? structuredClone(opts.world) : undefined;
   const { referenced, batches, stop } = await openBatches(path, file, opts);
   // The reader thread ends with the batches' iteration; `stop` makes sure of it on every path.
+  let end: { report: ReplayReport; failure?: Divergence | InvariantFailure; rp: Replayer };
   try {
-    return await replayItems(path, file, opts, { referenced, batches, start, involveOn });
+    end = await replayItems(file, opts, { referenced, batches, schedule });
   } finally {
     await stop();
   }
+  if (!end.failure) return end.report;
+  const window = narrowing(end.rp, end.failure);
+  if (window) {
+    const again: ReplayFileOptions = { ...opts, until: window.until };
+    if (start) again.world = structuredClone(start);
+    return replayFileWith(path, again, { every: Infinity, from: window.from });
+  }
+  if (involveOn) {
+    const before = await fileWorldBefore(path, file, end.failure.line, (h) =>
+      replayerFor(h, file, referenced, opts.invariants, start ? structuredClone(start) : undefined),
+    );
+    involve(end.failure, before, end.rp);
+  }
+  return end.report;
 }
 
 /** replayFile's loop over the batches (the header, then each event until the end or a failure). */
 async function replayItems(
-  path: string,
   file: string,
   opts: ReplayFileOptions,
-  r: {
-    referenced: ReadonlySet<number>;
-    batches: AsyncGenerator<LogItem[]>;
-    start: World | undefined;
-    involveOn: boolean;
-  },
-): Promise<ReplayReport> {
-  const { referenced, batches, start, involveOn } = r;
+  r: { referenced: ReadonlySet<number>; batches: AsyncGenerator<LogItem[]>; schedule: CheckSchedule },
+): Promise<{ report: ReplayReport; failure?: Divergence | InvariantFailure; rp: Replayer }> {
   let rp: Replayer | undefined;
-  for await (const batch of batches) {
+  for await (const batch of r.batches) {
     for (const item of batch) {
       if (item.header) {
         checkContinuation(item.header, opts.world, file);
         opts.onHeader?.(item.header);
-        rp = replayerFor(item.header, file, referenced, opts.invariants, opts.world);
+        rp = replayerFor(item.header, file, r.referenced, opts.invariants, opts.world, r.schedule);
         continue;
       }
-      const ev = item.event;
-      const end = loopStep(rp!, ev, opts);
-      if (!end) continue;
-      if (end.failure && involveOn) {
-        const before = await fileWorldBefore(path, file, ev.line, (h) =>
-          replayerFor(h, file, referenced, opts.invariants, start ? structuredClone(start) : undefined),
-        );
-        involve(end.failure, before, rp!);
-      }
-      return end.report;
+      const end = loopStep(rp!, item.event, opts);
+      if (end) return { ...end, rp: rp! };
     }
   }
-  return rp!.report();
+  return { ...endOfLog(rp!), rp: rp! };
 }

@@ -21,8 +21,15 @@ import { resolveArgs } from './resolve.js';
 export interface ReplayerOptions {
   /** The world to continue from (a restored snapshot); default a fresh world from the header. */
   world?: World;
-  /** Invariants to check after every event. */
+  /** Invariants to check after every event (or as `checkEvery` says). */
   invariants?: readonly Invariant[];
+  /**
+   * Check the invariants after every `checkEvery`-th event only (default 1: after every
+   * event), and after every event from the `checkFrom`-th on (default: none). `checkLast`
+   * checks the last event when the schedule skipped it.
+   */
+  checkEvery?: number;
+  checkFrom?: number;
 }
 
 /** One call an orchestration event issued (out.issued of criu.dump / criu.restore): the call and its result. */
@@ -41,6 +48,11 @@ export class Replayer {
   /** The calls each orchestration line issued (its out.issued), and how many lines with `by` consumed. */
   private readonly issued = new Map<number, { calls: IssuedByLine[]; next: number }>();
   private readonly invariants: readonly Invariant[];
+  private readonly checkEvery: number;
+  private readonly checkFrom: number;
+  /** Events replayed when the invariants last ran (and held); 0 before any check. */
+  checkedAt = 0;
+  private lastEvent?: LogLine;
 
   constructor(
     header: LogHeader,
@@ -50,6 +62,15 @@ export class Replayer {
   ) {
     this.world = opts.world ?? createWorld(header.topology, header.variants);
     this.invariants = opts.invariants ?? [];
+    this.checkEvery = opts.checkEvery ?? 1;
+    this.checkFrom = opts.checkFrom ?? Infinity;
+    // A replay that checks from an event on knows that the events before it held.
+    if (opts.checkFrom !== undefined) this.checkedAt = opts.checkFrom - 1;
+  }
+
+  /** Whether this replay checks invariants at all. */
+  get checking(): boolean {
+    return this.invariants.length > 0;
   }
 
   /** The actual result of a referenced line (kept only for lines in `referenced`). */
@@ -127,7 +148,10 @@ export class Replayer {
   check(ev: LogLine): InvariantFailure | undefined {
     if (this.invariants.length === 0) return undefined;
     const violations = checkInvariants(this.world, this.invariants);
-    if (violations.length === 0) return undefined;
+    if (violations.length === 0) {
+      this.checkedAt = this.events;
+      return undefined;
+    }
     const f: InvariantFailure = { line: ev.line, call: ev.call, actual: this.last!, violations };
     if (ev.by !== undefined) f.by = ev.by;
     return f;
@@ -139,8 +163,16 @@ export class Replayer {
       const divergence = this.feed(ev);
       if (divergence) return { divergence };
     } else this.apply(ev);
-    const violation = this.check(ev);
+    this.lastEvent = ev;
+    const due = this.events % this.checkEvery === 0 || this.events >= this.checkFrom;
+    const violation = due ? this.check(ev) : undefined;
     return violation ? { violation } : {};
+  }
+
+  /** At the end of the events: check after the last one if the schedule skipped it. */
+  checkLast(): InvariantFailure | undefined {
+    if (this.lastEvent === undefined || this.checkedAt === this.events) return undefined;
+    return this.check(this.lastEvent);
   }
 
   report(failure: { divergence?: Divergence; violation?: InvariantFailure } = {}): ReplayReport {

@@ -96,6 +96,26 @@ describe('gpucr replay --check / --invariant', () => {
     expect(rep.violation.violations[0]!.invariant).toBe('kfd.file-refs');
     expect(rep.violation.involved.changed.length).toBeGreaterThan(0);
   });
+
+  it('--check-every n: the report of --check (plus check_every), a summary that says so, and n ≥ 1', () => {
+    const every = gpucr(['replay', '--json', '--check-every', '10', LEAK]);
+    expect(every.code).toBe(1);
+    const { check_every, ...rest } = JSON.parse(every.stdout) as Record<string, unknown>;
+    expect(check_every).toBe(10);
+    expect(rest).toEqual(JSON.parse(gpucr(['replay', '--json', '--check', LEAK]).stdout));
+    const held = gpucr(['replay', '--check-every', '2', DESIGN]);
+    expect(held.code).toBe(0);
+    expect(held.stdout).toMatch(
+      /: 5 events replayed, every assertion held, and every invariant after every 2nd event and the last\n$/,
+    );
+    for (const bad of ['0', '-3', 'ten', '1.5']) {
+      const r = gpucr(['replay', '--check-every', bad, DESIGN]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toContain("option '--check-every <n>' argument");
+      expect(r.stderr, bad).toContain('expected a number of events (1, 2, …)');
+      noStack(r);
+    }
+  });
 });
 
 describe('gpucr replay --until / --snapshot / --from', () => {
