@@ -79,72 +79,85 @@ class StateIndex {
   }
 }
 
+/**
+ * One exploration's reached states and the counts its result reports. `emit` is the
+ * successor callback: it records each new state, checks it, and stops the search at the
+ * first violation or at the state limit.
+ */
+class NumericSearch {
+  readonly seen = new FingerprintSet();
+  readonly states = new StateIndex();
+  transitions = 0;
+  limited: ExploreResult['limited'] = null;
+  violation: ExploreResult['violation'] = null;
+  stop = false;
+  /** The index of the state whose successors are being emitted. */
+  current = 0;
+  private readonly labelName = (label: number) => this.model.labelName(label);
+
+  constructor(
+    private readonly model: NumericModel,
+    private readonly maxStates: number,
+  ) {
+    const init = model.initial();
+    this.seen.add(init);
+    this.states.record(0, init, -1, -1);
+    const bad = model.check?.(init) ?? null;
+    if (bad) {
+      this.violation = { invariant: bad, path: [] };
+      this.stop = true;
+    }
+  }
+
+  readonly emit = (label: number, next: number): void => {
+    this.transitions += 1;
+    if (this.stop) return;
+    const r = this.seen.add(next);
+    if (r >= 0) return;
+    const index = -r - 1;
+    this.states.record(index, next, this.current, label);
+    const bad = this.model.check?.(next);
+    if (bad) {
+      this.violation = { invariant: bad, path: this.states.pathTo(index, this.labelName) };
+      this.stop = true;
+    }
+    if (this.seen.size >= this.maxStates) {
+      this.limited = 'states';
+      this.stop = true;
+    }
+  };
+}
+
 export function exploreNumeric(model: NumericModel, opts: ExploreOptions = {}): ExploreResult {
   const t0 = process.hrtime.bigint();
-  const maxStates = opts.maxStates ?? Number.POSITIVE_INFINITY;
   const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
   const every = opts.progressEvery ?? 1 << 16;
-  const seen = new FingerprintSet();
-  const states = new StateIndex();
-  const labelName = (label: number) => model.labelName(label);
-
-  const init = model.initial();
-  seen.add(init);
-  states.record(0, init, -1, -1);
-  let transitions = 0;
+  const search = new NumericSearch(model, opts.maxStates ?? Number.POSITIVE_INFINITY);
+  const { seen, states } = search;
   let head = 0;
   let depth = 0;
   let levelEnd = 1; // index of the first state of the next level
-  let limited: ExploreResult['limited'] = null;
-  let violation: ExploreResult['violation'] = null;
-  const firstBad = model.check?.(init) ?? null;
-  if (firstBad) violation = { invariant: firstBad, path: [] };
-
-  let current = 0;
-  let stop = violation !== null;
-  const check = model.check;
-  const emit = (label: number, next: number) => {
-    transitions += 1;
-    if (stop) return;
-    const r = seen.add(next);
-    if (r >= 0) return;
-    const index = -r - 1;
-    states.record(index, next, current, label);
-    if (check) {
-      const bad = check(next);
-      if (bad) {
-        violation = { invariant: bad, path: states.pathTo(index, labelName) };
-        stop = true;
-      }
-    }
-    if (seen.size >= maxStates) {
-      limited = 'states';
-      stop = true;
-    }
-  };
-
-  while (head < seen.size && !stop) {
+  while (head < seen.size && !search.stop) {
     if (head === levelEnd) {
       depth += 1;
       levelEnd = seen.size;
       if (depth >= maxDepth) {
-        limited = 'depth';
-        stop = true;
+        search.limited = 'depth';
         break;
       }
     }
-    current = head;
-    model.successors(states.fingerprint(head), emit);
+    search.current = head;
+    model.successors(states.fingerprint(head), search.emit);
     head += 1;
-    if (opts.onProgress && head % every === 0) opts.onProgress(seen.size, transitions, depth);
+    if (opts.onProgress && head % every === 0) opts.onProgress(seen.size, search.transitions, depth);
   }
   return {
     states: seen.size,
-    transitions,
+    transitions: search.transitions,
     depth,
     seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-    limited,
-    violation,
+    limited: search.limited,
+    violation: search.violation,
     memoryBytes: seen.bytes + states.bytes,
   };
 }

@@ -101,83 +101,117 @@ function deadlock(model: WorldModel, path: Action[]): NonNullable<WorldExploreRe
   };
 }
 
-export function exploreWorlds(
-  model: WorldModel,
-  opts: {
-    maxStates?: number;
-    maxDepth?: number;
-    /** Called with every call the exploration applies and its result (coverage of handlers and errnos). */
-    onCall?: (call: Call, result: CallResult) => void;
-    /** Merge worlds equal up to the names of interchangeable ids (src/explore/symmetry.ts); default on. */
-    symmetry?: boolean;
-  } = {},
-): WorldExploreResult {
-  const t0 = process.hrtime.bigint();
-  const maxStates = opts.maxStates ?? 1_000_000;
-  const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
-  const seen = new FingerprintSet();
-  // Per world index: its parent's index and the action that reached it (parent pointers, no path per world).
-  const parent: number[] = [-1];
-  const via: Action[] = [];
-  const symmetry = opts.symmetry ?? true;
-  const fp0 = fingerprint(model.initial, symmetry);
-  seen.add(fp0);
-  let frontier: Frontier = [{ index: 0, world: model.initial, fp: fp0 }];
-  let transitions = 0;
-  let depth = 0;
-  let limited: WorldExploreResult['limited'] = null;
+export interface WorldExploreOptions {
+  maxStates?: number;
+  maxDepth?: number;
+  /** Called with every call the exploration applies and its result (coverage of handlers and errnos). */
+  onCall?: (call: Call, result: CallResult) => void;
+  /** Merge worlds equal up to the names of interchangeable ids (src/explore/symmetry.ts); default on. */
+  symmetry?: boolean;
+}
 
-  const pathTo = (index: number): Action[] => {
+/**
+ * The reached worlds of one exploration: their fingerprints, each one's parent and the
+ * action that reached it (parent pointers, no path per world), and the counts its result
+ * reports.
+ */
+class WorldSearch {
+  readonly seen = new FingerprintSet();
+  private readonly parent: number[] = [-1];
+  private readonly via: Action[] = [];
+  private readonly t0 = process.hrtime.bigint();
+  private readonly maxStates: number;
+  private readonly symmetry: boolean;
+  transitions = 0;
+  depth = 0;
+  limited: WorldExploreResult['limited'] = null;
+
+  constructor(
+    private readonly model: WorldModel,
+    private readonly opts: WorldExploreOptions,
+  ) {
+    this.maxStates = opts.maxStates ?? 1_000_000;
+    this.symmetry = opts.symmetry ?? true;
+  }
+
+  /** The initial world as the first frontier entry. */
+  root(): Frontier[number] {
+    const fp = fingerprint(this.model.initial, this.symmetry);
+    this.seen.add(fp);
+    return { index: 0, world: this.model.initial, fp };
+  }
+
+  /** The actions from the initial world to world `index`. */
+  pathTo(index: number): Action[] {
     const out: Action[] = [];
-    for (let i = index; parent[i]! >= 0; i = parent[i]!) out.push(via[i]!);
+    for (let i = index; this.parent[i]! >= 0; i = this.parent[i]!) out.push(this.via[i]!);
     return out.reverse();
-  };
-  const done = (violation: WorldExploreResult['violation']): WorldExploreResult => ({
-    states: seen.size,
-    transitions,
-    depth,
-    seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-    limited,
-    violation,
-  });
+  }
 
+  result(violation: WorldExploreResult['violation']): WorldExploreResult {
+    return {
+      states: this.seen.size,
+      transitions: this.transitions,
+      depth: this.depth,
+      seconds: Number(process.hrtime.bigint() - this.t0) / 1e9,
+      limited: this.limited,
+      violation,
+    };
+  }
+
+  /**
+   * Take every action of one frontier world: new worlds are checked and join `next`. The
+   * result when the exploration ends here (a violation, a deadlock, the state limit).
+   */
+  expand({ index, world, fp }: Frontier[number], next: Frontier): WorldExploreResult | undefined {
+    const { model } = this;
+    let moved = false;
+    for (const action of model.actions(world)) {
+      this.transitions += 1;
+      const w = afterAction(world, action, this.opts.onCall);
+      const childFp = fingerprint(w, this.symmetry);
+      if (childFp !== fp) moved = true;
+      const r = this.seen.add(childFp);
+      if (r >= 0) continue;
+      const child = -r - 1;
+      this.parent[child] = index;
+      this.via[child] = action;
+      const bad = checkInvariants(w, model.invariants);
+      if (bad.length) {
+        this.depth += 1;
+        const path = this.pathTo(child);
+        return this.result({ violations: bad, actions: path.map((a) => a.name), log: counterexampleLog(model, path) });
+      }
+      if (this.seen.size >= this.maxStates) {
+        this.limited = 'states';
+        return this.result(null);
+      }
+      next.push({ index: child, world: w, fp: childFp });
+    }
+    if (!moved && model.final && !model.final(world)) return this.result(deadlock(model, this.pathTo(index)));
+    return undefined;
+  }
+}
+
+export function exploreWorlds(model: WorldModel, opts: WorldExploreOptions = {}): WorldExploreResult {
+  const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
+  const search = new WorldSearch(model, opts);
+  let frontier: Frontier = [search.root()];
   const initialBad = checkInvariants(model.initial, model.invariants);
-  if (initialBad.length) return done({ violations: initialBad, actions: [], log: counterexampleLog(model, []) });
-
+  if (initialBad.length)
+    return search.result({ violations: initialBad, actions: [], log: counterexampleLog(model, []) });
   while (frontier.length > 0) {
-    if (depth >= maxDepth) {
-      limited = 'depth';
+    if (search.depth >= maxDepth) {
+      search.limited = 'depth';
       break;
     }
     const next: Frontier = [];
-    for (const { index, world, fp } of frontier) {
-      let moved = false;
-      for (const action of model.actions(world)) {
-        transitions += 1;
-        const w = afterAction(world, action, opts.onCall);
-        const childFp = fingerprint(w, symmetry);
-        if (childFp !== fp) moved = true;
-        const r = seen.add(childFp);
-        if (r >= 0) continue;
-        const child = -r - 1;
-        parent[child] = index;
-        via[child] = action;
-        const bad = checkInvariants(w, model.invariants);
-        if (bad.length) {
-          depth += 1;
-          const path = pathTo(child);
-          return done({ violations: bad, actions: path.map((a) => a.name), log: counterexampleLog(model, path) });
-        }
-        if (seen.size >= maxStates) {
-          limited = 'states';
-          return done(null);
-        }
-        next.push({ index: child, world: w, fp: childFp });
-      }
-      if (!moved && model.final && !model.final(world)) return done(deadlock(model, pathTo(index)));
+    for (const entry of frontier) {
+      const end = search.expand(entry, next);
+      if (end) return end;
     }
-    if (next.length) depth += 1;
+    if (next.length) search.depth += 1;
     frontier = next;
   }
-  return done(null);
+  return search.result(null);
 }
