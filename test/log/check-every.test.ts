@@ -57,6 +57,16 @@ describe('--check-every: the first failure of checking every event', () => {
       expect(replay(header, events, { invariants: allInvariants(), checkEvery: n }), `n=${n}`).toEqual(exact);
   });
 
+  it('continuing from a world (--from): the second pass starts again from that world', () => {
+    const leak = parse(LEAK);
+    const world = replay(leak.header, leak.events).world; // kfd.file-refs is broken in it
+    const tail = parse([LEAK[0]!, ...VIOLATION_THEN_DIVERGENCE.slice(LEAK.length)]);
+    const from = () => ({ world: structuredClone(world), invariants: allInvariants() });
+    const exact = replay(tail.header, tail.events, from());
+    expect(exact.violation?.line).toBe(2);
+    for (const n of [3, 5, 100]) expect(replay(tail.header, tail.events, { ...from(), checkEvery: n })).toEqual(exact);
+  });
+
   it('a log file: the second pass reads the file again and reports what checking every event reports', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpucr-check-every-'));
     const path = join(dir, 'trace.jsonl');
