@@ -83,6 +83,9 @@ export function writeWhole(path: string, text: string): void {
   }
 }
 
+/** What the progress bar calls each pass of replayFile. */
+const PHASE_LABELS = { validate: 'validating', replay: 'replaying', recheck: 'checking again' } as const;
+
 /** Replay a log file with the CLI's progress bar (shared by replay, run and state). */
 export async function replayWithProgress(
   log: string,
@@ -93,7 +96,7 @@ export async function replayWithProgress(
   try {
     return await replayFile(log, {
       ...opts,
-      onProgress: (phase, done, total) => bar.update(phase === 'validate' ? 'validating' : 'replaying', done, total),
+      onProgress: (phase, done, total) => bar.update(PHASE_LABELS[phase], done, total),
     });
   } finally {
     bar.stop();

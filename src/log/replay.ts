@@ -155,8 +155,12 @@ export interface ReplayFileOptions {
   checkEvery?: number;
   until?: number;
   involve?: boolean;
-  /** Progress: bytes read and replayed of the file's size ('validate' only for a log with `\\u` escapes, read twice). */
-  onProgress?: (phase: 'validate' | 'replay', done: number, total: number) => void;
+  /**
+   * Progress: bytes read and replayed of the file's size ('validate' only for a log with `\\u`
+   * escapes, read twice; 'recheck' for the second pass of `checkEvery`, which reads the file
+   * again up to a failure).
+   */
+  onProgress?: (phase: 'validate' | 'replay' | 'recheck', done: number, total: number) => void;
   /** False: apply the events without checking their ret/out assertions (gpucr state). */
   assertions?: boolean;
   /** Called with the header once it has been validated, before any event is replayed. */
@@ -261,6 +265,9 @@ async function replayFileWith(path: string, opts: ReplayFileOptions, schedule: C
   if (window) {
     const again: ReplayFileOptions = { ...opts, until: window.until };
     if (start) again.world = structuredClone(start);
+    const progress = opts.onProgress;
+    if (progress)
+      again.onProgress = (phase, done, total) => progress(phase === 'replay' ? 'recheck' : phase, done, total);
     return replayFileWith(path, again, { every: Infinity, from: window.from });
   }
   if (involveOn) {

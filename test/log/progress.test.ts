@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runScript } from '../../src/cli/run.js';
 import { validateFile } from '../../src/cli/validate.js';
+import type { Invariant } from '../../src/invariants/index.js';
 import { replayFile } from '../../src/log/replay.js';
 import { writeBenchLog } from '../bench/gen-log.js';
 
@@ -75,6 +76,28 @@ describe('progress of the passes over a file', () => {
     const { lines } = await validateFile(LOG, (done, total) => rs.push(['validate', done, total]));
     expect(lines).toBe(6_001);
     expectCovers(rs, SIZE, 1 - 65536 / SIZE);
+  });
+
+  it('replay --check-every: the replay, then the second pass that narrows a violation down', async () => {
+    const last = (await replayFile(LOG, { readThread: 'never' })).world.next.object;
+    // Broken once four fifths of the log's objects exist, and from then on.
+    const late: Invariant = {
+      name: 'test.late',
+      description: 'fewer objects than four fifths of the log makes',
+      check: (w) => (w.next.object > (last * 4) / 5 ? [{ message: 'late' }] : []),
+    };
+    const rs: Report[] = [];
+    const r = await replayFile(LOG, {
+      readThread: 'never',
+      invariants: [late],
+      checkEvery: 1_000,
+      onProgress: (phase, done, total) => rs.push([phase, done, total]),
+    });
+    expect(r.violation?.violations[0]?.invariant).toBe('test.late');
+    expect(phases(rs)).toEqual(['replay', 'recheck']);
+    // The second pass reads the file again from its start, up to the failing line.
+    expect(of(rs, 'recheck')[0]![1]).toBeLessThan(of(rs, 'replay').at(-1)![1]);
+    expectCovers(of(rs, 'recheck'), SIZE, 0.7);
   });
 
   it('replay of a log without one: the replay alone', async () => {
