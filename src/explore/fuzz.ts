@@ -96,6 +96,30 @@ function walk(model: WorldModel, cmds: Iterable<fc.Command<object, Walk>>, count
   return w;
 }
 
+/**
+ * Run shrunk commands again (fresh instances) to recover the actions they chose: the walk
+ * and the violations it ends with.
+ */
+function walkAgain(
+  model: WorldModel,
+  shrunk: Iterable<fc.Command<object, Walk>>,
+): { replayed: Walk; violations: NamedViolation[] } {
+  const replayed: Walk = { world: thaw(model.initial), applied: [], steps: 0 };
+  try {
+    fc.modelRun(
+      () => ({ model: {}, real: replayed }),
+      // fast-check hands back its wrappers (`cmd` is ours).
+      [...shrunk].map(
+        (c) => new ActionCommand(model, ((c as { cmd?: ActionCommand }).cmd ?? (c as ActionCommand)).pick),
+      ),
+    );
+  } catch (e) {
+    if (!(e instanceof Violated)) throw e;
+    return { replayed, violations: e.violations };
+  }
+  return { replayed, violations: [] };
+}
+
 export function fuzzWorlds(model: WorldModel, opts: FuzzOptions = {}): FuzzResult {
   const t0 = process.hrtime.bigint();
   const runs = opts.runs ?? 100;
@@ -127,22 +151,8 @@ export function fuzzWorlds(model: WorldModel, opts: FuzzOptions = {}): FuzzResul
   if (!details.failed || !details.counterexample)
     return { runs, seed, steps: counter.steps, seconds: seconds(), violation: null };
   if (!(details.errorInstance instanceof Violated)) throw details.errorInstance;
-  // Run the shrunk commands again (fresh instances) to recover the actions they chose.
   const [shrunk] = details.counterexample;
-  const replayed: Walk = { world: thaw(model.initial), applied: [], steps: 0 };
-  let violations: NamedViolation[] = [];
-  try {
-    fc.modelRun(
-      () => ({ model: {}, real: replayed }),
-      // fast-check hands back its wrappers (`cmd` is ours).
-      [...shrunk].map(
-        (c) => new ActionCommand(model, ((c as { cmd?: ActionCommand }).cmd ?? (c as ActionCommand)).pick),
-      ),
-    );
-  } catch (e) {
-    if (!(e instanceof Violated)) throw e;
-    violations = e.violations;
-  }
+  const { replayed, violations } = walkAgain(model, shrunk);
   return {
     runs: details.numRuns,
     seed,

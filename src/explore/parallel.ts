@@ -84,6 +84,33 @@ function violationOf(spec: ModelSpec, labels: number[], violations: NamedViolati
   return { violations, actions: names, log: spec.kind === 'family' ? runLog(buildWorldModel(spec), actions) : null };
 }
 
+/** What one level of the search found: its transitions, then a stuck world or the new states and the first violation. */
+interface Level {
+  transitions: number;
+  /** The fingerprint of a world no action changes that is not final (the deadlock check). */
+  stuck: number | null;
+  added: number;
+  bad: { fp: number; violations: NamedViolation[] } | null;
+}
+
+/**
+ * One level: every worker expands its part of the frontier, then (unless one found a stuck
+ * world) every owner takes the successors routed to it as its part of the next frontier.
+ */
+async function level(channels: Channel[]): Promise<Level> {
+  const expanded = await Promise.all(channels.map((c) => c.ask({ type: 'expand' }, 'expanded')));
+  const transitions = expanded.reduce((a, e) => a + e.transitions, 0);
+  const stuck = expanded.find((e) => e.stuck !== null)?.stuck ?? null;
+  if (stuck !== null) return { transitions, stuck, added: 0, bad: null };
+  const absorbed = await Promise.all(
+    channels.map((c, owner) =>
+      c.ask({ type: 'absorb', batches: expanded.map((e) => e.outboxes[owner] as Batch) }, 'absorbed'),
+    ),
+  );
+  const added = absorbed.reduce((a, r) => a + r.added, 0);
+  return { transitions, stuck: null, added, bad: absorbed.find((r) => r.violation !== null)?.violation ?? null };
+}
+
 export async function exploreParallel(
   spec: ModelSpec,
   opts: { workers: number; maxStates?: number; maxDepth?: number },
@@ -109,23 +136,16 @@ export async function exploreParallel(
     let frontier = 1;
     while (frontier > 0) {
       if (depth >= maxDepth) return result({ states, transitions, depth, limited: 'depth', violation: null });
-      const expanded = await Promise.all(channels.map((c) => c.ask({ type: 'expand' }, 'expanded')));
-      for (const e of expanded) transitions += e.transitions;
-      const stuck = expanded.find((e) => e.stuck !== null)?.stuck;
-      if (stuck !== undefined && stuck !== null) {
+      const { stuck, added, bad, ...l } = await level(channels);
+      transitions += l.transitions;
+      if (stuck !== null) {
         const labels = await pathTo(channels, stuck);
         const message = 'no action changes this world and it is not final';
         const violation = violationOf(spec, labels, [{ invariant: 'deadlock', message }]);
         return result({ states, transitions, depth, limited: null, violation });
       }
-      const absorbed = await Promise.all(
-        channels.map((c, owner) =>
-          c.ask({ type: 'absorb', batches: expanded.map((e) => e.outboxes[owner] as Batch) }, 'absorbed'),
-        ),
-      );
-      frontier = absorbed.reduce((a, r) => a + r.added, 0);
+      frontier = added;
       states += frontier;
-      const bad = absorbed.find((r) => r.violation !== null)?.violation;
       if (bad) {
         const labels = await pathTo(channels, bad.fp);
         return result({
