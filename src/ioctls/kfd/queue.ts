@@ -47,7 +47,8 @@ function accessOk(addr: bigint, size: bigint): boolean {
 function queuePropertiesFromUser(a: CreateQueueArgs): number {
   if ((a.queue_percentage & 0xff) > KFD_MAX_QUEUE_PERCENTAGE) return -ERRNO.EINVAL;
   if (a.queue_priority > KFD_MAX_QUEUE_PRIORITY) return -ERRNO.EINVAL;
-  if (a.ring_base_address && !accessOk(a.ring_base_address, BigInt(a.ring_size))) return -ERRNO.EFAULT;
+  // access_ok(ring_base_address, sizeof(uint64_t)): the ring's first 8 bytes, not the whole ring.
+  if (a.ring_base_address && !accessOk(a.ring_base_address, 8n)) return -ERRNO.EFAULT;
   if (a.ring_size !== 0 && (a.ring_size & (a.ring_size - 1)) !== 0) return -ERRNO.EINVAL;
   if (a.ring_size < KFD_MIN_QUEUE_RING_SIZE) a.ring_size = KFD_MIN_QUEUE_RING_SIZE;
   if (!accessOk(a.read_pointer_address, 4n)) return -ERRNO.EFAULT;
@@ -84,7 +85,7 @@ export const createQueue = register<CreateQueueArgs>({
   checks: [
     '(queue_percentage & 0xFF) > 100 → -EINVAL',
     'queue_priority > 15 → -EINVAL',
-    'ring beyond user space → -EFAULT',
+    'ring base beyond user space (its first 8 bytes, as access_ok checks) → -EFAULT',
     'ring_size not a power of two (and not 0) → -EINVAL; smaller than 1024 is raised to 1024',
     'read/write pointer, EOP or context-save address beyond user space → -EFAULT',
     'unknown queue_type → -ENOTSUPP (524)',
