@@ -11,6 +11,17 @@ import type { TaskFd, TreeDump } from './dump-state.js';
 import type { DrmBoEntry, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 
+/**
+ * The gpu_id a render-node image records (spec §9.2: a user gpu id): the device's user id in
+ * checkpoint_maps once a /dev/kfd file was dumped, 0 when the maps do not know the device
+ * (the plugin fails the dump, -ENODEV); the device's own id when no /dev/kfd file was dumped
+ * yet ("Render node only", amdgpu_plugin_drm.c).
+ */
+function renderNodeGpuId(d: TreeDump, actual: number): number {
+  if (d.checkpointMaps.size === 0) return actual;
+  return d.checkpointMaps.get(actual) ?? 0;
+}
+
 /** amdgpu_plugin_drm_dump_file (spec §9.8 "Dump of a render-node fd"); a failure or null. */
 export function dumpDrm(
   d: TreeDump,
@@ -34,10 +45,12 @@ export function dumpDrm(
     contents.push(r.content);
   }
   const gpu = w.topology.gpus.find((g) => g.gpu_id === file.gpu_id)!;
+  const gpuId = renderNodeGpuId(d, file.gpu_id);
+  if (gpuId === 0) return `Failed to find valid gpu_id for the device = ${file.gpu_id}`;
   d.images.renderD.push({
     id,
     renderD: {
-      gpu_id: file.gpu_id,
+      gpu_id: gpuId,
       id,
       drm_render_minor: gpu.render_minor,
       num_of_bos: BigInt(bo_entries.length),

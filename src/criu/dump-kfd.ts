@@ -28,6 +28,9 @@ export function dumpKfd(d: TreeDump, pid: number, fd: number, id: number): strin
   d.paused.push(ref);
   const c = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_CRIU_OP', ref, checkpointArgs(info.out));
   if (c.ret !== 0) return `CHECKPOINT returned ${c.ret}`;
+  // save_devices: maps_add_gpu_entry(&checkpoint_maps, actual_gpu_id, user_gpu_id) per device
+  for (const dev of c.out.devices as { user_gpu_id: number; actual_gpu_id: number }[])
+    d.checkpointMaps.set(dev.actual_gpu_id, dev.user_gpu_id);
   const buckets = c.out.bos as Bucket[];
   const { bo_entries, contents } = saveBos(d, pid, id, buckets);
   // the dma-buf fds CHECKPOINT installed in CRIU are closed after the content copy

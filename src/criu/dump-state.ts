@@ -30,6 +30,12 @@ export class TreeDump {
   readonly paused: TaskFd[] = [];
   /** open file id → CRIU file id. */
   readonly ids = new Map<string, number>();
+  /**
+   * checkpoint_maps: actual gpu_id → user gpu_id, from the device buckets of every /dev/kfd
+   * file CHECKPOINT dumped so far (save_devices), so that images keep the ids of the node the
+   * application was first launched on (spec §9.2: render-node images carry user gpu ids).
+   */
+  readonly checkpointMaps = new Map<number, number>();
 
   constructor(
     readonly w: World,

@@ -87,6 +87,29 @@ describe('criu round trip onto other GPUs (spec §9.10)', () => {
     for (const p of pdds) expect(map.get(p.user_gpu_id)).toBe(p.gpu_id);
   });
 
+  it('spec §9.2: dumped again after a restore onto other GPUs, the images keep the user gpu ids, and restore onto the first GPUs', () => {
+    const world = scenarioWorld();
+    const NEW = new Map(world.topology.gpus.map((g, i) => [g.gpu_id, 0x7001 + i]));
+    const moved = roundtrip(world, APP, {
+      gpuMap: NEW,
+      topology: { ...world.topology, gpus: world.topology.gpus.map((g) => ({ ...g, gpu_id: NEW.get(g.gpu_id)! })) },
+    });
+    expect(moved.restore?.failure).toBeNull();
+    const renderIds = (r: typeof moved) => r.dump.images.renderD.map((i) => i.renderD.gpu_id).sort();
+    // The first dump's render-node images name the GPUs by the ids the application knows.
+    expect(renderIds(moved).length).toBeGreaterThan(0);
+    // Back onto the first topology: "kfd_device_entry.gpu_id / kfd_bo_entry.gpu_id /
+    // criu_render_node.gpu_id are **user** gpu ids", so the second dump names the same ids
+    // although the process now runs on 0x7001 and 0x7002 (checkpoint_maps: actual → user).
+    const back = roundtrip(moved.restored!, APP, { topology: world.topology });
+    expect(renderIds(back)).toEqual(renderIds(moved));
+    expect(back.dump.images.kfd[0]!.kfd.device_entries.map((e) => e.gpu_id).sort()).toEqual(
+      world.topology.gpus.map((g) => g.gpu_id).sort(),
+    );
+    expect(back.restore?.failure).toBeNull();
+    expect(back.differences).toEqual([]);
+  });
+
   it('spec §9.5 step 3.3: a GPU the map does not name fails the restore ("Failed to map GPUs")', () => {
     const world = scenarioWorld();
     const topology = { ...world.topology, gpus: world.topology.gpus.map((g, i) => ({ ...g, gpu_id: 0x9000 + i })) };
