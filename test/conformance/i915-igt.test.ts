@@ -101,7 +101,10 @@ describe('spec C.11 xe_pm / xe_evict (Xe)', () => {
     expect(checkXe(s.world)).toEqual([]);
   });
 
-  it('spec C.11 evict-small (many BOs, content must survive eviction): 64 user BOs across two suspend cycles', () => {
+  // xe_evict itself over-subscribes VRAM during execution (BOs of VRAM×mul/div); the Xe model has
+  // no VRAM capacity (docs/ttm-i915-events.md "What the model leaves out"), so this keeps only its
+  // assertion, "content must survive eviction", for the eviction the model has: xe.evict_all.
+  it("spec C.11 [DERIVED] xe_evict's assertion, content survives eviction, for suspend eviction: 64 user BOs across two suspend cycles", () => {
     const s = new Sim();
     const bos = Array.from({ length: 64 }, () => s.call('xe.create', { pages: 2, flags: [] }).out.obj as number);
     bos.forEach((obj, i) => expect(s.ret('gpu_write', { obj, page: 1, value: 0xc0ffee + i })).toBe(0));
