@@ -12,12 +12,17 @@ import {
   decodeKfdPriv,
   decodePages,
   decodeRenderDImage,
+  dmabufImageName,
+  drmPagesImageName,
   encodeDmabufImage,
   encodeKfdImage,
   encodePages,
   encodeRenderDImage,
   ImageError,
+  kfdImageName,
+  kfdPagesImageName,
   readImageDir,
+  renderDImageName,
   writeImageDir,
 } from '../../src/criu/images/index.js';
 import { encodePrivData } from '../../src/criu/kfd-priv.js';
@@ -220,5 +225,20 @@ describe('image directories', () => {
     images.renderD[0]!.contents = [{}, {}, {}];
     writeImageDir(dir, images, { pageSize: 8192 });
     expect(readImageDir(dir, { pageSize: 8192 }).kfd[0]!.contents![0]).toEqual({ 0: 9 });
+  });
+});
+
+describe('image file names (spec §9.1, amdgpu_plugin_util.h)', () => {
+  it('spec §9.1: printf patterns — %d ids and minors, %04x gpu ids and BO indices (lower case, at least four digits)', () => {
+    expect(kfdImageName(7)).toBe('amdgpu-kfd-7.img');
+    // IMG_KFD_PAGES_FILE `amdgpu-pages-%d-%04x.img` (file id, user gpu_id)
+    expect(kfdPagesImageName(3, 0xa5)).toBe('amdgpu-pages-3-00a5.img');
+    expect(kfdPagesImageName(3, 0x1a2b)).toBe('amdgpu-pages-3-1a2b.img');
+    expect(kfdPagesImageName(3, 0xabcde)).toBe('amdgpu-pages-3-abcde.img');
+    expect(renderDImageName(12)).toBe('amdgpu-renderD-12.img');
+    // IMG_DRM_PAGES_FILE `amdgpu-drm-pages-%d-%d-%04x.img` (file id, render minor, BO index)
+    expect(drmPagesImageName(12, 128, 0)).toBe('amdgpu-drm-pages-12-128-0000.img');
+    expect(drmPagesImageName(12, 129, 0x1f)).toBe('amdgpu-drm-pages-12-129-001f.img');
+    expect(dmabufImageName(9)).toBe('amdgpu-dmabuf_9.img');
   });
 });
