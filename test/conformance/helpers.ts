@@ -443,17 +443,21 @@ export function buildApp(h: Harness, parts: AppParts, pid = APP): AppHandles {
     r.memoryEvent = h.must(h.ioctl(pid, 'CREATE_EVENT', { event_type: 'MEMORY', auto_reset: 1 })).out
       .event_id as number;
   }
-  if (parts.svm)
-    h.must(
-      h.ioctl(pid, 'SVM', {
-        start_addr: VA.svm,
-        size: 2 * PAGE,
-        op: 'SET_ATTR',
-        attrs: [
-          { type: 'PREFERRED_LOC', value: GPU_A },
-          { type: 'ACCESS', value: GPU_A },
-        ],
-      }),
-    );
+  if (parts.svm) svmRangeOnA(h, pid);
   return r;
+}
+
+/** An SVM range of two pages at VA.svm, preferred on and accessed by GPU A (SVM SET_ATTR). */
+export function svmRangeOnA(h: Harness, pid: number): void {
+  h.must(
+    h.ioctl(pid, 'SVM', {
+      start_addr: VA.svm,
+      size: 2 * PAGE,
+      op: 'SET_ATTR',
+      attrs: [
+        { type: 'PREFERRED_LOC', value: GPU_A },
+        { type: 'ACCESS', value: GPU_A },
+      ],
+    }),
+  );
 }

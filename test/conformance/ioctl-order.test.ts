@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAKE_HANDLE } from '../../src/uapi/index.js';
-import { APP, E, GPU_A, GPU_B, Harness, PAGE, VA } from './helpers.js';
+import { APP, E, GPU_A, GPU_B, Harness, PAGE, svmRangeOnA, VA } from './helpers.js';
 
 const NO_GPU = 0x7777;
 
@@ -75,17 +75,7 @@ describe('spec §7.2: ALLOC_MEMORY_OF_GPU check order', () => {
   it('spec §7.2 ALLOC: the SVM overlap checks (-EADDRINUSE) come before the pdd lookup (-EINVAL) and the bind (-ENODEV)', () => {
     const h = new Harness();
     h.setupProcess(APP, [GPU_A]);
-    h.must(
-      h.ioctl(APP, 'SVM', {
-        start_addr: VA.svm,
-        size: 2 * PAGE,
-        op: 'SET_ATTR',
-        attrs: [
-          { type: 'PREFERRED_LOC', value: GPU_A },
-          { type: 'ACCESS', value: GPU_A },
-        ],
-      }),
-    );
+    svmRangeOnA(h, APP);
     // GPU VA overlap + gpu_id with no pdd.
     expect(alloc(h, { gpu_id: NO_GPU, va_addr: VA.svm }).ret).toBe(E.EADDRINUSE);
     // USERPTR CPU range overlap + gpu_id with no pdd.

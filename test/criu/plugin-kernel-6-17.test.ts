@@ -15,26 +15,18 @@ import { describe, expect, it } from 'vitest';
 import { dumpTask } from '../../src/criu/orchestrate.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
 import '../../src/ioctls/all.js';
-import { callDef } from '../../src/ioctls/registry.js';
-import { decodeArgs } from '../../src/ioctls/schema.js';
 import { ERRNO } from '../../src/uapi/errno.js';
-import { applyInPlace } from '../../src/world/step.js';
 import { parseTopology } from '../../src/world/topology.js';
-import type { Call, FdRef, Variants, World } from '../../src/world/types.js';
+import type { FdRef, Variants, World } from '../../src/world/types.js';
 import { createWorld } from '../../src/world/world.js';
+import { appCall } from './app-calls.js';
 
 const APP = 100;
 const CRIU = 99;
 const GPU = 0x1001;
 const BO_VA = 0x400000000n;
 
-function issue(w: World, name: string, raw: Record<string, unknown>, fd?: FdRef): Record<string, unknown> {
-  const c: Call = { call: name, pid: APP, args: decodeArgs(callDef(name)!.args, raw, name) };
-  if (fd !== undefined) c.fd = fd;
-  const r = applyInPlace(w, c);
-  expect(r.ret, name).toBe(0);
-  return r.out;
-}
+const issue = (w: World, name: string, raw: Record<string, unknown>, fd?: FdRef) => appCall(w, APP, name, raw, fd);
 
 /** GEM handles of the task's render-node files, in one list. */
 function renderHandles(w: World, pid: number): number[] {

@@ -18,17 +18,12 @@ import { applyInPlace } from '../../src/world/step.js';
 import { parseTopology } from '../../src/world/topology.js';
 import type { Call, FdRef, World } from '../../src/world/types.js';
 import { createWorld } from '../../src/world/world.js';
+import { appCall } from './app-calls.js';
 
 const APP = 100;
 const GPU = 0x1001;
 
-function issue(w: World, name: string, raw: Record<string, unknown>, fd?: FdRef): Record<string, unknown> {
-  const c: Call = { call: name, pid: APP, args: decodeArgs(callDef(name)!.args, raw, name) };
-  if (fd !== undefined) c.fd = fd;
-  const r = applyInPlace(w, c);
-  expect(r.ret, name).toBe(0);
-  return r.out;
-}
+const issue = (w: World, name: string, raw: Record<string, unknown>, fd?: FdRef) => appCall(w, APP, name, raw, fd);
 
 /** A task with /dev/kfd, its compute VM's render fd and a second render fd of the same GPU, each holding `bos[i]` GTT BOs. */
 function twoRenderFiles(bos: [number, number]): World {
