@@ -113,10 +113,12 @@ describe('spec §7.2: ALLOC_MEMORY_OF_GPU', () => {
   it('spec §7.2 ALLOC: the SVM overlap check is skipped for VRAM with va_addr 0', () => {
     const h = new Harness();
     h.setupProcess(APP);
-    // One page at VA 0 (the kernel's IB BO sits at the next page, below gpuvm_base).
-    h.must(h.ioctl(APP, 'SVM', { start_addr: 0, size: PAGE, op: 'SET_ATTR', attrs: [] }));
-    expect(alloc(h, { flags: ['GTT'], va_addr: 0, size: PAGE }).ret).toBe(E.EADDRINUSE);
-    expect(alloc(h, { flags: ['VRAM'], va_addr: 0, size: PAGE }).ret).toBe(0);
+    // An SVM range cannot start at 0 (kfd_ioctl_svm: !start_addr → -EINVAL), and the kernel's IB
+    // and CWSR BOs hold pages 1-3, below gpuvm_base: one at page 4, which a five-page BO at VA 0
+    // overlaps.
+    h.must(h.ioctl(APP, 'SVM', { start_addr: 4 * PAGE, size: PAGE, op: 'SET_ATTR', attrs: [] }));
+    expect(alloc(h, { flags: ['GTT'], va_addr: 0, size: 5 * PAGE }).ret).toBe(E.EADDRINUSE);
+    expect(alloc(h, { flags: ['VRAM'], va_addr: 0, size: 5 * PAGE }).ret).toBe(0);
   });
 
   it('spec §7.2 ALLOC: gpu_id with no pdd → -EINVAL', () => {

@@ -21,7 +21,7 @@ export const svmIoctl = register<SvmArgs>({
   needsPid: true,
   models: 'kfd_ioctl_svm → svm_ioctl (kfd_chardev.c, kfd_svm.c), spec §5.2.3',
   checks: [
-    'start_addr or size not page aligned, or size 0 → -EINVAL',
+    'start_addr or size not page aligned, or start_addr or size 0 → -EINVAL',
     'attrs shorter than nattr (copy_from_user) → -EFAULT',
     'svm_range_check_attr: a location or access target that is not a GPU of the process, or an unknown attribute → -EINVAL',
     'SET_ATTR: range overlaps a KFD BO GPU VA (svm_range_check_vm) → -EADDRINUSE',
@@ -37,7 +37,8 @@ export const svmIoctl = register<SvmArgs>({
   out: ['attrs'],
   run({ w, task }, a) {
     const page = BigInt(w.topology.page_size);
-    if (a.start_addr % page !== 0n || a.size % page !== 0n || a.size === 0n) return -ERRNO.EINVAL;
+    if (a.start_addr % page !== 0n || a.size % page !== 0n) return -ERRNO.EINVAL;
+    if (a.start_addr === 0n || a.size === 0n) return -ERRNO.EINVAL;
     const n = a.nattr ?? a.attrs.length;
     a.nattr = n;
     if (a.attrs.length < n) return -ERRNO.EFAULT;
