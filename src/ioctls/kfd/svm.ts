@@ -23,7 +23,7 @@ export const svmIoctl = register<SvmArgs>({
   checks: [
     'start_addr or size not page aligned, or start_addr or size 0 → -EINVAL',
     'attrs shorter than nattr (copy_from_user) → -EFAULT',
-    'svm_range_check_attr: a location or access target that is not a GPU of the process, or an unknown attribute → -EINVAL',
+    'svm_range_check_attr: a location or access target that is not a GPU of the process (SYSMEM aside, and UNDEFINED for PREFERRED_LOC only), or an unknown attribute → -EINVAL',
     'SET_ATTR: range overlaps a KFD BO GPU VA (svm_range_check_vm) → -EADDRINUSE',
     'unknown op → -EINVAL',
   ],

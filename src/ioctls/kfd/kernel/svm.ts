@@ -32,9 +32,13 @@ function checkAttrs(w: World, task: Task, attrs: SvmAttribute[]): void {
   for (const a of attrs) {
     switch (a.type) {
       case A.PREFERRED_LOC:
-      case A.PREFETCH_LOC:
         if (a.value !== LOC.SYSMEM && a.value !== LOC.UNDEFINED && actualGpu(w, task, a.value) === undefined)
           fail(-ERRNO.EINVAL);
+        break;
+      // A prefetch location must be a place: only SYSMEM is exempt (UNDEFINED is not a GPU),
+      // which is why kfd_criu_resume_svm rewrites a saved UNDEFINED one (spec §5.5 step 3).
+      case A.PREFETCH_LOC:
+        if (a.value !== LOC.SYSMEM && actualGpu(w, task, a.value) === undefined) fail(-ERRNO.EINVAL);
         break;
       case A.ACCESS:
       case A.ACCESS_IN_PLACE:
