@@ -42,8 +42,8 @@ export function isCheckpointableQueueType(type: number): boolean {
 export type QueueProperties = Omit<QueueContext, 'pid' | 'gpu_id' | 'queue_id' | 'doorbell_id'>;
 
 /**
- * pqm_create_queue: a queue slot (lowest free, or exactly `restoreId`), the per-device
- * limit, the queue object; created evicted when the pdd is evicted. Returns the queue id.
+ * pqm_create_queue: the per-device limit, then a queue slot (lowest free, or exactly
+ * `restoreId`), the queue object; created evicted when the pdd is evicted. Returns the queue id.
  */
 export function pqmCreateQueue(
   w: World,
@@ -52,6 +52,8 @@ export function pqmCreateQueue(
   props: QueueProperties,
   restoreId: number | null,
 ): number {
+  const p = pdd(w, pddId);
+  if (p.queues.length >= MAX_QUEUES_PER_DEVICE) fail(-ERRNO.ENOSPC);
   let qid: number;
   if (restoreId !== null) {
     // assign_queue_slot_by_qid
@@ -59,14 +61,12 @@ export function pqmCreateQueue(
     if (task.queues[restoreId] !== undefined) fail(-ERRNO.ENOSPC);
     qid = restoreId;
   } else {
-    // find_available_queue_slot: "no more queues"
+    // find_available_queue_slot: "Cannot open more queues for process" → -ENOMEM
     let free = -1;
     for (let i = 0; i < KFD_MAX_NUM_OF_QUEUES_PER_PROCESS && free < 0; i++) if (task.queues[i] === undefined) free = i;
-    if (free < 0) fail(-ERRNO.ENOSPC);
+    if (free < 0) fail(-ERRNO.ENOMEM);
     qid = free;
   }
-  const p = pdd(w, pddId);
-  if (p.queues.length >= MAX_QUEUES_PER_DEVICE) fail(-ERRNO.ENOSPC);
   // Object.assign, not a spread followed by new keys (V8's slow path, paid by every queue).
   const q: QueueContext = Object.assign({}, props, {
     pid: task.pid,

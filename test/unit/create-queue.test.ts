@@ -1,4 +1,6 @@
 /**
+ * CREATE_QUEUE where the kernel source settles what spec §7.2 leaves open.
+ *
  * set_queue_properties_from_user (kfd_chardev.c), where spec §7.2 says only "inaccessible
  * ring/rptr/wptr/eop/ctx-save pointers → -EFAULT": the kernel checks
  * `access_ok(ring_base_address, sizeof(uint64_t))`, 8 bytes at the ring's base, and the read
@@ -29,5 +31,27 @@ describe('CREATE_QUEUE: what access_ok covers (kfd_chardev.c set_queue_propertie
     expect(h.createQueue(APP, GPU_A, 'COMPUTE', { ring_base_address: hex(TASK_SIZE_MAX + 0x1000n) }).ret).toBe(
       E.EFAULT,
     );
+  });
+});
+
+/**
+ * pqm_create_queue (kfd_process_queue_manager.c): the device's queue count (max_queues, 127
+ * without HWS-less GFX 9.4.3+) is checked before a queue id is taken, and a process whose
+ * 1024 queue ids (KFD_MAX_NUM_OF_QUEUES_PER_PROCESS) are all taken gets -ENOMEM from
+ * find_available_queue_slot ("Cannot open more queues for process"). Reaching 1024 needs more
+ * than eight GPUs at 127 queues each.
+ */
+describe('pqm_create_queue: the device limit, then the process queue ids', () => {
+  it('nine GPUs: 8 × 127 + 8 queues take every id; a full device is -ENOSPC, another -ENOMEM', () => {
+    const ids = Array.from({ length: 9 }, (_, i) => 0x1000 + i);
+    const h = new Harness({ gpus: ids.map((gpu_id, i) => ({ gpu_id, render_minor: 128 + i })) });
+    h.setupProcess(APP, ids);
+    for (const g of ids.slice(0, 8)) for (let i = 0; i < 127; i++) h.must(h.createQueue(APP, g));
+    for (let i = 0; i < 8; i++) h.must(h.createQueue(APP, ids[8]!));
+    expect(Object.keys(h.task(APP).queues)).toHaveLength(1024);
+    // The first GPU is at its limit: that check comes first, whatever the ids.
+    expect(h.createQueue(APP, ids[0]!).ret).toBe(E.ENOSPC);
+    // The last GPU has room (8 queues), but the process has no queue id left.
+    expect(h.createQueue(APP, ids[8]!).ret).toBe(E.ENOMEM);
   });
 });
