@@ -6,7 +6,7 @@
  * address of 0 and a PREFETCH_LOC of UNDEFINED used to be accepted.
  */
 import { describe, expect, it } from 'vitest';
-import { APP, E, GPU_A, Harness, PAGE, VA } from '../conformance/helpers.js';
+import { APP, E, GPU_A, GPU_B, Harness, PAGE, VA } from '../conformance/helpers.js';
 import { KFD_IOCTL_SVM_LOCATION as LOC } from '../../src/uapi/index.js';
 
 const svm = (h: Harness, start_addr: number, size: number) =>
@@ -34,5 +34,34 @@ describe('SVM ioctl arguments (kfd_chardev.c kfd_ioctl_svm)', () => {
     expect(set('PREFETCH_LOC', LOC.SYSMEM)).toBe(0);
     expect(set('PREFETCH_LOC', GPU_A)).toBe(0);
     expect(set('PREFETCH_LOC', 0x7777)).toBe(E.EINVAL);
+  });
+
+  it('SET_ATTR over a GPU mapping of a compute VM → -EADDRINUSE: a mapped KFD BO or a GEM_VA mapping, not an unmapped BO', () => {
+    const h = new Harness();
+    const { drm } = h.setupProcess(APP);
+    const set = (va: bigint) => h.ioctl(APP, 'SVM', { start_addr: va, size: PAGE, op: 'SET_ATTR', attrs: [] }).ret;
+    // svm_range_check_vm walks the pdds' VMs (vm->va), not the process's BO list.
+    h.alloc(APP, GPU_A, ['GTT', 'WRITABLE'], PAGE, VA.gtt);
+    expect(set(VA.gtt)).toBe(0);
+    const h2 = new Harness();
+    h2.setupProcess(APP);
+    const mapped = h2.alloc(APP, GPU_A, ['GTT', 'WRITABLE'], PAGE, VA.gtt);
+    h2.must(h2.map(APP, mapped, [GPU_A]));
+    expect(h2.ioctl(APP, 'SVM', { start_addr: VA.gtt, size: PAGE, op: 'SET_ATTR', attrs: [] }).ret).toBe(E.EADDRINUSE);
+    // A render-node mapping in GPU B's compute VM (its pdd acquired that file's VM).
+    const gem = h.must(h.call(APP, 'DRM_IOCTL_AMDGPU_GEM_CREATE', drm[GPU_B], { bo_size: PAGE, domains: ['GTT'] })).out
+      .handle as number;
+    const va = 0x500000000n;
+    h.must(
+      h.call(APP, 'DRM_IOCTL_AMDGPU_GEM_VA', drm[GPU_B], {
+        handle: gem,
+        operation: 'MAP',
+        flags: ['PAGE_READABLE'],
+        va_address: va,
+        offset_in_bo: 0,
+        map_size: PAGE,
+      }),
+    );
+    expect(set(va)).toBe(E.EADDRINUSE);
   });
 });

@@ -24,7 +24,7 @@ export const svmIoctl = register<SvmArgs>({
     'start_addr or size not page aligned, or start_addr or size 0 → -EINVAL',
     'attrs shorter than nattr (copy_from_user) → -EFAULT',
     'svm_range_check_attr: a location or access target that is not a GPU of the process (SYSMEM aside, and UNDEFINED for PREFERRED_LOC only), or an unknown attribute → -EINVAL',
-    'SET_ATTR: range overlaps a KFD BO GPU VA (svm_range_check_vm) → -EADDRINUSE',
+    'SET_ATTR: range overlaps a mapping in a compute VM of the process (svm_range_check_vm: KFD or GEM_VA) → -EADDRINUSE',
     'unknown op → -EINVAL',
   ],
   args: {

@@ -4,14 +4,15 @@
  * (spec §5.2.3, §5.5 step 3). CPU VMAs are not modelled: every range is taken to
  * be backed by a CPU mapping (svm_range_is_valid always holds).
  */
-import type { BoContext } from '../../../../machines/kfd/bo.js';
 import type { ProcessContext } from '../../../../machines/kfd/process.js';
 import type { SvmAttribute, SvmRangeContext } from '../../../../machines/kfd/svm-range.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { KFD_IOCTL_SVM_ATTR as A, KFD_IOCTL_SVM_FLAG, KFD_IOCTL_SVM_LOCATION as LOC } from '../../../uapi/index.js';
 import { contextOf, createObject, inState, send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
+import { vmFirstOverlap } from '../../../world/vm.js';
 import { pdd, pddByUserGpuId } from '../../../world/world.js';
+import { vmOf } from '../../amdgpu/kernel/vm.js';
 import { fail } from '../../registry.js';
 
 /** svms->default_granularity (amdgpu_svm_default_granularity, 2 MiB in 4 KiB pages = 2^9). */
@@ -55,16 +56,20 @@ function checkAttrs(w: World, task: Task, attrs: SvmAttribute[]): void {
   }
 }
 
-/** svm_range_check_vm: the range must not overlap a KFD BO's GPU VA. */
+/**
+ * svm_range_check_vm: the range must not overlap a mapping of any of the process's compute
+ * VMs (interval_tree_iter_first(&vm->va, start, last) for each pdd with a drm_priv): a KFD
+ * BO's attachment, a kernel BO, or a render-node GEM_VA mapping in the same VM. An allocated
+ * BO that was never mapped does not count.
+ */
 function checkVm(w: World, task: Task, start: bigint, npages: bigint): void {
   const page = BigInt(w.topology.page_size);
-  const lo = start * page;
-  const hi = (start + npages) * page;
-  for (const [, rec] of Object.entries(w.objects)) {
-    if (rec.kind !== 'kfd.bo') continue;
-    const b = rec.context as BoContext;
-    if (b.pid !== task.pid || b.va === 0n) continue;
-    if (b.va < hi && lo < b.va + b.size) fail(-ERRNO.EADDRINUSE);
+  // The VM index is in 4 KiB GPU pages, inclusive.
+  const first = (start * page) / 4096n;
+  const last = ((start + npages) * page - 1n) / 4096n;
+  for (const id of task.pdds) {
+    const p = pdd(w, id);
+    if (p.drm_file && vmFirstOverlap(w, vmOf(w, p.drm_file), first, last)) fail(-ERRNO.EADDRINUSE);
   }
 }
 
