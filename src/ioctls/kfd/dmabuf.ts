@@ -1,5 +1,6 @@
 /** The three dma-buf ioctls of /dev/kfd: export, import, info (spec §7.2). */
 import { ERRNO } from '../../uapi/errno.js';
+import { AMDGPU_GEM_CREATE } from '../amdgpu/uapi.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F, GET_GPU_ID, GET_IDR_HANDLE, MAKE_HANDLE } from '../../uapi/index.js';
 import { installFd } from '../../world/fds.js';
 import { dropObject } from '../../world/objects.js';
@@ -94,7 +95,11 @@ export const getDmabufInfo = register<DmabufInfoArgs>({
   driver: 'kfd',
   needsPid: true,
   models: 'kfd_ioctl_get_dmabuf_info (kfd_chardev.c), spec §7.2',
-  checks: ['no KFD device at all → -EINVAL', 'dmabuf_fd not an amdgpu dma-buf → -EINVAL'],
+  checks: [
+    'no KFD device at all → -EINVAL',
+    'dmabuf_fd not open (dma_buf_get) → -EBADF',
+    'dmabuf_fd not an amdgpu dma-buf → -EINVAL',
+  ],
   args: {
     size: u64,
     metadata_ptr: u64,
@@ -106,14 +111,20 @@ export const getDmabufInfo = register<DmabufInfoArgs>({
   out: ['size', 'metadata_size', 'gpu_id', 'flags'],
   run({ w, task }, a) {
     if (w.topology.gpus.length === 0) return -ERRNO.EINVAL;
+    // amdgpu_amdkfd_get_dmabuf_info: dma_buf_get(fd) (-EBADF for no open file), then an
+    // amdgpu dma-buf of this driver (-EINVAL otherwise).
     const file = fileOf(w, task, a.dmabuf_fd);
-    if (!file || file.kind !== 'dmabuf') return -ERRNO.EINVAL;
+    if (!file) return -ERRNO.EBADF;
+    if (file.kind !== 'dmabuf') return -ERRNO.EINVAL;
     const gem = w.gems[file.gem];
     if (!gem) fail(-ERRNO.EINVAL);
     a.size = gem.size;
     a.metadata_size = 0;
     a.gpu_id = gem.gpu_id;
-    a.flags = (gem.domain === 'VRAM' ? F.VRAM : F.GTT) | (gem.alloc_flags & F.PUBLIC);
+    // PUBLIC when the BO needs CPU access (bo->flags), as a KFD PUBLIC VRAM allocation or a
+    // render-node GEM_CREATE with CPU_ACCESS_REQUIRED has it; a GTT BO never does.
+    const cpuAccess = (gem.flags & AMDGPU_GEM_CREATE.CPU_ACCESS_REQUIRED) !== 0;
+    a.flags = (gem.domain === 'VRAM' ? F.VRAM : F.GTT) | (cpuAccess ? F.PUBLIC : 0);
     return 0;
   },
 });
