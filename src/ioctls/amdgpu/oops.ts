@@ -37,6 +37,11 @@ export function oops(w: World, call: Call, where: string, what: string): number 
   return OOPS_RET;
 }
 
+/** A GEM object kept alive only by references nobody will drop: no handle, kgd_mem or dma-buf. */
+function heldOnlyByLeakedRefs(c: GemBoContext): boolean {
+  return c.leaked_refs > 0 && c.handle_count === 0 && c.kgd_mems.length === 0 && c.dmabuf === null;
+}
+
 /**
  * What the render-node model's invariants say about a world: every oops, and every GEM
  * object kept alive only by a reference nobody will drop (a leak).
@@ -46,7 +51,7 @@ export function amdgpuInvariants(w: World): string[] {
   for (const o of w.oopses ?? []) out.push(`kernel oops in ${o.call} (pid ${o.pid ?? '-'}): ${o.where}: ${o.what}`);
   for (const [id, rec] of objectsOfKind<GemBoContext>(w, 'amdgpu.gem_bo')) {
     const c = rec.context;
-    if (c.leaked_refs > 0 && c.handle_count === 0 && c.kgd_mems.length === 0 && c.dmabuf === null)
+    if (heldOnlyByLeakedRefs(c))
       out.push(`leak: ${id} has no handle, no kgd_mem and no dma-buf, but ${c.leaked_refs} leaked reference(s)`);
   }
   return out;
@@ -75,7 +80,7 @@ registerInvariant(
     const out: Violation[] = [];
     for (const [, g] of everyGem(w)) {
       const c = w.objects[g.object]?.context as GemBoContext | undefined;
-      if (!c || c.leaked_refs === 0 || c.handle_count > 0 || c.kgd_mems.length > 0 || c.dmabuf !== null) continue;
+      if (!c || !heldOnlyByLeakedRefs(c)) continue;
       out.push({ message: `${g.id} is held only by ${c.leaked_refs} leaked reference(s)`, objects: [g.id, g.object] });
     }
     return out;

@@ -13,6 +13,7 @@ import type { Task, World } from '../../../world/types.js';
 import { vmFirstOverlap } from '../../../world/vm.js';
 import { pdd, pddByUserGpuId } from '../../../world/world.js';
 import { vmOf } from '../../amdgpu/kernel/vm.js';
+import { AMDGPU_GPU_PAGE_SIZE } from '../../amdgpu/uapi.js';
 import { fail } from '../../registry.js';
 
 /** svms->default_granularity (amdgpu_svm_default_granularity, 2 MiB in 4 KiB pages = 2^9). */
@@ -64,9 +65,9 @@ function checkAttrs(w: World, task: Task, attrs: SvmAttribute[]): void {
  */
 function checkVm(w: World, task: Task, start: bigint, npages: bigint): void {
   const page = BigInt(w.topology.page_size);
-  // The VM index is in 4 KiB GPU pages, inclusive.
-  const first = (start * page) / 4096n;
-  const last = ((start + npages) * page - 1n) / 4096n;
+  // The VM index is in GPU pages, inclusive.
+  const first = (start * page) / AMDGPU_GPU_PAGE_SIZE;
+  const last = ((start + npages) * page - 1n) / AMDGPU_GPU_PAGE_SIZE;
   for (const id of task.pdds) {
     const p = pdd(w, id);
     if (p.drm_file && vmFirstOverlap(w, vmOf(w, p.drm_file), first, last)) fail(-ERRNO.EADDRINUSE);
