@@ -18,14 +18,14 @@ const TASK_SIZE_MAX = 0x00007ffffffff000n;
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
 describe('CREATE_QUEUE: what access_ok covers (kfd_chardev.c set_queue_properties_from_user)', () => {
-  it('a ring base in user space is accepted, even when the ring would run past TASK_SIZE_MAX', () => {
+  it('spec §7.2 CREATE_QUEUE (access_ok of the ring base): a ring base in user space is accepted, even when the ring would run past TASK_SIZE_MAX', () => {
     const h = new Harness();
     h.setupProcess(APP);
     // 2 KiB below the limit: the 4 KiB ring would end 2 KiB past it.
     expect(h.createQueue(APP, GPU_A, 'COMPUTE', { ring_base_address: hex(TASK_SIZE_MAX - 0x800n) }).ret).toBe(0);
   });
 
-  it('a ring base past TASK_SIZE_MAX → -EFAULT', () => {
+  it('spec §7.2 CREATE_QUEUE: a ring base past TASK_SIZE_MAX → -EFAULT', () => {
     const h = new Harness();
     h.setupProcess(APP);
     expect(h.createQueue(APP, GPU_A, 'COMPUTE', { ring_base_address: hex(TASK_SIZE_MAX + 0x1000n) }).ret).toBe(
@@ -42,7 +42,7 @@ describe('CREATE_QUEUE: what access_ok covers (kfd_chardev.c set_queue_propertie
  * than eight GPUs at 127 queues each.
  */
 describe('pqm_create_queue: the device limit, then the process queue ids', () => {
-  it('nine GPUs: 8 × 127 + 8 queues take every id; a full device is -ENOSPC, another -ENOMEM', () => {
+  it('spec §7.2 CREATE_QUEUE, pqm_create_queue (-ENOSPC queue count, -ENOMEM): nine GPUs, 8 × 127 + 8 queues take every id; a full device is -ENOSPC, another -ENOMEM', () => {
     const ids = Array.from({ length: 9 }, (_, i) => 0x1000 + i);
     const h = new Harness({ gpus: ids.map((gpu_id, i) => ({ gpu_id, render_minor: 128 + i })) });
     h.setupProcess(APP, ids);

@@ -19,14 +19,14 @@ function exported(h: Harness, flags: string[], va: bigint): number {
 const info = (h: Harness, dmabuf_fd: number) => h.ioctl(APP, 'GET_DMABUF_INFO', { dmabuf_fd });
 
 describe('GET_DMABUF_INFO (amdgpu_amdkfd_get_dmabuf_info)', () => {
-  it('an fd that is not open → -EBADF; an open file that is not a dma-buf → -EINVAL', () => {
+  it('spec §7.2 GET_DMABUF_INFO (dma_buf_get): an fd that is not open → -EBADF; an open file that is not a dma-buf → -EINVAL', () => {
     const h = new Harness();
     h.setupProcess(APP);
     expect(info(h, 99).ret).toBe(E.EBADF);
     expect(info(h, 3).ret).toBe(E.EINVAL); // /dev/kfd
   });
 
-  it('PUBLIC from CPU_ACCESS_REQUIRED: KFD PUBLIC VRAM yes, plain VRAM and GTT (even asked PUBLIC) no, a render-node BO created with it yes', () => {
+  it('spec §7.2 GET_DMABUF_INFO: PUBLIC from CPU_ACCESS_REQUIRED: KFD PUBLIC VRAM yes, plain VRAM and GTT (even asked PUBLIC) no, a render-node BO created with it yes', () => {
     const h = new Harness();
     const { drm } = h.setupProcess(APP);
     const flagsOf = (fd: number) => h.must(info(h, fd)).out.flags as number;

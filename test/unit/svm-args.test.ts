@@ -13,7 +13,7 @@ const svm = (h: Harness, start_addr: number, size: number) =>
   h.ioctl(APP, 'SVM', { start_addr, size, op: 'SET_ATTR', attrs: [] }).ret;
 
 describe('SVM ioctl arguments (kfd_chardev.c kfd_ioctl_svm)', () => {
-  it('start_addr 0 → -EINVAL, as size 0; both page aligned', () => {
+  it('spec §2.2 AMDKFD_IOC_SVM (kfd_ioctl_svm, not listed in §7): start_addr 0 → -EINVAL, as size 0; both page aligned', () => {
     const h = new Harness();
     h.setupProcess(APP);
     expect(svm(h, 0, PAGE)).toBe(E.EINVAL);
@@ -24,7 +24,7 @@ describe('SVM ioctl arguments (kfd_chardev.c kfd_ioctl_svm)', () => {
     expect(h.task(APP).svm_ranges).toHaveLength(1);
   });
 
-  it('a PREFERRED_LOC may be UNDEFINED; a PREFETCH_LOC may not (only SYSMEM or a GPU)', () => {
+  it('spec §5.5 step 3 (why RESUME rewrites it), svm_range_check_attr: a PREFERRED_LOC may be UNDEFINED; a PREFETCH_LOC may not (only SYSMEM or a GPU)', () => {
     const h = new Harness();
     h.setupProcess(APP);
     const set = (type: string, value: number) =>
@@ -36,7 +36,7 @@ describe('SVM ioctl arguments (kfd_chardev.c kfd_ioctl_svm)', () => {
     expect(set('PREFETCH_LOC', 0x7777)).toBe(E.EINVAL);
   });
 
-  it('SET_ATTR over a GPU mapping of a compute VM → -EADDRINUSE: a mapped KFD BO or a GEM_VA mapping, not an unmapped BO', () => {
+  it('spec §2.2 AMDKFD_IOC_SVM, svm_range_check_vm: SET_ATTR over a GPU mapping of a compute VM → -EADDRINUSE: a mapped KFD BO or a GEM_VA mapping, not an unmapped BO', () => {
     const h = new Harness();
     const { drm } = h.setupProcess(APP);
     const set = (va: bigint) => h.ioctl(APP, 'SVM', { start_addr: va, size: PAGE, op: 'SET_ATTR', attrs: [] }).ret;
