@@ -23,9 +23,10 @@ export const svmIoctl = register<SvmArgs>({
   checks: [
     'start_addr or size not page aligned, or start_addr or size 0 → -EINVAL',
     'attrs shorter than nattr (copy_from_user) → -EFAULT',
-    'svm_range_check_attr: a location or access target that is not a GPU of the process (SYSMEM aside, and UNDEFINED for PREFERRED_LOC only), or an unknown attribute → -EINVAL',
-    'SET_ATTR: range overlaps a mapping in a compute VM of the process (svm_range_check_vm: KFD or GEM_VA) → -EADDRINUSE',
-    'unknown op → -EINVAL',
+    'SET_ATTR: svm_range_check_attr: a location or access target that is not a GPU of the process (SYSMEM aside, and UNDEFINED for PREFERRED_LOC only), or an unknown attribute → -EINVAL',
+    'SET_ATTR: then the range overlaps a mapping in a compute VM of the process (svm_range_is_valid → svm_range_check_vm: KFD or GEM_VA) → -EADDRINUSE',
+    'GET_ATTR: the range overlaps a mapping in a compute VM (svm_range_is_valid, first) → -EADDRINUSE; then an ACCESS_IN_PLACE, NO_ACCESS or unknown attribute → -EINVAL; then an ACCESS query for a GPU not of the process → -EINVAL',
+    'unknown op → 22: svm_ioctl returns EINVAL unnegated, so the ioctl returns 22 and sets no errno',
   ],
   args: {
     start_addr: u64,
@@ -46,7 +47,8 @@ export const svmIoctl = register<SvmArgs>({
     if (a.op === KFD_IOCTL_SVM_OP.SET_ATTR) svmSetAttr(w, task, a.start_addr / page, a.size / page, attrs);
     else if (a.op === KFD_IOCTL_SVM_OP.GET_ATTR)
       a.attrs = svmGetAttr(w, task, a.start_addr / page, a.size / page, attrs);
-    else return -ERRNO.EINVAL;
+    // svm_ioctl's default case: `r = EINVAL`, not -EINVAL (a kernel quirk, kept as it is).
+    else return ERRNO.EINVAL;
     return 0;
   },
 });
