@@ -124,14 +124,16 @@ export function allocInternalBo(w: World, task: Task, gpuId: number, va: bigint,
 
 /**
  * amdgpu_amdkfd_gpuvm_free_memory_of_gpu: refuses a mapped BO (-EBUSY); returns the
- * size to subtract from vram_usage (spec §7.3).
+ * size to subtract from vram_usage (spec §7.3), grouped as the kernel groups it:
+ * `!is_imported && (VRAM || (APU && GTT))` (the spec's "(VRAM and not imported) or
+ * (APU and GTT)" would subtract an import that added nothing; docs/conformance.md).
  */
 export function freeMemoryOfGpu(w: World, boId: string): bigint {
   const b = bo(w, boId);
   if (b.mapped_to_gpu_memory > 0) fail(-ERRNO.EBUSY);
   const gem = w.gems[b.gem]!;
   const gpu = gpuById(w, b.gpu_id)!;
-  const accounted = (gem.domain === 'VRAM' && !b.is_imported) || (gpu.is_apu && gem.domain === 'GTT');
+  const accounted = !b.is_imported && (gem.domain === 'VRAM' || (gpu.is_apu && gem.domain === 'GTT'));
   detachAll(w, boId);
   send(w, boId, { type: 'FREE' });
   gemKfdUnref(w, gem.id, boId);
