@@ -510,6 +510,18 @@ describe('spec §7.2: CREATE/DESTROY/SET/RESET_EVENT', () => {
     expect(r.out.event_page_offset).toBe(KFD_MMAP_TYPE.EVENTS);
   });
 
+  it('spec §7.2 CREATE_EVENT outputs (kfd_event_create): "for signal events" — a MEMORY event returns event_page_offset 0 and the caller\'s event_slot_index; a DEBUG event gets a slot', () => {
+    const h = new Harness();
+    h.setupProcess(APP);
+    const mem = h.must(h.ioctl(APP, 'CREATE_EVENT', { event_type: 'MEMORY', event_slot_index: 5 }));
+    expect(mem.out.event_trigger_data).toBe(mem.out.event_id);
+    expect(mem.out.event_slot_index).toBe(5);
+    expect(mem.out.event_page_offset).toBe(0n);
+    const dbg = h.must(h.ioctl(APP, 'CREATE_EVENT', { event_type: 'DEBUG_EVENT', event_slot_index: 5 }));
+    expect(dbg.out.event_slot_index).toBe(dbg.out.event_id);
+    expect(dbg.out.event_page_offset).toBe(KFD_MMAP_TYPE.EVENTS);
+  });
+
   for (const op of ['DESTROY_EVENT', 'SET_EVENT', 'RESET_EVENT'] as const) {
     it(`spec §7.2 ${op}: unknown event id → -EINVAL`, () => {
       const h = new Harness();

@@ -53,9 +53,13 @@ export const createEventIoctl = register<CreateEventArgs>({
     );
     a.event_id = id;
     a.event_trigger_data = id;
-    a.event_slot_index = id;
-    if (a.event_type === KFD_IOC_EVENT.SIGNAL || a.event_type === KFD_IOC_EVENT.DEBUG_EVENT)
+    // kfd_event_create: the page offset is 0 unless the event has a slot in the signal page;
+    // only then is event_slot_index written (other events return the caller's value).
+    a.event_page_offset = 0n;
+    if (a.event_type === KFD_IOC_EVENT.SIGNAL || a.event_type === KFD_IOC_EVENT.DEBUG_EVENT) {
       a.event_page_offset = KFD_MMAP_TYPE.EVENTS;
+      a.event_slot_index = id;
+    }
     return 0;
   },
 });
