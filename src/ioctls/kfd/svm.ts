@@ -3,7 +3,8 @@ import { ERRNO } from '../../uapi/errno.js';
 import { KFD_IOCTL_SVM_ATTR, KFD_IOCTL_SVM_OP } from '../../uapi/index.js';
 import { register } from '../registry.js';
 import { arrayOf, enumOf, nullable, struct, u32, u64 } from '../schema.js';
-import { svmGetAttr, svmSetAttr } from './kernel/svm.js';
+import { svmGetAttr } from './kernel/svm-get-attr.js';
+import { svmSetAttr } from './kernel/svm.js';
 
 interface SvmArgs {
   start_addr: bigint;

@@ -12,7 +12,8 @@ import { contextOf, inState } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
 import { pdd } from '../../../world/world.js';
 import { mqdSizeFromQueueType } from '../kernel/queues.js';
-import { checkpointAttrs, svmRangesOf } from '../kernel/svm.js';
+import { checkpointAttrs } from '../kernel/svm-get-attr.js';
+import { svmRangesOf } from '../kernel/svm.js';
 
 function hexBytes(hex: string, size: number): Uint8Array {
   const b = new Uint8Array(size);
