@@ -302,15 +302,21 @@ describe('spec §7.2: IMPORT_DMABUF / EXPORT_DMABUF / GET_DMABUF_INFO', () => {
     expect(Object.keys(h.userBos(APP, GPU_B))).toHaveLength(0);
   });
 
-  it('spec §7.2 IMPORT, §2.3: a BO that is not VRAM/GTT (an exported DOORBELL BO, alloc domain CPU) → -EINVAL', () => {
+  it('spec §7.2 IMPORT, §2.3: a BO that is not VRAM/GTT (a render-node BO created in the CPU domain) → -EINVAL; a DOORBELL BO, "pinned in GTT" at ALLOC, is GTT and imports', () => {
     const h = new Harness();
-    h.setupProcess(APP);
+    const { drm } = h.setupProcess(APP);
+    const cpu = h.must(h.call(APP, 'DRM_IOCTL_AMDGPU_GEM_CREATE', drm[GPU_A], { bo_size: PAGE, domains: ['CPU'] })).out
+      .handle as number;
+    const fd = h.must(h.call(APP, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', drm[GPU_A], { handle: cpu, flags: 0 })).out.fd;
+    expect(h.ioctl(APP, 'IMPORT_DMABUF', { gpu_id: GPU_A, dmabuf_fd: fd, va_addr: VA.gtt }).ret).toBe(E.EINVAL);
+    // amdgpu_amdkfd_gpuvm_alloc_memory_of_gpu pins a DOORBELL BO in GTT and sets
+    // preferred_domains = GTT, so import_obj_create's domain check passes.
     const db = h.alloc(APP, GPU_A, ['DOORBELL', 'WRITABLE'], 8192, VA.doorbell);
-    const ex = h.ioctl(APP, 'EXPORT_DMABUF', { handle: db, flags: 0 });
-    expect(ex.ret).toBe(0);
-    expect(h.ioctl(APP, 'IMPORT_DMABUF', { gpu_id: GPU_B, dmabuf_fd: ex.out.dmabuf_fd, va_addr: VA.gtt }).ret).toBe(
-      E.EINVAL,
+    const ex = h.must(h.ioctl(APP, 'EXPORT_DMABUF', { handle: db, flags: 0 }));
+    const imp = h.must(
+      h.ioctl(APP, 'IMPORT_DMABUF', { gpu_id: GPU_B, dmabuf_fd: ex.out.dmabuf_fd, va_addr: VA.gtt + BigInt(PAGE) }),
     );
+    expect(h.bo(h.boId(APP, imp.out.handle as bigint)!).alloc_flags).toBe((F.GTT | F.WRITABLE | F.EXECUTABLE) >>> 0);
   });
 
   it('spec §7.2 IMPORT success: flags (VRAM|GTT)|WRITABLE|EXECUTABLE, is_imported, no vram_usage change', () => {

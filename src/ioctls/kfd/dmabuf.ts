@@ -99,6 +99,7 @@ export const getDmabufInfo = register<DmabufInfoArgs>({
     'no KFD device at all → -EINVAL',
     'dmabuf_fd not open (dma_buf_get) → -EBADF',
     'dmabuf_fd not an amdgpu dma-buf → -EINVAL',
+    'a BO whose preferred domains have neither VRAM nor GTT → -EINVAL',
   ],
   args: {
     size: u64,
@@ -118,6 +119,8 @@ export const getDmabufInfo = register<DmabufInfoArgs>({
     if (file.kind !== 'dmabuf') return -ERRNO.EINVAL;
     const gem = w.gems[file.gem];
     if (!gem) fail(-ERRNO.EINVAL);
+    // "Only VRAM and GTT BOs are supported" (a render-node BO created in the CPU domain).
+    if (gem.domain !== 'VRAM' && gem.domain !== 'GTT') return -ERRNO.EINVAL;
     a.size = gem.size;
     a.metadata_size = 0;
     a.gpu_id = gem.gpu_id;

@@ -54,6 +54,17 @@ export function newGem(w: World, gpuId: number, size: bigint, domain: Gem['domai
   });
 }
 
+/**
+ * amdgpu_amdkfd_gpuvm_pin_bo(bo, GTT) of a DOORBELL or MMIO_REMAP BO at ALLOC, after which
+ * the kernel sets `allowed_domains = preferred_domains = GTT`: from then on the BO reads as a
+ * GTT BO (IMPORT_DMABUF and GET_DMABUF_INFO accept it, FREE on an APU counts it). Its
+ * bo->flags stay those of its CPU-domain creation (PREEMPTIBLE).
+ */
+function pinSgBoInGtt(gem: Gem): void {
+  gem.preferred_domains = D.GTT;
+  gem.domain = 'GTT';
+}
+
 export interface AllocRequest {
   va: bigint;
   size: bigint;
@@ -80,7 +91,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
     domain = 'CPU';
   } else if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) {
     if (r.size > 0xffffffffn) fail(-ERRNO.EINVAL);
-    // An sg BO: placed in GTT, but created with alloc_domain CPU (its preferred domain).
+    // An sg BO created with alloc_domain CPU; pinned in GTT below.
     domain = 'CPU';
   } else fail(-ERRNO.EINVAL);
   // AQL queue wrap-around workaround: allocate half, map it twice.
@@ -89,6 +100,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
   // amdgpu_amdkfd_reserve_mem_limit: "Insufficient memory"
   if (domain === 'VRAM' && kfdVramUsed(w, gpuId) + size > gpu.vram_size) fail(-ERRNO.ENOMEM);
   const gem = newGem(w, gpuId, size, domain, r.flags);
+  if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) pinSgBoInGtt(w.gems[gem]!);
   const input: Omit<BoContext, 'attachments' | 'mapped_to_gpu_memory' | 'dmabuf'> = {
     pid: task.pid,
     gpu_id: gpuId,
