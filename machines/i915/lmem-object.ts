@@ -215,9 +215,8 @@ export const lmemObjectMachine = setup({
     evicted: {
       on: {
         MIGRATE: [{ guard: 'succeeded', target: 'resident', actions: 'apply' }, { guard: 'failed' }],
-        BACKUP: {},
-        RESTORE: {},
-        RECOVER: {},
+        // No BACKUP, RESTORE or RECOVER: an evicted object is on the SMEM region's list, which
+        // the LMEM passes (i915_gem_process_region) do not walk.
         POWER_OFF: {},
         DESTROY: { target: 'destroyed', actions: 'apply' },
       },

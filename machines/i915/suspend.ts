@@ -2,9 +2,10 @@
  * The i915 device across system suspend / resume (spec C.6, C.7): the power-management
  * sequence of `i915_gem_backup_suspend` (four steps) and `i915_gem_resume` (three
  * steps), and the state of the GT (idle after `i915_gem_suspend`, wedged when it could
- * not be idled or re-initialised). The device also keeps its LMEM region's capacity and
+ * not be idled or re-initialised). The device also keeps its LMEM region's capacity, its
  * LRU order (the objects in LMEM, least recently used first), for eviction under
- * memory pressure.
+ * memory pressure, and its object list (`mr->objects.list`), the order the suspend and
+ * resume passes walk.
  *
  * Region `pm` walks the steps: the `i915.suspend` handler sends SUSPEND, then STEP_OK
  * after each step that succeeds or STEP_FAILED (then RECOVERED once every backup is
@@ -19,6 +20,12 @@ export interface I915DeviceContext {
   lmem_pages: number;
   /** World ids of the objects placed in LMEM, least recently used first. */
   lru: string[];
+  /**
+   * mr->objects.list of the LMEM region, first entry first: i915_gem_object_init_memory_region
+   * adds an object at the head when it is created in LMEM or moves back into it, so a full
+   * walk meets the newest first; a walk that stops puts what it processed at the tail.
+   */
+  region: string[];
 }
 
 export type I915DeviceEvent =
@@ -32,7 +39,9 @@ export type I915DeviceEvent =
   | { type: 'GT_WEDGE' }
   | { type: 'GT_RESET' }
   | { type: 'USED'; obj: string }
-  | { type: 'FORGET'; obj: string };
+  | { type: 'FORGET'; obj: string }
+  | { type: 'PLACED'; obj: string }
+  | { type: 'WALK_STOPPED'; processed: string[] };
 
 export const i915DeviceMachine = setup({
   types: {} as { context: I915DeviceContext; events: I915DeviceEvent; input: { lmem_pages: number } },
@@ -45,21 +54,42 @@ export const i915DeviceMachine = setup({
         d.lru.push(event.obj);
       }),
     ),
-    /** The object left LMEM (evicted, destroyed). */
+    /** The object left LMEM (evicted, destroyed): off the LRU and the region's list. */
     forget: assign(({ context, event }) =>
       produce(context, (d) => {
         if (event.type !== 'FORGET') return;
         d.lru = d.lru.filter((o) => o !== event.obj);
+        d.region = d.region.filter((o) => o !== event.obj);
+      }),
+    ),
+    /** i915_gem_object_init_memory_region: list_add at the head of the region's list. */
+    placed: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type !== 'PLACED') return;
+        d.region = [event.obj, ...d.region.filter((o) => o !== event.obj)];
+      }),
+    ),
+    /**
+     * i915_gem_process_region stopped at an error: list_splice_tail of still_in_list puts the
+     * objects it processed (those still in the region) after the ones it did not reach.
+     */
+    walkStopped: assign(({ context, event }) =>
+      produce(context, (d) => {
+        if (event.type !== 'WALK_STOPPED') return;
+        const done = new Set(event.processed);
+        d.region = [...d.region.filter((o) => !done.has(o)), ...event.processed.filter((o) => d.region.includes(o))];
       }),
     ),
   },
 }).createMachine({
   id: 'i915_device',
   type: 'parallel',
-  context: ({ input }) => ({ lmem_pages: input.lmem_pages, lru: [] }),
+  context: ({ input }) => ({ lmem_pages: input.lmem_pages, lru: [], region: [] }),
   on: {
     USED: { actions: 'touch' },
     FORGET: { actions: 'forget' },
+    PLACED: { actions: 'placed' },
+    WALK_STOPPED: { actions: 'walkStopped' },
   },
   states: {
     pm: {

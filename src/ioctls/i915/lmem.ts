@@ -12,7 +12,17 @@ import { createObject, inState, send } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
 import { objectNumber, registerInternal } from '../internal-objects.js';
 import { flags, u32 } from '../schema.js';
-import { bringBack, dev, deviceSuspended, i915ObjId, makeRoom, OBJ_KIND, objEvent, touch } from './region.js';
+import {
+  bringBack,
+  dev,
+  deviceSuspended,
+  i915ObjId,
+  makeRoom,
+  OBJ_KIND,
+  objEvent,
+  placedInLmem,
+  touch,
+} from './region.js';
 
 export {
   backupRegion,
@@ -97,6 +107,7 @@ export const i915Create = registerInternal<{ pages: number; flags: number; obj?:
       variant: w.variants.i915 ?? 'final',
     });
     touch(w, id);
+    placedInLmem(w, id);
     if (a.flags & I915_CREATE_FLAGS.PINNED) send(w, id, { type: 'PIN' });
     a.obj = objectNumber(id);
     return 0;

@@ -1,10 +1,11 @@
 /**
  * The model's one i915 device and its LMEM region of I915_LMEM_PAGES pages
- * (spec C.5): its objects, iterated in creation order (i915_gem_process_region: the
- * first error stops the walk), room made by evicting unpinned objects least recently
- * used first, and the region passes i915_ttm_{backup,restore,recover}_region that the
- * suspend and resume sequences (pm.ts) and the calls of their own run. The device
- * object (machines/i915/suspend.ts) is created on first use.
+ * (spec C.5): its objects, walked in the order of the region's list
+ * (i915_gem_process_region: newest first, the first error stops the walk and rotates the
+ * list), room made by evicting unpinned objects least recently used first, and the
+ * region passes i915_ttm_{backup,restore,recover}_region that the suspend and resume
+ * sequences (pm.ts) and the calls of their own run. The device object
+ * (machines/i915/suspend.ts) is created on first use.
  */
 import {
   type CopyEngine,
@@ -13,7 +14,7 @@ import {
   lmemObjectMachine,
   lmemResult,
 } from '../../../machines/i915/lmem-object.js';
-import { type I915DeviceEvent, i915DeviceMachine } from '../../../machines/i915/suspend.js';
+import { type I915DeviceContext, type I915DeviceEvent, i915DeviceMachine } from '../../../machines/i915/suspend.js';
 import { ERRNO } from '../../uapi/errno.js';
 import type { FaultSite } from '../../world/faults.js';
 import { canSend, contextOf, inState, registerMachine, send } from '../../world/objects.js';
@@ -33,9 +34,34 @@ export function i915Device(w: World): string {
   return singletonObject(w, DEVICE_KIND, { lmem_pages: I915_LMEM_PAGES });
 }
 
-/** The live objects of the region in creation order. */
+/** Every live i915 object, in LMEM or not, in creation order. */
 export function regionObjects(w: World): string[] {
   return liveObjects(w, OBJ_KIND);
+}
+
+/**
+ * i915_gem_process_region (spec C.5): visit the objects of the LMEM region's list from its
+ * head (objects in system memory are on the SMEM region's list, not visited). The first
+ * error stops the walk; the objects processed by then go to the tail of the list
+ * (list_splice_tail of still_in_list), so the next walk starts with those it did not reach.
+ */
+function processRegion(w: World, visit: (id: string) => number): number {
+  const list = [...contextOf<I915DeviceContext>(w, i915Device(w)).region];
+  const processed: string[] = [];
+  for (const id of list) {
+    processed.push(id);
+    const r = visit(id);
+    if (r) {
+      dev(w, { type: 'WALK_STOPPED', processed });
+      return r;
+    }
+  }
+  return 0;
+}
+
+/** The object is now in LMEM (created there, or moved back): the head of the region's list. */
+export function placedInLmem(w: World, id: string): void {
+  dev(w, { type: 'PLACED', obj: id });
 }
 
 /** The world id of object number `n` if it is a live i915 object. */
@@ -112,7 +138,9 @@ export function bringBack(w: World, id: string): number {
   if (!inState(w, id, 'evicted')) return 0;
   const r = makeRoom(w, contextOf<LmemObjectContext>(w, id).pages, id);
   if (r) return r;
-  return objEvent(w, id, { type: 'MIGRATE' }, -ERRNO.EBUSY);
+  const m = objEvent(w, id, { type: 'MIGRATE' }, -ERRNO.EBUSY);
+  if (m === 0) placedInLmem(w, id);
+  return m;
 }
 
 /** New work on the GPU: an idle GT unparks. */
@@ -124,29 +152,26 @@ export function touch(w: World, id: string): void {
   dev(w, { type: 'USED', obj: id });
 }
 
-/** i915_ttm_backup_region (C.2, C.5): stops at the first error. */
+/** i915_ttm_backup_region (C.2, C.5): an object it evicts moves to the SMEM region. */
 export function backupRegion(w: World, allowGpu: boolean, pinned: boolean): number {
   const engine = engineOf(w, allowGpu);
-  for (const id of regionObjects(w)) {
-    const wasLmem = contextOf<LmemObjectContext>(w, id).placement === 'lmem';
+  return processRegion(w, (id) => {
     const r = objEvent(w, id, { type: 'BACKUP', allow_gpu: allowGpu, pinned, engine }, 0);
-    if (wasLmem && contextOf<LmemObjectContext>(w, id).placement === 'smem') dev(w, { type: 'FORGET', obj: id });
-    if (r) return r;
-  }
-  return 0;
+    if (contextOf<LmemObjectContext>(w, id).placement === 'smem') dev(w, { type: 'FORGET', obj: id });
+    return r;
+  });
 }
 
-/** i915_ttm_restore_region (C.3, C.5): stops at the first error. */
+/** i915_ttm_restore_region (C.3, C.5). */
 export function restoreRegion(w: World, allowGpu: boolean): number {
   const engine = engineOf(w, allowGpu);
-  for (const id of regionObjects(w)) {
-    const r = objEvent(w, id, { type: 'RESTORE', allow_gpu: allowGpu, engine }, 0);
-    if (r) return r;
-  }
-  return 0;
+  return processRegion(w, (id) => objEvent(w, id, { type: 'RESTORE', allow_gpu: allowGpu, engine }, 0));
 }
 
-/** i915_ttm_recover_region (C.4). */
+/** i915_ttm_recover_region (C.4): never stops. */
 export function recoverRegion(w: World): void {
-  for (const id of regionObjects(w)) objEvent(w, id, { type: 'RECOVER' }, 0);
+  processRegion(w, (id) => {
+    objEvent(w, id, { type: 'RECOVER' }, 0);
+    return 0;
+  });
 }

@@ -9,6 +9,8 @@
  *   GT_RESET / GT_WEDGE                        ← step 2 of i915.resume
  *   GT_UNPARK                                  ← gpu_write on an idle GT
  *   USED / FORGET                              ← i915.create, gpu_write / i915.destroy of the object
+ *   PLACED                                     ← i915.create (the head of the region's list)
+ *   WALK_STOPPED                               ← a region pass that stops at an error (step 3's backup)
  */
 import { type I915DeviceEvent, i915DeviceMachine } from '../../../machines/i915/suspend.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
@@ -40,7 +42,10 @@ function wedgeNext(s: DeviceSut): void {
 const macros: Macro<DeviceSut, Env>[] = [
   {
     name: 'i915.create PINNED (the first i915 call creates the device)',
-    effect: [{ type: 'USED', obj: OBJ }],
+    effect: [
+      { type: 'USED', obj: OBJ },
+      { type: 'PLACED', obj: OBJ },
+    ],
     when: (env) => !env.created,
     next: (env) => ({ ...env, created: true, obj: true }),
     run: (s) => {
@@ -69,7 +74,7 @@ const macros: Macro<DeviceSut, Env>[] = [
   },
   {
     name: 'i915.suspend (step 3 fails: backup object populate)',
-    effect: ['SUSPEND', 'STEP_OK', 'GT_IDLE', 'STEP_FAILED', 'RECOVERED'],
+    effect: ['SUSPEND', 'STEP_OK', 'GT_IDLE', { type: 'WALK_STOPPED', processed: [OBJ] }, 'STEP_FAILED', 'RECOVERED'],
     when: (env, snap) => env.created && env.obj && pm(snap, 'running') && gt(snap, 'active'),
     run: (s) => {
       s.disarm();
@@ -140,6 +145,8 @@ const events: I915DeviceEvent[] = [
   { type: 'GT_RESET' },
   { type: 'USED', obj: OBJ },
   { type: 'FORGET', obj: OBJ },
+  { type: 'PLACED', obj: OBJ },
+  { type: 'WALK_STOPPED', processed: [OBJ] },
 ];
 
 export const i915DeviceAdapter: Adapter<DeviceSut, Env> = {
@@ -147,7 +154,7 @@ export const i915DeviceAdapter: Adapter<DeviceSut, Env> = {
   machine: i915DeviceMachine,
   input: { lmem_pages: 1024 },
   events,
-  project: ((c: { lmem_pages: number; lru: string[] }) => c) as never,
+  project: ((c: { lmem_pages: number; lru: string[]; region: string[] }) => c) as never,
   initialEnv: { created: false, obj: false },
   macros,
   setup: () => new DeviceSut(),

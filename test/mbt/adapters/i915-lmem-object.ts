@@ -9,7 +9,7 @@
  *   BACKUP          ← i915.backup_region; i915.suspend (three passes, then POWER_OFF)
  *   RESTORE         ← i915.restore_region; i915.resume (two passes)
  *   RECOVER         ← i915.recover_region; a failing i915.suspend
- *   POWER_OFF       ← i915.suspend
+ *   POWER_OFF       ← i915.suspend (an evicted object gets only this: it is not on the LMEM list)
  *   WRITE           ← gpu_write {obj}
  *   DESTROY         ← i915.destroy
  * Model instances by creation flags: a user object, a pinned kernel object, a pinned
@@ -180,6 +180,17 @@ const macros: Macro<I915Sut, Env>[] = [
     name: 'i915.suspend',
     effect: [B(true, false), B(true, true), B(false, true), 'POWER_OFF'],
     when: running,
+    next: (env) => ({ ...env, suspended: true }),
+    run: (s) => {
+      s.disarm();
+      expectRet('i915.suspend', s.ret('i915.suspend'), 0);
+    },
+  },
+  {
+    // An evicted object is on the SMEM region's list: the three passes do not meet it.
+    name: 'i915.suspend (evicted: not on the LMEM region list)',
+    effect: ['POWER_OFF'],
+    when: (env, snap) => running(env) && snap.matches('evicted' as never),
     next: (env) => ({ ...env, suspended: true }),
     run: (s) => {
       s.disarm();
