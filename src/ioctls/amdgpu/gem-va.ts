@@ -51,6 +51,8 @@ interface VaArgs {
   input_fence_syncobj_handles: bigint;
 }
 
+const U64 = 1n << 64n;
+
 // amdgpu_gem_va_ioctl (amdgpu_gem.c), spec §8.2
 export const gemVa = registerDrm<VaArgs>({
   name: 'DRM_IOCTL_AMDGPU_GEM_VA',
@@ -59,7 +61,7 @@ export const gemVa = registerDrm<VaArgs>({
   checks: [
     'va_address < AMDGPU_VA_RESERVED_BOTTOM (64 KiB) → -EINVAL',
     'va_address in the GMC hole [0x800000000000, 0xffff800000000000) → -EINVAL; then va_address &= the hole mask',
-    'va_address + map_size beyond the VM size less AMDGPU_VA_RESERVED_TOP → -EINVAL',
+    'va_address + map_size (a u64 sum, which wraps) beyond the VM size less AMDGPU_VA_RESERVED_TOP → -EINVAL',
     'flags outside DELAY_UPDATE | PAGE_READABLE | PAGE_WRITEABLE | PAGE_EXECUTABLE | MTYPE | PAGE_NOALLOC, unless only DELAY_UPDATE | PAGE_PRT → -EINVAL',
     'operation not MAP, UNMAP, CLEAR or REPLACE → -EINVAL',
     'not CLEAR and not PRT: no object at the handle → -ENOENT',
@@ -69,6 +71,7 @@ export const gemVa = registerDrm<VaArgs>({
     'UNMAP: no mapping of this bo_va starting at va_address → -ENOENT',
     'CLEAR: verify_parameters of (va_address, map_size) → -EINVAL; every mapping of the VM in the range is cut, the parts outside become new pending mappings',
     'REPLACE: verify_parameters → -EINVAL; CLEAR of the range, then MAP',
+    'a new mapping keeps the call’s flags as given, DELAY_UPDATE included (GET_MAPPING_INFO returns them)',
     'success without DELAY_UPDATE: MAP and REPLACE update the bo_va’s page tables (its pending mappings become valid)',
   ],
   args: {
@@ -90,7 +93,9 @@ export const gemVa = registerDrm<VaArgs>({
     if (a.va_address < AMDGPU_VA_RESERVED_BOTTOM) return -ERRNO.EINVAL;
     if (a.va_address >= AMDGPU_GMC_HOLE_START && a.va_address < AMDGPU_GMC_HOLE_END) return -ERRNO.EINVAL;
     const va = a.va_address & AMDGPU_GMC_HOLE_MASK;
-    if (va + a.map_size > VM_SIZE - AMDGPU_VA_RESERVED_TOP) return -ERRNO.EINVAL;
+    // u64 arithmetic: va_address + map_size wraps (UNMAP ignores map_size; the others fail in
+    // amdgpu_vm_verify_parameters' overflow check).
+    if ((va + a.map_size) % U64 > VM_SIZE - AMDGPU_VA_RESERVED_TOP) return -ERRNO.EINVAL;
     if (a.flags & ~VALID_FLAGS && a.flags & ~PRT_FLAGS) return -ERRNO.EINVAL;
     if (a.operation < OP.MAP || a.operation > OP.REPLACE) return -ERRNO.EINVAL;
     const prt = (a.flags & VM.PAGE_PRT) !== 0;
@@ -106,8 +111,10 @@ export const gemVa = registerDrm<VaArgs>({
     } else if (a.operation !== OP.CLEAR) bv = prtBoVa(w, file.id);
     if (a.vm_timeline_syncobj_out !== 0 || a.num_syncobj_handles !== 0) return -ERRNO.ENOENT;
     const objSize = gem === undefined ? null : gemOf(w, gem).size;
-    // The mapping flags: the uapi page flags (spec §12 q7), DELAY_UPDATE is not one.
-    const mapFlags = a.flags & ~VM.DELAY_UPDATE;
+    // The mapping keeps the call's uapi flags as they are, DELAY_UPDATE included ("rework how
+    // PTE flags are generated": amdgpu_vm_bo_map(…, args->flags); spec §12 q7), and
+    // GET_MAPPING_INFO hands them back.
+    const mapFlags = a.flags;
     let r: number;
     switch (a.operation) {
       case OP.MAP:

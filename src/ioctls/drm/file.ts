@@ -51,6 +51,9 @@ export function handleCreateAndPut(w: World, fileId: string, gem: string): numbe
  */
 export function idrAllocExact(w: World, fileId: string, handle: number, gem: string): number {
   const p = drmPriv(w, fileId);
+  // object_idr has base 1 (idr_init_base): idr_alloc(0, 1) is out of range, -ENOSPC since
+  // "idr: fix idr_alloc() returning an ID out of range".
+  if (handle < 1) return -ERRNO.ENOSPC;
   if (p.object_idr[handle] !== undefined) return -ERRNO.ENOSPC;
   p.object_idr[handle] = gem;
   return handle;

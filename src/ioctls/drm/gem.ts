@@ -34,7 +34,7 @@ export const gemChangeHandle = registerDrm<{ handle: number; new_handle: number 
   checks: [
     'new_handle > INT_MAX (idr_alloc limitation) → -EINVAL',
     'handle == new_handle → 0',
-    'idr_alloc(new_handle, new_handle + 1): taken → -ENOSPC (the idr error)',
+    'idr_alloc(new_handle, new_handle + 1): taken, or new_handle 0 (below the idr base 1) → -ENOSPC (the idr error)',
     'no object at the old handle → -ENOENT (the reserved new handle is released)',
     'the object has a dma-buf: the prime entry moves to the new handle; the old handle is removed → 0',
   ],

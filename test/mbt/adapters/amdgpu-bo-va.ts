@@ -29,6 +29,8 @@ const A: BoVaMapping = { start: P, last: P + 1n, offset: 0n, flags: R_, kfd: nul
 const B: BoVaMapping = { start: P + 16n, last: P + 16n, offset: 0x2000n, flags: RW, kfd: null };
 const R: BoVaMapping = { start: P, last: P, offset: 0x1000n, flags: R_, kfd: null };
 const K: BoVaMapping = { start: Q, last: Q + 3n, offset: 0n, flags: RWX, kfd: 'M' };
+/** The same mapping made with DELAY_UPDATE: the mapping keeps the call's flags, that bit included. */
+const delayed = (m: BoVaMapping): BoVaMapping => ({ ...m, flags: m.flags | 1 });
 
 const ctx = (s: AnyMachineSnapshot) => s.context as BoVaContext;
 const all = (s: AnyMachineSnapshot) => [...ctx(s).valids, ...ctx(s).invalids];
@@ -60,6 +62,8 @@ const events: BoVaEvent[] = [
   { type: 'UNREF' },
   { type: 'MAP', mapping: A },
   { type: 'MAP', mapping: B },
+  { type: 'MAP', mapping: delayed(A) },
+  { type: 'MAP', mapping: delayed(B) },
   { type: 'MAP', mapping: K },
   { type: 'UNMAP', start: P },
   { type: 'UNMAP', start: P + 1n },
@@ -69,6 +73,7 @@ const events: BoVaEvent[] = [
   // REPLACE R cuts [P, P] out of whatever is there first.
   { type: 'CLEAR', start: R.start, last: R.last },
   { type: 'REPLACE', mapping: R },
+  { type: 'REPLACE', mapping: delayed(R) },
   { type: 'UPDATE' },
 ];
 
@@ -101,7 +106,12 @@ function mapMacros(label: string, m: BoVaMapping): Macro<BoVaWorld, Env>[] {
   const when = (env: Env, s: AnyMachineSnapshot) => env.handle && !overlaps(s, m);
   return [
     { name: `GEM_VA MAP ${label}`, effect: [ev, 'UPDATE'], when, run: (w) => gemVa(w, 'MAP', m, false) },
-    { name: `GEM_VA MAP ${label} (DELAY_UPDATE)`, effect: [ev], when, run: (w) => gemVa(w, 'MAP', m, true) },
+    {
+      name: `GEM_VA MAP ${label} (DELAY_UPDATE)`,
+      effect: [{ type: 'MAP', mapping: delayed(m) }],
+      when,
+      run: (w) => gemVa(w, 'MAP', m, true),
+    },
   ];
 }
 
@@ -146,16 +156,17 @@ export const boVaAdapter: Adapter<BoVaWorld, Env> = {
     ...[false, true].flatMap((delay): Macro<BoVaWorld, Env>[] => {
       const tail = delay ? [] : ['UPDATE'];
       const sfx = delay ? ' (DELAY_UPDATE)' : '';
+      const r = delay ? delayed(R) : R;
       return [
         {
           name: `GEM_VA REPLACE R${sfx}`,
-          effect: [{ type: 'REPLACE', mapping: R }, ...tail],
+          effect: [{ type: 'REPLACE', mapping: r }, ...tail],
           when: (env, s) => env.handle && !overlaps(s, R),
           run: (w) => gemVa(w, 'REPLACE', R, delay),
         },
         {
           name: `GEM_VA REPLACE R over a mapping${sfx}`,
-          effect: [{ type: 'CLEAR', start: R.start, last: R.last }, { type: 'REPLACE', mapping: R }, ...tail],
+          effect: [{ type: 'CLEAR', start: R.start, last: R.last }, { type: 'REPLACE', mapping: r }, ...tail],
           when: (env, s) => env.handle && overlaps(s, R),
           run: (w) => gemVa(w, 'REPLACE', R, delay),
         },
