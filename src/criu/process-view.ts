@@ -4,6 +4,7 @@
  * (actual ids mapped back through each pdd's user_gpu_id), and the difference of two views
  * (diffViews): what the round trip (roundtrip.ts) compares and lists.
  */
+import type { BoVaContext, BoVaMapping } from '../../machines/amdgpu/bo-va.js';
 import type { BoContext } from '../../machines/kfd/bo.js';
 import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
@@ -117,10 +118,33 @@ function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<str
         preferred_domains: g.preferred_domains,
         flags: g.flags,
         content: { ...contentGem(w, gid).content },
+        mappings: gemVaMappings(w, fid, gid),
       };
     }
     if (Object.keys(handles).length) view[`render ${u(f.gpu_id).toString(16)} handles`] = handles;
   }
+}
+
+/**
+ * The GEM_VA mappings of a render-node object in the file's VM, by address: where, which part
+ * of the object, the flags, and whether the page tables have it (`pending`: in the bo_va's
+ * invalids, so the GPU faults there). KFD mappings in the same bo_va are the KFD view's.
+ */
+function gemVaMappings(w: World, fileId: string, gem: string): Record<string, unknown>[] {
+  const bv = w.drm?.[fileId]?.vm.bo_vas[gem];
+  if (bv === undefined) return [];
+  const c = contextOf<BoVaContext>(w, bv);
+  const view = (m: BoVaMapping, pending: boolean) => ({
+    start: m.start,
+    last: m.last,
+    offset: m.offset,
+    flags: m.flags,
+    pending,
+  });
+  return [
+    ...c.valids.filter((m) => m.kfd === null).map((m) => view(m, false)),
+    ...c.invalids.filter((m) => m.kfd === null).map((m) => view(m, true)),
+  ].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
 /** The user gpu id of an actual one, per the task's pdds. */
