@@ -61,10 +61,14 @@ function dumpOne(d: TreeDump, taskIndex: number, pid: number): string | null {
   return null;
 }
 
-/** DUMP_DEVICES_LATE: UNPAUSE every /dev/kfd file, then post_dump_dmabuf_check (spec §9.4 step 3). */
+/**
+ * DUMP_DEVICES_LATE: UNPAUSE every /dev/kfd file, then post_dump_dmabuf_check (spec §9.4 step 3).
+ * record_dumped_fd list_adds each file at the head of dumped_fds, so the last one dumped is
+ * unpaused first, and a failure stops the walk (the files dumped before it stay paused).
+ */
 function devicesLate(d: TreeDump): DumpResult {
   send(d.w, d.obj, { type: 'FILES_DONE' });
-  for (const ref of d.kfdRefs) {
+  for (const ref of [...d.kfdRefs].reverse()) {
     const u = d.x.issue('DUMP_DEVICES_LATE', d.criu, 'AMDKFD_IOC_CRIU_OP', ref, { op: 'UNPAUSE' });
     if (u.ret !== 0) {
       send(d.w, d.obj, { type: 'UNPAUSE_FAILED' });

@@ -73,7 +73,10 @@ function importBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry): st
   return changeHandle(r, t, fd, imp.out.handle as number, b.handle);
 }
 
-/** GEM_CREATE, GEM_CHANGE_HANDLE, PRIME_HANDLE_TO_FD (store_dmabuf_fd; the fd its contents are written through). */
+/**
+ * GEM_CREATE, PRIME_HANDLE_TO_FD of the new handle (the fd its contents are written through and
+ * importers get), GEM_CHANGE_HANDLE to the saved handle, store_dmabuf_fd (spec §9.8).
+ */
 function createBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry, fileId: number): string | number {
   const c = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_AMDGPU_GEM_CREATE', fd, {
     bo_size: b.size,
@@ -82,19 +85,19 @@ function createBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry, fil
     domain_flags: Number(b.alloc_flags),
   });
   if (c.ret !== 0) return `GEM_CREATE returned ${c.ret}`;
+  const e = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', fd, { handle: c.out.handle });
+  if (e.ret !== 0) return `Failed to get dmabuf fd from handle (${e.ret})`;
+  const dfd = e.out.fd as number;
+  t.dmabufFds.add(dfd);
   const ch = changeHandle(r, t, fd, c.out.handle as number, b.handle);
   if (typeof ch === 'string') return ch;
-  const e = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', fd, { handle: b.handle });
-  if (e.ret === 0) {
-    t.dmabufFds.add(e.out.fd as number);
-    t.createdFd.set(`${fileId}:${b.handle}`, e.out.fd as number);
-  }
-  if (e.ret === 0 && !r.published.has(b.handle)) r.published.set(b.handle, { pid: t.pid, fd: e.out.fd as number });
+  t.createdFd.set(`${fileId}:${b.handle}`, dfd);
+  if (!r.published.has(b.handle)) r.published.set(b.handle, { pid: t.pid, fd: dfd });
   return b.handle;
 }
 
+/** GEM_CHANGE_HANDLE to the saved handle, issued even when the handles are equal (the plugin does). */
 function changeHandle(r: TreeRestore, t: TaskRestore, fd: number, h: number, want: number): string | number {
-  if (h === want) return h;
   const ch = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_GEM_CHANGE_HANDLE', fd, { handle: h, new_handle: want });
   return ch.ret !== 0 ? `GEM_CHANGE_HANDLE returned ${ch.ret}` : want;
 }

@@ -60,7 +60,8 @@ export class TreeRestore {
     readonly images: ImageDir,
     readonly o: RestoreOptions,
     root: number,
-    pids: number[],
+    /** The tasks in pstree order (the dump's). */
+    readonly pids: number[],
   ) {
     this.x = new Issuer(w);
     this.obj = createObject(w, 'criu.restore', { pid: root, pids });

@@ -185,21 +185,31 @@ function closeDmabufFds(r: TreeRestore, tasks: TaskRestore[]): void {
   }
 }
 
-/** RESUME_DEVICES_LATE for each task with a KFD process, then the userptr worker (spec §9.5 step 7). */
+/**
+ * RESUME_DEVICES_LATE for each task with a KFD process, in pstree order whatever order the files
+ * were restored in (for_each_pstree_item), then the userptr worker of each task RESUME reached
+ * (spec §9.5 step 7). A failed RESUME is only logged by CRIU: the walk goes on to the next task;
+ * the model ends the stage object in `failed` and reports the first failure.
+ */
 function resumeLate(r: TreeRestore, tasks: TaskRestore[], early: boolean): string | null {
-  const gpuTasks = tasks.filter((t) => t.kfdFiles > 0);
+  const gpuTasks = tasks.filter((t) => t.kfdFiles > 0).sort((a, b) => r.pids.indexOf(a.pid) - r.pids.indexOf(b.pid));
+  const resumed: TaskRestore[] = [];
+  let failure: string | null = null;
   if (!early)
     for (const t of gpuTasks) {
       const rr = r.resume('RESUME_DEVICES_LATE', t.pid);
-      if (rr.ret !== 0) {
-        send(r.w, r.obj, { type: 'RESUME_FAILED' });
-        return `RESUME returned ${rr.ret} for pid ${t.pid} (CRIU only logs this; the task continues with its GPU queues stopped, spec §9.5 step 7)`;
-      }
+      if (rr.ret === 0) resumed.push(t);
+      else
+        failure ??= `RESUME returned ${rr.ret} for pid ${t.pid} (CRIU only logs this; the task continues with its GPU queues stopped, spec §9.5 step 7)`;
     }
-  send(r.w, r.obj, { type: 'RESUMED' });
   if (!early)
-    for (const t of gpuTasks)
+    for (const t of resumed)
       r.x.issue('RESUME_DEVICES_LATE', undefined, 'kfd.restore_userptr_worker', undefined, { pid: t.pid });
+  if (failure !== null) {
+    send(r.w, r.obj, { type: 'RESUME_FAILED' });
+    return failure;
+  }
+  send(r.w, r.obj, { type: 'RESUMED' });
   send(r.w, r.obj, { type: 'USERPTR_WORKER' });
   return null;
 }

@@ -1,0 +1,83 @@
+/**
+ * The order of the plugin's calls where the model followed its own order before session 10
+ * (an audit of the model against checkpoint-restore/criu plugins/amdgpu and criu/cr-restore.c):
+ * - spec §9.4 step 3: record_dumped_fd list_adds each dumped file at the head of dumped_fds,
+ *   so DUMP_DEVICES_LATE unpauses the last-dumped /dev/kfd file first;
+ * - spec §9.5 step 3.1: the KFD restore calls kernel_supports_criu(fd) (GET_VERSION) on the
+ *   /dev/kfd it just opened, before CRIU_OP(RESTORE);
+ * - spec §9.8: a created render-node BO is exported through its new handle, then given its
+ *   saved handle by GEM_CHANGE_HANDLE, which the plugin issues even when the two are equal, so
+ *   a kernel without the ioctl fails the restore at the first BO (spec §8.2);
+ * - spec §9.5 step 7: CRIU runs RESUME_DEVICES_LATE for every task in pstree order
+ *   (for_each_pstree_item), not in the order the files were restored, and goes on after a
+ *   failed RESUME.
+ */
+import { describe, expect, it } from 'vitest';
+import { roundtrip } from '../../src/criu/roundtrip.js';
+import { KFD_CRIU_OP } from '../../src/uapi/index.js';
+import type { Variants } from '../../src/world/types.js';
+import { APP, buildHistory, PEER } from './history.js';
+
+type Calls = NonNullable<ReturnType<typeof roundtrip>['restore']>['calls'];
+/** The pid each CRIU_OP `op` acts on: RESUME's argument, the task of a dumped fd, or the caller. */
+const kfdOps = (calls: Calls, op: keyof typeof KFD_CRIU_OP) =>
+  calls
+    .filter((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP[op])
+    .map((c) => (op === 'RESUME' ? (c.args.pid as number) : typeof c.fd === 'object' ? c.fd.pid : c.pid));
+
+function twoGpuProcesses() {
+  return buildHistory(
+    [
+      { op: 'alloc', p: 0, gpu: 0, kind: 'GTT', pages: 1 },
+      { op: 'alloc', p: 1, gpu: 1, kind: 'GTT', pages: 1 },
+    ],
+    true,
+  ).world;
+}
+
+describe('the plugin’s call order', () => {
+  it('spec §9.4 step 3 (record_dumped_fd, list_add): UNPAUSE goes to the last-dumped /dev/kfd file first', () => {
+    const r = roundtrip(twoGpuProcesses(), [APP, PEER]);
+    expect(kfdOps(r.dump.calls, 'CHECKPOINT')).toEqual([APP, PEER]);
+    expect(kfdOps(r.dump.calls, 'UNPAUSE')).toEqual([PEER, APP]);
+  });
+
+  it('spec §9.5 step 7 (for_each_pstree_item): RESUME in pstree order, whatever order the files were restored in', () => {
+    const r = roundtrip(twoGpuProcesses(), [APP, PEER], { order: [PEER, APP] });
+    expect(r.restore?.failure).toBeNull();
+    expect(kfdOps(r.restore!.calls, 'RESTORE')).toEqual([PEER, APP]);
+    expect(kfdOps(r.restore!.calls, 'RESUME')).toEqual([APP, PEER]);
+    expect(r.differences).toEqual([]);
+  });
+
+  it('spec §9.5 step 3.1 (kernel_supports_criu(fd)): GET_VERSION on the new /dev/kfd, right before CRIU_OP(RESTORE)', () => {
+    const r = roundtrip(twoGpuProcesses(), [APP, PEER]);
+    const calls = r.restore!.calls;
+    for (const pid of [APP, PEER]) {
+      const open = calls.findIndex((c) => c.pid === pid && c.call === 'open' && c.args.path === '/dev/kfd');
+      const version = calls.findIndex((c) => c.pid === pid && c.call === 'AMDKFD_IOC_GET_VERSION');
+      const restore = calls.findIndex(
+        (c) => c.pid === pid && c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE,
+      );
+      expect(open).toBeGreaterThanOrEqual(0);
+      expect(version).toBeGreaterThan(open);
+      expect(restore).toBeGreaterThan(version);
+      expect(calls[version]!.fd).toBe(calls[open]!.out.fd);
+    }
+  });
+
+  it('spec §9.8, §8.2: GEM_CREATE, PRIME_HANDLE_TO_FD of the new handle, GEM_CHANGE_HANDLE even to the same number; without the ioctl the restore fails there', () => {
+    const w = buildHistory([{ op: 'gem', p: 0, gpu: 0, pages: 1, domain: 'GTT' }]).world;
+    const r = roundtrip(w, APP);
+    expect(r.restore?.failure).toBeNull();
+    const drm = r.restore!.calls.filter((c) => c.call.startsWith('DRM_IOCTL_')).map((c) => [c.call, c.args.handle]);
+    expect(drm.slice(0, 3)).toEqual([
+      ['DRM_IOCTL_AMDGPU_GEM_CREATE', 0],
+      ['DRM_IOCTL_PRIME_HANDLE_TO_FD', 1],
+      ['DRM_IOCTL_GEM_CHANGE_HANDLE', 1],
+    ]);
+    const off = buildHistory([{ op: 'gem', p: 0, gpu: 0, pages: 1, domain: 'GTT' }]).world;
+    off.variants = { ...off.variants, 'gem-change-handle': 'disabled' } as Variants;
+    expect(roundtrip(off, APP).restore?.failure).toBe('GEM_CHANGE_HANDLE returned -22');
+  });
+});
