@@ -97,7 +97,7 @@ export const i915BackupRegion = registerInternal<{ allow_gpu: boolean; pinned: b
   models: 'i915_ttm_backup_region(LMEM, ALLOW_GPU? | PINNED?) on its own (spec C.2, C.5)',
   checks: [
     'the device is suspended → -EBUSY (model: use i915.resume)',
-    'per object, in order: in SMEM or already backed up → skip; allow_gpu and unpinned → evict to SMEM; not a pinned pass, or allow_gpu and PM_EARLY → skip; PM_VOLATILE → skip; else back up (i915.populate, i915.copy)',
+    'per object of the LMEM region’s list, from its head (newest first; an object in SMEM is on the SMEM list, not met; a stopped walk moves what it processed to the tail): already backed up → skip; allow_gpu and unpinned → evict to SMEM; not a pinned pass, or allow_gpu and PM_EARLY → skip; PM_VOLATILE → skip; else back up (i915.populate, i915.copy)',
     'the first object error stops the walk and is returned',
   ],
   args: { allow_gpu: bool, pinned: bool },
@@ -112,7 +112,7 @@ export const i915RestoreRegion = registerInternal<{ allow_gpu: boolean }>({
   models: 'i915_ttm_restore_region(LMEM, ALLOW_GPU?) on its own (spec C.3, C.5)',
   checks: [
     'the device is suspended → -EBUSY (model: use i915.resume)',
-    'per object, in order: no backup → skip; not allow_gpu and not PM_EARLY → skip; backup populate fails (i915.populate) → that errno, the backup kept (final) or its reference dropped with the pointer kept (v2-restore-put); a copy error only WARNs (content lost)',
+    'per object of the LMEM region’s list, from its head: no backup → skip; not allow_gpu and not PM_EARLY → skip; backup populate fails (i915.populate) → that errno, the backup kept (final) or its reference dropped with the pointer kept (v2-restore-put); a copy error only WARNs (content lost)',
     'the first object error stops the walk and is returned',
   ],
   args: { allow_gpu: bool },
