@@ -82,14 +82,13 @@ export const criuRestoreMachine = setup({
     prepareNamespaces: { on: { POST_FORKING: 'forking' } },
     /**
      * CR_STATE_FORKING: the master runs POST_FORKING (spec §9.5 step 2); the first task's first
-     * RESTORE_EXT_FILE is its /dev/kfd, or, for a task without one, a render node (restored
-     * when it imports nothing, failed when its BOs cannot be re-created), a dma-buf or a file
-     * another task restores, which nothing can have published yet (a retry).
+     * RESTORE_EXT_FILE is its /dev/kfd, or, for a task without one, a render node (which fails:
+     * no GPU map in that task, -ENODEV), a dma-buf or a file another task restores, which
+     * nothing can have published yet (a retry). No other file can be restored first.
      */
     forking: {
       on: {
         KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
-        FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
         FILE_RETRY: { target: 'restoreFiles', actions: 'retry' },
         FILE_FAILED: 'failed',
       },

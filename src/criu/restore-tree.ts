@@ -35,6 +35,11 @@ export class TaskRestore {
   kfdRestored = false;
   /** /dev/kfd files the task restored (RESUME_DEVICES_LATE resumes it). */
   kfdFiles = 0;
+  /**
+   * The original fd of the task's first /dev/kfd file, whose restore fills the plugin's
+   * restore_maps in this task's process; CRIU opens a task's files in fd order.
+   */
+  kfdFd: number | undefined;
   constructor(
     readonly pid: number,
     readonly origPid: number,
@@ -135,10 +140,17 @@ export class TreeRestore {
   }
 
   /** One pending file of a task: its fd, a failure, or undefined (retry). */
-  restoreFile(t: TaskRestore, p: { id: number; master: boolean }): string | number | undefined {
+  restoreFile(t: TaskRestore, p: { id: number; fd: number; master: boolean }): string | number | undefined {
     if (!p.master) return this.receive(t, p.id);
     const rd = this.images.renderD.find((r) => r.id === p.id);
-    if (rd) return restoreDrmFile(this, t, rd);
+    if (rd) {
+      // amdgpu_plugin_restore_file: "this code will only work if this function is called for
+      // /dev/kfd first as we assume restore_maps is already filled": a render file the task
+      // opens before its /dev/kfd, or in a task without one, finds no map (-ENODEV).
+      if (t.kfdFd === undefined || p.fd < t.kfdFd)
+        return `no GPU map for render node ${rd.renderD.gpu_id} in pid ${t.pid}: its /dev/kfd is not restored before it (-ENODEV)`;
+      return restoreDrmFile(this, t, rd);
+    }
     const d = this.images.dmabuf.find((r) => r.id === p.id);
     return d ? this.restoreDmabuf(t, d.dmabuf.gem_handle) : `no image for file id ${p.id}`;
   }
@@ -183,6 +195,7 @@ export class TreeRestore {
       );
       if (typeof r === 'string') return { failure: r, progress };
       this.fileDone(t, p, r);
+      t.kfdFd ??= p.fd;
       t.kfdFiles++;
       this.event('KFD_FILE_RESTORED');
       progress++;

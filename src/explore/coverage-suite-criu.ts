@@ -141,19 +141,23 @@ export const CRIU_CONFIGS: SuiteConfig[] = [
     kfdAlloc,
     ['AMDKFD_IOC_EXPORT_DMABUF', { handle: BigInt(GPU_A) << 32n, flags: 0 }, 3],
   ]),
-  // An import of a KFD BO dumped before the KFD file: never published, no progress.
-  criuConfig('criu import of a KFD BO before the KFD file', [
-    open('/dev/dri/renderD129'), // 3
+  // A render node opened before /dev/kfd: no GPU map in the task when it is restored (-ENODEV).
+  criuConfig('criu render node before the KFD file', [
+    open('/dev/dri/renderD128'), // 3
+    open('/dev/kfd'), // 4
+    ['AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 3, gpu_id: GPU_A }, 4],
+    gemCreate(3),
+  ]),
+  // A cross-GPU import at another handle number than its exporter's: the restore publishes the
+  // exporter's BO under its own number only, so the import waits for ever (no progress).
+  criuConfig('criu cross-GPU import under another number', [
+    open('/dev/kfd'), // 3
     open('/dev/dri/renderD128'), // 4
-    open('/dev/kfd'), // 5
-    ['AMDKFD_IOC_ACQUIRE_VM', { drm_fd: 4, gpu_id: GPU_A }, 5],
-    [
-      'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-      { va_addr: 0x7f0000000000n, size: 1 << 20, gpu_id: GPU_A, flags: ['VRAM', 'WRITABLE'] },
-      5,
-    ],
-    ['AMDKFD_IOC_EXPORT_DMABUF', { handle: BigInt(GPU_A) << 32n, flags: 0 }, 5], // 6
-    ['DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd: 6 }, 3],
+    open('/dev/dri/renderD129'), // 5
+    gemCreate(4), // GPU A's handle 1
+    gemCreate(5), // GPU B's own handle 1
+    ['DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: 1, flags: 0 }, 4], // 6
+    ['DRM_IOCTL_PRIME_FD_TO_HANDLE', { fd: 6 }, 5], // GPU B's handle 2, an import
     ['close', { fd: 6 }],
   ]),
   // GEM_CHANGE_HANDLE disabled and a BO at handle 2: the render-node restore fails.
@@ -190,23 +194,20 @@ export const CRIU_CONFIGS: SuiteConfig[] = [
       treeActions,
     ),
   ),
-  // A tree whose peer holds only a render node with a BO: restored peer first, its render
-  // file is the first RESTORE_EXT_FILE, at FORKING; with GEM_CHANGE_HANDLE disabled and the
-  // BO at handle 2, that first file fails at FORKING. (This configuration found the restore
-  // refusing FILE_RESTORED at FORKING, an internal error, now fixed.)
-  ...[false, true].map((noChangeHandle) =>
-    criuConfig(
-      `criu tree, a peer with only a render node${noChangeHandle ? ', without GEM_CHANGE_HANDLE' : ''}`,
-      [
-        open('/dev/kfd'), // 3
-        ['open', { path: '/dev/dri/renderD128' }, undefined, PEER], // 3 of the peer
-        gemCreate(3, PEER),
-        ...(noChangeHandle ? [gemCreate(3, PEER), ['DRM_IOCTL_GEM_CLOSE', { handle: 1 }, 3, PEER] as Spec] : []),
-      ],
-      noChangeHandle ? { 'gem-change-handle': 'disabled' } : {},
-      [],
-      undefined,
-      treeActions,
-    ),
+  // A tree whose peer holds only a render node with a BO, restored peer first: its render file
+  // is the first RESTORE_EXT_FILE, at FORKING, and fails there (no GPU map in a task without
+  // /dev/kfd, -ENODEV). (This configuration once found the restore refusing FILE_RESTORED at
+  // FORKING, an internal error; such a file can no longer be restored at all.)
+  criuConfig(
+    'criu tree, a peer with only a render node',
+    [
+      open('/dev/kfd'), // 3
+      ['open', { path: '/dev/dri/renderD128' }, undefined, PEER], // 3 of the peer
+      gemCreate(3, PEER),
+    ],
+    {},
+    [],
+    undefined,
+    treeActions,
   ),
 ];

@@ -63,7 +63,7 @@ describe('tree restore, the peer first', () => {
     expect(r.context.activated_in).toBe('resumeDevicesLate');
   });
 
-  it('spec §9.5: a peer holding only a render node, restored first, restores its file at FORKING (no internal error)', () => {
+  it('spec §9.5 step 3 (amdgpu_plugin_restore_file: restore_maps are filled by the task’s /dev/kfd): a peer holding only a render node fails at FORKING with -ENODEV, no internal error', () => {
     const rep = dumpAndRestore(
       [
         { pid: APP, call: 'open', args: { path: '/dev/kfd' } },
@@ -71,14 +71,13 @@ describe('tree restore, the peer first', () => {
       ],
       [PEER, APP],
     );
-    expect(rep.divergence).toBeUndefined();
     expect(rep.violation).toBeUndefined();
-    expect(restoreObject(rep.world).state).toBe('done');
-    const kinds = Object.values(rep.world.tasks[PEER]!.fds).map((f) => rep.world.files[f]?.kind);
-    expect(kinds.filter((k) => k === 'drm')).toHaveLength(1);
+    const r = restoreObject(rep.world);
+    expect(r.state).toBe('failed');
+    expect(r.context.passes).toBe(0);
   });
 
-  it('spec §9.8: that render node failing at FORKING (GEM_CHANGE_HANDLE disabled, its BO at handle 2) is the restore’s -EIO (coverage, not a regression)', () => {
+  it('spec §9.5, §9.8: that render node failing at FORKING (no GPU map, before any GEM_CHANGE_HANDLE, here disabled) is the restore’s -EIO (coverage, not a regression)', () => {
     const text = (order: number[]) =>
       [
         JSON.stringify({ ...HEADER, variants: { 'gem-change-handle': 'disabled' } }),

@@ -122,16 +122,27 @@ const macros: Macro<CriuWorld, Env>[] = [
     },
   ),
   restoreOnce(
-    'criu.restore: an import of a KFD BO dumped before the KFD file (never published: no progress)',
-    [...START, 'KFD_FILE_RESTORED', 'FILE_RETRY', 'FILE_RESTORED', 'PASS_END', 'FILE_RETRY', 'PASS_END'],
+    'criu.restore: a render node opened before /dev/kfd (no GPU map in the task yet: -ENODEV)',
+    [...START, 'KFD_FILE_RESTORED', 'FILE_FAILED'],
     (w) => {
-      const b = w.render(GPU_B); // 3
-      const a = w.render(GPU_A); // 4
-      const kfd = w.open('/dev/kfd'); // 5
+      const a = w.render(GPU_A); // 3
+      const kfd = w.open('/dev/kfd'); // 4
       w.call(APP, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a, gpu_id: GPU_A }, kfd);
-      const h = w.alloc(kfd, GPU_A, 0x7f0000000000n);
-      const fd = w.call(APP, 'AMDKFD_IOC_EXPORT_DMABUF', { handle: h, flags: 0 }, kfd).out.dmabuf_fd as number;
-      importAndClose(w, fd, b);
+      w.gemCreate(a);
+      dumpAndRestore(w, -5);
+    },
+  ),
+  restoreOnce(
+    'criu.restore: a cross-GPU import under another handle number than its exporter’s (never published: no progress)',
+    [...START, 'KFD_FILE_RESTORED', 'FILE_RESTORED', 'FILE_RETRY', 'PASS_END', 'FILE_RETRY', 'PASS_END'],
+    (w) => {
+      w.open('/dev/kfd'); // 3
+      const a = w.render(GPU_A); // 4
+      const b = w.render(GPU_B); // 5
+      const h = w.gemCreate(a); // A's handle 1, published under 1
+      w.gemCreate(b); // B's own handle 1
+      const fd = w.call(APP, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', { handle: h, flags: 0 }, a).out.fd as number;
+      importAndClose(w, fd, b); // B's handle 2: an import no file publishes under 2
       dumpAndRestore(w, -5);
     },
   ),
@@ -171,21 +182,11 @@ const macros: Macro<CriuWorld, Env>[] = [
     },
   ),
   restoreOnce(
-    'criu.restore of a tree, the peer first holding only a render node: its file restored at FORKING',
-    [...START, 'FILE_RESTORED', 'KFD_FILE_RESTORED', 'PASS_END', ...RESUMED_LATE],
+    'criu.restore of a tree, the peer first holding only a render node: no GPU map in its task, it fails at FORKING (-ENODEV)',
+    [...START, 'FILE_FAILED'],
     (w) => {
       w.open('/dev/kfd');
       w.gemCreate(w.render(GPU_A, PEER), PEER);
-      w.dumpTreeAndRestore([PEER, APP]);
-    },
-  ),
-  restoreOnce(
-    'criu.restore of a tree, the peer first, GEM_CHANGE_HANDLE disabled and its BO at handle 2: fails at FORKING',
-    [...START, 'FILE_FAILED'],
-    (w) => {
-      setVariant(w, 'gem-change-handle', 'disabled');
-      w.open('/dev/kfd');
-      boAtHandle2(w, w.render(GPU_A, PEER), PEER);
       w.dumpTreeAndRestore([PEER, APP], -5);
     },
   ),
