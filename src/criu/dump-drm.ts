@@ -76,7 +76,7 @@ function listHandles(d: TreeDump, ref: TaskFd): Record<string, unknown>[] | stri
   return list.ret === 0 ? ((list.out.entries as Record<string, unknown>[] | undefined) ?? []) : [];
 }
 
-/** One handle of a render-node file: GEM_MMAP, GET_MAPPING_INFO, is_import, contents. */
+/** One handle of a render-node file: GEM_MMAP, GET_MAPPING_INFO, the export, is_import, contents. */
 function drmBo(
   d: TreeDump,
   ref: TaskFd,
@@ -88,6 +88,12 @@ function drmBo(
   if (mm.ret !== 0) return `GEM_MMAP returned ${mm.ret}`;
   const vms = mappingInfo(d, ref, handle);
   if (typeof vms === 'string') return vms;
+  // drmPrimeHandleToFD on the application's file, for the SDMA read of the contents (the
+  // model copies them directly), then closed: a BO that cannot be exported (VM_ALWAYS_VALID,
+  // -EPERM) fails the dump.
+  const ex = d.x.issue('DUMP_EXT_FILE', d.criu, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', ref, { handle, flags: 0 });
+  if (ex.ret !== 0) return `Failed to get dmabuf fd from handle ${handle} (${ex.ret})`;
+  d.x.issue('DUMP_EXT_FILE', d.criu, 'close', undefined, { fd: ex.out.fd });
   const exporter = gem === undefined ? undefined : d.kfdGemHandle.get(gem);
   // is_import = IS_IMPORT || shared_bo_has_exporter(handle): the plugin's list is keyed by the
   // handle number, so another file's handle of the same BO counts only under the same number

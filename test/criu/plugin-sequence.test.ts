@@ -10,11 +10,16 @@
  *   a kernel without the ioctl fails the restore at the first BO (spec §8.2);
  * - spec §9.5 step 7: CRIU runs RESUME_DEVICES_LATE for every task in pstree order
  *   (for_each_pstree_item), not in the order the files were restored, and goes on after a
- *   failed RESUME.
+ *   failed RESUME;
+ * - spec §9.8 (dump of a render-node fd): each handle is exported with drmPrimeHandleToFD for
+ *   the SDMA read of its contents; a BO that cannot be exported fails the dump.
  */
 import { describe, expect, it } from 'vitest';
 import { roundtrip } from '../../src/criu/roundtrip.js';
+import { callDef } from '../../src/ioctls/registry.js';
+import { decodeArgs } from '../../src/ioctls/schema.js';
 import { KFD_CRIU_OP } from '../../src/uapi/index.js';
+import { applyInPlace } from '../../src/world/step.js';
 import type { Variants } from '../../src/world/types.js';
 import { APP, buildHistory, PEER } from './history.js';
 
@@ -79,5 +84,21 @@ describe('the plugin’s call order', () => {
     const off = buildHistory([{ op: 'gem', p: 0, gpu: 0, pages: 1, domain: 'GTT' }]).world;
     off.variants = { ...off.variants, 'gem-change-handle': 'disabled' } as Variants;
     expect(roundtrip(off, APP).restore?.failure).toBe('GEM_CHANGE_HANDLE returned -22');
+  });
+
+  it('spec §9.8: the dump exports each render-node handle after GET_MAPPING_INFO and closes the fd; a VM_ALWAYS_VALID BO (-EPERM) fails the dump', () => {
+    const w = buildHistory([{ op: 'gem', p: 0, gpu: 0, pages: 1, domain: 'GTT' }]).world;
+    const r = roundtrip(w, APP);
+    expect(r.dump.failure).toBeNull();
+    const calls = r.dump.calls.map((c) => c.call);
+    const info = calls.indexOf('DRM_IOCTL_AMDGPU_GEM_OP');
+    expect(calls.slice(info + 1, info + 3)).toEqual(['DRM_IOCTL_PRIME_HANDLE_TO_FD', 'close']);
+
+    const always = buildHistory([]).world;
+    const drm = Number(Object.entries(always.tasks[APP]!.fds).find(([, f]) => always.files[f]?.kind === 'drm')![0]);
+    const raw = { bo_size: 4096, alignment: 4096, domains: ['GTT'], domain_flags: ['VM_ALWAYS_VALID'] };
+    const args = decodeArgs(callDef('DRM_IOCTL_AMDGPU_GEM_CREATE')!.args, raw, 'args');
+    expect(applyInPlace(always, { pid: APP, call: 'DRM_IOCTL_AMDGPU_GEM_CREATE', fd: drm, args }).ret).toBe(0);
+    expect(roundtrip(always, APP).dump.failure).toBe('Failed to get dmabuf fd from handle 1 (-1)');
   });
 });
