@@ -104,6 +104,9 @@ function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<str
     kinds[k] = (kinds[k] ?? 0) + 1;
   }
   view.files = kinds;
+  // one key per render file, numbered per GPU in fd order (`handles`, `handles #2`, …), so that
+  // a second file of a GPU is compared too, not written over the first
+  const perGpu = new Map<number, number>();
   for (const fid of Object.values(t.fds)) {
     const f = w.files[fid];
     if (f?.kind !== 'drm') continue;
@@ -121,7 +124,11 @@ function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<str
         mappings: gemVaMappings(w, fid, gid),
       };
     }
-    if (Object.keys(handles).length) view[`render ${u(f.gpu_id).toString(16)} handles`] = handles;
+    if (!Object.keys(handles).length) continue;
+    const g = u(f.gpu_id);
+    const n = (perGpu.get(g) ?? 0) + 1;
+    perGpu.set(g, n);
+    view[`render ${g.toString(16)} handles${n > 1 ? ` #${n}` : ''}`] = handles;
   }
 }
 

@@ -17,18 +17,20 @@ export function restoreDrmFile(r: TreeRestore, t: TaskRestore, img: RenderDImage
   const rd = img.renderD;
   const fd = r.openDrm(t, r.map(rd.gpu_id));
   if (fd < 0) return `no GPU for render node ${rd.gpu_id}`;
-  const seen = t.done.get(img.id) ?? new Set<number>();
-  t.done.set(img.id, seen);
+  // work_already_completed(handle, minor): per task and keyed by the saved handle and render
+  // minor, not by file, so a second render image of the same GPU skips the handles the first
+  // one restored (spec §9.8).
+  const done = (b: DrmBoEntry) => `${b.handle}:${rd.drm_render_minor}`;
   let retry = false;
   for (const b of rd.bo_entries) {
-    if (seen.has(b.handle)) continue;
+    if (t.done.has(done(b))) continue;
     const h = b.is_import ? importBo(r, t, fd, b) : createBo(r, t, fd, b, img.id);
     if (h === undefined) {
       retry = true;
       continue;
     }
     if (typeof h === 'string') return h;
-    seen.add(b.handle);
+    t.done.add(done(b));
     if (!t.handleFile.has(b.handle)) t.handleFile.set(b.handle, fd);
     const why = mapBo(r, t, fd, b);
     if (why) return why;

@@ -20,8 +20,8 @@ export class TaskRestore {
   readonly drmFdOf = new Map<number, number>();
   /** dma-buf fds the restore made in the task (closed at the end unless the task keeps them). */
   readonly dmabufFds = new Set<number>();
-  /** render file id → handles restored (record_completed_work). */
-  readonly done = new Map<number, Set<number>>();
+  /** `${saved handle}:${render minor}` of the render-node BOs restored (record_completed_work). */
+  readonly done = new Set<string>();
   /** dma-buf fds given to a dma-buf file of the task. */
   readonly usedDmabuf = new Set<number>();
   /** `${render file id}:${handle}` → the dma-buf fd of a BO the task created (its contents are written through it). */
