@@ -4,6 +4,7 @@
  * whether it is an import, its contents, and the shared-BO list (`record_shared_bo`) that names
  * KFD BOs and dma-buf fds by their GEM handle. Deferred dma-buf fds are retried after each file.
  */
+import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
 import { send } from '../world/objects.js';
 import type { OpenFile } from '../world/types.js';
 import { tryDumpDmabufList } from './dump-dmabuf.js';
@@ -116,7 +117,8 @@ function drmBo(
     num_of_vms: vms.length,
     vm_entries: vms,
   };
-  return { entry, content: gem !== undefined && !isImport ? { ...d.w.gems[gem]!.content } : undefined };
+  // every handle's pages are read, an import's too (its pages are its exporter's)
+  return { entry, content: gem !== undefined ? { ...contentGem(d.w, gem).content } : undefined };
 }
 
 /** GEM_OP(GET_MAPPING_INFO) with room for 8, again with room for all if there are more. */

@@ -24,7 +24,7 @@ export function restoreDrmFile(r: TreeRestore, t: TaskRestore, img: RenderDImage
   let retry = false;
   for (const b of rd.bo_entries) {
     if (t.done.has(done(b))) continue;
-    const h = b.is_import ? importBo(r, t, fd, b) : createBo(r, t, fd, b, img.id);
+    const h = b.is_import ? importBo(r, t, fd, b, img.id) : createBo(r, t, fd, b, img.id);
     if (h === undefined) {
       retry = true;
       continue;
@@ -51,7 +51,8 @@ const GEM_DOMAIN_VRAM = 0x4;
 function restoreContents(r: TreeRestore, t: TaskRestore, img: RenderDImageSet): string | null {
   for (const [i, b] of img.renderD.bo_entries.entries()) {
     const content = img.contents?.[i];
-    if (!content || b.is_import || (b.preferred_domains & (GEM_DOMAIN_GTT | GEM_DOMAIN_VRAM)) === 0) continue;
+    // imports too: restore_bo_contents_drm has no is_import test (their dma-buf fd is the fetched one)
+    if (!content || (b.preferred_domains & (GEM_DOMAIN_GTT | GEM_DOMAIN_VRAM)) === 0) continue;
     if (b.vm_entries.length === 0) continue;
     const dfd = t.createdFd.get(`${img.id}:${b.handle}`);
     if (dfd === undefined) continue;
@@ -65,14 +66,23 @@ function restoreContents(r: TreeRestore, t: TaskRestore, img: RenderDImageSet): 
 }
 
 /** drmPrimeFDToHandle of the published dma-buf (fdstore_get), GEM_CHANGE_HANDLE to the saved handle. */
-function importBo(r: TreeRestore, t: TaskRestore, fd: number, b: DrmBoEntry): string | number | undefined {
+function importBo(
+  r: TreeRestore,
+  t: TaskRestore,
+  fd: number,
+  b: DrmBoEntry,
+  fileId: number,
+): string | number | undefined {
   const got = r.fetch(t, b.handle);
   if (!got) return undefined;
   if (got.ret !== 0) return `pidfd_getfd returned ${got.ret}`;
   const dfd = 'fd' in got ? got.fd : (got.out.fd as number);
   const imp = r.x.issue('RESTORE_EXT_FILE', t.pid, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', fd, { fd: dfd });
   if (imp.ret !== 0) return `PRIME_FD_TO_HANDLE returned ${imp.ret}`;
-  return changeHandle(r, t, fd, imp.out.handle as number, b.handle);
+  const ch = changeHandle(r, t, fd, imp.out.handle as number, b.handle);
+  // dmabufs[i] = dmabuf_fd: the contents of an import are written through the fd it came by
+  if (typeof ch === 'number') t.createdFd.set(`${fileId}:${b.handle}`, dfd);
+  return ch;
 }
 
 /**

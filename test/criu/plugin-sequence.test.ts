@@ -12,7 +12,9 @@
  *   (for_each_pstree_item), not in the order the files were restored, and goes on after a
  *   failed RESUME;
  * - spec §9.8 (dump of a render-node fd): each handle is exported with drmPrimeHandleToFD for
- *   the SDMA read of its contents; a BO that cannot be exported fails the dump.
+ *   the SDMA read of its contents; a BO that cannot be exported fails the dump. An import's
+ *   contents are read too, and restore_bo_contents_drm writes them back (it has no is_import
+ *   test) through the dma-buf fd the import came by.
  */
 import { describe, expect, it } from 'vitest';
 import { roundtrip } from '../../src/criu/roundtrip.js';
@@ -100,5 +102,23 @@ describe('the plugin’s call order', () => {
     const args = decodeArgs(callDef('DRM_IOCTL_AMDGPU_GEM_CREATE')!.args, raw, 'args');
     expect(applyInPlace(always, { pid: APP, call: 'DRM_IOCTL_AMDGPU_GEM_CREATE', fd: drm, args }).ret).toBe(0);
     expect(roundtrip(always, APP).dump.failure).toBe('Failed to get dmabuf fd from handle 1 (-1)');
+  });
+
+  it('spec §9.8 restore_bo_contents_drm: an imported render-node BO’s pages are saved and written back through the fd it was imported from', () => {
+    const w = buildHistory([
+      { op: 'alloc', p: 0, gpu: 0, kind: 'GTT', pages: 1 },
+      { op: 'write', p: 0, bo: 0, page: 0, value: 7 },
+      { op: 'kfdToRender', p: 0, bo: 0, closeFd: true, map: true },
+    ]).world;
+    const r = roundtrip(w, APP);
+    expect(r.restore?.failure).toBeNull();
+    const img = r.dump.images.renderD.find((d) => d.renderD.bo_entries.some((b) => b.is_import))!;
+    const i = img.renderD.bo_entries.findIndex((b) => b.is_import);
+    expect(img.contents?.[i]).toEqual({ 0: 7 });
+    const calls = r.restore!.calls;
+    const imp = calls.find((c) => c.call === 'DRM_IOCTL_PRIME_FD_TO_HANDLE')!;
+    const write = calls.filter((c) => c.call === 'sdma_write' && c.fd === imp.args.fd);
+    expect(write.map((c) => [c.args.page, c.args.value])).toEqual([[0, 7]]);
+    expect(r.differences).toEqual([]);
   });
 });
