@@ -12,7 +12,7 @@ import type { TreeDump } from './dump-state.js';
 import type { CriuKfd, KfdBoEntry, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
-import { deviceEntry, KFD_MIN, kfdBoIndex } from './orchestrate-common.js';
+import { criuVersionFailure, deviceEntry, kfdBoIndex } from './orchestrate-common.js';
 
 /** One BO bucket of CHECKPOINT's output (kfd_criu_bo_bucket). */
 type Bucket = { addr: bigint; size: bigint; offset: bigint; gpu_id: number; alloc_flags: number; dmabuf_fd: number };
@@ -49,11 +49,7 @@ function kernelSupportsCriu(d: TreeDump): string | null {
   const own = x.issue('DUMP_EXT_FILE', criu, 'open', undefined, { path: '/dev/kfd' });
   const v = x.issue('DUMP_EXT_FILE', criu, 'AMDKFD_IOC_GET_VERSION', own.out.fd as number, {});
   x.issue('DUMP_EXT_FILE', criu, 'close', undefined, { fd: own.out.fd });
-  const major = v.out.major_version as number;
-  const minor = v.out.minor_version as number;
-  if (v.ret !== 0 || major < KFD_MIN.major || (major === KFD_MIN.major && minor < KFD_MIN.minor))
-    return `KFD ioctl version ${major}.${minor} < 1.8`;
-  return null;
+  return criuVersionFailure(v);
 }
 
 /** The CriuKfd message of a /dev/kfd file from PROCESS_INFO and CHECKPOINT's outputs. */

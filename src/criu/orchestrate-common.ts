@@ -161,6 +161,18 @@ export interface ProcessMemory {
 
 export const KFD_MIN = { major: 1, minor: 8 };
 
+/**
+ * kernel_supports_criu's verdict on a GET_VERSION result (dump, spec §9.4 d; restore, §9.5
+ * step 3.1): null when the KFD ioctl version is KFD_MIN or later (AMDKFD_IOC_CRIU_OP), else why not.
+ */
+export function criuVersionFailure(v: CallResult): string | null {
+  const major = v.out.major_version as number;
+  const minor = v.out.minor_version as number;
+  if (v.ret !== 0 || major < KFD_MIN.major || (major === KFD_MIN.major && minor < KFD_MIN.minor))
+    return `KFD ioctl version ${major}.${minor} < ${KFD_MIN.major}.${KFD_MIN.minor}`;
+  return null;
+}
+
 export function deviceEntry(w: World, node: number, userId: number, actualId: number): KfdDeviceEntry {
   const g = w.topology.gpus.find((x) => x.gpu_id === actualId)!;
   return {

@@ -11,6 +11,7 @@ import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
 import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
+import { boVaFind } from '../ioctls/amdgpu/kernel/vm.js';
 import { allocIdr } from '../world/idr.js';
 import { contextOf } from '../world/objects.js';
 import type { StateValue } from 'xstate';
@@ -138,7 +139,7 @@ function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<str
  * invalids, so the GPU faults there). KFD mappings in the same bo_va are the KFD view's.
  */
 function gemVaMappings(w: World, fileId: string, gem: string): Record<string, unknown>[] {
-  const bv = w.drm?.[fileId]?.vm.bo_vas[gem];
+  const bv = boVaFind(w, fileId, gem);
   if (bv === undefined) return [];
   const c = contextOf<BoVaContext>(w, bv);
   const view = (m: BoVaMapping, pending: boolean) => ({

@@ -9,7 +9,7 @@ import { KFD_CRIU_OP, MAKE_HANDLE } from '../uapi/index.js';
 import type { CallResult } from '../world/step.js';
 import type { KfdDeviceEntry, KfdImageSet, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
-import { kfdBoIndex } from './orchestrate-common.js';
+import { criuVersionFailure, kfdBoIndex } from './orchestrate-common.js';
 import type { TaskRestore, TreeRestore } from './restore-tree.js';
 
 /** RESTORE_EXT_FILE for /dev/kfd (spec §9.5 step 3): a failure or the kfd fd. */
@@ -20,8 +20,8 @@ export function restoreKfdFile(r: TreeRestore, t: TaskRestore, k: KfdImageSet): 
   if (open.ret < 0 || typeof open.out.fd !== 'number') return `open /dev/kfd returned ${open.ret}`;
   const kfdFd = open.out.fd;
   // kernel_supports_criu(fd) on the new /dev/kfd (spec §9.5 step 3.1)
-  const v = x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_GET_VERSION', kfdFd, {});
-  if (!criuCapable(v)) return `KFD ioctl version ${v.out.major_version}.${v.out.minor_version} < 1.8`;
+  const tooOld = criuVersionFailure(x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_GET_VERSION', kfdFd, {}));
+  if (tooOld !== null) return tooOld;
   const gpus = k.kfd.device_entries.filter((d) => d.gpu_id !== 0);
   for (const d of gpus) if (!w.topology.gpus.some((g) => g.gpu_id === r.map(d.gpu_id))) return 'Failed to map GPUs';
   const res = x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_CRIU_OP', kfdFd, criuRestoreArgs(r, t, k, gpus));
@@ -30,13 +30,6 @@ export function restoreKfdFile(r: TreeRestore, t: TaskRestore, k: KfdImageSet): 
   publishDmabufs(r, t, k, res);
   restoreKfdContents(r, t, k, kfdFd);
   return kfdFd;
-}
-
-/** GET_VERSION says the kernel has AMDKFD_IOC_CRIU_OP (KFD ioctl version 1.8 or later, spec §2.1). */
-function criuCapable(v: CallResult): boolean {
-  const major = v.out.major_version as number;
-  const minor = v.out.minor_version as number;
-  return v.ret === 0 && (major > 1 || (major === 1 && minor >= 8));
 }
 
 /**

@@ -12,6 +12,7 @@ import { gemOf } from './kernel/gem.js';
 import {
   boVaFind,
   prtBoVa,
+  U64,
   verifyParameters,
   vmClear,
   vmMap,
@@ -50,8 +51,6 @@ interface VaArgs {
   num_syncobj_handles: number;
   input_fence_syncobj_handles: bigint;
 }
-
-const U64 = 1n << 64n;
 
 // amdgpu_gem_va_ioctl (amdgpu_gem.c), spec §8.2
 export const gemVa = registerDrm<VaArgs>({

@@ -127,13 +127,15 @@ export function boVaPut(w: World, id: string): void {
   dropObject(w, id);
 }
 
+/** 2^64: the kernel's u64 arithmetic wraps there. */
+export const U64 = 1n << 64n;
+
 /**
  * amdgpu_vm_verify_parameters(adev, bo, saddr, offset, size): 4 KiB alignment, no
  * overflow, size ≠ 0, inside the object, below max_pfn. Byte values.
  */
 export function verifyParameters(objSize: bigint | null, saddr: bigint, offset: bigint, size: bigint): number {
   if (saddr % PAGE !== 0n || offset % PAGE !== 0n || size % PAGE !== 0n) return -ERRNO.EINVAL;
-  const U64 = 1n << 64n;
   if (saddr + size >= U64 || offset + size >= U64 || size === 0n) return -ERRNO.EINVAL;
   if (objSize !== null && offset + size > objSize) return -ERRNO.EINVAL;
   if ((saddr + size - 1n) / PAGE >= MAX_PFN) return -ERRNO.EINVAL;
