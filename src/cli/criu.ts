@@ -2,9 +2,10 @@
  * `gpucr checkpoint`, `gpucr restore`, `gpucr roundtrip`: the CRIU orchestration
  * (src/criu/orchestrate.ts, spec §9.4, §9.5) on a replayed log or an image directory.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readImageDir } from '../criu/images/index.js';
+import { type KfdImageSet, readImageDir } from '../criu/images/index.js';
+import { REMAP_ENV, remapOptionsFromList } from '../criu/remap.js';
 import { readCoreImage } from '../criu/tasks-image.js';
 import { orchestrationLines, orchestrationOut } from '../criu/orchestrate-log.js';
 import { roundtrip } from '../criu/roundtrip.js';
@@ -83,42 +84,84 @@ function registerCheckpoint(program: Command): void {
 }
 
 /**
- * A fresh world for a restore from `dir`: the GPUs of its first KFD image's device entries, and
- * the tasks of gpucr-core.json with CRIU's capabilities.
+ * The local system's GPUs of a restore: `--topology <file>` (a JSON object as a log header's
+ * `topology`: `{page_size?, gpus: [...]}`), or the GPUs of the first KFD image's device entries.
  */
-function restoreWorld(dir: string) {
+function localGpus(file: string | undefined, k: KfdImageSet | undefined): unknown {
+  if (file === undefined && k)
+    return {
+      page_size: 4096,
+      gpus: k.kfd.device_entries
+        .filter((d) => d.gpu_id !== 0)
+        .map((d) => ({
+          gpu_id: d.gpu_id,
+          render_minor: d.drm_render_minor,
+          vram_size: d.vram_size.toString(),
+          large_bar: d.vram_public !== 0,
+        })),
+    };
+  if (file === undefined) throw new Error('localGpus: neither a file nor an image');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(file, 'a readable topology file', (e as NodeJS.ErrnoException).code ?? String(e));
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new InputError(file, 'a JSON topology {"gpus": [...]} as in a log header', (e as Error).message);
+  }
+}
+
+/**
+ * A fresh world for a restore from `dir`: the local GPUs (`localGpus`), and the tasks of
+ * gpucr-core.json with CRIU's capabilities.
+ */
+function restoreWorld(dir: string, topologyFile?: string) {
   if (!existsSync(dir)) throw new InputError('-D', 'an image directory', dir);
   const images = readImageDir(dir);
   const k = images.kfd[0];
   if (!k) throw new InputError(dir, 'an amdgpu-kfd-<id>.img', 'none');
-  const raw = {
-    page_size: 4096,
-    gpus: k.kfd.device_entries
-      .filter((d) => d.gpu_id !== 0)
-      .map((d) => ({ gpu_id: d.gpu_id, render_minor: d.drm_render_minor, vram_size: d.vram_size.toString() })),
-  };
   // the restored tasks hold CRIU's credentials until RESTORE_CREDS (spec §9.3): CAP_SYS_PTRACE
   // lets one take another's published dma-buf with pidfd_getfd (docs/checkpoint-restore.md)
   const caps = [...DEFAULT_CAPS, 'CAP_SYS_PTRACE'];
   const pids = readCoreImage(dir)?.tasks.map((t) => t.pid) ?? [];
   const topology = parseTopology(
-    raw,
+    localGpus(topologyFile, k),
     pids.map((pid) => ({ pid, caps })),
+    topologyFile === undefined ? 'topology' : `${topologyFile}: topology`,
   );
   return { kfdPid: k.kfd.pid, pids, topology, world: createWorld(topology) };
+}
+
+/** The plugin's KFD_*_CHECK switches set in gpucr's environment, as `NAME=value` entries (spec §9.10). */
+function remapEnv(): string[] {
+  return Object.keys(REMAP_ENV)
+    .filter((name) => process.env[name] !== undefined)
+    .map((name) => `${name}=${process.env[name]!}`);
 }
 
 /** `gpucr restore -D <dir>`: criu.restore into a fresh world; --log writes the restore as a log. */
 function registerRestore(program: Command): void {
   program
     .command('restore')
-    .description('restore an image directory into a fresh world with the images’ GPUs; optionally write the log')
+    .description(
+      'restore an image directory into a fresh world with the images’ GPUs or --topology’s; optionally write the log',
+    )
     .requiredOption('-D, --images-dir <dir>', 'the amdgpu-*.img files')
     .option('--log <out>', 'write the restore as a log: the criu.restore line and its ioctls with by')
     .option('--order <pids>', 'the order in which the tasks of a tree take their turns, e.g. 101,100', orderOf)
-    .action((o: { imagesDir: string; log?: string; order?: number[] }) => {
-      const { kfdPid, pids, topology, world: w } = restoreWorld(o.imagesDir);
-      const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir, order: o.order ?? [] });
+    .option('--topology <file>', 'the local GPUs: a JSON topology as in a log header, {"gpus": [...]}')
+    .addHelpText(
+      'after',
+      '\nThe KFD_*_CHECK environment variables (KFD_VRAM_SIZE_CHECK=0, ...) switch the GPU remapping checks as for the plugin (spec §9.10).',
+    )
+    .action((o: { imagesDir: string; log?: string; order?: number[]; topology?: string }) => {
+      const env = remapEnv();
+      remapOptionsFromList(env, 'environment');
+      const { kfdPid, pids, topology, world: w } = restoreWorld(o.imagesDir, o.topology);
+      const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir, order: o.order ?? [], env });
       if (o.log) {
         const header = encodeHeader({ gpucr: 1, topology, variants: w.variants } as never);
         writeFileSync(
@@ -140,12 +183,26 @@ function registerRoundtrip(program: Command): void {
     .description('replay a log, dump a process, restore it into a fresh world and compare (exit 0 equivalent, 1 not)')
     .requiredOption('--pid <pid>', 'the process; repeat for the tasks of a tree, the root first', pidsOf)
     .option('--order <pids>', 'the order in which the restore gives the tasks their turns, e.g. 101,100', orderOf)
-    .action(async (log: string, o: { pid: number[]; order?: number[] }) => {
+    .option('--topology <file>', 'restore onto these GPUs: a JSON topology as in a log header, {"gpus": [...]}')
+    .addHelpText(
+      'after',
+      '\nThe KFD_*_CHECK environment variables (KFD_VRAM_SIZE_CHECK=0, ...) switch the GPU remapping checks as for the plugin (spec §9.10).',
+    )
+    .action(async (log: string, o: { pid: number[]; order?: number[]; topology?: string }) => {
+      const remap = remapOptionsFromList(remapEnv(), 'environment');
       const w = await worldOf(log);
       liveTasks(w, log, o.pid);
       if (o.order && [...o.order].sort().join() !== [...o.pid].sort().join())
         throw new InputError('--order', `an order of the --pid tasks ${o.pid.join(',')}`, o.order.join(','));
-      const r = roundtrip(w, o.pid, o.order ? { order: o.order } : {});
+      const topology =
+        o.topology === undefined
+          ? undefined
+          : parseTopology(localGpus(o.topology, undefined), w.topology.processes, `${o.topology}: topology`);
+      const r = roundtrip(w, o.pid, {
+        remap,
+        ...(o.order ? { order: o.order } : {}),
+        ...(topology ? { topology } : {}),
+      });
       if (r.equivalent)
         process.stdout.write(
           `equivalent: ${r.dump.calls.length} dump calls, ${r.restore!.calls.length} restore calls\n`,

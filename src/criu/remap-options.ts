@@ -55,3 +55,26 @@ export function remapOptionsFromEnv(env: Readonly<Record<string, string | undefi
   }
   return opts;
 }
+
+/**
+ * The switches of an environment given as `NAME=value` entries (the `env` argument of
+ * `criu.restore`, `gpucr restore`'s KFD_*_CHECK variables): an unknown name or a bad value is
+ * bad input naming the entry (`where[i]`).
+ */
+export function remapOptionsFromList(entries: readonly string[], where: string): RemapOptions {
+  const env: Record<string, string> = {};
+  entries.forEach((entry, i) => {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    if (eq < 0 || !Object.hasOwn(REMAP_ENV, name))
+      throw new InputError(`${where}[${i}]`, `NAME=value with NAME one of ${Object.keys(REMAP_ENV).join(', ')}`, entry);
+    env[name] = entry.slice(eq + 1);
+    try {
+      remapOptionsFromEnv({ [name]: env[name] });
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${where}[${i}]`, e.expected, entry);
+      throw e;
+    }
+  });
+  return remapOptionsFromEnv(env);
+}

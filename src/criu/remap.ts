@@ -31,7 +31,7 @@ import { isGpu, type Node, resolveNodes, type Topology } from './remap-topology.
 import { matchXgmiGroups, xgmiHives } from './remap-xgmi.js';
 
 export { devicePropertiesMatch, type IdMap } from './remap-devices.js';
-export { REMAP_ENV, type RemapOptions, remapOptionsFromEnv } from './remap-options.js';
+export { REMAP_ENV, type RemapOptions, remapOptionsFromEnv, remapOptionsFromList } from './remap-options.js';
 export {
   type DeviceProperties,
   type TopoIolink,

@@ -15,7 +15,7 @@ import type { TaskRestore, TreeRestore } from './restore.js';
 /** The render fd once every BO is restored, a failure, or undefined (retry). */
 export function restoreDrmFile(r: TreeRestore, t: TaskRestore, img: RenderDImageSet): string | number | undefined {
   const rd = img.renderD;
-  const fd = r.openDrm(t, r.map(rd.gpu_id));
+  const fd = r.openDrm(t, r.map(t, rd.gpu_id));
   if (fd < 0) return `no GPU for render node ${rd.gpu_id}`;
   // work_already_completed(handle, minor): per task and keyed by the saved handle and render
   // minor, not by file, so a second render image of the same GPU skips the handles the first

@@ -10,6 +10,7 @@ import type { CallResult } from '../world/step.js';
 import type { KfdDeviceEntry, KfdImageSet, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { criuVersionFailure, kfdBoIndex } from './orchestrate-common.js';
+import { fillRestoreMaps } from './restore-maps.js';
 import type { TaskRestore, TreeRestore } from './restore-tree.js';
 
 /** RESTORE_EXT_FILE for /dev/kfd (spec §9.5 step 3): a failure or the kfd fd. */
@@ -22,8 +23,13 @@ export function restoreKfdFile(r: TreeRestore, t: TaskRestore, k: KfdImageSet): 
   // kernel_supports_criu(fd) on the new /dev/kfd (spec §9.5 step 3.1)
   const tooOld = criuVersionFailure(x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_GET_VERSION', kfdFd, {}));
   if (tooOld !== null) return tooOld;
+  // devinfo_to_topology, topology_parse("Local"), set_restore_gpu_maps (spec §9.5 step 3.3)
+  const unmapped = fillRestoreMaps(w, k, t.restoreMaps, r.o.remap ?? {});
+  if (unmapped !== null) return unmapped;
   const gpus = k.kfd.device_entries.filter((d) => d.gpu_id !== 0);
-  for (const d of gpus) if (!w.topology.gpus.some((g) => g.gpu_id === r.map(d.gpu_id))) return 'Failed to map GPUs';
+  // restore_devices: actual_gpu_id = maps_get_dest_gpu(restore_maps, user id), 0 → -ENODEV
+  const lost = gpus.find((d) => r.map(t, d.gpu_id) === 0);
+  if (lost) return `restore_devices: no local GPU for gpu_id ${lost.gpu_id} (-ENODEV)`;
   const res = x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_CRIU_OP', kfdFd, criuRestoreArgs(r, t, k, gpus));
   if (res.ret !== 0) return `Restore ioctl failed (${res.ret})`;
   r.kfdRestoredPids.add(pid);
@@ -48,8 +54,8 @@ function criuRestoreArgs(
   return {
     devices: gpus.map((d) => ({
       user_gpu_id: d.gpu_id,
-      actual_gpu_id: r.map(d.gpu_id),
-      drm_fd: r.openDrm(t, r.map(d.gpu_id)),
+      actual_gpu_id: r.map(t, d.gpu_id),
+      drm_fd: r.openDrm(t, r.map(t, d.gpu_id)),
       pad: 0,
     })),
     bos: k.kfd.bo_entries.map((b) => ({

@@ -26,6 +26,8 @@ export class TaskRestore {
   readonly usedDmabuf = new Set<number>();
   /** `${render file id}:${handle}` → the dma-buf fd of a BO the task created (its contents are written through it). */
   readonly createdFd = new Map<string, number>();
+  /** The plugin's `restore_maps` in this task: user gpu_id → local gpu_id (filled by its KFD restore). */
+  readonly restoreMaps = new Map<number, number>();
   /** GEM handle → restored render fd holding it. */
   readonly handleFile = new Map<number, number>();
   /** original fd → restored fd. */
@@ -71,8 +73,9 @@ export class TreeRestore {
     this.x = new Issuer(w);
     this.obj = createObject(w, 'criu.restore', { pid: root, pids });
   }
-  map(u: number): number {
-    return this.o.gpuMap?.get(u) ?? u;
+  /** `maps_get_dest_gpu(&restore_maps, u)`: the local gpu_id of user gpu_id `u` in task `t`, 0 none. */
+  map(t: TaskRestore, u: number): number {
+    return t.restoreMaps.get(u) ?? 0;
   }
   event(type: 'FILE_RESTORED' | 'FILE_RETRY' | 'KFD_FILE_RESTORED' | 'FILE_FAILED' | 'PASS_END'): void {
     send(this.w, this.obj, { type });

@@ -27,6 +27,7 @@ import type { World } from '../world/types.js';
 import { taskOf } from '../world/world.js';
 import type { ImageDir } from './images/index.js';
 import { type DumpedTask, gpuActivated, type Issuer, type ProcessMemory } from './orchestrate-common.js';
+import type { RemapOptions } from './remap.js';
 import { TaskRestore, TreeRestore } from './restore-tree.js';
 
 export { TaskRestore, TreeRestore } from './restore-tree.js';
@@ -36,8 +37,11 @@ export interface RestoreOptions {
   pid?: number;
   /** The CRIU master (issues RESUME). */
   criu: number;
-  /** user gpu_id → local actual gpu_id (default identity; see setRestoreGpuMaps). */
-  gpuMap?: ReadonlyMap<number, number>;
+  /**
+   * The KFD_*_CHECK switches of the plugin's GPU remapping (spec §9.10; default all enabled):
+   * each KFD restore maps the image's GPUs onto the world's with `setRestoreGpuMaps`.
+   */
+  remap?: RemapOptions;
   /** Process memory CRIU core restores (userptr BO pages; DumpResult.memory). */
   memory?: readonly ProcessMemory[];
   /** The tasks and their files (DumpResult.tasks); default one task holding every image. */

@@ -1,7 +1,7 @@
 /**
  * Round trip: dump a process — or the tasks of a process tree — with the CRIU orchestration
  * (src/criu/orchestrate.ts), restore the images into a fresh world with the same topology (or
- * onto other GPUs through a gpu map, spec §9.10), and compare what the application can
+ * another: the restore maps the GPUs onto it, spec §9.10), and compare what the application can
  * observe: KFD BOs (handle, size, flags, address, mappings, content), pdd vram_usage, queues,
  * events, SVM ranges and its render-node BOs; for several tasks each task's view and which
  * BOs the tasks share (the same BO seen through KFD handles, render-node handles or dma-buf
@@ -13,6 +13,7 @@ import type { World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
 import type { ImageDir } from './images/index.js';
 import { dumpTree, type DumpResult, restoreImages, type RestoreResult } from './orchestrate.js';
+import type { RemapOptions } from './remap.js';
 import { diffViews, treeView } from './process-view.js';
 import { sameTreeView } from './view-compare.js';
 
@@ -31,9 +32,9 @@ export interface RoundtripResult {
 export interface RoundtripOptions {
   /** The dumper and restore master (default: the process's ptrace parent, or 1). */
   criu?: number;
-  /** user gpu_id → gpu_id of the destination topology (default identity). */
-  gpuMap?: ReadonlyMap<number, number>;
-  /** Destination topology (default: the source's). */
+  /** The KFD_*_CHECK switches of the restore's GPU remapping (spec §9.10; default all enabled). */
+  remap?: RemapOptions;
+  /** Destination topology (default: the source's); the restore maps the GPUs onto it (spec §9.10). */
   topology?: World['topology'];
   /** Transform the images between dump and restore (tests). */
   images?: (i: ImageDir) => ImageDir;
@@ -80,7 +81,7 @@ export function roundtrip(
     memory: dump.memory,
     tasks: dump.tasks,
     ...(opts.order ? { order: opts.order } : {}),
-    ...(opts.gpuMap ? { gpuMap: opts.gpuMap } : {}),
+    ...(opts.remap ? { remap: opts.remap } : {}),
   });
   lap('restore');
   if (!restore.ok)

@@ -1,6 +1,6 @@
 /** Round trip of the built-in scenario through the CRIU orchestration (spec §9.4, §9.5). */
 import { describe, expect, it } from 'vitest';
-import { gpuMap, setRestoreGpuMaps, topologyFromKfdImage } from '../../src/criu/remap.js';
+import { gpuMap, remapOptionsFromEnv, setRestoreGpuMaps, topologyFromKfdImage } from '../../src/criu/remap.js';
 import { processView, roundtrip } from '../../src/criu/roundtrip.js';
 import '../../src/ioctls/all.js';
 import { APP } from '../../src/scenarios/rocm-two-gpus.js';
@@ -59,39 +59,86 @@ describe('criu round trip detects differences', () => {
 });
 
 describe('criu round trip onto other GPUs (spec §9.10)', () => {
-  it('spec §9.10: restored onto GPUs with other ids (set_restore_gpu_maps), the application sees the same state under its user gpu ids', () => {
+  /** The CRIU_OP(RESTORE) device buckets the restore issued. */
+  const restoredDevices = (r: ReturnType<typeof roundtrip>) =>
+    r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)!.args
+      .devices as { user_gpu_id: number; actual_gpu_id: number }[];
+
+  it('spec §9.5 step 3.3, §9.10: restored onto GPUs with other ids, the restore maps them (set_restore_gpu_maps) and the application sees the same state under its user gpu ids', () => {
     const world = scenarioWorld();
-    const first = roundtrip(world, APP);
-    const kfd = first.dump.images.kfd[0]!.kfd;
-    const src = topologyFromKfdImage(kfd);
     const NEW = [0x7001, 0x7002];
-    const dest = {
-      nodes: src.nodes.map((n) =>
-        n.gpu_id === 0 ? n : { ...n, gpu_id: NEW[src.nodes.filter((m) => m.gpu_id).indexOf(n)]! },
-      ),
-    };
-    const maps = setRestoreGpuMaps(src, dest);
-    expect(maps.ok).toBe(true);
-    const map = gpuMap(maps);
-    expect([...map.values()].sort()).toEqual([...NEW].sort());
-    const topology = {
-      ...world.topology,
-      gpus: world.topology.gpus.map((g) => ({ ...g, gpu_id: map.get(g.gpu_id)! })),
-    };
-    const r = roundtrip(world, APP, { gpuMap: map, topology });
+    const topology = { ...world.topology, gpus: world.topology.gpus.map((g, i) => ({ ...g, gpu_id: NEW[i]! })) };
+    const r = roundtrip(world, APP, { topology });
     expect(r.restore?.failure).toBeNull();
     expect(r.differences).toEqual([]);
+    // the map is set_restore_gpu_maps' of the image's device entries onto the new GPUs
+    const src = topologyFromKfdImage(r.dump.images.kfd[0]!.kfd);
+    const expected = gpuMap(setRestoreGpuMaps(src, { nodes: src.nodes.map((n, i) => ({ ...n, gpu_id: NEW[i]! })) }));
+    expect([...expected.values()].sort()).toEqual(NEW);
+    const devices = restoredDevices(r);
+    expect(devices.length).toBe(2);
+    for (const d of devices) expect(d.actual_gpu_id).toBe(expected.get(d.user_gpu_id));
     // the restored pdds run on the new GPUs under the old (user) ids
     const t = r.restored!.tasks[APP]!;
     const pdds = t.pdds.map((p) => r.restored!.objects[p]!.context as { gpu_id: number; user_gpu_id: number });
-    for (const p of pdds) expect(map.get(p.user_gpu_id)).toBe(p.gpu_id);
+    for (const p of pdds) expect(expected.get(p.user_gpu_id)).toBe(p.gpu_id);
+  });
+
+  it('spec §9.10: device_properties_match decides the map, not the ids: GPUs whose VRAM sizes are swapped between the ids restore crossed', () => {
+    const base = scenarioWorld();
+    const [a, b] = base.topology.gpus.map((g) => g.gpu_id) as [number, number];
+    const sized = (w: typeof base.topology, small: number): typeof base.topology => ({
+      ...w,
+      gpus: w.gpus.map((g) => ({ ...g, vram_size: g.gpu_id === small ? 16n << 30n : 32n << 30n })),
+    });
+    const world = scenarioWorld();
+    world.topology = sized(world.topology, a);
+    // the local system: the same ids, but the small GPU is b now
+    const r = roundtrip(world, APP, { topology: sized(world.topology, b) });
+    expect(r.restore?.failure).toBeNull();
+    expect(r.differences).toEqual([]);
+    const map = new Map(restoredDevices(r).map((d) => [d.user_gpu_id, d.actual_gpu_id]));
+    expect(map).toEqual(
+      new Map([
+        [a, b],
+        [b, a],
+      ]),
+    );
+  });
+
+  it('spec §9.5 step 3.3, §9.10: the map is made even with identical ids — a local system with one GPU more fails ("Failed to map GPUs")', () => {
+    const world = scenarioWorld();
+    const extra = { ...world.topology.gpus[0]!, gpu_id: 0x9000, render_minor: 200 };
+    const r = roundtrip(world, APP, { topology: { ...world.topology, gpus: [...world.topology.gpus, extra] } });
+    expect(r.equivalent).toBe(false);
+    expect(r.restore?.failure).toBe('Failed to map GPUs: Number of devices mismatch (checkpointed:2 local:3)');
+    // nothing was restored: CRIU_OP(RESTORE) was never issued
+    expect(r.restore!.calls.some((c) => c.call === 'AMDKFD_IOC_CRIU_OP')).toBe(false);
+  });
+
+  it('spec §9.10: a local GPU with less VRAM, same id, fails the map unless KFD_VRAM_SIZE_CHECK=0', () => {
+    const world = scenarioWorld();
+    const topology = {
+      ...world.topology,
+      gpus: world.topology.gpus.map((g) => ({ ...g, vram_size: g.vram_size / 2n })),
+    };
+    const strict = roundtrip(world, APP, { topology });
+    expect(strict.restore?.failure).toMatch(/^Failed to map GPUs: /);
+    const lax = roundtrip(world, APP, { topology, remap: remapOptionsFromEnv({ KFD_VRAM_SIZE_CHECK: '0' }) });
+    expect(lax.restore?.failure).toBeNull();
+    expect(restoredDevices(lax).every((d) => d.actual_gpu_id === d.user_gpu_id)).toBe(true);
+  });
+
+  it('spec §9.10: vram_public must be equal — a local GPU without a large BAR, same id, fails the map', () => {
+    const world = scenarioWorld();
+    const topology = { ...world.topology, gpus: world.topology.gpus.map((g) => ({ ...g, large_bar: !g.large_bar })) };
+    expect(roundtrip(world, APP, { topology }).restore?.failure).toMatch(/^Failed to map GPUs: /);
   });
 
   it('spec §9.2: dumped again after a restore onto other GPUs, the images keep the user gpu ids, and restore onto the first GPUs', () => {
     const world = scenarioWorld();
     const NEW = new Map(world.topology.gpus.map((g, i) => [g.gpu_id, 0x7001 + i]));
     const moved = roundtrip(world, APP, {
-      gpuMap: NEW,
       topology: { ...world.topology, gpus: world.topology.gpus.map((g) => ({ ...g, gpu_id: NEW.get(g.gpu_id)! })) },
     });
     expect(moved.restore?.failure).toBeNull();
@@ -108,13 +155,5 @@ describe('criu round trip onto other GPUs (spec §9.10)', () => {
     );
     expect(back.restore?.failure).toBeNull();
     expect(back.differences).toEqual([]);
-  });
-
-  it('spec §9.5 step 3.3: a GPU the map does not name fails the restore ("Failed to map GPUs")', () => {
-    const world = scenarioWorld();
-    const topology = { ...world.topology, gpus: world.topology.gpus.map((g, i) => ({ ...g, gpu_id: 0x9000 + i })) };
-    const r = roundtrip(world, APP, { topology });
-    expect(r.equivalent).toBe(false);
-    expect(r.restore?.failure).toMatch(/Failed to map GPUs/);
   });
 });

@@ -9,6 +9,7 @@
 import { criuDumpMachine, criuRestoreMachine } from '../../../machines/criu/index.js';
 import { type ImageDir, type PageContent, readImageDir, writeImageDir } from '../../criu/images/index.js';
 import { type DumpedTask, dumpTree, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
+import { remapOptionsFromList } from '../../criu/remap.js';
 import { readCoreImage, writeCoreImage } from '../../criu/tasks-image.js';
 import { registerMachine } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
@@ -96,6 +97,7 @@ register<{
   pid: number;
   criu: number;
   order: number[];
+  env: string[];
   state: string;
   failure: string;
   object: string;
@@ -105,15 +107,18 @@ register<{
   kind: 'internal',
   needsPid: false,
   models:
-    'criu restore of a dumped tree with the amdgpu plugin in CRIU stages, RESTORE_EXT_FILE retries across tasks (in the task order `order`, default the dump order), RESUME_DEVICES_LATE (spec §9.5, §9.6, §9.8)',
+    'criu restore of a dumped tree with the amdgpu plugin in CRIU stages, GPUs mapped onto the local ones by set_restore_gpu_maps with the KFD_*_CHECK switches of `env`, RESTORE_EXT_FILE retries across tasks (in the task order `order`, default the dump order), RESUME_DEVICES_LATE (spec §9.5, §9.6, §9.8, §9.10)',
   checks: [
     'neither dir nor a dump of this run → -EINVAL',
     'a restored pid is alive → -EEXIST',
-    'an issued ioctl fails or a RESTORE_EXT_FILE pass makes no progress → -EIO (out.failure)',
+    'an env entry that is not KFD_*_CHECK=0|1|YES|NO → bad input (exit 2)',
+    'an issued ioctl fails, the GPUs cannot be mapped onto the local ones (set_restore_gpu_maps) or a RESTORE_EXT_FILE pass makes no progress → -EIO (out.failure)',
   ],
-  args: { dir: str, dump: str, pid: u32, criu: u32, order: arrayOf(u32) },
+  args: { dir: str, dump: str, pid: u32, criu: u32, order: arrayOf(u32), env: arrayOf(str) },
   out: ['object', 'state', 'failure', 'issued'],
   run({ w }, a) {
+    // the plugin reads its KFD_*_CHECK switches from the environment at init (spec §9.10)
+    const remap = remapOptionsFromList(a.env, 'args.env');
     const saved = a.dir ? fromDir(a.dir) : Object.hasOwn(dumpsOf(w), a.dump) ? dumpsOf(w)[a.dump] : undefined;
     if (!saved) return -22;
     const { images, memory } = saved;
@@ -128,6 +133,7 @@ register<{
       memory,
       ...(saved.tasks ? { tasks: saved.tasks } : {}),
       ...(a.order.length ? { order: a.order } : {}),
+      remap,
     });
     a.object = r.object;
     a.issued = r.calls;
