@@ -13,13 +13,14 @@ import type { DrmBoEntry, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 
 /**
- * The gpu_id a render-node image records (spec §9.2: a user gpu id): the device's user id in
- * checkpoint_maps once a /dev/kfd file was dumped, 0 when the maps do not know the device
- * (the plugin fails the dump, -ENODEV); the device's own id when no /dev/kfd file was dumped
- * yet ("Render node only", amdgpu_plugin_drm.c).
+ * The gpu_id a render-node image records (spec §9.2, §9.8 step 3: a user gpu id): the device's
+ * user id in checkpoint_maps, which the /dev/kfd files dumped so far filled (save_devices); 0
+ * when they do not know the device, and the plugin fails the dump (-ENODEV, "Failed to find valid
+ * gpu_id for the device"). So a render node dumped before any /dev/kfd file of the tree (a lower
+ * fd of the first task, or a process without /dev/kfd) cannot be dumped (CRIU issue #2664;
+ * render-node-only CRIU is spec §8.3's RFC).
  */
 function renderNodeGpuId(d: TreeDump, actual: number): number {
-  if (d.checkpointMaps.size === 0) return actual;
   return d.checkpointMaps.get(actual) ?? 0;
 }
 

@@ -125,11 +125,16 @@ const macros: Macro<CriuWorld, Env>[] = [
     'criu.restore: a render node opened before /dev/kfd (no GPU map in the task yet: -ENODEV)',
     [...START, 'KFD_FILE_RESTORED', 'FILE_FAILED'],
     (w) => {
-      const a = w.render(GPU_A); // 3
-      const kfd = w.open('/dev/kfd'); // 4
-      w.call(APP, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a, gpu_id: GPU_A }, kfd);
-      w.gemCreate(a);
-      dumpAndRestore(w, -5);
+      // The application's /dev/kfd, dumped first, fills checkpoint_maps, so that the peer's
+      // render node, dumped before the peer's own /dev/kfd, can be dumped at all (a render node
+      // dumped before any /dev/kfd fails the dump); at restore the peer's render node comes
+      // before the /dev/kfd that fills the peer's restore_maps.
+      w.open('/dev/kfd'); // the application's 3
+      const a = w.render(GPU_A, PEER); // 3
+      const kfd = w.open('/dev/kfd', PEER); // 4
+      w.call(PEER, 'AMDKFD_IOC_ACQUIRE_VM', { drm_fd: a, gpu_id: GPU_A }, kfd);
+      w.gemCreate(a, PEER);
+      w.dumpTreeAndRestore([PEER, APP], -5);
     },
   ),
   restoreOnce(
