@@ -8,6 +8,7 @@ import { type DrmKernel, registerDrm } from '../drm/dispatch.js';
 import { handleCreateAndPut } from '../drm/file.js';
 import { flags, u32, u64 } from '../schema.js';
 import { createGem, type NewGem } from './kernel/gem.js';
+import { U64 } from './kernel/vm.js';
 import {
   AMDGPU_GEM_CREATE as C,
   AMDGPU_GEM_CREATE_SETTABLE_MASK,
@@ -17,8 +18,22 @@ import {
   AMDGPU_GEM_USERPTR as U,
 } from './uapi.js';
 
+/** The kernel's ALIGN on an unsigned long: wraps past 2^64 (a size of 2^64 - 1 aligns to 0). */
 function alignUp(v: bigint, to: bigint): bigint {
-  return ((v + to - 1n) / to) * to;
+  return (((v + to - 1n) / to) * to) % U64;
+}
+
+/**
+ * amdgpu_bo_create's size and alignment of a user object: GWS and OA count one page per
+ * resource and need no alignment, GDS one page per 4-byte unit (size and alignment rounded to
+ * 4), every other domain bytes rounded up to a page ("Note that GDS/GWS/OA allocates 1 page per
+ * byte/resource"); the shift wraps as an unsigned long does.
+ */
+function boGeometry(bytes: bigint, alignment: bigint, domains: number, page: bigint): { size: bigint; pages: bigint } {
+  const shift = BigInt(Math.log2(Number(page)));
+  if (domains & (D.GWS | D.OA)) return { size: (bytes << shift) % U64, pages: alignment };
+  if (domains & D.GDS) return { size: (alignUp(bytes, 4n) << shift) % U64, pages: alignUp(alignment, 4n) };
+  return { size: alignUp(bytes, page), pages: alignUp(alignment, page) / page };
 }
 
 /**
@@ -53,7 +68,7 @@ export const gemCreate = registerDrm<CreateArgs>({
     'ENCRYPTED without TMZ (gpucr’s GPUs have TMZ off) → -EINVAL',
     'DOORBELL or MMIO_REMAP domain (not creatable from user space) → -EINVAL',
     'GDS, GWS or OA with VM_ALWAYS_VALID → -EINVAL (these get NO_CPU_ACCESS)',
-    'amdgpu_gem_object_create: size page aligned, alignment in pages; a VRAM-only request that does not fit is retried with GTT (never fails in the model)',
+    'amdgpu_bo_create: GWS/OA sizes in pages per resource, GDS in pages per 4 units, others page aligned (wrapping at 2^64); a size of 0 pages → -ENOSPC (drm_vma_offset_add); a VRAM-only request that does not fit is retried with GTT (never fails in the model)',
     'drm_gem_handle_create: the lowest free handle ≥ 1; the object’s bo_va is added to the file’s VM',
   ],
   args: {
@@ -75,12 +90,15 @@ export const gemCreate = registerDrm<CreateArgs>({
       if (fl & C.VM_ALWAYS_VALID) return -ERRNO.EINVAL;
       fl |= C.NO_CPU_ACCESS;
     }
-    const page = BigInt(w.topology.page_size);
+    const { size, pages } = boGeometry(a.bo_size, a.alignment, a.domains, BigInt(w.topology.page_size));
+    // ttm_bo_init_reserved → drm_vma_offset_add(0 pages) → drm_mm_insert_node_in_range: -ENOSPC
+    // (after the VRAM → VRAM|GTT retry, which fails the same way)
+    if (size === 0n) return -ERRNO.ENOSPC;
     const handle = createWithHandle(k, {
-      size: alignUp(a.bo_size, page),
+      size,
       preferred_domains: a.domains,
       flags: fl >>> 0,
-      page_alignment: Number(alignUp(a.alignment, page) / page),
+      page_alignment: Number(pages),
       userptr: false,
     });
     if (handle < 0) return handle;
@@ -104,7 +122,9 @@ export const gemUserptr = registerDrm<UserptrArgs>({
     'addr or size not page aligned → -EINVAL',
     'flags other than READONLY | ANONONLY | VALIDATE | REGISTER → -EINVAL',
     'neither READONLY nor REGISTER (a writable userptr needs an MMU notifier) → -EACCES',
-    'a CPU-domain object, then preferred and allowed domains GTT; the pages are not modelled (VALIDATE always succeeds)',
+    'amdgpu_gem_object_create of a CPU-domain object: size 0 → -ENOSPC (drm_vma_offset_add of 0 pages)',
+    'amdgpu_mn_register (mmu_interval_notifier_insert): addr + size wraps past 2^64 → -EOVERFLOW, the object released',
+    'preferred and allowed domains GTT; the pages are not modelled (VALIDATE always succeeds)',
     'drm_gem_handle_create: the lowest free handle',
   ],
   args: { addr: u64, size: u64, flags: flags(U, 'AMDGPU_GEM_USERPTR_'), handle: u32 },
@@ -114,6 +134,10 @@ export const gemUserptr = registerDrm<UserptrArgs>({
     if ((a.addr | a.size) % page !== 0n) return -ERRNO.EINVAL;
     if (a.flags & ~(U.READONLY | U.ANONONLY | U.VALIDATE | U.REGISTER)) return -ERRNO.EINVAL;
     if (!(a.flags & U.READONLY) && !(a.flags & U.REGISTER)) return -ERRNO.EACCES;
+    if (a.size === 0n) return -ERRNO.ENOSPC;
+    // amdgpu_hmm_register → mmu_interval_notifier_insert: check_add_overflow(start, length - 1)
+    // → -EOVERFLOW; the object made just before is put (release_object): no handle, nothing left
+    if (a.addr + a.size > U64) return -ERRNO.EOVERFLOW;
     const handle = createWithHandle(k, {
       size: a.size,
       preferred_domains: D.GTT,

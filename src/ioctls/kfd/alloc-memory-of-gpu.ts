@@ -6,7 +6,7 @@ import { fail, register } from '../registry.js';
 import { flags, u32, u64 } from '../schema.js';
 import { allocMemoryOfGpu, freeMemoryOfGpu, pageAlign } from './kernel/gpuvm.js';
 import { bindProcessToDevice, createObjHandle } from './kernel/process.js';
-import { svmOverlaps } from './kernel/svm.js';
+import { svmHitsBytes } from './kernel/svm.js';
 
 interface AllocArgs {
   va_addr: bigint;
@@ -33,7 +33,7 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
     'kfd_bind_process_to_device: no VM → -ENODEV',
     'DOORBELL: size != process doorbell slice → -EINVAL',
     'MMIO_REMAP: size != PAGE_SIZE → -EINVAL; no remap bus address or PAGE_SIZE > 4096 → -ENOMEM',
-    'amdgpu_amdkfd_gpuvm_alloc_memory_of_gpu: USERPTR with mmap_offset 0 → -EINVAL; no memory type → -EINVAL; VRAM beyond vram_size → -ENOMEM',
+    'amdgpu_amdkfd_gpuvm_alloc_memory_of_gpu: USERPTR with mmap_offset 0 → -EINVAL; no memory type → -EINVAL; VRAM beyond vram_size → -ENOMEM; USERPTR whose CPU range wraps past 2^64 → -EOVERFLOW (init_user_pages → amdgpu_hmm_register)',
   ],
   args: {
     va_addr: u64,
@@ -48,13 +48,8 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
     const page = BigInt(w.topology.page_size);
     if (a.size === 0n) return -ERRNO.EINVAL;
     const vramAtZero = (a.flags & F.VRAM) !== 0 && a.va_addr === 0n;
-    if (!vramAtZero && svmOverlaps(w, task, a.va_addr / page, (a.va_addr + a.size - 1n) / page - a.va_addr / page + 1n))
-      return -ERRNO.EADDRINUSE;
-    if (
-      a.flags & F.USERPTR &&
-      svmOverlaps(w, task, a.mmap_offset / page, (a.mmap_offset + a.size - 1n) / page - a.mmap_offset / page + 1n)
-    )
-      return -ERRNO.EADDRINUSE;
+    if (!vramAtZero && svmHitsBytes(w, task, a.va_addr, a.size, page)) return -ERRNO.EADDRINUSE;
+    if (a.flags & F.USERPTR && svmHitsBytes(w, task, a.mmap_offset, a.size, page)) return -ERRNO.EADDRINUSE;
     const pddId = pddByUserGpuId(w, task, a.gpu_id);
     if (!pddId) return -ERRNO.EINVAL;
     const gpuId = pdd(w, pddId).gpu_id;

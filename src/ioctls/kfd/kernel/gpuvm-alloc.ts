@@ -99,6 +99,9 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
   const size = pageAlign(requested, w.topology.page_size);
   // amdgpu_amdkfd_reserve_mem_limit: "Insufficient memory"
   if (domain === 'VRAM' && kfdVramUsed(w, gpuId) + size > gpu.vram_size) fail(-ERRNO.ENOMEM);
+  // init_user_pages → amdgpu_hmm_register → mmu_interval_notifier_insert: the CPU range of a
+  // userptr must not wrap past 2^64 (-EOVERFLOW); the BO made before it is released
+  if (r.flags & F.USERPTR && r.user_addr + size > 1n << 64n) fail(-ERRNO.EOVERFLOW);
   const gem = newGem(w, gpuId, size, domain, r.flags);
   if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) pinSgBoInGtt(w.gems[gem]!);
   const input: Omit<BoContext, 'attachments' | 'mapped_to_gpu_memory' | 'dmabuf'> = {

@@ -75,9 +75,16 @@ export function checkVm(w: World, task: Task, start: bigint, npages: bigint): vo
   }
 }
 
-/** Whether the range overlaps any SVM range of the task (ALLOC_MEMORY_OF_GPU's -EADDRINUSE). */
-export function svmOverlaps(w: World, task: Task, start: bigint, npages: bigint): boolean {
-  return ranges(w, task).some((r) => r.start < start + npages && start < r.start + r.npages);
+/**
+ * ALLOC_MEMORY_OF_GPU's -EADDRINUSE: whether an SVM range of the task is hit by
+ * `interval_tree_iter_first(&svms->objects, first, last) != NULL` for the pages of the bytes
+ * [addr, addr + size - 1] as the kernel computes them, in u64: a range that wraps past 2^64
+ * gives a `last` below `first`, and only a range spanning both would match.
+ */
+export function svmHitsBytes(w: World, task: Task, addr: bigint, size: bigint, page: bigint): boolean {
+  const first = addr / page;
+  const last = ((addr + size - 1n) % (1n << 64n)) / page;
+  return ranges(w, task).some((r) => r.start <= last && r.start + r.npages - 1n >= first);
 }
 
 function newRange(w: World, task: Task, start: bigint, npages: bigint): string {
