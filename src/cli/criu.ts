@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type KfdImageSet, readImageDir } from '../criu/images/index.js';
 import { REMAP_ENV, remapOptionsFromList } from '../criu/remap.js';
+import { headerGpuOfEntry } from '../criu/restore-maps.js';
 import { readCoreImage } from '../criu/tasks-image.js';
 import { orchestrationLines, orchestrationOut } from '../criu/orchestrate-log.js';
 import { roundtrip } from '../criu/roundtrip.js';
@@ -91,14 +92,7 @@ function localGpus(file: string | undefined, k: KfdImageSet | undefined): unknow
   if (file === undefined && k)
     return {
       page_size: 4096,
-      gpus: k.kfd.device_entries
-        .filter((d) => d.gpu_id !== 0)
-        .map((d) => ({
-          gpu_id: d.gpu_id,
-          render_minor: d.drm_render_minor,
-          vram_size: d.vram_size.toString(),
-          large_bar: d.vram_public !== 0,
-        })),
+      gpus: k.kfd.device_entries.filter((d) => d.gpu_id !== 0).map(headerGpuOfEntry),
     };
   if (file === undefined) throw new Error('localGpus: neither a file nor an image');
   let text: string;

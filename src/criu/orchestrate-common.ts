@@ -12,6 +12,7 @@ import { contextOf, inState } from '../world/objects.js';
 import { applyInPlace, type CallResult } from '../world/step.js';
 import type { Call, FdRef, World } from '../world/types.js';
 import { allocIdr } from '../world/idr.js';
+import { deviceProperties } from '../world/topology.js';
 import { liveTask } from '../world/world.js';
 import type { ImageDir, KfdDeviceEntry, PageContent } from './images/index.js';
 
@@ -173,38 +174,46 @@ export function criuVersionFailure(v: CallResult): string | null {
   return null;
 }
 
+/**
+ * The kfd_device_entry of a GPU (save_devices → topology_to_devinfo, spec §9.4 g): node id,
+ * user id, the GPU's topology properties (the header's `properties` over the defaults), its
+ * render minor, VRAM size and whether VRAM is public (large BAR). No iolinks: the world has no
+ * CPU nodes or P2P links.
+ */
 export function deviceEntry(w: World, node: number, userId: number, actualId: number): KfdDeviceEntry {
   const g = w.topology.gpus.find((x) => x.gpu_id === actualId)!;
+  const p = deviceProperties(g);
+  // in the message's field order
   return {
     node_id: node,
     gpu_id: userId,
-    cpu_cores_count: 0,
-    simd_count: 4,
-    mem_banks_count: 1,
-    caches_count: 0,
-    io_links_count: 0,
-    max_waves_per_simd: 8,
-    lds_size_in_kb: 64,
-    gds_size_in_kb: 0,
-    num_gws: 0,
-    wave_front_size: 64,
-    array_count: 1,
-    simd_arrays_per_engine: 1,
-    cu_per_simd_array: 1,
-    simd_per_cu: 4,
-    max_slots_scratch_cu: 32,
-    vendor_id: 0x1002,
-    device_id: 0x740f,
-    domain: 0,
+    cpu_cores_count: p.cpu_cores_count,
+    simd_count: p.simd_count,
+    mem_banks_count: p.mem_banks_count,
+    caches_count: p.caches_count,
+    io_links_count: p.io_links_count,
+    max_waves_per_simd: p.max_waves_per_simd,
+    lds_size_in_kb: p.lds_size_in_kb,
+    gds_size_in_kb: p.gds_size_in_kb,
+    num_gws: p.num_gws,
+    wave_front_size: p.wave_front_size,
+    array_count: p.array_count,
+    simd_arrays_per_engine: p.simd_arrays_per_engine,
+    cu_per_simd_array: p.cu_per_simd_array,
+    simd_per_cu: p.simd_per_cu,
+    max_slots_scratch_cu: p.max_slots_scratch_cu,
+    vendor_id: p.vendor_id,
+    device_id: p.device_id,
+    domain: p.domain,
     drm_render_minor: g.render_minor,
     hive_id: 0n,
-    num_sdma_engines: 2,
-    num_sdma_xgmi_engines: 0,
-    num_sdma_queues_per_engine: 8,
-    num_cp_queues: 24,
-    fw_version: 0,
-    capability: 0,
-    sdma_fw_version: 0,
+    num_sdma_engines: p.num_sdma_engines,
+    num_sdma_xgmi_engines: p.num_sdma_xgmi_engines,
+    num_sdma_queues_per_engine: p.num_sdma_queues_per_engine,
+    num_cp_queues: p.num_cp_queues,
+    fw_version: p.fw_version,
+    capability: p.capability,
+    sdma_fw_version: p.sdma_fw_version,
     vram_public: g.large_bar ? 1 : 0,
     vram_size: g.vram_size,
     iolinks: [],

@@ -8,9 +8,27 @@
  * ids, and one whose GPUs have other ids restores onto them.
  */
 import type { World } from '../world/types.js';
-import type { KfdImageSet } from './images/index.js';
+import { DEFAULT_DEVICE_PROPERTIES, DEVICE_PROPERTY_KEYS } from '../world/topology.js';
+import type { KfdDeviceEntry, KfdImageSet } from './images/index.js';
 import { deviceEntry } from './orchestrate-common.js';
 import { type RemapOptions, setRestoreGpuMaps, type Topology, topologyFromKfdImage } from './remap.js';
+
+/**
+ * A GPU of a log header's topology for a device entry of a KFD image: the GPU the image was
+ * dumped from, for a restore onto the same machine (`gpucr restore` without --topology). Its
+ * properties are given where they differ from the defaults.
+ */
+export function headerGpuOfEntry(d: KfdDeviceEntry): Record<string, unknown> {
+  const properties: Record<string, number> = {};
+  for (const k of DEVICE_PROPERTY_KEYS) if (d[k] !== DEFAULT_DEVICE_PROPERTIES[k]) properties[k] = d[k];
+  return {
+    gpu_id: d.gpu_id,
+    render_minor: d.drm_render_minor,
+    vram_size: d.vram_size.toString(),
+    large_bar: d.vram_public !== 0,
+    ...(Object.keys(properties).length ? { properties } : {}),
+  };
+}
 
 /** `topology_parse(&dest_topology, "Local")`: the world's GPUs as KFD topology nodes, in order. */
 export function localTopology(w: World): Topology {

@@ -2,7 +2,7 @@
  * The GPU topology of a log header, with documented defaults (docs/log-format.md).
  */
 import { InputError } from '../errors.js';
-import type { GpuTopology, ProcessSpec, Topology } from './types.js';
+import type { DevicePropertyKey, GpuTopology, ProcessSpec, Topology } from './types.js';
 
 export const DEFAULT_CAPS = ['CAP_SYS_ADMIN', 'CAP_CHECKPOINT_RESTORE'];
 
@@ -19,6 +19,54 @@ export function gpuDefaults(pageSize: number): Omit<GpuTopology, 'gpu_id' | 'ren
   };
 }
 
+/**
+ * The KFD topology properties of a GPU that the header does not give (`properties`): a
+ * gfx1100-like discrete GPU's, the values every dump recorded before session 11.
+ */
+export const DEFAULT_DEVICE_PROPERTIES: Readonly<Record<DevicePropertyKey, number>> = {
+  cpu_cores_count: 0,
+  simd_count: 4,
+  mem_banks_count: 1,
+  caches_count: 0,
+  io_links_count: 0,
+  max_waves_per_simd: 8,
+  lds_size_in_kb: 64,
+  gds_size_in_kb: 0,
+  num_gws: 0,
+  wave_front_size: 64,
+  array_count: 1,
+  simd_arrays_per_engine: 1,
+  cu_per_simd_array: 1,
+  simd_per_cu: 4,
+  max_slots_scratch_cu: 32,
+  vendor_id: 0x1002,
+  device_id: 0x740f,
+  domain: 0,
+  num_sdma_engines: 2,
+  num_sdma_xgmi_engines: 0,
+  num_sdma_queues_per_engine: 8,
+  num_cp_queues: 24,
+  fw_version: 0,
+  capability: 0,
+  sdma_fw_version: 0,
+};
+
+export const DEVICE_PROPERTY_KEYS = Object.keys(DEFAULT_DEVICE_PROPERTIES) as DevicePropertyKey[];
+
+/** A GPU's properties: the defaults, with what the header gives over them. */
+export function deviceProperties(g: GpuTopology): Record<DevicePropertyKey, number> {
+  return { ...DEFAULT_DEVICE_PROPERTIES, ...g.properties };
+}
+
+/** A header's `properties` of a GPU: u32 values of known keys, in the order given. */
+function parseProperties(raw: unknown, where: string): GpuTopology['properties'] {
+  if (!isRecord(raw)) throw new InputError(where, 'an object of KFD topology properties', raw);
+  onlyKeys(raw, DEVICE_PROPERTY_KEYS, where);
+  const out: Partial<Record<DevicePropertyKey, number>> = {};
+  for (const k of Object.keys(raw) as DevicePropertyKey[]) out[k] = Number(parseUnsigned(raw[k], 32, `${where}.${k}`));
+  return out;
+}
+
 const GPU_KEYS = [
   'gpu_id',
   'render_minor',
@@ -29,6 +77,7 @@ const GPU_KEYS = [
   'is_apu',
   'gpuvm_base',
   'mmio_remap_bus_addr',
+  'properties',
 ] as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -87,6 +136,7 @@ function parseGpu(raw: unknown, where: string, pageSize: number): GpuTopology {
       raw.mmio_remap_bus_addr === undefined
         ? d.mmio_remap_bus_addr
         : parseUnsigned(raw.mmio_remap_bus_addr, 64, `${where}.mmio_remap_bus_addr`),
+    ...(raw.properties === undefined ? {} : { properties: parseProperties(raw.properties, `${where}.properties`) }),
   };
 }
 

@@ -24,7 +24,42 @@ export interface GpuTopology {
   gpuvm_base: bigint;
   /** rmmio_remap.bus_addr (default 0xfe000000; 0 makes MMIO_REMAP allocations fail). */
   mmio_remap_bus_addr: bigint;
+  /**
+   * The GPU's KFD topology properties (sysfs `nodes/N/properties`, as a kfd_device_entry names
+   * them) where they differ from DEFAULT_DEVICE_PROPERTIES (src/world/topology.ts): what a dump
+   * records per device and the restore's GPU remapping compares (spec §9.4 g, §9.10). Absent
+   * when all are the defaults.
+   */
+  properties?: Partial<Record<DevicePropertyKey, number>>;
 }
+
+/** The u32 properties of a KFD topology node a GPU may set (DEVICE_PROPERTY_KEYS). */
+export type DevicePropertyKey =
+  | 'cpu_cores_count'
+  | 'simd_count'
+  | 'mem_banks_count'
+  | 'caches_count'
+  | 'io_links_count'
+  | 'max_waves_per_simd'
+  | 'lds_size_in_kb'
+  | 'gds_size_in_kb'
+  | 'num_gws'
+  | 'wave_front_size'
+  | 'array_count'
+  | 'simd_arrays_per_engine'
+  | 'cu_per_simd_array'
+  | 'simd_per_cu'
+  | 'max_slots_scratch_cu'
+  | 'vendor_id'
+  | 'device_id'
+  | 'domain'
+  | 'num_sdma_engines'
+  | 'num_sdma_xgmi_engines'
+  | 'num_sdma_queues_per_engine'
+  | 'num_cp_queues'
+  | 'fw_version'
+  | 'capability'
+  | 'sdma_fw_version';
 
 export interface ProcessSpec {
   pid: number;

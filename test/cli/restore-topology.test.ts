@@ -96,6 +96,30 @@ describe('gpucr restore --topology (spec §9.5 step 3.3, §9.10)', () => {
     expect(one.stdout).toContain('restore failed: Failed to map GPUs');
   });
 
+  it('spec §9.10: images of GPUs with other properties restore onto those GPUs (the restore world takes them from the images), and the log keeps them', async () => {
+    const props = join(dir, 'props.jsonl');
+    const [head, ...rest] = demoLines;
+    const h = JSON.parse(head!) as { topology: { gpus: Record<string, unknown>[] } };
+    h.topology.gpus.forEach((g, i) => (g.properties = { device_id: 0x7300 + i, fw_version: 7 }));
+    writeFileSync(props, `${[JSON.stringify(h), ...rest].join('\n')}\n`);
+    const pimgs = join(dir, 'pimgs');
+    expect((await gpucr('checkpoint', props, '--pid', '100', '-D', pimgs)).code).toBe(0);
+    const log = join(dir, 'props-restore.jsonl');
+    const r = await gpucr('restore', '-D', pimgs, '--log', log);
+    expect(r.stdout).toMatch(/done/);
+    expect(r.code).toBe(0);
+    const { header, events } = readLog(readFileSync(log, 'utf8'), log);
+    expect(header.topology.gpus.map((g) => g.properties)).toEqual([
+      { device_id: 0x7300, fw_version: 7 },
+      { device_id: 0x7301, fw_version: 7 },
+    ]);
+    expect(replay(header, events).ok).toBe(true);
+    // the default GPUs of --topology are other devices: no map
+    const plain = await gpucr('restore', '-D', pimgs, '--topology', topologyFile('plain.json', GPUS));
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain('Failed to map GPUs');
+  });
+
   it('bad input is exit 2 naming where: a switch value, the topology file, a GPU of it, an env entry of a log', async () => {
     vi.stubEnv('KFD_VRAM_SIZE_CHECK', 'maybe');
     const env = await gpucr('restore', '-D', imgs);
