@@ -13,7 +13,7 @@ import { contextOf, createObject, inState, send } from '../../../world/objects.j
 import type { Task, World } from '../../../world/types.js';
 import { vmFirstOverlap } from '../../../world/vm.js';
 import { pdd, pddByUserGpuId } from '../../../world/world.js';
-import { vmOf } from '../../amdgpu/kernel/vm.js';
+import { U64, vmOf } from '../../amdgpu/kernel/vm.js';
 import { AMDGPU_GPU_PAGE_SIZE } from '../../amdgpu/uapi.js';
 import { fail } from '../../registry.js';
 
@@ -82,8 +82,10 @@ export function checkVm(w: World, task: Task, start: bigint, npages: bigint): vo
  * gives a `last` below `first`, and only a range spanning both would match.
  */
 export function svmHitsBytes(w: World, task: Task, addr: bigint, size: bigint, page: bigint): boolean {
+  // most processes have no SVM range: no arithmetic on every ALLOC then
+  if (task.svm_ranges.length === 0) return false;
   const first = addr / page;
-  const last = ((addr + size - 1n) % (1n << 64n)) / page;
+  const last = ((addr + size - 1n) % U64) / page;
   return ranges(w, task).some((r) => r.start <= last && r.start + r.npages - 1n >= first);
 }
 
