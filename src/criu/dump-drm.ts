@@ -46,6 +46,8 @@ export function dumpDrm(
     bo_entries.push(r.entry);
     contents.push(r.content);
   }
+  // record_shared_bo(handle, is_import) of every entry, after the loop
+  for (const b of bo_entries) d.recordSharedBo(b.handle, b.is_import !== 0);
   const gpu = w.topology.gpus.find((g) => g.gpu_id === file.gpu_id)!;
   const gpuId = renderNodeGpuId(d, file.gpu_id);
   if (gpuId === 0) return `Failed to find valid gpu_id for the device = ${file.gpu_id}`;
@@ -60,6 +62,7 @@ export function dumpDrm(
     },
     contents,
   });
+  d.drmRefs.push(ref);
   send(w, d.obj, { type: 'DRM_FILE_DUMPED', matched: tryDumpDmabufList(d) });
   return null;
 }
@@ -97,14 +100,22 @@ function drmBo(
   if (ex.ret !== 0) return `Failed to get dmabuf fd from handle ${handle} (${ex.ret})`;
   d.x.issue('DUMP_EXT_FILE', d.criu, 'close', undefined, { fd: ex.out.fd });
   const exporter = gem === undefined ? undefined : d.kfdGemHandle.get(gem);
-  // is_import = IS_IMPORT || shared_bo_has_exporter(handle): the plugin's list is keyed by the
-  // handle number, so another file's handle of the same BO counts only under the same number
-  const isImport =
-    ((e.flags as number) & 1) !== 0 || exporter !== undefined || (gem !== undefined && d.shared.get(gem) === handle);
   // the KFD BO's handle (get_gem_handle, spec §9.4 h): the first render file holding it names
-  // it; a later one (another task's import under another number) must not rename it
+  // it; a later one (another task's import under another number) must not rename it. save_bos
+  // records it in the shared-BO list as an exporter (record_shared_bo(handle, false))
   const kfdEntry = exporter && d.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!;
-  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE) kfdEntry.handle = handle;
+  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE) {
+    kfdEntry.handle = handle;
+    d.recordSharedBo(handle, false);
+  }
+  const flagged = ((e.flags as number) & 1) !== 0;
+  // is_import = IS_IMPORT || shared_bo_has_exporter(handle): the plugin's list is keyed by the
+  // handle number. by-object counts another file's handle only when it is the same BO under the
+  // same number; by-number (the plugin as written) counts any number listed as an exporter
+  const isImport =
+    d.w.variants['plugin-shared-bos'] === 'by-number'
+      ? flagged || d.hasExporter(handle)
+      : flagged || exporter !== undefined || (gem !== undefined && d.shared.get(gem) === handle);
   if (gem !== undefined && !d.shared.has(gem)) d.shared.set(gem, handle);
   const entry: DrmBoEntry = {
     addr: vms.length ? vms[vms.length - 1]!.addr : 0n,

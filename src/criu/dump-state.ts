@@ -6,7 +6,7 @@
  */
 import { createObject, send } from '../world/objects.js';
 import type { World } from '../world/types.js';
-import type { ImageDir } from './images/index.js';
+import { type ImageDir, NO_GEM_HANDLE } from './images/index.js';
 import { type DumpedTask, type DumpResult, Issuer, type ProcessMemory } from './orchestrate-common.js';
 
 /** A plugin fd of a dumped task (the ioctls' fd argument in its { pid, fd } form). */
@@ -21,10 +21,18 @@ export class TreeDump {
   readonly tasks: DumpedTask[] = [];
   /** shared-BO list: gem id → GEM handle of the first dumped render-node file holding it (record_shared_bo). */
   readonly shared = new Map<string, number>();
+  /**
+   * The plugin's shared_bos as it is: handle number → has_exporter (record_shared_bo: the
+   * first record of a number wins; shared_bo_has_exporter). Read by the `plugin-shared-bos:
+   * by-number` variant.
+   */
+  readonly sharedNumbers = new Map<number, boolean>();
   /** gem id → the KFD bucket whose dma-buf it is (save_bos: handle = get_gem_handle). */
   readonly kfdGemHandle = new Map<string, { image: number; bo: number }>();
-  /** dma-buf fds waiting for their exporter's render-node file (dmabuf_list). */
-  readonly deferred: { id: number; gem: string }[] = [];
+  /** dma-buf fds waiting for their exporter's render-node file (dmabuf_list), and the task's fd of each. */
+  readonly deferred: { id: number; gem: string; ref: TaskFd }[] = [];
+  /** Render-node files dumped so far, in dump order (record_dumped_fd(fd, is_drm = true)). */
+  readonly drmRefs: TaskFd[] = [];
   /** /dev/kfd files dumped (DUMP_DEVICES_LATE unpauses them), and those PROCESS_INFO paused. */
   readonly kfdRefs: TaskFd[] = [];
   readonly paused: TaskFd[] = [];
@@ -58,6 +66,16 @@ export class TreeDump {
       for (const ref of this.paused)
         this.x.issue('dump abort', this.criu, 'AMDKFD_IOC_CRIU_OP', ref, { op: 'UNPAUSE' });
     return this.result(why);
+  }
+
+  /** record_shared_bo(handle, is_imported): a number already listed keeps its first record. */
+  recordSharedBo(handle: number, isImported: boolean): void {
+    if (handle !== NO_GEM_HANDLE && !this.sharedNumbers.has(handle)) this.sharedNumbers.set(handle, !isImported);
+  }
+
+  /** shared_bo_has_exporter(handle). */
+  hasExporter(handle: number): boolean {
+    return this.sharedNumbers.get(handle) === true;
   }
 
   /** A CRIU file id for a file first seen now. */

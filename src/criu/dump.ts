@@ -55,7 +55,7 @@ function dumpOne(d: TreeDump, taskIndex: number, pid: number): string | null {
         ? dumpKfd(d, pid, fd, id)
         : file.kind === 'drm'
           ? dumpDrm(d, pid, fd, id, file)
-          : dumpDmabuf(d, id, file);
+          : dumpDmabuf(d, { pid, fd }, id, file);
     if (why !== null) return why;
   }
   return null;

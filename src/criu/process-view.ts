@@ -16,7 +16,7 @@ import { allocIdr } from '../world/idr.js';
 import { contextOf } from '../world/objects.js';
 import type { StateValue } from 'xstate';
 import type { Task, World } from '../world/types.js';
-import { liveTask, pddHandles } from '../world/world.js';
+import { liveTask } from '../world/world.js';
 
 export function stateText(v: StateValue): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -200,42 +200,67 @@ export function processView(w: World, pid: number): Record<string, unknown> {
 }
 
 /**
- * Which BOs several tasks share: for each BO that more than one task reaches, the sorted list
- * of what reaches it ("<pid> kfd <gpu>:<handle>", "<pid> render <gpu>:<handle>", "<pid>
- * dmabuf"), the lists sorted. fd numbers and object ids are left out.
+ * Which BOs are reached more than once: for each BO that more than one KFD handle, render-node
+ * handle or dma-buf fd reaches — of one task or of several —, the sorted list of what reaches it
+ * ("<pid> kfd <gpu>:<handle>", "<pid> render <gpu>:<handle>", "<pid> dmabuf"), the lists sorted.
+ * fd numbers and object ids are left out. Within one task too: a dma-buf fd restored as another
+ * BO, or a render-node handle restored as an import of another BO, shows here (session 11;
+ * before, only BOs several tasks reach were listed).
  */
 export function sharingView(w: World, pids: readonly number[]): string[][] {
+  // One pass; a reacher is named only when a second one reaches the same BO, so a round trip
+  // of 100,000 BOs reached once each builds no name.
+  const first = new Map<string, () => string>();
   const by = new Map<string, string[]>();
-  const add = (gem: string, who: string) => {
-    const id = w.gems[gem] ? contentGem(w, gem).id : gem;
-    const list = by.get(id) ?? [];
-    list.push(who);
-    by.set(id, list);
-  };
+  reachers(w, pids, (id, who) => {
+    const one = first.get(id);
+    if (one === undefined) {
+      first.set(id, who);
+      return;
+    }
+    let list = by.get(id);
+    if (!list) by.set(id, (list = [one()]));
+    list.push(who());
+  });
+  const groups = [...by.values()].map((l) => l.sort());
+  return groups.sort((a, b) => (a.join() < b.join() ? -1 : a.join() > b.join() ? 1 : 0));
+}
+
+/**
+ * Everything of the tasks that reaches a BO — KFD handles, render-node handles, dma-buf fds —,
+ * with the BO's identity: the GEM object whose pages it is (an import's are its exporter's).
+ */
+function reachers(w: World, pids: readonly number[], add: (id: string, who: () => string) => void): void {
+  const idOf = (gem: string) => (w.gems[gem] ? contentGem(w, gem).id : gem);
   for (const pid of pids) {
     const t = liveTask(w, pid);
     if (!t) continue;
     const u = userIds(w, pid);
     for (const p of t.pdds) {
       const user = contextOf<PddContext>(w, p).user_gpu_id;
-      for (const [idr, id] of pddHandles(w, p))
-        add(contextOf<BoContext>(w, id).gem, `${pid} kfd ${user.toString(16)}:${idr}`);
+      const idr = allocIdr(w, p);
+      for (const h in idr) {
+        const bo = contextOf<BoContext>(w, idr[h]!);
+        // a KFD allocation's own GEM object holds its pages: no import to follow
+        add(bo.is_imported ? idOf(bo.gem) : bo.gem, () => `${pid} kfd ${user.toString(16)}:${h}`);
+      }
     }
     for (const fid of Object.values(t.fds)) {
       const f = w.files[fid];
-      if (f?.kind === 'dmabuf') add(f.gem, `${pid} dmabuf`);
+      if (f?.kind === 'dmabuf') add(idOf(f.gem), () => `${pid} dmabuf`);
       if (f?.kind !== 'drm') continue;
       for (const [h, gid] of Object.entries(w.drm?.[fid]?.object_idr ?? {}))
-        add(gid, `${pid} render ${u(f.gpu_id).toString(16)}:${h}`);
+        add(idOf(gid), () => `${pid} render ${u(f.gpu_id).toString(16)}:${h}`);
     }
   }
-  const groups = [...by.values()].filter((l) => new Set(l.map((x) => x.split(' ')[0])).size > 1).map((l) => l.sort());
-  return groups.sort((a, b) => (a.join() < b.join() ? -1 : a.join() > b.join() ? 1 : 0));
 }
 
-/** processView of one task; of several, each task's and the BOs they share. */
+/** processView of one task and the BOs it reaches more than once; of several, each task's and the BOs reached more than once. */
 export function treeView(w: World, pids: readonly number[]): Record<string, unknown> {
-  if (pids.length === 1) return processView(w, pids[0]!);
+  if (pids.length === 1) {
+    const shared = sharingView(w, pids);
+    return shared.length ? { ...processView(w, pids[0]!), shared } : processView(w, pids[0]!);
+  }
   const view: Record<string, unknown> = {};
   for (const pid of pids) view[`task ${pid}`] = processView(w, pid);
   view.shared = sharingView(w, pids);

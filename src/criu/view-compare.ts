@@ -86,5 +86,5 @@ export function sameTreeView(a: World, b: World, pids: readonly number[]): boole
     // equal views have the same pdd keys
     for (const [key, ia] of pa.bos) if (!sameBos(pa, a, ia, pb, b, pb.bos.get(key)!)) return false;
   }
-  return pids.length === 1 || diffViews(sharingView(a, pids), sharingView(b, pids)).length === 0;
+  return diffViews(sharingView(a, pids), sharingView(b, pids)).length === 0;
 }

@@ -37,6 +37,7 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   'kfd-process-info': ['evict-again', 'evict-once'],
   'kfd-restore-aql': ['halved-again', 'checkpointed-size'],
   'dump-abort': ['leave-paused', 'unpause'],
+  'plugin-shared-bos': ['by-object', 'by-number'],
 };
 
 const HEADER_KEYS = ['gpucr', 'topology', 'processes', 'variants', 'seed', 'snapshot'] as const;

@@ -102,6 +102,14 @@ export interface Variants {
   'kfd-restore-aql': 'halved-again' | 'checkpointed-size';
   /** A CRIU dump that aborts after PROCESS_INFO: the amdgpu plugin leaves the queues paused (as it does, spec §9.4) or unpauses them (unpause, a fix). */
   'dump-abort': 'leave-paused' | 'unpause';
+  /**
+   * The amdgpu plugin's shared-BO list at dump (spec §9.8): by-object = a render-node BO is an
+   * import when it is the same object as a KFD BO or as an earlier file's handle under the same
+   * number (gpucr's reading of the intent); by-number = the plugin as written, `is_import =
+   * IS_IMPORT || shared_bo_has_exporter(handle)` over handle numbers of every file dumped before,
+   * so another file's own BO under a number already recorded is saved as an import.
+   */
+  'plugin-shared-bos': 'by-object' | 'by-number';
 }
 
 export const DEFAULT_VARIANTS: Variants = {
@@ -116,6 +124,7 @@ export const DEFAULT_VARIANTS: Variants = {
   'kfd-process-info': 'evict-again',
   'kfd-restore-aql': 'halved-again',
   'dump-abort': 'leave-paused',
+  'plugin-shared-bos': 'by-object',
 };
 
 /** An open file description (struct file). */
