@@ -7,8 +7,11 @@
  * file's own BO recorded is saved as an import, and the restore imports the first file's BO in
  * its place. The default (`by-object`) counts only the same BO.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { roundtrip } from '../../src/criu/roundtrip.js';
+import { readLog } from '../../src/log/reader.js';
+import { replay } from '../../src/log/replay.js';
 import type { Variants } from '../../src/world/types.js';
 import { APP, CriuWorld, GPU_A, GPU_B } from '../mbt/adapters/criu-world.js';
 
@@ -116,5 +119,29 @@ describe('spec §9.8 "Dump of a dmabuf fd": the handle found by probing each dum
         expect.stringMatching(new RegExp(`^render ${gb} handles: \\{"1":`)),
       ]),
     );
+  });
+});
+
+describe('docs/examples/criu-shared-bos-by-number.jsonl', () => {
+  const file = new URL('../../docs/examples/criu-shared-bos-by-number.jsonl', import.meta.url);
+  const { header, events } = readLog(readFileSync(file, 'utf8'), 'criu-shared-bos-by-number.jsonl');
+  const line = (n: number) => events.find((e) => e.line === n)!;
+
+  it('spec §9.8: replays with every assertion holding, under plugin-shared-bos: by-number', () => {
+    expect(header.variants['plugin-shared-bos']).toBe('by-number');
+    expect(replay(header, events).ok).toBe(true);
+  });
+
+  it('spec §9.8: the restore imports into GPU B’s file (PRIME_FD_TO_HANDLE, no GEM_CREATE there), and B’s handle 1 ends a 1 MiB GTT import of what was a 2 MiB VRAM BO', () => {
+    const restoreLine = events.find((e) => e.call === 'criu.restore')!.line;
+    const onB = events.filter((e) => e.by === restoreLine && e.fd === 5).map((e) => e.call);
+    expect(onB[0]).toBe('DRM_IOCTL_PRIME_FD_TO_HANDLE');
+    expect(onB).not.toContain('DRM_IOCTL_AMDGPU_GEM_CREATE');
+    const created = events.find((e) => e.call === 'DRM_IOCTL_AMDGPU_GEM_CREATE' && e.fd === 5 && e.by === undefined)!;
+    expect(Number(created.args!.bo_size)).toBe(2097152);
+    const last = line(events[events.length - 1]!.line);
+    expect(last.fd).toBe(5);
+    const info = (last.out as { create_info: { bo_size: number | bigint; domains: number } }).create_info;
+    expect([Number(info.bo_size), info.domains]).toEqual([1048576, 2]);
   });
 });
