@@ -17,6 +17,7 @@ import { encodeHeader } from '../log/writer.js';
 import { replayFile } from '../log/replay.js';
 import { applyInPlace } from '../world/step.js';
 import type { Call, World } from '../world/types.js';
+import { KFD_CRIU_OP } from '../uapi/index.js';
 import { DEFAULT_CAPS, parseTopology } from '../world/topology.js';
 import { createWorld } from '../world/world.js';
 
@@ -136,6 +137,23 @@ function remapEnv(): string[] {
     .map((name) => `${name}=${process.env[name]!}`);
 }
 
+type IssuedCall = { pid?: number; call: string; args: Record<string, unknown> };
+
+/**
+ * The GPU map each KFD restore used, from its CRIU_OP(RESTORE) device buckets: one line per
+ * restored /dev/kfd, "  pid 100: gpu 0xa3e1 → 0x7001, 0x5c17 → 0x7002" (ids in hex, as sysfs).
+ */
+function gpuMapLines(issued: IssuedCall[]): string {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  return issued
+    .filter((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)
+    .map((c) => {
+      const devices = (c.args.devices ?? []) as { user_gpu_id: number; actual_gpu_id: number }[];
+      return `  pid ${c.pid}: gpu ${devices.map((d) => `${hex(d.user_gpu_id)} → ${hex(d.actual_gpu_id)}`).join(', ')}\n`;
+    })
+    .join('');
+}
+
 /** `gpucr restore -D <dir>`: criu.restore into a fresh world; --log writes the restore as a log. */
 function registerRestore(program: Command): void {
   program
@@ -164,7 +182,7 @@ function registerRestore(program: Command): void {
         );
       }
       process.stdout.write(
-        `criu.restore ${pids.length ? pids.join(',') : kfdPid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n`,
+        `criu.restore ${pids.length ? pids.join(',') : kfdPid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n${gpuMapLines(r.out.issued as IssuedCall[])}`,
       );
       process.exitCode = r.ret === 0 ? 0 : EXIT_NOT;
     });

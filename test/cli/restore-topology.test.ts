@@ -56,6 +56,11 @@ describe('gpucr restore --topology (spec §9.5 step 3.3, §9.10)', () => {
     const devices = restoredDevices(log);
     expect(devices.map((d) => d.user_gpu_id).sort()).toEqual(GPUS.map((g) => g.gpu_id).sort());
     expect(devices.map((d) => d.actual_gpu_id).sort()).toEqual([0x7001, 0x7002]);
+    // the map is printed, one line per restored /dev/kfd, as the buckets carry it
+    const hex = (n: number) => `0x${n.toString(16)}`;
+    expect(r.stdout).toContain(
+      `  pid 100: gpu ${devices.map((d) => `${hex(d.user_gpu_id)} → ${hex(d.actual_gpu_id)}`).join(', ')}\n`,
+    );
     const { header, events } = readLog(readFileSync(log, 'utf8'), log);
     expect(replay(header, events).ok).toBe(true);
   });
