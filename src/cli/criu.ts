@@ -16,7 +16,7 @@ import { decodeArgs } from '../ioctls/schema.js';
 import { encodeHeader } from '../log/writer.js';
 import { replayFile } from '../log/replay.js';
 import { applyInPlace } from '../world/step.js';
-import type { Call, World } from '../world/types.js';
+import type { Call, Topology, World } from '../world/types.js';
 import { KFD_CRIU_OP } from '../uapi/index.js';
 import { DEFAULT_CAPS, parseTopology } from '../world/topology.js';
 import { createWorld } from '../world/world.js';
@@ -85,35 +85,33 @@ function registerCheckpoint(program: Command): void {
     });
 }
 
-/**
- * The local system's GPUs of a restore: `--topology <file>` (a JSON object as a log header's
- * `topology`: `{page_size?, gpus: [...]}`), or the GPUs of the first KFD image's device entries.
- */
-function localGpus(file: string | undefined, k: KfdImageSet | undefined): unknown {
-  if (file === undefined && k)
-    return {
-      page_size: 4096,
-      gpus: k.kfd.device_entries.filter((d) => d.gpu_id !== 0).map(headerGpuOfEntry),
-    };
-  if (file === undefined) throw new Error('localGpus: neither a file nor an image');
+/** The GPUs of a KFD image's device entries, as a log header's `topology` gives them. */
+function imageGpus(k: KfdImageSet): unknown {
+  return { page_size: 4096, gpus: k.kfd.device_entries.filter((d) => d.gpu_id !== 0).map(headerGpuOfEntry) };
+}
+
+/** `--topology <file>`: a JSON object as a log header's `topology`, `{page_size?, gpus: [...]}`, with `processes`. */
+function topologyFile(file: string, processes: unknown): Topology {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new InputError(file, 'a readable topology file', (e as NodeJS.ErrnoException).code ?? String(e));
   }
+  let raw: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    raw = JSON.parse(text) as unknown;
   } catch (e) {
     throw new InputError(file, 'a JSON topology {"gpus": [...]} as in a log header', (e as Error).message);
   }
+  return parseTopology(raw, processes, `${file}: topology`);
 }
 
 /**
- * A fresh world for a restore from `dir`: the local GPUs (`localGpus`), and the tasks of
- * gpucr-core.json with CRIU's capabilities.
+ * A fresh world for a restore from `dir`: the GPUs of its first KFD image (or of `--topology`),
+ * and the tasks of gpucr-core.json with CRIU's capabilities.
  */
-function restoreWorld(dir: string, topologyFile?: string) {
+function restoreWorld(dir: string, topologyPath?: string) {
   if (!existsSync(dir)) throw new InputError('-D', 'an image directory', dir);
   const images = readImageDir(dir);
   const k = images.kfd[0];
@@ -122,11 +120,9 @@ function restoreWorld(dir: string, topologyFile?: string) {
   // lets one take another's published dma-buf with pidfd_getfd (docs/checkpoint-restore.md)
   const caps = [...DEFAULT_CAPS, 'CAP_SYS_PTRACE'];
   const pids = readCoreImage(dir)?.tasks.map((t) => t.pid) ?? [];
-  const topology = parseTopology(
-    localGpus(topologyFile, k),
-    pids.map((pid) => ({ pid, caps })),
-    topologyFile === undefined ? 'topology' : `${topologyFile}: topology`,
-  );
+  const processes = pids.map((pid) => ({ pid, caps }));
+  const topology =
+    topologyPath === undefined ? parseTopology(imageGpus(k), processes) : topologyFile(topologyPath, processes);
   return { kfdPid: k.kfd.pid, pids, topology, world: createWorld(topology) };
 }
 
@@ -206,10 +202,7 @@ function registerRoundtrip(program: Command): void {
       liveTasks(w, log, o.pid);
       if (o.order && [...o.order].sort().join() !== [...o.pid].sort().join())
         throw new InputError('--order', `an order of the --pid tasks ${o.pid.join(',')}`, o.order.join(','));
-      const topology =
-        o.topology === undefined
-          ? undefined
-          : parseTopology(localGpus(o.topology, undefined), w.topology.processes, `${o.topology}: topology`);
+      const topology = o.topology === undefined ? undefined : topologyFile(o.topology, w.topology.processes);
       const r = roundtrip(w, o.pid, {
         remap,
         ...(o.order ? { order: o.order } : {}),

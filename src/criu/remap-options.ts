@@ -62,19 +62,18 @@ export function remapOptionsFromEnv(env: Readonly<Record<string, string | undefi
  * bad input naming the entry (`where[i]`).
  */
 export function remapOptionsFromList(entries: readonly string[], where: string): RemapOptions {
-  const env: Record<string, string> = {};
+  const opts: RemapOptions = {};
   entries.forEach((entry, i) => {
     const eq = entry.indexOf('=');
     const name = eq < 0 ? entry : entry.slice(0, eq);
     if (eq < 0 || !Object.hasOwn(REMAP_ENV, name))
       throw new InputError(`${where}[${i}]`, `NAME=value with NAME one of ${Object.keys(REMAP_ENV).join(', ')}`, entry);
-    env[name] = entry.slice(eq + 1);
     try {
-      remapOptionsFromEnv({ [name]: env[name] });
+      Object.assign(opts, remapOptionsFromEnv({ [name]: entry.slice(eq + 1) }));
     } catch (e) {
       if (e instanceof InputError) throw new InputError(`${where}[${i}]`, e.expected, entry);
       throw e;
     }
   });
-  return remapOptionsFromEnv(env);
+  return opts;
 }

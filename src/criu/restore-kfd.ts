@@ -23,13 +23,12 @@ export function restoreKfdFile(r: TreeRestore, t: TaskRestore, k: KfdImageSet): 
   // kernel_supports_criu(fd) on the new /dev/kfd (spec §9.5 step 3.1)
   const tooOld = criuVersionFailure(x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_GET_VERSION', kfdFd, {}));
   if (tooOld !== null) return tooOld;
-  // devinfo_to_topology, topology_parse("Local"), set_restore_gpu_maps (spec §9.5 step 3.3)
+  // devinfo_to_topology, topology_parse("Local"), set_restore_gpu_maps (spec §9.5 step 3.3). A
+  // map that succeeds names every GPU of the image, so restore_devices' check of
+  // maps_get_dest_gpu (0 → -ENODEV) cannot fail after it.
   const unmapped = fillRestoreMaps(w, k, t.restoreMaps, r.o.remap ?? {});
   if (unmapped !== null) return unmapped;
   const gpus = k.kfd.device_entries.filter((d) => d.gpu_id !== 0);
-  // restore_devices: actual_gpu_id = maps_get_dest_gpu(restore_maps, user id), 0 → -ENODEV
-  const lost = gpus.find((d) => r.map(t, d.gpu_id) === 0);
-  if (lost) return `restore_devices: no local GPU for gpu_id ${lost.gpu_id} (-ENODEV)`;
   const res = x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_CRIU_OP', kfdFd, criuRestoreArgs(r, t, k, gpus));
   if (res.ret !== 0) return `Restore ioctl failed (${res.ret})`;
   r.kfdRestoredPids.add(pid);

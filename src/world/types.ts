@@ -28,7 +28,7 @@ export interface GpuTopology {
    * The GPU's KFD topology properties (sysfs `nodes/N/properties`, as a kfd_device_entry names
    * them) where they differ from DEFAULT_DEVICE_PROPERTIES (src/world/topology.ts): what a dump
    * records per device and the restore's GPU remapping compares (spec §9.4 g, §9.10). Absent
-   * when all are the defaults.
+   * when the header gives none (then all are the defaults).
    */
   properties?: Partial<Record<DevicePropertyKey, number>>;
 }
