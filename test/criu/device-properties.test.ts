@@ -11,9 +11,9 @@ import { LogError } from '../../src/log/errors.js';
 import { readLog } from '../../src/log/reader.js';
 import { restoreSnapshot, snapshotText } from '../../src/log/snapshot.js';
 import { encodeHeader } from '../../src/log/writer.js';
-import { KFD_CRIU_OP } from '../../src/uapi/index.js';
 import { DEFAULT_DEVICE_PROPERTIES } from '../../src/world/topology.js';
 import { scenarioWorld } from '../mbt/adapters/criu-scenario.js';
+import { restoredDevices } from './restored-devices.js';
 import { APP } from '../../src/scenarios/rocm-two-gpus.js';
 
 const header = (gpu: object) =>
@@ -59,10 +59,6 @@ describe('docs/log-format.md topology: a GPU’s properties', () => {
 });
 
 describe('spec §9.4 g, §9.10: the dump records the properties, the restore maps by them', () => {
-  const devices = (r: ReturnType<typeof roundtrip>) =>
-    r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)!.args
-      .devices as { user_gpu_id: number; actual_gpu_id: number }[];
-
   it('spec §9.4 g (save_devices): each device entry carries its GPU’s properties over the defaults', () => {
     const w = withProperties((i) => ({ device_id: 0x7000 + i, fw_version: 5 }));
     const r = roundtrip(w, APP);
@@ -98,7 +94,7 @@ describe('spec §9.4 g, §9.10: the dump records the properties, the restore map
     const r = roundtrip(w, APP, { topology });
     expect(r.restore?.failure).toBeNull();
     expect(r.differences).toEqual([]);
-    expect(new Map(devices(r).map((d) => [d.user_gpu_id, d.actual_gpu_id]))).toEqual(
+    expect(new Map(restoredDevices(r).map((d) => [d.user_gpu_id, d.actual_gpu_id]))).toEqual(
       new Map([
         [a, b],
         [b, a],

@@ -5,6 +5,7 @@ import { processView, roundtrip } from '../../src/criu/roundtrip.js';
 import '../../src/ioctls/all.js';
 import { APP } from '../../src/scenarios/rocm-two-gpus.js';
 import { scenarioWorld } from '../mbt/adapters/criu-scenario.js';
+import { restoredDevices } from './restored-devices.js';
 import { KFD_CRIU_OP } from '../../src/uapi/index.js';
 
 describe('criu round trip', () => {
@@ -59,11 +60,6 @@ describe('criu round trip detects differences', () => {
 });
 
 describe('criu round trip onto other GPUs (spec §9.10)', () => {
-  /** The CRIU_OP(RESTORE) device buckets the restore issued. */
-  const restoredDevices = (r: ReturnType<typeof roundtrip>) =>
-    r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)!.args
-      .devices as { user_gpu_id: number; actual_gpu_id: number }[];
-
   it('spec §9.5 step 3.3, §9.10: restored onto GPUs with other ids, the restore maps them (set_restore_gpu_maps) and the application sees the same state under its user gpu ids', () => {
     const world = scenarioWorld();
     const NEW = [0x7001, 0x7002];
