@@ -52,6 +52,19 @@ describe('spec §8.2: GEM_CREATE', () => {
       expect(h.drm('AMDGPU_GEM_CREATE', { bo_size: PAGE, domains: ['VRAM'], domain_flags: [f] }).ret).toBe(0);
   });
 
+  it('spec §8.2 (0317e0e224bc, in 6.18): before the render-node CRIU series (kernel "6.17", the proposal’s kernel) VRAM_WIPE_ON_RELEASE, COHERENT, UNCACHED and EXT_COHERENT → -EINVAL, and the older settable flags are accepted', () => {
+    for (const variants of [{ kernel: '6.17' }, { 'amdgpu-criu': 'criu-ioctl-v3' }] as const) {
+      const h = new Drm({ variants });
+      for (const f of ['VRAM_WIPE_ON_RELEASE', 'COHERENT', 'UNCACHED', 'EXT_COHERENT'])
+        expect(h.drm('AMDGPU_GEM_CREATE', { bo_size: PAGE, domains: ['VRAM'], domain_flags: [f] }).ret).toBe(E.EINVAL);
+      const older = ['CPU_ACCESS_REQUIRED', 'CPU_GTT_USWC', 'VRAM_CLEARED', 'VM_ALWAYS_VALID', 'EXPLICIT_SYNC'];
+      const b = h.create({ domains: ['VRAM'], domain_flags: older });
+      expect(h.drm('AMDGPU_GEM_OP', { handle: b, op: 'GET_GEM_CREATE_INFO' }).out.create_info).toMatchObject({
+        domain_flags: BigInt((1 << 0) | (1 << 2) | (1 << 3) | (1 << 6) | (1 << 7)),
+      });
+    }
+  });
+
   it('spec §8.2: an unknown domain bit, DOORBELL or MMIO_REMAP → -EINVAL', () => {
     const h = new Drm();
     expect(h.drm('AMDGPU_GEM_CREATE', { bo_size: PAGE, domains: 0x100 }).ret).toBe(E.EINVAL);
@@ -132,6 +145,17 @@ describe('spec §8.2: GEM_OP', () => {
     );
     expect(h.drm('AMDGPU_GEM_OP', { handle: 77, op: 'GET_GEM_CREATE_INFO' }).ret).toBe(E.ENOENT);
     expect(h.drm('AMDGPU_GEM_OP', { handle: b, op: 7 }).ret).toBe(E.EINVAL);
+  });
+
+  it('spec §8.2 (4d82724f7f2b, in 6.18): the padding check comes with the field; before it (kernel "6.17", the proposal’s kernel) a non-zero padding is ignored', () => {
+    const query = (h: Drm, b: number) =>
+      h.drm('AMDGPU_GEM_OP', { handle: b, op: 'GET_GEM_CREATE_INFO', padding: 0xdead }).ret;
+    const recent = new Drm();
+    expect(query(recent, recent.create())).toBe(E.EINVAL);
+    for (const variants of [{ kernel: '6.17' }, { 'amdgpu-criu': 'criu-ioctl-v3' }] as const) {
+      const h = new Drm({ variants });
+      expect(query(h, h.create())).toBe(0);
+    }
   });
 
   it('spec §8.2: SET_PLACEMENT of an import object with VRAM → -EINVAL; otherwise preferred domains = value & (VRAM|GTT|CPU)', () => {

@@ -4,13 +4,14 @@
  * amdgpu_gem_object_create and a handle in the calling file.
  */
 import { ERRNO } from '../../uapi/errno.js';
-import { type DrmKernel, registerDrm } from '../drm/dispatch.js';
+import { type DrmKernel, hasUpstreamCriu, registerDrm } from '../drm/dispatch.js';
 import { handleCreateAndPut } from '../drm/file.js';
 import { flags, u32, u64 } from '../schema.js';
 import { createGem, type NewGem } from './kernel/gem.js';
 import { U64 } from './kernel/vm.js';
 import {
   AMDGPU_GEM_CREATE as C,
+  AMDGPU_GEM_CREATE_PRE_CRIU_MASK,
   AMDGPU_GEM_CREATE_SETTABLE_MASK,
   AMDGPU_GEM_DOMAIN as D,
   AMDGPU_GEM_DOMAIN_MASK,
@@ -63,7 +64,7 @@ export const gemCreate = registerDrm<CreateArgs>({
   name: 'DRM_IOCTL_AMDGPU_GEM_CREATE',
   models: 'amdgpu_gem_create_ioctl (amdgpu_gem.c), spec §8.2',
   checks: [
-    'domain_flags outside AMDGPU_GEM_CREATE_SETTABLE_MASK → -EINVAL',
+    'domain_flags outside AMDGPU_GEM_CREATE_SETTABLE_MASK → -EINVAL (on 6.17 and the proposal’s kernel, before 0317e0e224bc, also VRAM_WIPE_ON_RELEASE, COHERENT, UNCACHED and EXT_COHERENT)',
     'domains outside AMDGPU_GEM_DOMAIN_MASK → -EINVAL',
     'ENCRYPTED without TMZ (gpucr’s GPUs have TMZ off) → -EINVAL',
     'DOORBELL or MMIO_REMAP domain (not creatable from user space) → -EINVAL',
@@ -82,7 +83,8 @@ export const gemCreate = registerDrm<CreateArgs>({
   run(k, a) {
     const { w } = k;
     let fl = a.domain_flags;
-    if (fl & ~AMDGPU_GEM_CREATE_SETTABLE_MASK) return -ERRNO.EINVAL;
+    if (fl & ~(hasUpstreamCriu(w) ? AMDGPU_GEM_CREATE_SETTABLE_MASK : AMDGPU_GEM_CREATE_PRE_CRIU_MASK))
+      return -ERRNO.EINVAL;
     if (a.domains & ~AMDGPU_GEM_DOMAIN_MASK) return -ERRNO.EINVAL;
     if (fl & C.ENCRYPTED) return -ERRNO.EINVAL;
     if (a.domains & AMDGPU_GEM_DOMAIN_NOT_CREATABLE) return -ERRNO.EINVAL;

@@ -60,7 +60,7 @@ export const gemOp = registerDrm<OpArgs>({
   name: 'DRM_IOCTL_AMDGPU_GEM_OP',
   models: 'amdgpu_gem_op_ioctl (amdgpu_gem.c), spec §8.2',
   checks: [
-    'padding ≠ 0 → -EINVAL',
+    'padding ≠ 0 → -EINVAL (6.18, 4d82724f7f2b; 6.17 and the proposal’s kernel have no padding field: drm_ioctl copies the longer struct and the kernel ignores what follows value)',
     'no object at the handle → -ENOENT',
     'GET_GEM_CREATE_INFO: create_info = {bo_size, alignment in bytes, domains = preferred, domain_flags = bo->flags}',
     'SET_PLACEMENT: an import object asked for VRAM → -EINVAL; a userptr object → -EPERM; preferred domains = value & (VRAM | GTT | CPU)',
@@ -70,7 +70,7 @@ export const gemOp = registerDrm<OpArgs>({
   args: { handle: u32, op: enumOf(AMDGPU_GEM_OP, 'AMDGPU_GEM_OP_'), value: u64, num_entries: u32, padding: u32 },
   out: ['num_entries', 'create_info', 'vm_entries'],
   run({ w, file }, a) {
-    if (a.padding !== 0) return -ERRNO.EINVAL;
+    if (a.padding !== 0 && hasUpstreamCriu(w)) return -ERRNO.EINVAL;
     const gem = handleLookup(w, file.id, a.handle);
     if (gem === undefined) return -ERRNO.ENOENT;
     const g = gemOf(w, gem);

@@ -65,5 +65,20 @@ export const AMDGPU_GEM_CREATE_SETTABLE_MASK =
   AMDGPU_GEM_CREATE.UNCACHED |
   AMDGPU_GEM_CREATE.EXT_COHERENT;
 
+/**
+ * The flags GEM_CREATE accepted before 0317e0e224bc (6.18's render-node CRIU series): the
+ * settable mask without the KFD flags it added (VRAM_WIPE_ON_RELEASE, COHERENT, UNCACHED,
+ * EXT_COHERENT), which a kernel without that series (`kernel: "6.17"`, the proposal's kernel)
+ * refuses with -EINVAL.
+ */
+export const AMDGPU_GEM_CREATE_PRE_CRIU_MASK =
+  AMDGPU_GEM_CREATE_SETTABLE_MASK &
+  ~(
+    AMDGPU_GEM_CREATE.VRAM_WIPE_ON_RELEASE |
+    AMDGPU_GEM_CREATE.COHERENT |
+    AMDGPU_GEM_CREATE.UNCACHED |
+    AMDGPU_GEM_CREATE.EXT_COHERENT
+  );
+
 /** AMDGPU_GPU_PAGE_SIZE (kernel-internal, amdgpu_gart.h): GPU VM pages are 4 KiB. */
 export const AMDGPU_GPU_PAGE_SIZE = 4096n;

@@ -46,7 +46,8 @@ export function kernelHas(w: World, name: string): boolean {
 
 /**
  * Whether the kernel has the render-node CRIU support that landed in 6.18 (LIST_HANDLES,
- * GEM_OP GET_MAPPING_INFO, GEM_CHANGE_HANDLE): not on 6.17, not in the proposal's kernel.
+ * GEM_OP GET_MAPPING_INFO and its padding check, GEM_CHANGE_HANDLE, GEM_CREATE's wider flag
+ * mask): not on 6.17, not in the proposal's kernel.
  */
 export function hasUpstreamCriu(w: World): boolean {
   return w.variants.kernel !== '6.17' && w.variants['amdgpu-criu'] === 'upstream';
