@@ -7,7 +7,11 @@
  *   check, and a missing object is found before that (-ENOENT);
  * - drm_file.object_idr has base 1 (idr_init_base): GEM_CHANGE_HANDLE to handle 0 asks
  *   idr_alloc for [0, 1), out of range: -ENOSPC ("idr: fix idr_alloc() returning an ID out of
- *   range").
+ *   range");
+ * - drm_gem_change_handle_ioctl looks the old handle up right after its INT_MAX check (53096728b891
+ *   and every fix since). Spec §8.2 gives "attempt 4"'s order (handle == new_handle → 0, then
+ *   the new handle reserved, then the lookup), which no enabled kernel runs: a spec error, the
+ *   model follows the kernel (docs/conformance.md "Spec errors found" 2).
  */
 import { describe, expect, it } from 'vitest';
 import { Drm, E, GPU_A, KFD, PAGE } from '../conformance/amdgpu-helpers.js';
@@ -44,6 +48,19 @@ describe('GEM_CHANGE_HANDLE to handle 0', () => {
     expect(h.drm('GEM_CHANGE_HANDLE', { handle: b, new_handle: 0 }).ret).toBe(E.ENOSPC);
     expect(h.drm('AMDGPU_GEM_OP', { handle: b, op: 'GET_GEM_CREATE_INFO' }).ret).toBe(0);
     expect(h.drm('AMDGPU_GEM_OP', { handle: 0, op: 'GET_GEM_CREATE_INFO' }).ret).toBe(E.ENOENT);
+  });
+});
+
+describe('GEM_CHANGE_HANDLE looks the old handle up first (spec error: §8.2 gives attempt 4’s order)', () => {
+  it('spec §8.2 GEM_CHANGE_HANDLE (drm_gem_object_lookup after the INT_MAX check): an unknown old handle → -ENOENT, also when it equals new_handle and when new_handle is taken', () => {
+    const h = new Drm();
+    const b = h.create();
+    expect(h.drm('GEM_CHANGE_HANDLE', { handle: 7, new_handle: 7 }).ret).toBe(E.ENOENT);
+    expect(h.drm('GEM_CHANGE_HANDLE', { handle: 7, new_handle: b }).ret).toBe(E.ENOENT);
+    // The INT_MAX check still comes first; a known handle to itself is 0.
+    expect(h.drm('GEM_CHANGE_HANDLE', { handle: 7, new_handle: 0x80000000 }).ret).toBe(E.EINVAL);
+    expect(h.drm('GEM_CHANGE_HANDLE', { handle: b, new_handle: b }).ret).toBe(0);
+    expect(h.gem(7)).toBeUndefined();
   });
 });
 

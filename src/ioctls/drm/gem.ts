@@ -33,23 +33,23 @@ export const gemChangeHandle = registerDrm<{ handle: number; new_handle: number 
   models: 'drm_gem_change_handle_ioctl (drm_gem.c, 6.18 with the 2026 fixes), spec §8.2',
   checks: [
     'new_handle > INT_MAX (idr_alloc limitation) → -EINVAL',
+    'no object at the old handle (drm_gem_object_lookup) → -ENOENT (the kernel’s order; spec §8.2 puts this last, as "attempt 4" does)',
     'handle == new_handle → 0',
     'idr_alloc(new_handle, new_handle + 1): taken, or new_handle 0 (below the idr base 1) → -ENOSPC (the idr error)',
-    'no object at the old handle → -ENOENT (the reserved new handle is released)',
     'the object has a dma-buf: the prime entry moves to the new handle; the old handle is removed → 0',
   ],
   args: { handle: u32, new_handle: u32 },
   out: [],
   run({ w, file }, a) {
     if (a.new_handle > INT_MAX) return -ERRNO.EINVAL;
-    if (a.handle === a.new_handle) return 0;
+    // The old handle is looked up before anything else, in 6.18 and in every fix since; only
+    // "attempt 4", which also disables the ioctl, reserves the new handle first (spec §8.2's
+    // order, which no enabled kernel has: docs/conformance.md "Spec errors found").
     const gem = handleLookup(w, file.id, a.handle);
-    const r = idrAllocExact(w, file.id, a.new_handle, gem ?? '');
+    if (gem === undefined) return -ERRNO.ENOENT;
+    if (a.handle === a.new_handle) return 0;
+    const r = idrAllocExact(w, file.id, a.new_handle, gem);
     if (r < 0) return r;
-    if (gem === undefined) {
-      idrRemoveHandle(w, file.id, a.new_handle);
-      return -ERRNO.ENOENT;
-    }
     gemSend(w, gem, { type: 'HANDLE_MOVE', file: file.id, handle: a.handle, new_handle: a.new_handle });
     const c = gemBo(w, gem);
     const dmabuf = c.dmabuf ?? c.import_attach;
