@@ -93,7 +93,8 @@ describe('spec §8.1: PROCESS_INFO and CHECKPOINT', () => {
     expect(b).toMatchObject({
       size: 8192n,
       offset: off,
-      alloc_flags: 1 << 2,
+      // CPU_GTT_USWC as asked, VRAM_CLEARED from GEM_CREATE ("always clear VRAM").
+      alloc_flags: (1 << 2) | (1 << 3),
       preferred_domains: 4,
       addr: 0x200000000n,
     });

@@ -82,11 +82,22 @@ describe('spec §8.2: GEM_CREATE', () => {
     );
   });
 
-  it('spec §8.2: GET_GEM_CREATE_INFO returns what GEM_CREATE asked for (size page aligned)', () => {
+  it('spec §8.2: GET_GEM_CREATE_INFO returns what GEM_CREATE asked for (size page aligned), domain_flags = bo->flags: the flags asked and VRAM_CLEARED, which amdgpu_gem_create_ioctl adds to every object ("always clear VRAM")', () => {
     const h = new Drm();
     const b = h.create({ bo_size: 5000, alignment: 65536, domains: ['VRAM', 'GTT'], domain_flags: ['COHERENT'] });
     const r = h.must(h.drm('AMDGPU_GEM_OP', { handle: b, op: 'GET_GEM_CREATE_INFO' }));
-    expect(r.out.create_info).toEqual({ bo_size: 8192n, alignment: 65536n, domains: 6n, domain_flags: 1n << 13n });
+    const asked = 1n << 13n;
+    const vramCleared = 1n << 3n;
+    expect(r.out.create_info).toEqual({
+      bo_size: 8192n,
+      alignment: 65536n,
+      domains: 6n,
+      domain_flags: asked | vramCleared,
+    });
+    // Whatever the domain: a GTT object has it too.
+    const g = h.create({ domains: ['GTT'] });
+    const info = h.must(h.drm('AMDGPU_GEM_OP', { handle: g, op: 'GET_GEM_CREATE_INFO' })).out.create_info;
+    expect((info as { domain_flags: bigint }).domain_flags).toBe(vramCleared);
   });
 });
 
@@ -374,7 +385,8 @@ describe('spec §8.2: GEM_LIST_HANDLES', () => {
     const r = h.must(h.drm('AMDGPU_GEM_LIST_HANDLES', { num_entries: 8 }));
     const e = r.out.entries as { gem_handle: number; size: bigint; preferred_domains: bigint; alloc_flags: bigint }[];
     expect(e.map((x) => x.gem_handle)).toEqual([a, b]);
-    expect(e[0]).toMatchObject({ size: 8192n, preferred_domains: 4n, alloc_flags: 1n });
+    // CPU_ACCESS_REQUIRED as asked, and VRAM_CLEARED, which GEM_CREATE adds to every object.
+    expect(e[0]).toMatchObject({ size: 8192n, preferred_domains: 4n, alloc_flags: 1n | (1n << 3n) });
     expect(e[1]!.alloc_flags & (1n << 5n)).toBe(0n);
     expect(e[1]!.size).toBe(16384n);
   });

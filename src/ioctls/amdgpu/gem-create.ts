@@ -67,6 +67,7 @@ export const gemCreate = registerDrm<CreateArgs>({
     'domain_flags outside AMDGPU_GEM_CREATE_SETTABLE_MASK → -EINVAL (on 6.17 and the proposal’s kernel, before 0317e0e224bc, also VRAM_WIPE_ON_RELEASE, COHERENT, UNCACHED and EXT_COHERENT)',
     'domains outside AMDGPU_GEM_DOMAIN_MASK → -EINVAL',
     'ENCRYPTED without TMZ (gpucr’s GPUs have TMZ off) → -EINVAL',
+    'flags |= VRAM_CLEARED ("always clear VRAM", any domain)',
     'DOORBELL or MMIO_REMAP domain (not creatable from user space) → -EINVAL',
     'GDS, GWS or OA with VM_ALWAYS_VALID → -EINVAL (these get NO_CPU_ACCESS)',
     'amdgpu_bo_create: GWS/OA sizes in pages per resource, GDS in pages per 4 units, others page aligned (wrapping at 2^64); a size of 0 pages → -ENOSPC (drm_vma_offset_add); a VRAM-only request that does not fit is retried with GTT (never fails in the model)',
@@ -87,6 +88,10 @@ export const gemCreate = registerDrm<CreateArgs>({
       return -ERRNO.EINVAL;
     if (a.domains & ~AMDGPU_GEM_DOMAIN_MASK) return -ERRNO.EINVAL;
     if (fl & C.ENCRYPTED) return -ERRNO.EINVAL;
+    // "always clear VRAM" (drm/amdgpu: always allocate cleared VRAM for GEM allocations, 6.12):
+    // every object of GEM_CREATE has the flag, whatever its domain, and GET_GEM_CREATE_INFO and
+    // LIST_HANDLES report it.
+    fl |= C.VRAM_CLEARED;
     if (a.domains & AMDGPU_GEM_DOMAIN_NOT_CREATABLE) return -ERRNO.EINVAL;
     if (a.domains & (D.GDS | D.GWS | D.OA)) {
       if (fl & C.VM_ALWAYS_VALID) return -ERRNO.EINVAL;

@@ -24,6 +24,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { type GemBoContext, type GemBoEvent, gemBoMachine } from '../../../machines/amdgpu/gem-bo.js';
 import { encodeCriuV3Priv } from '../../../src/ioctls/amdgpu/criu-v3.js';
+import { AMDGPU_GEM_CREATE } from '../../../src/ioctls/amdgpu/uapi.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import { AmdgpuWorld, F1, F2, FB, GPU_A, GPU_B, KFD_FD, PAGE } from './amdgpu-world.js';
 
@@ -225,7 +226,8 @@ function kfdFree(n: 1 | 2): Macro<GemWorld, Env>[] {
 export const gemBoCreatedAdapter: Adapter<GemWorld, Env> = {
   name: 'amdgpu_gem_bo (GEM_CREATE)',
   machine: gemBoMachine,
-  input: { gpu_id: GPU_A, size: SIZE, flags: 0, userptr: false, import_attach: null },
+  // GEM_CREATE adds VRAM_CLEARED to every object ("always clear VRAM").
+  input: { gpu_id: GPU_A, size: SIZE, flags: AMDGPU_GEM_CREATE.VRAM_CLEARED, userptr: false, import_attach: null },
   events,
   abstract,
   project,
