@@ -61,6 +61,17 @@ describe('spec §8.2: GEM_VA argument checks', () => {
     const h = new Drm();
     expect(h.va(h.create(), VA, PAGE, { vm_timeline_syncobj_out: 3 }).ret).toBe(E.ENOENT);
   });
+
+  it('spec §8.2 (amdgpu_gem_add_input_fence, before the bo_va lookup): input fences whose array pointer is NULL → -EFAULT (memdup_user); any other array names no syncobj → -ENOENT; nothing is mapped', () => {
+    const h = new Drm();
+    const b = h.create();
+    expect(h.va(b, VA, PAGE, { num_syncobj_handles: 1, input_fence_syncobj_handles: 0 }).ret).toBe(E.EFAULT);
+    expect(h.va(b, VA, PAGE, { num_syncobj_handles: 2, input_fence_syncobj_handles: '0x7ffd0000' }).ret).toBe(E.ENOENT);
+    // CLEAR looks no object up, and reads the fences all the same
+    const clear = { operation: 'CLEAR', num_syncobj_handles: 1, input_fence_syncobj_handles: 0 };
+    expect(h.va(0, VA, PAGE, clear).ret).toBe(E.EFAULT);
+    expect(h.mappings(b).out.num_entries).toBe(0);
+  });
 });
 
 describe('spec §8.2 "Model note": MAP and UNMAP', () => {

@@ -64,8 +64,9 @@ export const gemVa = registerDrm<VaArgs>({
     'flags outside DELAY_UPDATE | PAGE_READABLE | PAGE_WRITEABLE | PAGE_EXECUTABLE | MTYPE | PAGE_NOALLOC, unless only DELAY_UPDATE | PAGE_PRT → -EINVAL',
     'operation not MAP, UNMAP, CLEAR or REPLACE → -EINVAL',
     'not CLEAR and not PRT: no object at the handle → -ENOENT',
+    'amdgpu_gem_add_input_fence, when num_syncobj_handles ≠ 0: input_fence_syncobj_handles NULL (memdup_user) → -EFAULT; otherwise the first handle names no syncobj (gpucr has none; the log does not carry the array, so it is read as non-zero) → -ENOENT',
     'the object has no bo_va in the file’s VM → -ENOENT (PRT uses the file’s PRT bo_va)',
-    'vm_timeline_syncobj_out or num_syncobj_handles ≠ 0: no such syncobj (gpucr has none) → -ENOENT',
+    'amdgpu_gem_update_timeline_node: vm_timeline_syncobj_out ≠ 0 names no syncobj → -ENOENT',
     'MAP: amdgpu_vm_verify_parameters (4 KiB alignment of va, offset and size; size ≠ 0; no overflow; offset + size within the object; below max_pfn) → -EINVAL; overlap with any mapping of the VM (another bo_va, a KFD BO) → -EINVAL',
     'UNMAP: no mapping of this bo_va starting at va_address → -ENOENT',
     'CLEAR: verify_parameters of (va_address, map_size) → -EINVAL; every mapping of the VM in the range is cut, the parts outside become new pending mappings',
@@ -103,12 +104,13 @@ export const gemVa = registerDrm<VaArgs>({
       gem = handleLookup(w, file.id, a.handle);
       if (gem === undefined) return -ERRNO.ENOENT;
     }
+    if (a.num_syncobj_handles !== 0) return a.input_fence_syncobj_handles === 0n ? -ERRNO.EFAULT : -ERRNO.ENOENT;
     let bv: string | undefined;
     if (gem !== undefined) {
       bv = boVaFind(w, file.id, gem);
       if (bv === undefined) return -ERRNO.ENOENT;
     } else if (a.operation !== OP.CLEAR) bv = prtBoVa(w, file.id);
-    if (a.vm_timeline_syncobj_out !== 0 || a.num_syncobj_handles !== 0) return -ERRNO.ENOENT;
+    if (a.vm_timeline_syncobj_out !== 0) return -ERRNO.ENOENT;
     const objSize = gem === undefined ? null : gemOf(w, gem).size;
     // The mapping keeps the call's uapi flags as they are, DELAY_UPDATE included ("rework how
     // PTE flags are generated": amdgpu_vm_bo_map(…, args->flags); spec §12 q7), and
