@@ -100,11 +100,12 @@ function drmBo(
   if (ex.ret !== 0) return `Failed to get dmabuf fd from handle ${handle} (${ex.ret})`;
   d.x.issue('DUMP_EXT_FILE', d.criu, 'close', undefined, { fd: ex.out.fd });
   const exporter = gem === undefined ? undefined : d.kfdGemHandle.get(gem);
-  // the KFD BO's handle (get_gem_handle, spec §9.4 h): the first render file holding it names
-  // it; a later one (another task's import under another number) must not rename it. save_bos
-  // records it in the shared-BO list as an exporter (record_shared_bo(handle, false))
+  // the KFD BO's handle (get_gem_handle, spec §9.4 h) under plugin-kfd-handles: application:
+  // the first render file holding it names it; a later one (another task's import under another
+  // number) must not rename it. save_bos records it in the shared-BO list as an exporter
+  // (record_shared_bo(handle, false)). Under dumper, save_bos numbered it in CRIU's own file.
   const kfdEntry = exporter && d.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!;
-  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE) {
+  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE && d.w.variants['plugin-kfd-handles'] === 'application') {
     kfdEntry.handle = handle;
     d.recordSharedBo(handle, false);
   }

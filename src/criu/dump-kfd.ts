@@ -14,6 +14,9 @@ import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
 import { criuVersionFailure, deviceEntry, kfdBoIndex } from './orchestrate-common.js';
 
+/** No dma-buf fd in a bucket (KFD_INVALID_FD): not VRAM or GTT. */
+const KFD_INVALID_FD = 0xffffffff;
+
 /** One BO bucket of CHECKPOINT's output (kfd_criu_bo_bucket). */
 type Bucket = { addr: bigint; size: bigint; offset: bigint; gpu_id: number; alloc_flags: number; dmabuf_fd: number };
 
@@ -33,9 +36,13 @@ export function dumpKfd(d: TreeDump, pid: number, fd: number, id: number): strin
     d.checkpointMaps.set(dev.actual_gpu_id, dev.user_gpu_id);
   const buckets = c.out.bos as Bucket[];
   const { bo_entries, contents } = saveBos(d, pid, id, buckets);
+  if (d.w.variants['plugin-kfd-handles'] === 'dumper') {
+    const failed = dumperHandles(d, buckets, bo_entries);
+    if (failed !== null) return failed;
+  }
   // the dma-buf fds CHECKPOINT installed in CRIU are closed after the content copy
   for (const b of buckets)
-    if (b.dmabuf_fd !== 0xffffffff) x.issue('DUMP_EXT_FILE', criu, 'close', undefined, { fd: b.dmabuf_fd });
+    if (b.dmabuf_fd !== KFD_INVALID_FD) x.issue('DUMP_EXT_FILE', criu, 'close', undefined, { fd: b.dmabuf_fd });
   const kfd = kfdImage(d.w, pid, info.out, c.out, bo_entries);
   d.images.kfd.push({ id, kfd, contents });
   d.kfdRefs.push(ref);
@@ -98,4 +105,36 @@ function saveBos(d: TreeDump, pid: number, id: number, buckets: Bucket[]) {
     };
   });
   return { bo_entries, contents };
+}
+
+/**
+ * save_bos under `plugin-kfd-handles: dumper`: `handle = get_gem_handle(h_dev, dmabuf_fd)` on
+ * the render node the plugin opened for the bucket's GPU (spec §9.4 h): PRIME_FD_TO_HANDLE of
+ * each VRAM/GTT bucket's dma-buf in CRIU's own file, so the numbers are that file's (1, 2, … in
+ * bucket order, one per object); a failed call gives -1. Each is recorded in the shared-BO list
+ * as an exporter (record_shared_bo(handle, false)). The bucket's gpu_id is looked up in the
+ * topology as it is (the plugin's sys_get_node_by_gpu_id); no such GPU fails the dump (-ENODEV).
+ */
+function dumperHandles(d: TreeDump, buckets: Bucket[], entries: KfdBoEntry[]): string | null {
+  for (const [i, b] of buckets.entries()) {
+    if (b.dmabuf_fd === KFD_INVALID_FD) continue;
+    const fd = ownRenderNode(d, b.gpu_id);
+    if (fd === undefined) return `No render node for gpu_id 0x${b.gpu_id.toString(16)} (-ENODEV)`;
+    const r = d.x.issue('DUMP_EXT_FILE', d.criu, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', fd, { fd: b.dmabuf_fd });
+    entries[i]!.handle = r.ret === 0 ? (r.out.handle as number) : NO_GEM_HANDLE;
+    d.recordSharedBo(entries[i]!.handle, false);
+  }
+  return null;
+}
+
+/** node_get_drm_render_device: the GPU's render node, opened by the plugin at its first use. */
+function ownRenderNode(d: TreeDump, gpuId: number): number | undefined {
+  const known = d.ownRender.get(gpuId);
+  if (known !== undefined) return known;
+  const gpu = d.w.topology.gpus.find((g) => g.gpu_id === gpuId);
+  if (!gpu) return undefined;
+  const r = d.x.issue('DUMP_EXT_FILE', d.criu, 'open', undefined, { path: `/dev/dri/renderD${gpu.render_minor}` });
+  if (r.ret < 0) return undefined;
+  d.ownRender.set(gpuId, r.out.fd as number);
+  return r.out.fd as number;
 }

@@ -27,6 +27,13 @@ export class TreeDump {
    * by-number` variant.
    */
   readonly sharedNumbers = new Map<number, boolean>();
+  /**
+   * The render node of each GPU (actual gpu_id → CRIU's fd) the plugin opened itself
+   * (`node_get_drm_render_device`, cached for the plugin's life): under `plugin-kfd-handles:
+   * dumper`, save_bos names KFD BOs by their handles in these files. Closed when the dump ends
+   * (the plugin's process exits).
+   */
+  readonly ownRender = new Map<number, number>();
   /** gem id → the KFD bucket whose dma-buf it is (save_bos: handle = get_gem_handle). */
   readonly kfdGemHandle = new Map<string, { image: number; bo: number }>();
   /** dma-buf fds waiting for their exporter's render-node file (dmabuf_list), and the task's fd of each. */
@@ -55,6 +62,8 @@ export class TreeDump {
   }
 
   result(failure: string | null): DumpResult {
+    for (const fd of this.ownRender.values()) this.x.issue('plugin exit', this.criu, 'close', undefined, { fd });
+    this.ownRender.clear();
     const { obj: object, images, memory, tasks } = this;
     return { ok: failure === null, failure, object, images, memory, calls: this.x.calls, tasks };
   }

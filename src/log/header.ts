@@ -38,6 +38,7 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   'kfd-restore-aql': ['halved-again', 'checkpointed-size'],
   'dump-abort': ['leave-paused', 'unpause'],
   'plugin-shared-bos': ['by-object', 'by-number'],
+  'plugin-kfd-handles': ['application', 'dumper'],
 };
 
 const HEADER_KEYS = ['gpucr', 'topology', 'processes', 'variants', 'seed', 'snapshot'] as const;

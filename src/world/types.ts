@@ -110,6 +110,16 @@ export interface Variants {
    * so another file's own BO under a number already recorded is saved as an import.
    */
   'plugin-shared-bos': 'by-object' | 'by-number';
+  /**
+   * The GEM handle the amdgpu plugin saves for each VRAM/GTT KFD BO (`save_bos`: `handle =
+   * get_gem_handle(h_dev, dmabuf_fd)`, spec §9.4 h): application = the handle of the first
+   * application render-node file that holds the BO, no call issued (what the dump gives if
+   * libdrm's device de-duplication hands `save_bos` a device opened on an application fd, spec
+   * §12 q9); dumper = PRIME_FD_TO_HANDLE of the bucket's dma-buf on the render node the
+   * plugin opens itself for the GPU (`node_get_drm_render_device`), numbered 1, 2, … in CRIU's
+   * own file.
+   */
+  'plugin-kfd-handles': 'application' | 'dumper';
 }
 
 export const DEFAULT_VARIANTS: Variants = {
@@ -125,6 +135,7 @@ export const DEFAULT_VARIANTS: Variants = {
   'kfd-restore-aql': 'halved-again',
   'dump-abort': 'leave-paused',
   'plugin-shared-bos': 'by-object',
+  'plugin-kfd-handles': 'application',
 };
 
 /** An open file description (struct file). */
