@@ -28,7 +28,7 @@ export class TreeDump {
    */
   readonly sharedNumbers = new Map<number, boolean>();
   /**
-   * The render node of each GPU (actual gpu_id → CRIU's fd) the plugin opened itself
+   * The render node of each GPU (a bucket's gpu_id → CRIU's fd) the plugin opened itself
    * (`node_get_drm_render_device`, cached for the plugin's life): under `plugin-kfd-handles:
    * dumper`, save_bos names KFD BOs by their handles in these files. Closed when the dump ends
    * (the plugin's process exits).
