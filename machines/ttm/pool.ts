@@ -14,7 +14,7 @@
  * the resumable restore (pool-restore.ts) and the legacy swap (tt-swap.ts).
  */
 import type { FaultPlan } from '../../src/world/faults.js';
-import { EINVAL, TtRun } from './pool-pages.js';
+import { EINVAL, ENOMEM, fls, MAX_PAGE_ORDER, TtRun } from './pool-pages.js';
 import { ttmPoolDropBackedUp } from './pool-restore.js';
 import type { TtContext, TtResult } from './tt-context.js';
 import { ttmTtSwapinPopulated } from './tt-swap.js';
@@ -37,15 +37,18 @@ export { ttBackup } from './pool-backup.js';
 export { ttRestore } from './pool-restore.js';
 export { ttSwapin, ttSwapout } from './tt-swap.js';
 
-/** ttm_tt_populate → ttm_pool_alloc (+ legacy ttm_tt_swapin of a SWAPPED tt). Sites: ttm.copy_page (swapin). */
+/**
+ * ttm_tt_populate → ttm_pool_alloc (+ legacy ttm_tt_swapin of a SWAPPED tt). Sites: ttm.alloc
+ * (one pass per block), ttm.copy_page (swapin).
+ */
 export function ttPopulate(ctx: TtContext, plan: FaultPlan): TtResult {
   const run = new TtRun(ctx, plan);
   const c = run.c;
   if (c.flags.populated) return run.done(0);
   // ttm_pool_alloc: WARN_ON(ttm_tt_is_backed_up(tt)) → -EINVAL.
   if (c.flags.backed_up) return run.done(EINVAL);
-  const head = run.allocPages(c.num_pages);
-  for (let i = 0; i < c.num_pages; i++) c.slots[i] = { t: 'page', id: head + i, v: 0 };
+  const err = ttmPoolAlloc(run);
+  if (err) return run.done(err);
   // Success of ttm_pool_alloc frees any (stale) restore state.
   c.restore = null;
   c.flags.populated = true;
@@ -56,6 +59,33 @@ export function ttPopulate(ctx: TtContext, plan: FaultPlan): TtResult {
   }
   if (!ctx.flags.swapped) c.content = {};
   return run.done(0);
+}
+
+/**
+ * __ttm_pool_alloc without a restore (spec A.4.1): blocks of the largest order that fits the
+ * pages left, a failed allocation retried one order lower; an order-0 failure is -ENOMEM, and
+ * the pages taken so far are freed (the vector is all NULL again). Without a fault the pages
+ * are one run of consecutive ids, as one allocation of them all would give.
+ */
+function ttmPoolAlloc(run: TtRun): number {
+  const c = run.c;
+  let pos = 0;
+  let order = Math.min(MAX_PAGE_ORDER, fls(c.num_pages));
+  while (pos < c.num_pages) {
+    order = Math.min(order, fls(c.num_pages - pos));
+    if (run.pass('ttm.alloc')) {
+      if (order > 0) {
+        order -= 1;
+        continue;
+      }
+      run.freeRange(0, pos);
+      return ENOMEM;
+    }
+    const head = run.allocPages(1 << order);
+    for (let i = 0; i < 1 << order; i++) c.slots[pos + i] = { t: 'page', id: head + i, v: 0 };
+    pos += 1 << order;
+  }
+  return 0;
 }
 
 /** ttm_tt_unpopulate → ttm_pool_free. The pages and their content are released on request. */

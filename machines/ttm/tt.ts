@@ -113,7 +113,8 @@ export const ttMachine = setup({
     /** No page, no handle, no flag (ttm_tt_init). */
     unpopulated: {
       on: {
-        POPULATE: { target: 'populated', actions: 'apply' },
+        // ttm_pool_alloc fails (ttm.alloc at order 0): what it took is freed, nothing changes
+        POPULATE: [{ guard: 'succeeded', target: 'populated', actions: 'apply' }, {}],
         UNPOPULATE: {},
         BACKUP: {},
         CLEAR_BACKED_UP: {},

@@ -108,7 +108,8 @@ const TTM_BACKUP: ActionSpec[] = [
   ['restore', 'ttm.restore', { tt: TT, interruptible: true }],
   ['restore, 1st alloc fails', 'ttm.restore', { tt: TT, interruptible: true }, ['ttm.restore_alloc', 0]],
   ['restore, allocs after the 1st fail', 'ttm.restore', { tt: TT, interruptible: true }, ['ttm.restore_alloc', 1, 2]],
-  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.restore_alloc', 0]],
+  // every order of the first block fails, down to order 0 (MAX_PAGE_ORDER + 1 passes at most)
+  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.alloc', 0, 11]],
   ['fini', 'ttm.fini', { tt: TT }],
 ];
 

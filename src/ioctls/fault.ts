@@ -20,6 +20,7 @@ export const DEFAULT_FAULT_ERRNO: Record<FaultSite, number> = {
   'i915.gt_wedged': ERRNO.EIO,
   'i915.populate': ERRNO.ENOMEM,
   'xe.copy': ERRNO.EIO,
+  'ttm.alloc': ERRNO.ENOMEM,
 };
 
 interface FaultArgs {

@@ -34,6 +34,12 @@ export const FAULT_SITES = {
   'i915.populate': 6,
   /** xe_bo_evict_pinned() / xe_bo_restore_pinned() / the user-BO eviction move: one BO copied. */
   'xe.copy': 7,
+  /**
+   * A block allocation of __ttm_pool_alloc without a restore (ttm_pool_alloc: the populate of an
+   * unpopulated or SWAPPED tt), one pass per block tried: a failing pass at order > 0 retries one
+   * order lower; at order 0 the populate fails with -ENOMEM and frees what it took.
+   */
+  'ttm.alloc': 8,
 } as const;
 
 export type FaultSite = keyof typeof FAULT_SITES;

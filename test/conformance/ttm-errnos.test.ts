@@ -3,6 +3,7 @@
  * each leaves (A.7 "errors leave state unchanged unless stated").
  */
 import { describe, expect, it } from 'vitest';
+import { ttPopulate } from '../../machines/ttm/pool.js';
 import { checkTtm } from '../../src/invariants/ttm.js';
 import { E, fillTt, readTt, Sim, stateOf, ttCtx } from './ttm-harness.js';
 
@@ -53,6 +54,51 @@ describe('spec A.4.2 ttm_pool_backup', () => {
     s.fault('ttm.backup_page', { after: 1 });
     expect(s.ret('ttm.backup', { tt })).toBe(1);
     expect(Object.keys(ttCtx(s, tt).ledger.live)).toHaveLength(2);
+  });
+});
+
+describe('spec A.4.1 ttm_pool_alloc (populate)', () => {
+  it('spec A.4.1, A.7: an order-0 failure → -ENOMEM; the pages taken so far are freed and the tt stays UNPOPULATED; a retry populates it', () => {
+    const s = new Sim();
+    const tt = s.createTt({ num_pages: 6, caching: 'wc', backup: true });
+    // the order-2 block (pages 0-3) succeeds; for the 2 pages left order 1 fails, then order 0
+    s.fault('ttm.alloc', { after: 1, count: 2 });
+    expect(s.ret('ttm.populate', { tt })).toBe(E.ENOMEM);
+    const c = ttCtx(s, tt);
+    expect(stateOf(s, `ttm.tt#${tt}`)).toBe('unpopulated');
+    expect(c.slots.every((x) => x === null)).toBe(true);
+    expect(Object.keys(c.ledger.live)).toHaveLength(0);
+    expect(checkTtm(s.world)).toEqual([]);
+    // the kernel function itself (the machine keeps the tt as it was): four pages taken, all freed
+    const run = ttPopulate(c, { 'ttm.alloc': { errno: 12, after: 1, count: 2 } });
+    expect(run.ret).toBe(E.ENOMEM);
+    expect(run.ctx.ledger.next_page - c.ledger.next_page).toBe(4);
+    expect([Object.keys(run.ctx.ledger.live).length, run.ctx.ledger.bad_frees]).toEqual([0, 0]);
+    expect(run.ctx.slots.every((x) => x === null)).toBe(true);
+    expect(s.ret('ttm.populate', { tt })).toBe(0);
+    expect(stateOf(s, `ttm.tt#${tt}`)).toBe('populated');
+  });
+
+  it('spec A.4.1: a failed block is retried one order lower: a failure at order 1 of two pages populates them as two order-0 blocks', () => {
+    const s = new Sim();
+    const tt = s.createTt({ num_pages: 2, caching: 'wc', backup: true });
+    s.fault('ttm.alloc', { count: 1 });
+    expect(s.ret('ttm.populate', { tt })).toBe(0);
+    expect(Object.keys(ttCtx(s, tt).ledger.live)).toHaveLength(2);
+    expect(s.world.faults?.['ttm.alloc']).toBeUndefined();
+  });
+
+  it('spec A.4.1, A.5: a SWAPPED tt whose allocation fails stays SWAPPED, its swap file kept (-ENOMEM)', () => {
+    const s = new Sim();
+    const tt = s.createTt({ num_pages: 2, caching: 'cached', backup: false });
+    s.ret('ttm.populate', { tt });
+    fillTt(s, tt, [7, 8]);
+    expect(s.ret('ttm.swapout', { tt })).toBe(2);
+    s.fault('ttm.alloc', { count: 2 });
+    expect(s.ret('ttm.populate', { tt })).toBe(E.ENOMEM);
+    expect(stateOf(s, `ttm.tt#${tt}`)).toBe('swapped');
+    expect(s.ret('ttm.populate', { tt })).toBe(0);
+    expect(readTt(s, tt, 2)).toEqual([7, 8]);
   });
 });
 

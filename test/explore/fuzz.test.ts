@@ -54,7 +54,8 @@ describe('fuzz', () => {
   });
 
   it('the same seed gives the same shrunk log, byte for byte', () => {
-    const once = () => fuzzWorlds(familyModel('ttm', BUGGY), { runs: 300, seed: 7 }).violation?.log;
+    // any seed whose walks reach the bug (7 did until the family gained a failing populate)
+    const once = () => fuzzWorlds(familyModel('ttm', BUGGY), { runs: 300, seed: 8 }).violation?.log;
     const a = once();
     expect(a).toBeDefined();
     expect(once()).toBe(a);

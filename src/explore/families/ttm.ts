@@ -1,6 +1,6 @@
 /**
  * The `ttm` family: one tt with a backup file (2 pages, the `pages` bound), with every TTM
- * entry point, a write per page and the fault sites of backup and restore
+ * entry point, a write per page and the fault sites of populate, backup and restore
  * (docs/known-bugs.md: spec A.9 F1).
  */
 import type { Call, World } from '../../world/types.js';
@@ -12,6 +12,8 @@ const TT = 1;
 /** The actions of a tt of `pages` pages: page p is written with p + 1. */
 const ttmActions = (pages: number): ActionSpec[] => [
   ['populate', 'ttm.populate', { tt: TT }],
+  // the first block fails at every order down to 0: fls(pages) + 1 passes
+  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.alloc', 0, 32 - Math.clz32(pages)]],
   ['unpopulate', 'ttm.unpopulate', { tt: TT }],
   ...Array.from({ length: pages }, (_, p): ActionSpec => [
     `write p${p}`,

@@ -34,7 +34,7 @@ export function ttId(w: World, n: number): string | undefined {
 export const ttNumber: (id: string) => number = objectNumber;
 
 const SITES: Record<TtEvent['type'], readonly FaultSite[]> = {
-  POPULATE: ['ttm.copy_page'],
+  POPULATE: ['ttm.alloc', 'ttm.copy_page'],
   UNPOPULATE: [],
   BACKUP: ['ttm.no_swap', 'ttm.backup_page'],
   RESTORE: ['ttm.restore_alloc', 'ttm.copy_page'],
@@ -116,11 +116,12 @@ export const ttmCreate = registerInternal<{
 export const ttmPopulate = registerInternal<{ tt: number }>({
   name: 'ttm.populate',
   models:
-    'ttm_tt_populate → ttm_pool_alloc, and ttm_tt_swapin for a SWAPPED tt (spec A.4.1, A.5); fault site ttm.copy_page (swapin)',
+    'ttm_tt_populate → ttm_pool_alloc, and ttm_tt_swapin for a SWAPPED tt (spec A.4.1, A.5); fault sites ttm.alloc (one per block), ttm.copy_page (swapin)',
   checks: [
     NO_TT,
     'already populated → 0 (no-op)',
     'backed up (or purged, or restoring) → -EINVAL (ttm_pool_alloc: WARN_ON(ttm_tt_is_backed_up))',
+    'ttm_pool_alloc: blocks of the largest order that fits, a failed one retried one order lower; an order-0 failure → -ENOMEM, the pages taken so far freed, the tt unchanged (a SWAPPED tt stays SWAPPED)',
     'SWAPPED: a swapin read fails → that errno; the tt is unpopulated again and stays SWAPPED',
   ],
   args: { tt: u32 },

@@ -89,6 +89,10 @@ export function abstractTt(c: TtContext): unknown {
 
 const common: TtEvent[] = [
   { type: 'POPULATE', faults: {} },
+  // two pages: the order-1 block fails, the order-0 retry fails too → -ENOMEM, nothing kept
+  { type: 'POPULATE', faults: plan('ttm.alloc', ENOMEM, 0, 2) },
+  // the order-1 block fails, two order-0 blocks succeed
+  { type: 'POPULATE', faults: plan('ttm.alloc', ENOMEM, 0, 1) },
   { type: 'UNPOPULATE' },
   { type: 'BACKUP', purge: false, writeback: false, faults: {} },
   { type: 'BACKUP', purge: true, writeback: false, faults: {} },
@@ -145,6 +149,7 @@ export const legacyTtAdapter = adapter(
   [
     { type: 'POPULATE', faults: {} },
     { type: 'POPULATE', faults: plan('ttm.copy_page', ENOMEM, 1) },
+    { type: 'POPULATE', faults: plan('ttm.alloc', ENOMEM, 0, 2) },
     { type: 'UNPOPULATE' },
     { type: 'BACKUP', purge: false, writeback: false, faults: {} },
     { type: 'SWAPOUT', faults: {} },
