@@ -20,8 +20,9 @@ export function gpuDefaults(pageSize: number): Omit<GpuTopology, 'gpu_id' | 'ren
 }
 
 /**
- * The KFD topology properties of a GPU that the header does not give (`properties`): a
- * gfx1100-like discrete GPU's, the values every dump recorded before session 11.
+ * The KFD topology properties of a GPU that the header does not give (`properties`): an
+ * MI210-like discrete GPU's (device 0x740f, gfx90a), the values every dump recorded before
+ * session 11.
  */
 export const DEFAULT_DEVICE_PROPERTIES: Readonly<Record<DevicePropertyKey, number>> = {
   cpu_cores_count: 0,
@@ -53,6 +54,22 @@ export const DEFAULT_DEVICE_PROPERTIES: Readonly<Record<DevicePropertyKey, numbe
 
 export const DEVICE_PROPERTY_KEYS = Object.keys(DEFAULT_DEVICE_PROPERTIES) as DevicePropertyKey[];
 
+/** The GC IP version of a GPU whose header gives none: the MI210's (gfx90a), as the default properties. */
+export const DEFAULT_GC_VERSION = '9.4.2';
+
+/** A GPU's GC IP version (KFD_GC_VERSION). */
+export function gcVersion(g: GpuTopology): string {
+  return g.gc_version ?? DEFAULT_GC_VERSION;
+}
+
+/** A header's `gc_version`: "major.minor.revision", each below 256 (IP_VERSION packs them in bytes). */
+function parseGcVersion(raw: unknown, where: string): string {
+  const m = typeof raw === 'string' ? /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(raw) : null;
+  if (!m || m.slice(1).some((p) => Number(p) > 255))
+    throw new InputError(where, 'a GC IP version "major.minor.revision", such as "9.4.3"', raw);
+  return m.slice(1).map(Number).join('.');
+}
+
 /** A GPU's properties: the defaults, with what the header gives over them. */
 export function deviceProperties(g: GpuTopology): Record<DevicePropertyKey, number> {
   return { ...DEFAULT_DEVICE_PROPERTIES, ...g.properties };
@@ -77,6 +94,7 @@ const GPU_KEYS = [
   'is_apu',
   'gpuvm_base',
   'mmio_remap_bus_addr',
+  'gc_version',
   'properties',
 ] as const;
 
@@ -136,6 +154,7 @@ function parseGpu(raw: unknown, where: string, pageSize: number): GpuTopology {
       raw.mmio_remap_bus_addr === undefined
         ? d.mmio_remap_bus_addr
         : parseUnsigned(raw.mmio_remap_bus_addr, 64, `${where}.mmio_remap_bus_addr`),
+    ...(raw.gc_version === undefined ? {} : { gc_version: parseGcVersion(raw.gc_version, `${where}.gc_version`) }),
     ...(raw.properties === undefined ? {} : { properties: parseProperties(raw.properties, `${where}.properties`) }),
   };
 }

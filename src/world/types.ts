@@ -25,6 +25,13 @@ export interface GpuTopology {
   /** rmmio_remap.bus_addr (default 0xfe000000; 0 makes MMIO_REMAP allocations fail). */
   mmio_remap_bus_addr: bigint;
   /**
+   * The GC IP version, "major.minor.revision" (KFD_GC_VERSION(dev); sysfs `gfx_target_version`
+   * 90403 is "9.4.3"), where it is not DEFAULT_GC_VERSION ("9.4.2", the MI210 the default
+   * properties describe). GC 9.4.3, 9.4.4 and 9.5.0 (MI300, MI350) have no HWS limit on user
+   * queues: pqm_create_queue allows 255 per device instead of 127.
+   */
+  gc_version?: string;
+  /**
    * The GPU's KFD topology properties (sysfs `nodes/N/properties`, as a kfd_device_entry names
    * them) where they differ from DEFAULT_DEVICE_PROPERTIES (src/world/topology.ts): what a dump
    * records per device and the restore's GPU remapping compares (spec §9.4 g, §9.10). Absent

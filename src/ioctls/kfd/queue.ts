@@ -92,7 +92,7 @@ export const createQueue = register<CreateQueueArgs>({
     'no pdd for gpu_id (user id) → -EINVAL',
     'kfd_bind_process_to_device fails → -ESRCH',
     'SDMA_BY_ENG_ID with sdma_engine_id out of range → -EINVAL',
-    'pqm_create_queue: 127 queues on the device → -ENOSPC; then no free queue slot in the process (1024) → -ENOMEM',
+    'pqm_create_queue: 127 queues on the device (255 on GC 9.4.3, 9.4.4, 9.5.0: no HWS limit) → -ENOSPC; then no free queue slot in the process (1024) → -ENOMEM',
   ],
   args: {
     ring_base_address: u64,

@@ -4,14 +4,23 @@
 import type { QueueContext } from '../../../../machines/kfd/queue.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { contextOf, createObject, send } from '../../../world/objects.js';
-import type { Task, World } from '../../../world/types.js';
+import { gcVersion } from '../../../world/topology.js';
+import type { GpuTopology, Task, World } from '../../../world/types.js';
 import { pdd } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 
 /** KFD_MAX_NUM_OF_QUEUES_PER_PROCESS: queue ids 0..1023 (pqm->queue_slot_bitmap). */
 export const KFD_MAX_NUM_OF_QUEUES_PER_PROCESS = 1024;
-/** HWS limit on user queues per device (dqm max_queues, spec §5.4). */
+/** HWS limit on user queues per device (pqm_create_queue's max_queues, spec §5.4). */
 export const MAX_QUEUES_PER_DEVICE = 127;
+/** max_queues on GC 9.4.3, 9.4.4 and 9.5.0: "No HWS limit" there (pqm_create_queue). */
+export const MAX_QUEUES_PER_DEVICE_NO_HWS_LIMIT = 255;
+const NO_HWS_LIMIT = new Set(['9.4.3', '9.4.4', '9.5.0']);
+
+/** pqm_create_queue's max_queues for a GPU (the debug-process limit is not modelled). */
+export function maxQueues(gpu: GpuTopology | undefined): number {
+  return gpu && NO_HWS_LIMIT.has(gcVersion(gpu)) ? MAX_QUEUES_PER_DEVICE_NO_HWS_LIMIT : MAX_QUEUES_PER_DEVICE;
+}
 
 /** enum kfd_queue_type (kfd_priv.h): the kernel's type, not the ioctl's queue_type. */
 export const KFD_QUEUE_TYPE = {
@@ -53,7 +62,8 @@ export function pqmCreateQueue(
   restoreId: number | null,
 ): number {
   const p = pdd(w, pddId);
-  if (p.queues.length >= MAX_QUEUES_PER_DEVICE) fail(-ERRNO.ENOSPC);
+  const gpu = w.topology.gpus.find((g) => g.gpu_id === p.gpu_id);
+  if (p.queues.length >= maxQueues(gpu)) fail(-ERRNO.ENOSPC);
   let qid: number;
   if (restoreId !== null) {
     // assign_queue_slot_by_qid
