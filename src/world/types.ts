@@ -28,7 +28,8 @@ export interface GpuTopology {
    * The GC IP version, "major.minor.revision" (KFD_GC_VERSION(dev); sysfs `gfx_target_version`
    * 90403 is "9.4.3"), where it is not DEFAULT_GC_VERSION ("9.4.2", the MI210 the default
    * properties describe). GC 9.4.3, 9.4.4 and 9.5.0 (MI300, MI350) have no HWS limit on user
-   * queues: pqm_create_queue allows 255 per device instead of 127.
+   * queues: pqm_create_queue allows 255 per device instead of 127. GC 11 and later schedule
+   * with MES, where a queue restored by CRIU is refused (-EINVAL).
    */
   gc_version?: string;
   /**

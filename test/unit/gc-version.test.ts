@@ -2,7 +2,8 @@
  * A GPU's GC IP version (`gc_version` in the log header, docs/log-format.md "topology"), and
  * what it decides: pqm_create_queue's max_queues, 127 user queues per device under the HWS
  * limit, 255 on GC 9.4.3, 9.4.4 and 9.5.0 ("No HWS limit"; spec §5.4 step 5), for CREATE_QUEUE
- * and for the queues a CRIU RESTORE re-creates alike.
+ * and for the queues a CRIU RESTORE re-creates alike; and on GC 11 and later (MES), that
+ * init_user_queue refuses a queue without its write-pointer BO, which a CRIU restore never has.
  */
 import { describe, expect, it } from 'vitest';
 import { roundtrip } from '../../src/criu/roundtrip.js';
@@ -10,6 +11,7 @@ import { LogError } from '../../src/log/errors.js';
 import { readLog } from '../../src/log/reader.js';
 import { restoreSnapshot, snapshotText } from '../../src/log/snapshot.js';
 import { encodeHeader } from '../../src/log/writer.js';
+import { KFD_CRIU_OP } from '../../src/uapi/index.js';
 import { APP, E, GPU_A, Harness } from '../conformance/helpers.js';
 
 const header = (gpu: object) =>
@@ -71,5 +73,24 @@ describe('spec §5.4 step 5, §7.2 CREATE_QUEUE: pqm_create_queue’s max_queues
     expect(r.restore?.failure).toBeNull();
     expect(Object.keys(r.restored!.tasks[APP]!.queues)).toHaveLength(200);
     expect(r.differences).toEqual([]);
+  });
+});
+
+describe('spec §5.4 step 5: no queue restores on a MES GPU (GC 11 and later)', () => {
+  it('spec §5.4 step 5 (init_user_queue: "Queue initialization with shared MES requires queue buffers"; the partial revert of d3f670cfb535): a process with a queue on GC 11.0.0 is dumped, and its RESTORE fails with -EINVAL', () => {
+    const { h } = withQueues('11.0.0', 1);
+    expect(Object.keys(h.task(APP).queues)).toHaveLength(1);
+    const r = roundtrip(h.w, APP);
+    expect(r.dump.failure).toBeNull();
+    const restore = r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE);
+    expect(restore?.ret).toBe(E.EINVAL);
+    expect(r.restore?.failure).not.toBeNull();
+  });
+
+  it('spec §5.4 step 5: the same process without its queue restores on GC 11.0.0; GC 10.3.0 (HWS) restores the queue', () => {
+    expect(roundtrip(withQueues('11.0.0', 0).h.w, APP).restore?.failure).toBeNull();
+    const hws = roundtrip(withQueues('10.3.0', 1).h.w, APP);
+    expect(hws.restore?.failure).toBeNull();
+    expect(hws.differences).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ export const criuOp = register<CriuArgs>({
     'PROCESS_INFO (§5.1): no pdd → -ENODEV; evict and pause; a queue type that cannot be checkpointed → -EOPNOTSUPP, undone',
     'CHECKPOINT (§5.2): NULL devices/bos/priv_data → -EINVAL; no pdd → -ENODEV; not paused → -EINVAL; counts or size changed → -EINVAL; an active queue → -EINVAL',
     'UNPAUSE (§5.3): not paused → -EINVAL',
-    'RESTORE (§5.4): NULL buffers or zero counts → -EINVAL (6.18: num_bos may be 0); version ≠ 1 → -EINVAL; xnack unsupported → -EPERM; num_devices ≠ n_pdds → -EINVAL; per device: user_gpu_id 0, unknown actual id, drm file already set, bad drm_fd, init_vm failure → -EINVAL; per BO: unknown user gpu → -ENODEV, bad doorbell/MMIO size → -EINVAL, handle taken → -ENOMEM, unknown mapped gpu → -EINVAL; objects: unknown type → -EINVAL, duplicate queue id → -ENOSPC, event page BO missing → -EINVAL; trailing bytes → -EINVAL',
+    'RESTORE (§5.4): NULL buffers or zero counts → -EINVAL (6.18: num_bos may be 0); version ≠ 1 → -EINVAL; xnack unsupported → -EPERM; num_devices ≠ n_pdds → -EINVAL; per device: user_gpu_id 0, unknown actual id, drm file already set, bad drm_fd, init_vm failure → -EINVAL; per BO: unknown user gpu → -ENODEV, bad doorbell/MMIO size → -EINVAL, handle taken → -ENOMEM, unknown mapped gpu → -EINVAL; objects: unknown type → -EINVAL, duplicate queue id → -ENOSPC, a queue on a MES GPU (GC 11+: init_user_queue without a write-pointer BO) → -EINVAL, event page BO missing → -EINVAL; trailing bytes → -EINVAL',
     'RESUME (§5.5): pid without a kfd process → -ESRCH; no RESTORE pending (block_mmu_notifications clear) → -EINVAL',
     'unknown op → -EINVAL',
   ],

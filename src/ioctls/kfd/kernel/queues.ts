@@ -17,6 +17,14 @@ export const MAX_QUEUES_PER_DEVICE = 127;
 export const MAX_QUEUES_PER_DEVICE_NO_HWS_LIMIT = 255;
 const NO_HWS_LIMIT = new Set(['9.4.3', '9.4.4', '9.5.0']);
 
+/**
+ * Whether the GPU schedules user queues with MES (adev->enable_mes, GC 11 and later) rather
+ * than HWS: init_user_queue then needs the queue's write-pointer BO.
+ */
+export function usesMes(gpu: GpuTopology | undefined): boolean {
+  return gpu !== undefined && Number(gcVersion(gpu).split('.')[0]) >= 11;
+}
+
 /** pqm_create_queue's max_queues for a GPU (the debug-process limit is not modelled). */
 export function maxQueues(gpu: GpuTopology | undefined): number {
   return gpu && NO_HWS_LIMIT.has(gcVersion(gpu)) ? MAX_QUEUES_PER_DEVICE_NO_HWS_LIMIT : MAX_QUEUES_PER_DEVICE;
@@ -52,7 +60,8 @@ export type QueueProperties = Omit<QueueContext, 'pid' | 'gpu_id' | 'queue_id' |
 
 /**
  * pqm_create_queue: the per-device limit, then a queue slot (lowest free, or exactly
- * `restoreId`), the queue object; created evicted when the pdd is evicted. Returns the queue id.
+ * `restoreId`), init_user_queue (a restored queue on a MES GPU → -EINVAL), the queue object;
+ * created evicted when the pdd is evicted. Returns the queue id.
  */
 export function pqmCreateQueue(
   w: World,
@@ -70,6 +79,10 @@ export function pqmCreateQueue(
     if (restoreId >= KFD_MAX_NUM_OF_QUEUES_PER_PROCESS) fail(-ERRNO.EINVAL);
     if (task.queues[restoreId] !== undefined) fail(-ERRNO.ENOSPC);
     qid = restoreId;
+    // init_user_queue on MES: "Queue initialization with shared MES requires queue buffers to be
+    // initialized" → -EINVAL. kfd_criu_restore_queue never acquires them (the partial revert of
+    // d3f670cfb535: "there is no usage of CRIU with shared MES"), so no queue restores on GC 11+.
+    if (usesMes(gpu)) fail(-ERRNO.EINVAL);
   } else {
     // find_available_queue_slot: "Cannot open more queues for process" → -ENOMEM
     let free = -1;
