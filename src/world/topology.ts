@@ -70,6 +70,13 @@ function parseGcVersion(raw: unknown, where: string): string {
   return m.slice(1).map(Number).join('.');
 }
 
+/** A header's `num_xcc`: 1 to 16 XCCs in the GPU's partition (xcc_mask is a 16-bit mask). */
+function parseNumXcc(raw: unknown, where: string): number {
+  const n = Number(parseUnsigned(raw, 32, where));
+  if (n < 1 || n > 16) throw new InputError(where, 'a number of XCCs from 1 to 16', raw);
+  return n;
+}
+
 /** A GPU's properties: the defaults, with what the header gives over them. */
 export function deviceProperties(g: GpuTopology): Record<DevicePropertyKey, number> {
   return { ...DEFAULT_DEVICE_PROPERTIES, ...g.properties };
@@ -95,6 +102,7 @@ const GPU_KEYS = [
   'gpuvm_base',
   'mmio_remap_bus_addr',
   'gc_version',
+  'num_xcc',
   'properties',
 ] as const;
 
@@ -155,6 +163,7 @@ function parseGpu(raw: unknown, where: string, pageSize: number): GpuTopology {
         ? d.mmio_remap_bus_addr
         : parseUnsigned(raw.mmio_remap_bus_addr, 64, `${where}.mmio_remap_bus_addr`),
     ...(raw.gc_version === undefined ? {} : { gc_version: parseGcVersion(raw.gc_version, `${where}.gc_version`) }),
+    ...(raw.num_xcc === undefined ? {} : { num_xcc: parseNumXcc(raw.num_xcc, `${where}.num_xcc`) }),
     ...(raw.properties === undefined ? {} : { properties: parseProperties(raw.properties, `${where}.properties`) }),
   };
 }

@@ -33,6 +33,11 @@ export interface GpuTopology {
    */
   gc_version?: string;
   /**
+   * NUM_XCC(xcc_mask): the XCCs of the GPU's compute partition (an MI300X in SPX mode has 8),
+   * where it is not 1. A queue has one MQD (and control stack) per XCC, and CRIU saves them all.
+   */
+  num_xcc?: number;
+  /**
    * The GPU's KFD topology properties (sysfs `nodes/N/properties`, as a kfd_device_entry names
    * them) where they differ from DEFAULT_DEVICE_PROPERTIES (src/world/topology.ts): what a dump
    * records per device and the restore's GPU remapping compares (spec §9.4 g, §9.10). Absent

@@ -10,8 +10,8 @@ import type { ObjectPriv } from '../../../criu/kfd-priv.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { contextOf, inState } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
-import { pdd } from '../../../world/world.js';
-import { mqdSizeFromQueueType } from '../kernel/queues.js';
+import { gpuById, pdd } from '../../../world/world.js';
+import { queueCheckpointSizes } from '../kernel/queues.js';
 import { checkpointAttrs } from '../kernel/svm-get-attr.js';
 import { svmRangesOf } from '../kernel/svm.js';
 
@@ -28,7 +28,8 @@ export function checkpointQueues(w: World, task: Task, out: ObjectPriv[]): numbe
       // dqm->ops.checkpoint_mqd: "Queue is active" → -EINVAL
       if (inState(w, qid, 'active')) return -ERRNO.EINVAL;
       const q = contextOf<QueueContext>(w, qid);
-      const mqdSize = mqdSizeFromQueueType(q.type);
+      // one MQD and control stack per XCC (get_queue_checkpoint_info, checkpoint_mqd_v9_4_3)
+      const { mqd_size: mqdSize, ctl_stack_size: ctlSize } = queueCheckpointSizes(gpuById(w, q.gpu_id), q);
       out.push({
         object_type: 0,
         q_address: q.q_address,
@@ -49,10 +50,10 @@ export function checkpointQueues(w: World, task: Task, out: ObjectPriv[]): numbe
         sdma_id: q.sdma_id,
         eop_ring_buffer_size: q.eop_ring_buffer_size,
         ctx_save_restore_area_size: q.ctx_save_restore_area_size,
-        ctl_stack_size: q.ctl_stack_size,
+        ctl_stack_size: ctlSize,
         mqd_size: mqdSize,
         mqd: hexBytes(q.mqd, mqdSize),
-        ctl_stack: hexBytes(q.ctl_stack, q.ctl_stack_size),
+        ctl_stack: hexBytes(q.ctl_stack, ctlSize),
       });
     }
   }

@@ -9,7 +9,7 @@ import { allocIdr } from '../../../world/idr.js';
 import { bo, gpuById, pdd } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { processQueues } from '../kernel/process.js';
-import { isCheckpointableQueueType, mqdSizeFromQueueType as mqdBytes } from '../kernel/queues.js';
+import { isCheckpointableQueueType, queueCheckpointSizes } from '../kernel/queues.js';
 import { svmRangesOf } from '../kernel/svm.js';
 
 export interface ObjectInfo {
@@ -46,7 +46,8 @@ export function processObjectInfo(w: World, task: Task): ObjectInfo {
   for (const q of queues) {
     // kfd_process_get_queue_info: SDMA_BY_ENG_ID and other types cannot be checkpointed.
     if (!isCheckpointableQueueType(q.type)) fail(-ERRNO.EOPNOTSUPP);
-    queueBytes += PRIV_SIZES.queueHeader + mqdBytes(q.type) + q.ctl_stack_size;
+    const sizes = queueCheckpointSizes(gpuById(w, q.gpu_id), q);
+    queueBytes += PRIV_SIZES.queueHeader + sizes.mqd_size + sizes.ctl_stack_size;
   }
   const num_events = Object.keys(task.events).length;
   const ranges = svmRangesOf(w, task);

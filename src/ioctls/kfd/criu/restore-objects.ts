@@ -16,7 +16,9 @@ function restoreQueue(w: World, task: Task, r: PrivReader, field: string): void 
   const q = readQueue(r, field);
   const pddId = pddByUserGpuId(w, task, q.gpu_id);
   if (!pddId) fail(-ERRNO.EINVAL);
-  // CVE-2026-68258 bounds checks (f19d8086f664).
+  // CVE-2026-68258 bounds checks (f19d8086f664). mqd_size_from_queue_type is the MQD manager's
+  // size, one XCC's, while the checkpoint saved one MQD per XCC: on a GPU of several XCCs every
+  // queue fails here (docs/conformance.md "Kernel findings").
   if (q.type >= KFD_QUEUE_TYPE.MAX) fail(-ERRNO.EINVAL);
   if (q.mqd_size !== mqdSizeFromQueueType(q.type)) fail(-ERRNO.EINVAL);
   const qid = pqmCreateQueue(

@@ -51,6 +51,27 @@ export function mqdSizeFromQueueType(type: number): number {
   return type === KFD_QUEUE_TYPE.COMPUTE ? 2048 : 512;
 }
 
+/** NUM_XCC(xcc_mask) of a GPU: the XCCs of its partition (the topology's num_xcc; 1 when not given). */
+export function numXcc(gpu: GpuTopology | undefined): number {
+  return gpu?.num_xcc ?? 1;
+}
+
+/**
+ * get_queue_checkpoint_info (since "drm/amdkfd: Fix checkpoint-restore on multi-xcc", 6.17; spec
+ * §5.2.1): the bytes a queue's checkpoint carries, an MQD per XCC and, for a compute queue, a
+ * control stack per XCC.
+ */
+export function queueCheckpointSizes(
+  gpu: GpuTopology | undefined,
+  q: { type: number; ctl_stack_size: number },
+): { mqd_size: number; ctl_stack_size: number } {
+  const n = numXcc(gpu);
+  return {
+    mqd_size: mqdSizeFromQueueType(q.type) * n,
+    ctl_stack_size: q.type === KFD_QUEUE_TYPE.COMPUTE ? q.ctl_stack_size * n : q.ctl_stack_size,
+  };
+}
+
 /** Checkpointable types (kfd_process_get_queue_info / kfd_criu_checkpoint_queues). */
 export function isCheckpointableQueueType(type: number): boolean {
   return type === KFD_QUEUE_TYPE.COMPUTE || type === KFD_QUEUE_TYPE.SDMA || type === KFD_QUEUE_TYPE.SDMA_XGMI;

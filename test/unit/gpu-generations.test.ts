@@ -3,9 +3,12 @@
  * what it decides: pqm_create_queue's max_queues, 127 user queues per device under the HWS
  * limit, 255 on GC 9.4.3, 9.4.4 and 9.5.0 ("No HWS limit"; spec §5.4 step 5), for CREATE_QUEUE
  * and for the queues a CRIU RESTORE re-creates alike; and on GC 11 and later (MES), that
- * init_user_queue refuses a queue without its write-pointer BO, which a CRIU restore never has.
+ * init_user_queue refuses a queue without its write-pointer BO, which a CRIU restore never has;
+ * and a GPU's XCC count (`num_xcc`): a queue's checkpoint carries an MQD and a control stack per
+ * XCC, which the restore's mqd_size bounds check (one XCC's MQD) then refuses.
  */
 import { describe, expect, it } from 'vitest';
+import { decodePrivData } from '../../src/criu/kfd-priv.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
 import { LogError } from '../../src/log/errors.js';
 import { readLog } from '../../src/log/reader.js';
@@ -18,8 +21,8 @@ const header = (gpu: object) =>
   JSON.stringify({ gpucr: 1, topology: { gpus: [{ gpu_id: 0x1001, render_minor: 128, ...gpu }] } });
 
 /** A process with `n` compute queues on GPU A, whose GC version is `gc` (none: the default). */
-function withQueues(gc: string | undefined, n: number): { h: Harness; last: number } {
-  const h = new Harness({ gpus: [{ gpu_id: GPU_A, render_minor: 128, ...(gc ? { gc_version: gc } : {}) }] });
+function withQueues(gc: string | undefined, n: number, gpu: object = {}): { h: Harness; last: number } {
+  const h = new Harness({ gpus: [{ gpu_id: GPU_A, render_minor: 128, ...(gc ? { gc_version: gc } : {}), ...gpu }] });
   h.setupProcess(APP, [GPU_A]);
   let last = 0;
   for (let i = 0; i < n && last === 0; i++) last = h.createQueue(APP, GPU_A).ret;
@@ -92,5 +95,52 @@ describe('spec §5.4 step 5: no queue restores on a MES GPU (GC 11 and later)', 
     const hws = roundtrip(withQueues('10.3.0', 1).h.w, APP);
     expect(hws.restore?.failure).toBeNull();
     expect(hws.differences).toEqual([]);
+  });
+});
+
+describe('spec §5.2.1, §5.4 step 5: a GPU of several XCCs (num_xcc)', () => {
+  it('docs/log-format.md topology: num_xcc is 1 to 16, absent when not given', () => {
+    const { header: h } = readLog(`${header({ num_xcc: 8 })}\n`, 'x.jsonl');
+    expect(h.topology.gpus[0]!.num_xcc).toBe(8);
+    expect(Object.hasOwn(readLog(`${header({})}\n`, 'd.jsonl').header.topology.gpus[0]!, 'num_xcc')).toBe(false);
+    expect(() => readLog(`${header({ num_xcc: 0 })}\n`, 'x.jsonl')).toThrow(
+      'topology.gpus[0].num_xcc: expected a number of XCCs from 1 to 16, found 0',
+    );
+  });
+
+  it('spec §5.2.1 (get_queue_checkpoint_info, "Fix checkpoint-restore on multi-xcc"): CHECKPOINT saves one MQD and one control stack per XCC', () => {
+    const ctl = 0x1000;
+    const { h } = withQueues('9.4.3', 0, { num_xcc: 8 });
+    h.must(h.createQueue(APP, GPU_A, 'COMPUTE', { ctl_stack_size: ctl, ctx_save_restore_size: 0x10000 }));
+    h.must(h.createQueue(APP, GPU_A, 'SDMA'));
+    const one = withQueues('9.4.3', 0).h;
+    one.must(one.createQueue(APP, GPU_A, 'COMPUTE', { ctl_stack_size: ctl, ctx_save_restore_size: 0x10000 }));
+    const r = roundtrip(h.w, APP);
+    expect(r.dump.failure).toBeNull();
+    const objects = decodePrivData(r.dump.images.kfd[0]!.kfd.priv_data, {
+      num_devices: 1,
+      num_bos: Number(r.dump.images.kfd[0]!.kfd.num_of_bos),
+      num_objects: r.dump.images.kfd[0]!.kfd.num_of_objects,
+    }).objects as { mqd_size: number; ctl_stack_size: number }[];
+    const single = roundtrip(one.w, APP).dump.images.kfd[0]!;
+    const oneObj = decodePrivData(single.kfd.priv_data, {
+      num_devices: 1,
+      num_bos: Number(single.kfd.num_of_bos),
+      num_objects: single.kfd.num_of_objects,
+    }).objects[0] as { mqd_size: number; ctl_stack_size: number };
+    expect(objects.map((o) => [o.mqd_size, o.ctl_stack_size])).toEqual([
+      [oneObj.mqd_size * 8, ctl * 8],
+      [expect.any(Number), 0],
+    ]);
+  });
+
+  it('spec §5.4 step 5 (CVE-2026-68258 fix f19d8086f664: mqd_size ≠ mqd_size_from_queue_type → -EINVAL): on 8 XCCs the saved MQDs are 8 × one XCC’s, and the RESTORE of the queue fails', () => {
+    const { h } = withQueues('9.4.3', 1, { num_xcc: 8 });
+    const r = roundtrip(h.w, APP);
+    expect(r.dump.failure).toBeNull();
+    const restore = r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE);
+    expect(restore?.ret).toBe(E.EINVAL);
+    // one XCC (a CPX partition): the same queue restores
+    expect(roundtrip(withQueues('9.4.3', 1, { num_xcc: 1 }).h.w, APP).restore?.failure).toBeNull();
   });
 });
