@@ -24,7 +24,7 @@ export interface LogHeader {
   snapshot?: string;
 }
 
-/** Values each design variant accepts (src/world/types.ts Variants). */
+/** Values each design variant accepts (src/world/variants.ts Variants). */
 export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants[K][] } = {
   kernel: ['6.18', '6.17'],
   'kfd-restore-devices': ['fixed', 'fget-leak'],
