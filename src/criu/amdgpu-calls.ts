@@ -9,6 +9,7 @@ import '../ioctls/all.js';
 import { callDef } from '../ioctls/registry.js';
 import { decodeArgs, encodeField } from '../ioctls/schema.js';
 import { formatRecord } from '../log/writer.js';
+import { KFD_INVALID_FD } from '../uapi/index.js';
 import { applyInPlace, thaw } from '../world/step.js';
 import type { FdRef, Variants, World } from '../world/types.js';
 import type { RestoreResult } from './amdgpu-upstream.js';
@@ -191,7 +192,7 @@ export function kfdImportsOf(
   const byHandle = new Map<number, number>();
   const fd = { pid: app, fd: drmFd };
   kfd.bos.forEach((b, i) => {
-    if (b.dmabuf_fd === 0xffffffff) return;
+    if (b.dmabuf_fd === KFD_INVALID_FD) return;
     const r = x.issue('correlate', criu, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', fd, { fd: b.dmabuf_fd });
     if (r.ret !== 0) return;
     const h = r.out.handle as number;

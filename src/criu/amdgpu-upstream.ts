@@ -11,6 +11,7 @@
  * file's restore (amdgpu_plugin_drm_restore_file returns -1).
  */
 import type { GemListHandlesEntry } from '../ioctls/amdgpu/gem.js';
+import { KFD_INVALID_FD } from '../uapi/index.js';
 import type { World } from '../world/types.js';
 import {
   CallIssuer,
@@ -140,7 +141,7 @@ export function dumpUpstream(
   }
   if (o.kfdFd !== null) unpauseKfd(x, o.criu, o.app, o.kfdFd);
   for (const b of kfd?.bos ?? [])
-    if (b.dmabuf_fd !== 0xffffffff) x.issue('kfd dump', o.criu, 'close', undefined, { fd: b.dmabuf_fd });
+    if (b.dmabuf_fd !== KFD_INVALID_FD) x.issue('kfd dump', o.criu, 'close', undefined, { fd: b.dmabuf_fd });
   return { dump: ok ? { kfd, drm } : null, calls: x.calls, world: x.world };
 }
 
@@ -181,7 +182,7 @@ function restoreDrmPass(
     if (b.is_import) {
       // amdgpu_id_for_handle / fdstore_get: the exporter's published dma-buf.
       const exporter = b.kfd_bo === null ? undefined : kfdBuckets?.[b.kfd_bo];
-      if (!exporter || exporter.dmabuf_fd === 0xffffffff) {
+      if (!exporter || exporter.dmabuf_fd === KFD_INVALID_FD) {
         retry = true;
         continue;
       }

@@ -4,7 +4,7 @@
  * save_bos (BO entries, VRAM/GTT contents, userptr memory) and the `amdgpu-kfd-<id>` image.
  */
 import type { BoContext } from '../../machines/kfd/bo.js';
-import { KFD_IOC_ALLOC_MEM_FLAGS } from '../uapi/index.js';
+import { KFD_INVALID_FD, KFD_IOC_ALLOC_MEM_FLAGS } from '../uapi/index.js';
 import { send } from '../world/objects.js';
 import type { World } from '../world/types.js';
 import { checkpointArgs } from './amdgpu-calls.js';
@@ -13,9 +13,6 @@ import type { CriuKfd, KfdBoEntry, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
 import { criuVersionFailure, deviceEntry, kfdBoIndex } from './orchestrate-common.js';
-
-/** No dma-buf fd in a bucket (KFD_INVALID_FD): not VRAM or GTT. */
-const KFD_INVALID_FD = 0xffffffff;
 
 /** One BO bucket of CHECKPOINT's output (kfd_criu_bo_bucket). */
 type Bucket = { addr: bigint; size: bigint; offset: bigint; gpu_id: number; alloc_flags: number; dmabuf_fd: number };

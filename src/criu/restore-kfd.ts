@@ -5,7 +5,7 @@
  * task (store_dmabuf_fd), and writes the BOs' contents — the saved pages (restore_bo_data) and
  * CRIU core's userptr memory — as gpu_write calls.
  */
-import { KFD_CRIU_OP, MAKE_HANDLE } from '../uapi/index.js';
+import { KFD_CRIU_OP, KFD_INVALID_FD, MAKE_HANDLE } from '../uapi/index.js';
 import type { CallResult } from '../world/step.js';
 import type { KfdDeviceEntry, KfdImageSet, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
@@ -64,7 +64,7 @@ function criuRestoreArgs(
       restored_offset: 0n,
       gpu_id: b.gpu_id,
       alloc_flags: b.alloc_flags,
-      dmabuf_fd: 0xffffffff,
+      dmabuf_fd: KFD_INVALID_FD,
       pad: 0,
     })),
     priv_data: k.kfd.priv_data,
@@ -81,10 +81,10 @@ function criuRestoreArgs(
 function publishDmabufs(r: TreeRestore, t: TaskRestore, k: KfdImageSet, res: CallResult): void {
   const out = (res.out.bos as { dmabuf_fd: number }[] | undefined) ?? [];
   k.kfd.bo_entries.forEach((b, i) => {
-    const dfd = out[i]?.dmabuf_fd ?? 0xffffffff;
-    if (dfd !== 0xffffffff) t.dmabufFds.add(dfd);
+    const dfd = out[i]?.dmabuf_fd ?? KFD_INVALID_FD;
+    if (dfd !== KFD_INVALID_FD) t.dmabufFds.add(dfd);
     // store_dmabuf_fd: publish for render-node importers of any task (spec §9.5 step 3.7)
-    if (b.handle !== NO_GEM_HANDLE && dfd !== 0xffffffff && !r.published.has(b.handle))
+    if (b.handle !== NO_GEM_HANDLE && dfd !== KFD_INVALID_FD && !r.published.has(b.handle))
       r.published.set(b.handle, { pid: t.pid, fd: dfd });
   });
 }
