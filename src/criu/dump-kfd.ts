@@ -7,6 +7,7 @@ import type { BoContext } from '../../machines/kfd/bo.js';
 import { KFD_INVALID_FD, KFD_IOC_ALLOC_MEM_FLAGS } from '../uapi/index.js';
 import { send } from '../world/objects.js';
 import type { World } from '../world/types.js';
+import { gpuById } from '../world/world.js';
 import { checkpointArgs } from './amdgpu-calls.js';
 import type { TreeDump } from './dump-state.js';
 import type { CriuKfd, KfdBoEntry, PageContent } from './images/index.js';
@@ -128,7 +129,7 @@ function dumperHandles(d: TreeDump, buckets: Bucket[], entries: KfdBoEntry[]): s
 function ownRenderNode(d: TreeDump, gpuId: number): number | undefined {
   const known = d.ownRender.get(gpuId);
   if (known !== undefined) return known;
-  const gpu = d.w.topology.gpus.find((g) => g.gpu_id === gpuId);
+  const gpu = gpuById(d.w, gpuId);
   if (!gpu) return undefined;
   const r = d.x.issue('DUMP_EXT_FILE', d.criu, 'open', undefined, { path: `/dev/dri/renderD${gpu.render_minor}` });
   if (r.ret < 0) return undefined;

@@ -6,7 +6,7 @@ import { ERRNO } from '../../../uapi/errno.js';
 import { contextOf, createObject, send } from '../../../world/objects.js';
 import { gcVersion } from '../../../world/topology.js';
 import type { GpuTopology, Task, World } from '../../../world/types.js';
-import { pdd } from '../../../world/world.js';
+import { gpuById, pdd } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 
 /** KFD_MAX_NUM_OF_QUEUES_PER_PROCESS: queue ids 0..1023 (pqm->queue_slot_bitmap). */
@@ -92,7 +92,7 @@ export function pqmCreateQueue(
   restoreId: number | null,
 ): number {
   const p = pdd(w, pddId);
-  const gpu = w.topology.gpus.find((g) => g.gpu_id === p.gpu_id);
+  const gpu = gpuById(w, p.gpu_id);
   if (p.queues.length >= maxQueues(gpu)) fail(-ERRNO.ENOSPC);
   let qid: number;
   if (restoreId !== null) {
