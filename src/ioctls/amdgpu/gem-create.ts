@@ -7,7 +7,7 @@ import { ERRNO } from '../../uapi/errno.js';
 import { type DrmKernel, hasUpstreamCriu, registerDrm } from '../drm/dispatch.js';
 import { handleCreateAndPut } from '../drm/file.js';
 import { flags, u32, u64 } from '../schema.js';
-import { createGem, type NewGem } from './kernel/gem.js';
+import { createGem, type NewGem, userptrRangeWraps } from './kernel/gem.js';
 import { U64 } from './kernel/vm.js';
 import {
   AMDGPU_GEM_CREATE as C,
@@ -144,7 +144,7 @@ export const gemUserptr = registerDrm<UserptrArgs>({
     if (a.size === 0n) return -ERRNO.ENOSPC;
     // amdgpu_hmm_register → mmu_interval_notifier_insert: check_add_overflow(start, length - 1)
     // → -EOVERFLOW; the object made just before is put (release_object): no handle, nothing left
-    if (a.addr + a.size > U64) return -ERRNO.EOVERFLOW;
+    if (userptrRangeWraps(a.addr, a.size)) return -ERRNO.EOVERFLOW;
     const handle = createWithHandle(k, {
       size: a.size,
       preferred_domains: D.GTT,

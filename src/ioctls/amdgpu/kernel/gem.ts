@@ -9,6 +9,7 @@ import { filePut as putFile } from '../../../world/fds.js';
 import { canSend, contextOf, createObject, dropObject, registerMachine, send } from '../../../world/objects.js';
 import type { Gem, OpenFile, World } from '../../../world/types.js';
 import { AMDGPU_GEM_DOMAIN as D } from '../uapi.js';
+import { U64 } from './vm.js';
 
 export const GEM_BO = 'amdgpu.gem_bo';
 export const BO_VA = 'amdgpu.bo_va';
@@ -39,6 +40,15 @@ export interface NewGem {
   import_attach: string | null;
   /** Bytes to count in kfd_vram_used (KFD VRAM allocations). */
   kfd_vram: bigint;
+}
+
+/**
+ * amdgpu_hmm_register → mmu_interval_notifier_insert: a userptr's CPU range [addr, addr + size)
+ * passes 2^64 (check_add_overflow of its last byte → -EOVERFLOW). GEM_USERPTR and KFD's USERPTR
+ * ALLOC both register their range this way.
+ */
+export function userptrRangeWraps(addr: bigint, size: bigint): boolean {
+  return addr + size > U64;
 }
 
 /**

@@ -8,8 +8,14 @@
  * reference of it (its handle in the KFD client file).
  */
 import type { BoContext } from '../../../../machines/kfd/bo.js';
-import { createGem, gemKfdUnref, gemSend, kfdVramUsed, releaseDmabufFile } from '../../amdgpu/kernel/gem.js';
-import { U64 } from '../../amdgpu/kernel/vm.js';
+import {
+  createGem,
+  gemKfdUnref,
+  gemSend,
+  kfdVramUsed,
+  releaseDmabufFile,
+  userptrRangeWraps,
+} from '../../amdgpu/kernel/gem.js';
 import { AMDGPU_GEM_CREATE as C, AMDGPU_GEM_DOMAIN as D } from '../../amdgpu/uapi.js';
 import { ERRNO } from '../../../uapi/errno.js';
 import { KFD_IOC_ALLOC_MEM_FLAGS as F } from '../../../uapi/index.js';
@@ -102,7 +108,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
   if (domain === 'VRAM' && kfdVramUsed(w, gpuId) + size > gpu.vram_size) fail(-ERRNO.ENOMEM);
   // init_user_pages → amdgpu_hmm_register → mmu_interval_notifier_insert: the CPU range of a
   // userptr must not wrap past 2^64 (-EOVERFLOW); the BO made before it is released
-  if (r.flags & F.USERPTR && r.user_addr + size > U64) fail(-ERRNO.EOVERFLOW);
+  if (r.flags & F.USERPTR && userptrRangeWraps(r.user_addr, size)) fail(-ERRNO.EOVERFLOW);
   const gem = newGem(w, gpuId, size, domain, r.flags);
   if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) pinSgBoInGtt(w.gems[gem]!);
   const input: Omit<BoContext, 'attachments' | 'mapped_to_gpu_memory' | 'dmabuf'> = {
