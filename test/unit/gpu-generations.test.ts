@@ -98,6 +98,14 @@ describe('spec §5.4 step 5: no queue restores on a MES GPU (GC 11 and later)', 
   });
 });
 
+/** [mqd_size, ctl_stack_size] of each queue record in the dump's KFD image (one GPU). */
+function dumpedQueueSizes(r: ReturnType<typeof roundtrip>): [number, number][] {
+  const { kfd } = r.dump.images.kfd[0]!;
+  const counts = { num_devices: 1, num_bos: Number(kfd.num_of_bos), num_objects: kfd.num_of_objects };
+  const objects = decodePrivData(kfd.priv_data, counts).objects as { mqd_size: number; ctl_stack_size: number }[];
+  return objects.map((o) => [o.mqd_size, o.ctl_stack_size]);
+}
+
 describe('spec §5.2.1, §5.4 step 5: a GPU of several XCCs (num_xcc)', () => {
   it('docs/log-format.md topology: num_xcc is 1 to 16, absent when not given', () => {
     const { header: h } = readLog(`${header({ num_xcc: 8 })}\n`, 'x.jsonl');
@@ -117,19 +125,10 @@ describe('spec §5.2.1, §5.4 step 5: a GPU of several XCCs (num_xcc)', () => {
     one.must(one.createQueue(APP, GPU_A, 'COMPUTE', { ctl_stack_size: ctl, ctx_save_restore_size: 0x10000 }));
     const r = roundtrip(h.w, APP);
     expect(r.dump.failure).toBeNull();
-    const objects = decodePrivData(r.dump.images.kfd[0]!.kfd.priv_data, {
-      num_devices: 1,
-      num_bos: Number(r.dump.images.kfd[0]!.kfd.num_of_bos),
-      num_objects: r.dump.images.kfd[0]!.kfd.num_of_objects,
-    }).objects as { mqd_size: number; ctl_stack_size: number }[];
-    const single = roundtrip(one.w, APP).dump.images.kfd[0]!;
-    const oneObj = decodePrivData(single.kfd.priv_data, {
-      num_devices: 1,
-      num_bos: Number(single.kfd.num_of_bos),
-      num_objects: single.kfd.num_of_objects,
-    }).objects[0] as { mqd_size: number; ctl_stack_size: number };
-    expect(objects.map((o) => [o.mqd_size, o.ctl_stack_size])).toEqual([
-      [oneObj.mqd_size * 8, ctl * 8],
+    const objects = dumpedQueueSizes(r);
+    const [oneXcc] = dumpedQueueSizes(roundtrip(one.w, APP));
+    expect(objects).toEqual([
+      [oneXcc![0] * 8, ctl * 8],
       [expect.any(Number), 0],
     ]);
   });
