@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { dumpTask } from '../../src/criu/dump.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
@@ -86,6 +87,20 @@ describe('spec §9.4 h: the GEM handle save_bos gives a KFD BO (plugin-kfd-handl
       'render 1001 handles.1.size: "0x2000" → "0x1000"',
       'shared: [["100 kfd 1001:1","100 render 1001:1"]] → [["100 kfd 1001:0","100 render 1001:1"]]',
     ]);
+  });
+
+  it('spec §9.4 h (dumper: sys_get_node_by_gpu_id of the bucket’s user gpu_id): a process restored onto GPUs of other ids has no node under its user ids, and its dump fails (-ENODEV)', () => {
+    const dumpMoved = (handles: Variants['plugin-kfd-handles']) => {
+      const w = importedKfdBo(handles, false).world;
+      const moved = roundtrip(w, APP, {
+        topology: { ...w.topology, gpus: w.topology.gpus.map((g, i) => ({ ...g, gpu_id: 0x7001 + i })) },
+      });
+      expect(moved.restore?.failure).toBeNull();
+      return dumpTask(moved.restored!, CRIU, APP).failure;
+    };
+    expect(dumpMoved('dumper')).toBe(`No render node for gpu_id 0x${GPU_A.toString(16)} (-ENODEV)`);
+    // under application numbering no node is looked up, and the same dump succeeds
+    expect(dumpMoved('application')).toBeNull();
   });
 
   it('spec §9.4 h (dumper): with Y the only KFD BO the numbers coincide, and the round trip holds', () => {
