@@ -80,14 +80,13 @@ export function encodeViolation(f: InvariantFailure): Record<string, unknown> {
 /** A small, deterministic summary of the final world: live processes, open files, objects by kind. */
 export function worldSummary(w: World): Record<string, unknown> {
   const objects: Record<string, number> = {};
-  for (const id of Object.keys(w.objects)) {
-    const kind = w.objects[id]!.kind;
+  for (const { kind } of w.objects.values()) {
     objects[kind] = (objects[kind] ?? 0) + 1;
   }
   return {
     hash: worldHash(w),
     processes: Object.values(w.tasks).filter((t) => t.alive).length,
-    files: Object.keys(w.files).length,
+    files: w.files.size,
     objects,
   };
 }

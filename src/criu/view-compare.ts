@@ -48,8 +48,8 @@ function sameBo(wa: World, a: string, ua: (g: number) => number, wb: World, b: s
   const mb = mappedOn(y, ub, MAPPED_B);
   if (ma.length !== mb.length) return false;
   for (let i = 0; i < ma.length; i++) if (ma[i] !== mb[i]) return false;
-  const ga = wa.gems[x.gem] ? contentGem(wa, x.gem) : undefined;
-  const gb = wb.gems[y.gem] ? contentGem(wb, y.gem) : undefined;
+  const ga = wa.gems.has(x.gem) ? contentGem(wa, x.gem) : undefined;
+  const gb = wb.gems.has(y.gem) ? contentGem(wb, y.gem) : undefined;
   if (ga === undefined || gb === undefined) return ga === gb;
   return samePages(ga.content, gb.content);
 }

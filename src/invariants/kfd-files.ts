@@ -27,8 +27,7 @@ export function* boDmabufs(w: World) {
 export function fileRefs(w: World): Violation[] {
   const holders = countedHolders(w);
   const out: Violation[] = [];
-  for (const id of Object.keys(w.files)) {
-    const f = w.files[id]!;
+  for (const [id, f] of w.files) {
     const h = holders.get(id) ?? [];
     if (f.refs !== h.length)
       out.push({

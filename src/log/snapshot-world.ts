@@ -29,7 +29,12 @@ export function checkWorld(v: unknown, where: string): World {
   checkFiles(files, gems, where, next);
   checkGems(gems, files, objects, where, next);
   checkTasks(raw.tasks, files, objects, where);
-  return raw as unknown as World;
+  // The world keeps these three stores as Maps (src/world/types.ts), in the snapshot's key order.
+  return { ...raw, objects: storeOf(objects), gems: storeOf(gems), files: storeOf(files) } as unknown as World;
+}
+
+function storeOf(r: Record<string, unknown>): Map<string, unknown> {
+  return new Map(Object.entries(r));
 }
 
 /** The World's own members, from the world factory (so that one added there is required here). */
