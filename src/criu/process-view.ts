@@ -10,7 +10,7 @@ import type { EventContext } from '../../machines/kfd/event.js';
 import type { PddContext } from '../../machines/kfd/pdd.js';
 import type { QueueContext } from '../../machines/kfd/queue.js';
 import type { SvmRangeContext } from '../../machines/kfd/svm-range.js';
-import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
+import { contentGem, findContentGem } from '../ioctls/amdgpu/kernel/gem.js';
 import { boVaFind } from '../ioctls/amdgpu/kernel/vm.js';
 import { allocIdr } from '../world/idr.js';
 import { contextOf } from '../world/objects.js';
@@ -25,7 +25,7 @@ export function stateText(v: StateValue): string {
 /** The view of one KFD BO: what processView shows of it. */
 function boView(w: World, id: string, u: (g: number) => number): Record<string, unknown> {
   const b = contextOf<BoContext>(w, id);
-  const gem = w.gems.has(b.gem) ? contentGem(w, b.gem) : undefined;
+  const gem = findContentGem(w, b.gem);
   return {
     va: b.va,
     size: b.size,
@@ -233,7 +233,7 @@ export function sharingView(w: World, pids: readonly number[]): string[][] {
  * with the BO's identity: the GEM object whose pages it is (an import's are its exporter's).
  */
 function reachers(w: World, pids: readonly number[], add: (id: string, who: () => string) => void): void {
-  const idOf = (gem: string) => (w.gems.has(gem) ? contentGem(w, gem).id : gem);
+  const idOf = (gem: string) => findContentGem(w, gem)?.id ?? gem;
   for (const pid of pids) {
     const t = liveTask(w, pid);
     if (!t) continue;

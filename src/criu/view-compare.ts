@@ -5,7 +5,7 @@
  * lists the differences of the built views); "alike" never hides a difference.
  */
 import type { BoContext } from '../../machines/kfd/bo.js';
-import { contentGem } from '../ioctls/amdgpu/kernel/gem.js';
+import { findContentGem } from '../ioctls/amdgpu/kernel/gem.js';
 import { getObject } from '../world/objects.js';
 import type { StateValue } from 'xstate';
 import type { World } from '../world/types.js';
@@ -48,8 +48,8 @@ function sameBo(wa: World, a: string, ua: (g: number) => number, wb: World, b: s
   const mb = mappedOn(y, ub, MAPPED_B);
   if (ma.length !== mb.length) return false;
   for (let i = 0; i < ma.length; i++) if (ma[i] !== mb[i]) return false;
-  const ga = wa.gems.has(x.gem) ? contentGem(wa, x.gem) : undefined;
-  const gb = wb.gems.has(y.gem) ? contentGem(wb, y.gem) : undefined;
+  const ga = findContentGem(wa, x.gem);
+  const gb = findContentGem(wb, y.gem);
   if (ga === undefined || gb === undefined) return ga === gb;
   return samePages(ga.content, gb.content);
 }

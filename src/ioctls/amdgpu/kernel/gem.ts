@@ -115,12 +115,24 @@ export function gemSend(w: World, id: string, e: GemBoEvent): void {
 
 /** The object whose pages an object shows: an import shows its exporter's (dma_buf->priv). */
 export function contentGem(w: World, id: string): Gem {
-  let g = gemOf(w, id);
+  const g = findContentGem(w, id);
+  if (!g) throw new Error(`no GEM object ${id}`);
+  return g;
+}
+
+/**
+ * contentGem, or undefined when there is no GEM object `id`. One lookup per store and step:
+ * the round trip's comparison asks it for every BO of both worlds (issue 5).
+ */
+export function findContentGem(w: World, id: string): Gem | undefined {
+  let g: Gem | undefined = w.gems.get(id);
+  if (!g) return undefined;
   for (let i = 0; i < 8; i++) {
-    const attach = gemBo(w, g.id).import_attach;
-    const f = attach === null ? undefined : w.files.get(attach);
-    if (!f || f.kind !== 'dmabuf' || !w.gems.has(f.gem)) return g;
-    g = w.gems.get(f.gem)!;
+    const attach: string | null = contextOf<GemBoContext>(w, g.object).import_attach;
+    const f: OpenFile | undefined = attach === null ? undefined : w.files.get(attach);
+    const exporter: Gem | undefined = f?.kind === 'dmabuf' ? w.gems.get(f.gem) : undefined;
+    if (!exporter) return g;
+    g = exporter;
   }
   return g;
 }
