@@ -80,13 +80,14 @@ export function encodeViolation(f: InvariantFailure): Record<string, unknown> {
 /** A small, deterministic summary of the final world: live processes, open files, objects by kind. */
 export function worldSummary(w: World): Record<string, unknown> {
   const objects: Record<string, number> = {};
-  for (const { kind } of w.objects.values()) {
+  for (const id of Object.keys(w.objects)) {
+    const kind = w.objects[id]!.kind;
     objects[kind] = (objects[kind] ?? 0) + 1;
   }
   return {
     hash: worldHash(w),
     processes: Object.values(w.tasks).filter((t) => t.alive).length,
-    files: w.files.size,
+    files: Object.keys(w.files).length,
     objects,
   };
 }

@@ -112,11 +112,11 @@ function taskLines(w: World, t: Task, c: Colors): string[] {
     out.push('  fds');
     for (const fd of fds) {
       const id = t.fds[fd]!;
-      const f = w.files.get(id);
+      const f = w.files[id];
       out.push(`    ${fd} → ${id}${f ? ` (${fileText(f)})` : c.red(' (no such file)')}`);
     }
   }
-  const mine = [...w.objects]
+  const mine = Object.entries(w.objects)
     .filter(([, r]) => (r.context as { pid?: unknown } | null)?.pid === t.pid)
     .sort(objectOrder);
   for (const [id, rec] of mine)
@@ -149,11 +149,11 @@ export function renderWorld(w: World, opts: WorldViewOptions = {}): string {
     .filter((p) => opts.pid === undefined || p === opts.pid);
   for (const pid of pids) out.push(...taskLines(w, w.tasks[pid]!, c));
   if (opts.pid !== undefined && pids.length === 0) out.push(c.dim(`no process ${opts.pid}`));
-  const files = [...w.files.values()].filter(
+  const files = Object.values(w.files).filter(
     (f) => opts.pid === undefined || Object.values(w.tasks[opts.pid]?.fds ?? {}).includes(f.id),
   );
   if (opts.pid === undefined) {
-    const loose = [...w.objects]
+    const loose = Object.entries(w.objects)
       .filter(
         ([, r]) =>
           typeof (r.context as { pid?: unknown } | null)?.pid !== 'number' ||
@@ -169,11 +169,10 @@ export function renderWorld(w: World, opts: WorldViewOptions = {}): string {
     out.push(c.bold('files'));
     for (const f of files.sort((a, b) => compareIds(a.id, b.id))) out.push(`  ${fileLine(f, c)}`);
   }
-  const gems = [...w.gems.values()]
+  const gems = Object.values(w.gems)
     .filter(
       (g) =>
-        opts.pid === undefined ||
-        g.kgd_mems.some((m) => (w.objects.get(m)?.context as { pid?: number })?.pid === opts.pid),
+        opts.pid === undefined || g.kgd_mems.some((m) => (w.objects[m]?.context as { pid?: number })?.pid === opts.pid),
     )
     .sort((a, b) => compareIds(a.id, b.id));
   if (gems.length) {
@@ -198,11 +197,13 @@ export function worldJsonValue(w: World, opts: { pid?: number } = {}): unknown {
   const pid = opts.pid;
   const t = w.tasks[pid];
   const objects = Object.fromEntries(
-    [...w.objects].filter(([, r]) => (r.context as { pid?: unknown } | null)?.pid === pid),
+    Object.entries(w.objects).filter(([, r]) => (r.context as { pid?: unknown } | null)?.pid === pid),
   );
   const fileIds = new Set(Object.values(t?.fds ?? {}));
-  const files = Object.fromEntries([...w.files].filter(([id]) => fileIds.has(id)));
-  const gems = Object.fromEntries([...w.gems].filter(([, g]) => g.kgd_mems.some((m) => Object.hasOwn(objects, m))));
+  const files = Object.fromEntries(Object.entries(w.files).filter(([id]) => fileIds.has(id)));
+  const gems = Object.fromEntries(
+    Object.entries(w.gems).filter(([, g]) => g.kgd_mems.some((m) => Object.hasOwn(objects, m))),
+  );
   const part = { pid, task: t ?? null, objects, files, gems };
   return { format: 'gpucr-process-state', pid, world_hash: worldHash(w), process: toCanonical(part) };
 }

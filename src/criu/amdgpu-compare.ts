@@ -105,7 +105,7 @@ export function fileState(w: World, pid: number, fd: number): FileState {
   const handles: FileState['handles'] = {};
   for (const [h, gem] of Object.entries(p?.object_idr ?? {})) {
     const bv = p!.vm.bo_vas[gem];
-    const c = bv ? (w.objects.get(bv)?.context as BoVaContext | undefined) : undefined;
+    const c = bv ? (w.objects[bv]?.context as BoVaContext | undefined) : undefined;
     const mappings = [...(c?.valids ?? []), ...(c?.invalids ?? [])]
       .map(
         (m) =>
@@ -114,10 +114,10 @@ export function fileState(w: World, pid: number, fd: number): FileState {
       .sort();
     // The KFD BO of the process using the same object, if any (the sharing).
     let kfd: bigint | null = null;
-    for (const rec of w.objects.values())
+    for (const rec of Object.values(w.objects))
       if (rec.kind === 'kfd.bo' && (rec.context as BoContext).gem === gem && (rec.context as BoContext).pid === pid)
         kfd = (rec.context as BoContext).va;
-    handles[Number(h)] = { size: w.gems.get(gem)!.size, mappings, kfd_va: kfd };
+    handles[Number(h)] = { size: w.gems[gem]!.size, mappings, kfd_va: kfd };
   }
   return { handles };
 }
@@ -243,7 +243,7 @@ export function comparisonMarkdown(runs: DesignRun[] = compareDesigns()): string
 /** Which pdd of a process has a drm file (for tests). */
 export function computeVmFiles(w: World, pid: number): string[] {
   return (w.tasks[pid]?.pdds ?? [])
-    .map((id) => (w.objects.get(id)?.context as PddContext | undefined)?.drm_file)
+    .map((id) => (w.objects[id]?.context as PddContext | undefined)?.drm_file)
     .filter((f): f is string => typeof f === 'string');
 }
 

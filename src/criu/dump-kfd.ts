@@ -87,9 +87,9 @@ function saveBos(d: TreeDump, pid: number, id: number, buckets: Bucket[]) {
   const index = kfdBoIndex(w, pid);
   const bo_entries = buckets.map((b, i) => {
     const found: { bo: BoContext } | undefined = index.get(b.gpu_id, b.addr);
-    contents.push(found && kfdBoHasPages(b.alloc_flags) ? { ...w.gems.get(found.bo.gem)!.content } : undefined);
+    contents.push(found && kfdBoHasPages(b.alloc_flags) ? { ...w.gems[found.bo.gem]!.content } : undefined);
     if (found && (b.alloc_flags & KFD_IOC_ALLOC_MEM_FLAGS.USERPTR) !== 0) {
-      const content = w.gems.get(found.bo.gem)?.content ?? {};
+      const content = w.gems[found.bo.gem]?.content ?? {};
       if (Object.keys(content).length) d.memory.push({ pid, gpu_id: b.gpu_id, addr: b.addr, content: { ...content } });
     }
     if (found) d.kfdGemHandle.set(found.bo.gem, { image: id, bo: i });

@@ -39,7 +39,7 @@ function dumpOne(d: TreeDump, taskIndex: number, pid: number): string | null {
     .map(Number)
     .sort((a, b) => a - b);
   for (const fd of fds) {
-    const file = d.w.files.get(task.fds[fd]!)!;
+    const file = d.w.files[task.fds[fd]!]!;
     if (file.kind !== 'kfd' && file.kind !== 'drm' && file.kind !== 'dmabuf') continue;
     const seen = d.ids.get(file.id);
     if (seen !== undefined) {

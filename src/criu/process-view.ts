@@ -32,7 +32,7 @@ function boView(w: World, id: string, u: (g: number) => number): Record<string, 
     alloc_flags: b.alloc_flags,
     user_addr: b.user_addr,
     mapped_on: mappedOn(b, u),
-    state: stateText(w.objects.get(id)!.value),
+    state: stateText(w.objects[id]!.value),
     content: gem ? { ...gem.content } : null,
   };
 }
@@ -77,16 +77,16 @@ function objectViews(w: World, t: Task, u: (g: number) => number, view: Record<s
       doorbell_off: _d,
       ...rest
     } = q as QueueContext & Record<string, unknown>;
-    view[`queue ${qid}`] = { ...rest, gpu_id: u(gpu_id), state: stateText(w.objects.get(id)!.value) };
+    view[`queue ${qid}`] = { ...rest, gpu_id: u(gpu_id), state: stateText(w.objects[id]!.value) };
   }
   for (const [eid, id] of Object.entries(t.events)) {
     const e = contextOf<EventContext>(w, id);
-    view[`event ${eid}`] = { type: e.type, auto_reset: e.auto_reset, state: stateText(w.objects.get(id)!.value) };
+    view[`event ${eid}`] = { type: e.type, auto_reset: e.auto_reset, state: stateText(w.objects[id]!.value) };
   }
   for (const id of t.svm_ranges) {
     const s = contextOf<SvmRangeContext>(w, id);
     const { pid: _p, ...rest } = s as SvmRangeContext & Record<string, unknown>;
-    view[`svm ${s.start.toString(16)}`] = { ...rest, state: stateText(w.objects.get(id)!.value) };
+    view[`svm ${s.start.toString(16)}`] = { ...rest, state: stateText(w.objects[id]!.value) };
   }
 }
 
@@ -100,7 +100,7 @@ function objectViews(w: World, t: Task, u: (g: number) => number, view: Record<s
 function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<string, unknown>): void {
   const kinds: Record<string, number> = {};
   for (const fid of Object.values(t.fds)) {
-    const f = w.files.get(fid);
+    const f = w.files[fid];
     const k = f?.kind === 'drm' ? `drm ${u(f.gpu_id).toString(16)}` : (f?.kind ?? 'none');
     kinds[k] = (kinds[k] ?? 0) + 1;
   }
@@ -109,12 +109,12 @@ function fileViews(w: World, t: Task, u: (g: number) => number, view: Record<str
   // a second file of a GPU is compared too, not written over the first
   const perGpu = new Map<number, number>();
   for (const fid of Object.values(t.fds)) {
-    const f = w.files.get(fid);
+    const f = w.files[fid];
     if (f?.kind !== 'drm') continue;
     const priv = w.drm?.[fid];
     const handles: Record<string, unknown> = {};
     for (const [h, gid] of Object.entries(priv?.object_idr ?? {})) {
-      const g = w.gems.get(gid);
+      const g = w.gems[gid];
       if (!g) continue;
       // an import object (another device's dma-buf) shows its exporter's pages
       handles[h] = {
@@ -175,9 +175,7 @@ export function viewParts(w: World, pid: number, withBos: boolean): ViewParts {
   const parts: ViewParts = { view: { task: 'none' }, bos: new Map(), u, clash: false };
   if (!t) return parts;
   const pdds = t.pdds.map((id) => contextOf<PddContext>(w, id));
-  const view: Record<string, unknown> = {
-    kfd: t.kfd_process ? stateText(w.objects.get(t.kfd_process)!.value) : 'none',
-  };
+  const view: Record<string, unknown> = { kfd: t.kfd_process ? stateText(w.objects[t.kfd_process]!.value) : 'none' };
   parts.view = view;
   for (const [i, p] of pdds.entries()) {
     const idr = allocIdr(w, t.pdds[i]!);
@@ -248,7 +246,7 @@ function reachers(w: World, pids: readonly number[], add: (id: string, who: () =
       }
     }
     for (const fid of Object.values(t.fds)) {
-      const f = w.files.get(fid);
+      const f = w.files[fid];
       if (f?.kind === 'dmabuf') add(idOf(f.gem), () => `${pid} dmabuf`);
       if (f?.kind !== 'drm') continue;
       for (const [h, gid] of Object.entries(w.drm?.[fid]?.object_idr ?? {}))

@@ -154,7 +154,7 @@ function watchGpuActivation(r: TreeRestore): void {
   const { w } = r;
   r.x.onIssued = () => {
     if (r.kfdRestoredPids.size === 0 || contextOf<CriuRestoreContext>(w, r.obj).activated_in !== null) return;
-    const ev = { type: 'GPU_ACTIVATED' as const, stage: String(w.objects.get(r.obj)!.value) };
+    const ev = { type: 'GPU_ACTIVATED' as const, stage: String(w.objects[r.obj]!.value) };
     let active = false;
     for (const pid of r.kfdRestoredPids) if ((active = gpuActivated(w, pid))) break;
     if (active && canSend(w, r.obj, ev)) send(w, r.obj, ev);

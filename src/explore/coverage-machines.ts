@@ -124,7 +124,7 @@ export class MachineCoverageTracker {
 
   /** Record the state of every object of a world (objects that never receive an event count too). */
   seeWorld(w: World): void {
-    for (const rec of w.objects.values()) this.tracker(rec.kind)?.seeState(rec.value);
+    for (const rec of Object.values(w.objects)) this.tracker(rec.kind)?.seeState(rec.value);
   }
 
   /** Coverage of the given machine kinds (default: every registered machine), sorted by kind. */

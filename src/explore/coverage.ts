@@ -71,7 +71,7 @@ export class ExplorationCoverage {
         invariants: model.invariants.map((i) => this.counted(i)),
         actions: (world) => {
           this.machines.seeWorld(world);
-          for (const rec of world.objects.values()) this.touched.add(rec.kind);
+          for (const rec of Object.values(world.objects)) this.touched.add(rec.kind);
           return model.actions(world);
         },
       };

@@ -25,16 +25,15 @@ import type { World } from '../world/types.js';
 const ID = /^[a-z][a-z0-9_.]*#[0-9]+$/;
 
 /** The tables keyed by id whose entries are visited when their id is named. */
-type Tables = Record<string, ReadonlyMap<string, unknown>>;
+type Tables = Record<string, Record<string, unknown> | undefined>;
 
 function tablesOf(w: World): Tables {
-  const record = (r: Record<string, unknown> | undefined) => new Map(Object.entries(r ?? {}));
   return {
     objects: w.objects,
     files: w.files,
     gems: w.gems,
-    drm: record(w.drm),
-    alloc_idr: record(w.alloc_idr),
+    drm: w.drm,
+    alloc_idr: w.alloc_idr as Record<string, unknown> | undefined,
   };
 }
 
@@ -112,8 +111,8 @@ export function symmetryCanonical(w: World): unknown {
   const visit = () => {
     for (let id = r.next(); id !== undefined; id = r.next()) {
       for (const [t, table] of Object.entries(tables)) {
-        if (!table.has(id)) continue;
-        (renamed[t] ??= {})[r.name(id)] = r.copy(table.get(id)) as Record<string, unknown>;
+        if (!table || !Object.hasOwn(table, id)) continue;
+        (renamed[t] ??= {})[r.name(id)] = r.copy(table[id]) as Record<string, unknown>;
       }
     }
   };
@@ -121,7 +120,7 @@ export function symmetryCanonical(w: World): unknown {
   // ids nothing refers to, by their masked records
   const rest2: [string, string][] = [];
   for (const table of Object.values(tables))
-    for (const [id, rec] of table) if (!r.has(id)) rest2.push([masked(rec), id]);
+    for (const id of Object.keys(table ?? {})) if (!r.has(id)) rest2.push([masked(table![id]), id]);
   rest2.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
   for (const [, id] of rest2) {
     r.name(id);

@@ -37,10 +37,10 @@ registerInvariant(
     const out: Violation[] = [];
     for (const [pid, id] of dumped) {
       const t = w.tasks[pid];
-      const proc = t?.alive && t.kfd_process ? w.objects.get(t.kfd_process) : undefined;
+      const proc = t?.alive && t.kfd_process ? w.objects[t.kfd_process] : undefined;
       if (proc && (proc.context as ProcessContext).queues_paused)
         out.push({
-          message: `task ${pid} was dumped (${id} ${String(w.objects.get(id)!.value)}) and its queues are still paused: nothing will UNPAUSE them`,
+          message: `task ${pid} was dumped (${id} ${String(w.objects[id]!.value)}) and its queues are still paused: nothing will UNPAUSE them`,
           objects: [id, t!.kfd_process!],
         });
     }

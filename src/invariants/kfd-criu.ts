@@ -22,10 +22,10 @@ registerInvariant(
   (w) => {
     const out: Violation[] = [];
     for (const t of Object.values(w.tasks)) {
-      if (!t.alive || !t.kfd_process || !w.objects.has(t.kfd_process)) continue;
+      if (!t.alive || !t.kfd_process || !w.objects[t.kfd_process]) continue;
       if (!criuReleased(w, t.kfd_process)) continue;
       for (const id of t.pdds) {
-        const rec = w.objects.get(id);
+        const rec = w.objects[id];
         if (!rec || !inState(w, id, 'alive.queues.evicted')) continue;
         const p = rec.context as PddContext;
         if (p.queues.length === 0) continue;

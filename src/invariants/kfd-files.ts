@@ -27,7 +27,8 @@ export function* boDmabufs(w: World) {
 export function fileRefs(w: World): Violation[] {
   const holders = countedHolders(w);
   const out: Violation[] = [];
-  for (const [id, f] of w.files) {
+  for (const id of Object.keys(w.files)) {
+    const f = w.files[id]!;
     const h = holders.get(id) ?? [];
     if (f.refs !== h.length)
       out.push({

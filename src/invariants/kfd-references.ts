@@ -112,15 +112,15 @@ export function refsLive(w: World): Violation[] {
   return out;
 }
 
-const isKind = (w: World, id: string, kind: string) => w.objects.get(id)?.kind === kind;
+const isKind = (w: World, id: string, kind: string) => w.objects[id]?.kind === kind;
 
 /** A live task's fds, kfd_process (of its own pid), pdds, queues, events and SVM ranges. */
 function taskRefs(w: World, bad: BadReference): void {
   for (const t of liveTasks(w)) {
     const from = `task:${t.pid}`;
-    for (const [fd, f] of Object.entries(t.fds)) if (!w.files.has(f)) bad(`${from} fd ${fd}`, f, 'an open file');
+    for (const [fd, f] of Object.entries(t.fds)) if (!w.files[f]) bad(`${from} fd ${fd}`, f, 'an open file');
     if (t.kfd_process && !isKind(w, t.kfd_process, 'kfd.process')) bad(from, t.kfd_process, 'a live kfd.process');
-    if (t.kfd_process && (w.objects.get(t.kfd_process)?.context as { pid?: number } | undefined)?.pid !== t.pid)
+    if (t.kfd_process && (w.objects[t.kfd_process]?.context as { pid?: number } | undefined)?.pid !== t.pid)
       bad(from, t.kfd_process, `the kfd_process of pid ${t.pid}`);
     for (const p of t.pdds) if (!isKind(w, p, 'kfd.pdd')) bad(from, p, 'a live kfd.pdd');
     for (const q of Object.values(t.queues)) if (!isKind(w, q, 'kfd.queue')) bad(from, q, 'a live kfd.queue');
@@ -140,7 +140,7 @@ function pddRefs(w: World, bad: BadReference): void {
         bad(id, b, `a BO of pid ${p.pid} on gpu_id ${p.gpu_id} (it is pid ${c.pid}, gpu_id ${c.gpu_id})`);
     }
     if (p.drm_file) {
-      const f = w.files.get(p.drm_file);
+      const f = w.files[p.drm_file];
       if (!f || f.kind !== 'drm') bad(id, p.drm_file, 'an open render-node file');
       else if (f.gpu_id !== p.gpu_id) bad(id, p.drm_file, `a render node of gpu_id ${p.gpu_id}`);
     }
@@ -158,11 +158,11 @@ function allocIdrRefs(w: World, bad: BadReference): void {
 function boRefs(w: World, gpuIds: ReadonlySet<number>, bad: BadReference): void {
   for (const [id, rec] of objectsOfKind<BoContext>(w, 'kfd.bo')) {
     const b = rec.context;
-    const gem = w.gems.get(b.gem);
+    const gem = w.gems[b.gem];
     if (!gem) bad(id, b.gem, 'a live GEM object');
     else if (!gem.kgd_mems.includes(id)) bad(id, b.gem, `a GEM object whose kgd_mems list ${id}`);
     if (b.dmabuf) {
-      const f = w.files.get(b.dmabuf);
+      const f = w.files[b.dmabuf];
       if (!f || f.kind !== 'dmabuf') bad(id, b.dmabuf, 'an open dma-buf file');
     }
     for (const { vm } of b.attachments) if (!gpuIds.has(vm)) bad(id, `gpu_id ${vm}`, 'a GPU of the topology');
@@ -184,7 +184,7 @@ function gemRefs(w: World, bad: BadReference): void {
       else if (c.gem !== id) bad(id, m, `a kgd_mem of ${id}`);
     }
     if (g.dmabuf) {
-      const f = w.files.get(g.dmabuf);
+      const f = w.files[g.dmabuf];
       if (!f || f.kind !== 'dmabuf' || f.gem !== id) bad(id, g.dmabuf, `an open dma-buf file of ${id}`);
     }
   }
@@ -192,8 +192,9 @@ function gemRefs(w: World, bad: BadReference): void {
 
 /** A dma-buf file's GEM object and a kfd file's task. */
 function fileRefs(w: World, bad: BadReference): void {
-  for (const [id, f] of w.files) {
-    if (f.kind === 'dmabuf' && !w.gems.has(f.gem)) bad(id, f.gem, 'a live GEM object');
+  for (const id of Object.keys(w.files)) {
+    const f = w.files[id]!;
+    if (f.kind === 'dmabuf' && !w.gems[f.gem]) bad(id, f.gem, 'a live GEM object');
     if (f.kind === 'kfd' && !w.tasks[f.pid]) bad(id, `task:${f.pid}`, 'a task');
   }
 }

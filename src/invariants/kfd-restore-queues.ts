@@ -16,11 +16,11 @@ export function restoreQueuesWait(w: World): Violation[] {
     const stage = restoreStage(w, t.kfd_process);
     if (!stage) continue;
     for (const q of Object.values(t.queues)) {
-      if (w.objects.has(q) && inState(w, q, 'active'))
+      if (w.objects[q] && inState(w, q, 'active'))
         out.push({ message: `${q} of task ${t.pid} is active ${stage}`, objects: [q, t.kfd_process] });
     }
     for (const pddId of t.pdds) {
-      if (w.objects.has(pddId) && !inState(w, pddId, 'alive.queues.evicted'))
+      if (w.objects[pddId] && !inState(w, pddId, 'alive.queues.evicted'))
         out.push({ message: `${pddId} of task ${t.pid} runs its queues ${stage}`, objects: [pddId, t.kfd_process] });
     }
   }
@@ -29,7 +29,7 @@ export function restoreQueuesWait(w: World): Violation[] {
 
 /** Where a kfd_process is between RESTORE and the userptr worker, in the words of the messages. */
 function restoreStage(w: World, kfdProcess: string): string | undefined {
-  if (!w.objects.has(kfdProcess)) return undefined;
+  if (!w.objects[kfdProcess]) return undefined;
   if (inState(w, kfdProcess, 'alive.mmu.blocked')) return 'between RESTORE and RESUME';
   if (inState(w, kfdProcess, 'alive.mmu.userptrRestorePending')) return 'between RESUME and the userptr restore worker';
   return undefined;

@@ -11,7 +11,7 @@ export const hex = (v: bigint) => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.t
 
 /** The context of `id` when it is a live object of `kind`. */
 export function ctx<C>(w: World, id: string, kind: string): C | undefined {
-  const rec = w.objects.get(id);
+  const rec = w.objects[id];
   return rec && rec.kind === kind ? (rec.context as C) : undefined;
 }
 

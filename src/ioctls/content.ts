@@ -54,7 +54,7 @@ function gemOf({ w, task, call }: Kernel, a: ContentArgs): Gem | number {
   const pddId = pddByUserGpuId(w, task, GET_GPU_ID(a.handle));
   const boId = pddId ? boByHandle(w, pddId, GET_IDR_HANDLE(a.handle)) : undefined;
   if (!boId) return -ERRNO.EINVAL;
-  const gem = w.gems.get(bo(w, boId).gem)!;
+  const gem = w.gems[bo(w, boId).gem]!;
   if (BigInt(a.page) * BigInt(w.topology.page_size) >= gem.size) return -ERRNO.EINVAL;
   return gem;
 }

@@ -21,19 +21,19 @@ export function objectNumber(id: string): number {
 /** The world id of object number `n` if it is a live (not destroyed) object of `kind`. */
 export function liveObjectId(w: World, kind: ObjectKind, n: number): string | undefined {
   const id = `${kind}#${n}`;
-  return w.objects.get(id)?.kind === kind && !inState(w, id, 'destroyed') ? id : undefined;
+  return w.objects[id]?.kind === kind && !inState(w, id, 'destroyed') ? id : undefined;
 }
 
 /** The live objects of `kind` in creation order. */
 export function liveObjects(w: World, kind: ObjectKind): string[] {
-  return [...w.objects.keys()]
-    .filter((id) => w.objects.get(id)!.kind === kind && !inState(w, id, 'destroyed'))
+  return Object.keys(w.objects)
+    .filter((id) => w.objects[id]!.kind === kind && !inState(w, id, 'destroyed'))
     .sort((a, b) => objectNumber(a) - objectNumber(b));
 }
 
 /** The world id of the one object of `kind` (a driver's device), created with `input` on first use. */
 export function singletonObject(w: World, kind: ObjectKind, input: unknown): string {
-  for (const [id, rec] of w.objects) if (rec.kind === kind) return id;
+  for (const [id, rec] of Object.entries(w.objects)) if (rec.kind === kind) return id;
   return createObject(w, kind, input);
 }
 

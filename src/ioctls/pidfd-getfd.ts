@@ -43,7 +43,7 @@ export const pidfdGetfd = register<{ pid: number; targetfd: number; flags: numbe
     if (!target) return -ERRNO.ESRCH;
     if (!ptraceMayAttach(task, target)) return -ERRNO.EPERM;
     const file = target.fds[a.targetfd];
-    if (file === undefined || !w.files.has(file)) return -ERRNO.EBADF;
+    if (file === undefined || !w.files[file]) return -ERRNO.EBADF;
     // receive_fd(file, O_CLOEXEC): fd_install of the same struct file, one more reference
     a.fd = installFd(w, task, file);
     return 0;

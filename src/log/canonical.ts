@@ -4,15 +4,13 @@
  *
  * - objects: keys sorted by UTF-16 code units (plain `<` order), `undefined` members
  *   left out; keys that start with `$` get one more `$` (`$$x` stands for `$x`);
- * - a Map with string keys (the world's stores of objects, files and GEM objects): as the
- *   object of the same entries, so that the text does not say which of the two held them;
  * - bigint: `"0x…"` lower-case hex (`"-0x…"` when negative), exact at any size;
  * - strings: as they are, except that a string that would read back as a bigint
  *   (`-?0x[0-9a-f]+`) or that starts with `'` gets a `'` in front;
  * - Uint8Array: `{"$bytes":"<hex>"}`;
  * - numbers: finite only (`-0` is written `0`); booleans and null as they are.
  *
- * Anything else (a function, another Map, a class instance, NaN, a cycle, nesting deeper
+ * Anything else (a function, a Map, a class instance, NaN, a cycle, nesting deeper
  * than MAX_CANONICAL_DEPTH) is a bug of the caller and throws a plain Error when
  * encoding; decoding (`fromCanonical`) turns every problem into an InputError that
  * names the place.
@@ -78,31 +76,14 @@ function write(v: unknown, depth: number, out: string[]): void {
     out.push(']');
     return;
   }
-  if (v instanceof Map) {
-    writeEntries(v as Map<unknown, unknown>, depth, out);
-    return;
-  }
   if (!isPlainObject(v))
     throw new Error(`canonical: a ${v.constructor?.name ?? 'non-plain'} object is not a world value`);
   const rec = v as Record<string, unknown>;
-  writeMembers(Object.keys(rec).sort(), (k) => rec[k], depth, out);
-}
-
-function writeEntries(m: Map<unknown, unknown>, depth: number, out: string[]): void {
-  const keys: string[] = [];
-  for (const k of m.keys()) {
-    if (typeof k !== 'string') throw new Error(`canonical: a Map with a ${typeof k} key is not a world value`);
-    keys.push(k);
-  }
-  writeMembers(keys.sort(), (k) => m.get(k), depth, out);
-}
-
-/** `{"k":v,…}` of sorted keys, `undefined` members left out. */
-function writeMembers(keys: string[], get: (k: string) => unknown, depth: number, out: string[]): void {
+  const keys = Object.keys(rec).sort();
   out.push('{');
   let first = true;
   for (const k of keys) {
-    const x = get(k);
+    const x = rec[k];
     if (x === undefined) continue;
     if (!first) out.push(',');
     first = false;

@@ -45,12 +45,12 @@ export function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function diff<T>(kind: (id: string, v: T) => string, before: Map<string, T>, after: Map<string, T>): Change[] {
-  const ids = new Set([...before.keys(), ...after.keys()]);
+function diff<T>(kind: (id: string, v: T) => string, before: Record<string, T>, after: Record<string, T>): Change[] {
+  const ids = new Set([...Object.keys(before), ...Object.keys(after)]);
   const out: Change[] = [];
   for (const id of [...ids].sort(compareIds)) {
-    const b = before.get(id);
-    const a = after.get(id);
+    const b = Object.hasOwn(before, id) ? before[id] : undefined;
+    const a = Object.hasOwn(after, id) ? after[id] : undefined;
     if (b === a) continue;
     if (b !== undefined && a !== undefined && canonicalJson(b) === canonicalJson(a)) continue;
     const c: Change = { id, kind: kind(id, (a ?? b)!) };
@@ -69,13 +69,13 @@ export function involvement(before: World | undefined, after: World, call: Call)
     const owner = typeof call.fd === 'number' ? undefined : call.fd.pid;
     const id =
       typeof call.fd === 'number' ? after.tasks[call.pid]?.fds[call.fd] : after.tasks[call.fd.pid]?.fds[call.fd.fd];
-    const f = id ? (after.files.get(id) ?? before?.files.get(id)) : undefined;
+    const f = id ? (after.files[id] ?? before?.files[id]) : undefined;
     const filePid = f?.kind === 'kfd' ? f.pid : owner;
     if (filePid !== undefined && filePid !== call.pid) pids.push([filePid, 'file']);
   }
   const processes = pids.map(([pid, role]): InvolvedProcess => {
     const id = after.tasks[pid]?.kfd_process ?? null;
-    const rec = id ? after.objects.get(id) : undefined;
+    const rec = id ? after.objects[id] : undefined;
     return {
       pid,
       role,
@@ -84,20 +84,19 @@ export function involvement(before: World | undefined, after: World, call: Call)
   });
   const b: Pick<World, 'tasks' | 'objects' | 'files' | 'gems' | 'alloc_idr'> = before ?? {
     tasks: {},
-    objects: new Map(),
-    files: new Map(),
-    gems: new Map(),
+    objects: {},
+    files: {},
+    gems: {},
   };
-  // Tasks and alloc IDRs are records of the world; the other stores are Maps already.
   const taskKey = (w: Pick<World, 'tasks'>) =>
-    new Map(Object.entries(w.tasks).map(([pid, t]): [string, unknown] => [`task:${pid}`, t]));
+    Object.fromEntries(Object.entries(w.tasks).map(([pid, t]) => [`task:${pid}`, t as unknown]));
   const idrKey = (w: Pick<World, 'alloc_idr'>) =>
-    new Map(Object.entries(w.alloc_idr ?? {}).map(([pdd, idr]): [string, unknown] => [`alloc_idr:${pdd}`, idr]));
+    Object.fromEntries(Object.entries(w.alloc_idr ?? {}).map(([pdd, idr]) => [`alloc_idr:${pdd}`, idr as unknown]));
   const changed = [
     ...diff(() => 'task', taskKey(b), taskKey(after)),
     ...diff((_, o) => o.kind, b.objects, after.objects),
-    ...diff<unknown>(() => 'file', b.files, after.files),
-    ...diff<unknown>(() => 'gem', b.gems, after.gems),
+    ...diff(() => 'file', b.files as Record<string, unknown>, after.files as Record<string, unknown>),
+    ...diff(() => 'gem', b.gems as Record<string, unknown>, after.gems as Record<string, unknown>),
     ...diff(() => 'alloc_idr', idrKey(b), idrKey(after)),
   ];
   return { processes, changed };

@@ -29,12 +29,7 @@ export function checkWorld(v: unknown, where: string): World {
   checkFiles(files, gems, where, next);
   checkGems(gems, files, objects, where, next);
   checkTasks(raw.tasks, files, objects, where);
-  // The world keeps these three stores as Maps (src/world/types.ts), in the snapshot's key order.
-  return { ...raw, objects: storeOf(objects), gems: storeOf(gems), files: storeOf(files) } as unknown as World;
-}
-
-function storeOf(r: Record<string, unknown>): Map<string, unknown> {
-  return new Map(Object.entries(r));
+  return raw as unknown as World;
 }
 
 /** The World's own members, from the world factory (so that one added there is required here). */

@@ -81,7 +81,7 @@ function runMacrosUpTo<S extends Sut, Env>(
 }
 
 function observe(sut: Sut, id: string) {
-  return sut.world.objects.get(id);
+  return sut.world.objects[id];
 }
 
 /** The subject in the world agrees with the model snapshot after step k: same state, same projected context. */

@@ -35,23 +35,23 @@ export function newFile<K extends OpenFile['kind']>(
   const f = file as Omit<OpenFile, 'id' | 'refs'> & { id?: string; refs?: number };
   f.id = id;
   f.refs = 0;
-  w.files.set(id, f as OpenFile);
+  w.files[id] = f as OpenFile;
   return id;
 }
 
 export function fileGet(w: World, id: string): void {
-  const f = w.files.get(id);
+  const f = w.files[id];
   if (f) f.refs += 1;
 }
 
 /** fput: drop a reference; the last one releases the file (and what it holds). */
 export function filePut(w: World, id: string, release: (f: OpenFile) => void): void {
-  const f = w.files.get(id);
+  const f = w.files[id];
   if (!f) return;
   f.refs -= 1;
   if (f.refs <= 0) {
     release(f);
-    w.files.delete(id);
+    delete w.files[id];
   }
 }
 

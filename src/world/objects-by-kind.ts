@@ -9,11 +9,12 @@
  * for another world, `objectsOfKind` makes its own pass. The world must not change while
  * the index is open (invariants only read it).
  *
- * Each kind's objects are in the world's key order (creation order), as a filter over the store gives them.
+ * Each kind's objects are in the world's key order, as a filter over `Object.keys` gives them.
  *
  * The index also keeps every object, and (from the first invariant that asks) every GEM
- * record, in key order: listing a store of 30,000 objects takes milliseconds, and half a
- * dozen invariants walk every object or every GEM record.
+ * record, in key order: listing the keys of a store of 30,000 objects takes milliseconds
+ * (the stores are dictionaries, listed in insertion order), and half a dozen invariants walk
+ * every object or every GEM record.
  */
 import type { Gem, ObjectRecord, World } from './types.js';
 
@@ -31,7 +32,10 @@ let open: {
 
 function scan(w: World, kind: string): [string, ObjectRecord][] {
   const out: [string, ObjectRecord][] = [];
-  for (const [id, rec] of w.objects) if (rec.kind === kind) out.push([id, rec]);
+  for (const id of Object.keys(w.objects)) {
+    const rec = w.objects[id]!;
+    if (rec.kind === kind) out.push([id, rec]);
+  }
   return out;
 }
 
@@ -44,7 +48,7 @@ export function objectsOfKind<C>(w: World, kind: string): KindEntries<C> {
 /** Every object with its id, in the world's key order. */
 export function everyObject(w: World): readonly (readonly [string, ObjectRecord])[] {
   if (open !== null && open.w === w) return open.all;
-  return [...w.objects];
+  return Object.keys(w.objects).map((id) => [id, w.objects[id]!] as const);
 }
 
 /** Every GEM record with its id, in the world's key order. */
@@ -54,7 +58,7 @@ export function everyGem(w: World): readonly (readonly [string, Gem])[] {
 }
 
 function gemEntries(w: World): [string, Gem][] {
-  return [...w.gems];
+  return Object.keys(w.gems).map((id): [string, Gem] => [id, w.gems[id]!]);
 }
 
 /** Run `read` with the objects of `w` sorted by kind once; `read` must not change `w`. */
@@ -62,8 +66,9 @@ export function withObjectsByKind<T>(w: World, read: () => T): T {
   const prev = open;
   const all: [string, ObjectRecord][] = [];
   const byKind = new Map<string, [string, ObjectRecord][]>();
-  for (const entry of w.objects) {
-    const rec = entry[1];
+  for (const id of Object.keys(w.objects)) {
+    const rec = w.objects[id]!;
+    const entry: [string, ObjectRecord] = [id, rec];
     all.push(entry);
     let list = byKind.get(rec.kind);
     if (!list) byKind.set(rec.kind, (list = []));

@@ -96,11 +96,11 @@ export function createObject(w: World, kind: ObjectKind, input: unknown): string
     const actor = createActor(machineOf(kind), { input }).start();
     ACTORS.set(id, actor);
     const snap = actor.getSnapshot();
-    w.objects.set(id, { kind, value: snap.value, context: snap.context });
+    w.objects[id] = { kind, value: snap.value, context: snap.context };
     return id;
   }
   const { value, context } = compiledOf(kind).initial(input);
-  w.objects.set(id, { kind, value, context });
+  w.objects[id] = { kind, value, context };
   return id;
 }
 
@@ -111,7 +111,7 @@ function actorEnabled(id: string, event: { type: string }): boolean {
 }
 
 export function getObject<C>(w: World, id: string): ObjectRecord<C> {
-  const rec = w.objects.get(id);
+  const rec = w.objects[id];
   if (!rec) throw new Error(`no object ${id}`);
   return rec as ObjectRecord<C>;
 }
@@ -139,7 +139,7 @@ export function send<E extends { type: string }>(w: World, id: string, event: E)
     const actor = ACTORS.get(id)!;
     actor.send(event);
     const snap = actor.getSnapshot();
-    w.objects.set(id, { kind: rec.kind, value: snap.value, context: snap.context });
+    w.objects[id] = { kind: rec.kind, value: snap.value, context: snap.context };
     return;
   }
   const { value, context } = rec;
@@ -205,7 +205,7 @@ export function inState(w: World, id: string, path: string): boolean {
 
 /** Remove an object whose machine reached its final state (the kernel freed it). */
 export function dropObject(w: World, id: string): void {
-  w.objects.delete(id);
+  delete w.objects[id];
   ACTORS?.get(id)?.stop();
   ACTORS?.delete(id);
 }

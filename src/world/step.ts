@@ -11,7 +11,7 @@
  * third GPU) are kept, as the kernel keeps them: an errno is a return value, not a
  * rollback.
  */
-import { enableMapSet, produce } from 'immer';
+import { produce } from 'immer';
 import { InputError } from '../errors.js';
 import '../ioctls/all.js';
 import { kfdIoctl } from '../ioctls/kfd/dispatch.js';
@@ -19,9 +19,6 @@ import { type CallDef, callDef, KernelReturn } from '../ioctls/registry.js';
 import type { FieldType, Schema } from '../ioctls/schema.js';
 import type { Call, StepResult, World } from './types.js';
 import { taskOf } from './world.js';
-
-// The world's stores of objects, files and GEM objects are Maps (src/world/types.ts).
-enableMapSet();
 
 export interface CallResult {
   /** 0 or a negative errno, exactly as the kernel returns it. */

@@ -213,16 +213,9 @@ export interface World {
   topology: Topology;
   variants: Variants;
   tasks: Record<number, Task>;
-  /**
-   * The stores of open files, GEM objects and machine objects, by id (`file#3`, `gem#7`,
-   * `kfd.bo#12`), in creation order. `Map`s, not records: a replay or a round trip creates
-   * and frees an object every other event, and a fresh key into a dictionary-mode record is
-   * internalised into V8's string table first, which cost about a tenth of either
-   * (docs/benchmarks.md, thirteenth session). A snapshot writes each as a JSON object.
-   */
-  files: Map<string, OpenFile>;
-  gems: Map<string, Gem>;
-  objects: Map<string, ObjectRecord>;
+  files: Record<string, OpenFile>;
+  gems: Record<string, Gem>;
+  objects: Record<string, ObjectRecord>;
   /** Armed fault-injection sites (the `fault` event, src/world/faults.ts): site → what fails next. */
   faults?: Record<string, { errno: number; after: number; count: number }>;
   /** Render-node files' GEM state (drm file id → DrmFilePriv), created on first use. */

@@ -135,7 +135,7 @@ export function vmBoVas(vm: VmState): string[] {
 export function vmMappingsOf(w: World, vm: VmState, ids: readonly string[] = vmBoVas(vm)): VmRange[] {
   const out: VmRange[] = [];
   for (const id of ids) {
-    const c = w.objects.get(id)?.context as BoVaContext | undefined;
+    const c = w.objects[id]?.context as BoVaContext | undefined;
     if (!c) continue;
     for (const m of c.valids) out.push({ start: m.start, last: m.last, bo_va: id });
     for (const m of c.invalids) out.push({ start: m.start, last: m.last, bo_va: id });

@@ -24,9 +24,9 @@ export function createWorld(topology: Topology, variants: Partial<Variants> = {}
     topology,
     variants: { ...DEFAULT_VARIANTS, ...variants },
     tasks: {},
-    files: new Map(),
-    gems: new Map(),
-    objects: new Map(),
+    files: {},
+    gems: {},
+    objects: {},
     drm: {},
     alloc_idr: {},
     kfd_vram_used: {},
@@ -47,7 +47,7 @@ export function taskOf(w: World, pid: number): Task {
   if (existing?.alive) return existing;
   const spec = w.topology.processes.find((p) => p.pid === pid);
   const tty = `file#tty:${pid}`;
-  w.files.set(tty, { id: tty, kind: 'tty', refs: 3 });
+  w.files[tty] = { id: tty, kind: 'tty', refs: 3 };
   const task: Task = {
     pid,
     caps: spec ? [...spec.caps] : [...DEFAULT_CAPS],
@@ -74,7 +74,7 @@ export function fileOf(w: World, caller: Task, ref: FdRef): OpenFile | undefined
   const task = typeof ref === 'number' ? caller : liveTask(w, ref.pid);
   const fd = typeof ref === 'number' ? ref : ref.fd;
   const id = task?.fds[fd];
-  return id === undefined ? undefined : w.files.get(id);
+  return id === undefined ? undefined : w.files[id];
 }
 
 export function gpuById(w: World, gpuId: number): GpuTopology | undefined {

@@ -98,7 +98,7 @@ describe('spec §8.1: PROCESS_INFO and CHECKPOINT', () => {
       preferred_domains: 4,
       addr: 0x200000000n,
     });
-    expect(h.w.files.get(h.w.tasks[CRIU]!.fds[b!.dmabuf_fd as number]!)?.kind).toBe('dmabuf');
+    expect(h.w.files[h.w.tasks[CRIU]!.fds[b!.dmabuf_fd as number]!]?.kind).toBe('dmabuf');
   });
 
   it('spec §8.1 (amdgpu_criu.c:193): a BO whose export fails gets the previous BO’s dmabuf_fd (fd is reused, the error ignored)', () => {
@@ -165,7 +165,7 @@ describe('spec §8.1: RESTORE', () => {
     restore(h, [{ size: PAGE, preferred_domains: ['GTT'] }], [{ idr_handle: 3 }]);
     const gem = h.gem(1, RA2)!;
     h.must(h.drm('GEM_CLOSE', { handle: 1 }, RA2));
-    expect(h.w.gems.get(gem)).toBeDefined();
+    expect(h.w.gems[gem]).toBeDefined();
     expect(amdgpuInvariants(h.w).some((m) => m.startsWith('leak:'))).toBe(true);
   });
 
@@ -181,9 +181,9 @@ describe('spec §8.1: RESTORE', () => {
     );
     expect(r.ret).toBe(0);
     const [, second] = r.out.bos as { dmabuf_fd: number }[];
-    const dmabuf = h.w.files.get(h.w.tasks[APP]!.fds[second!.dmabuf_fd]!);
+    const dmabuf = h.w.files[h.w.tasks[APP]!.fds[second!.dmabuf_fd]!];
     expect(dmabuf?.kind === 'dmabuf' && dmabuf.gem).toBe(h.gem(1, RA2));
-    expect(h.w.gems.get(h.gem(1, RA2)!)!.size).toBe(4096n);
+    expect(h.w.gems[h.gem(1, RA2)!]!.size).toBe(4096n);
   });
 
   it('spec §8.1 (amdgpu_criu.c:396): a mapping that conflicts is silently missing; RESTORE returns 0', () => {

@@ -231,7 +231,7 @@ describe('spec §8.2: GEM_CLOSE', () => {
     const gem = h.gem(b)!;
     h.must(h.va(b, 0x200000000));
     h.must(h.drm('GEM_CLOSE', { handle: b }));
-    expect(h.w.gems.get(gem)).toBeUndefined();
+    expect(h.w.gems[gem]).toBeUndefined();
     // The range is free again for another object.
     expect(h.va(h.create(), 0x200000000).ret).toBe(0);
   });
@@ -300,7 +300,7 @@ describe('spec §8.2: PRIME_HANDLE_TO_FD / PRIME_FD_TO_HANDLE', () => {
     const k = h.alloc(APP, GPU_A, ['GTT', 'WRITABLE'], 2 * PAGE, '0x7f0000000000');
     const fd = h.must(h.ioctl(APP, 'EXPORT_DMABUF', { handle: k, flags: 0 }, KFD)).out.dmabuf_fd;
     const r = h.must(h.drm('PRIME_FD_TO_HANDLE', { fd })).out.handle as number;
-    const kfdGem = [...h.w.objects.values()].find(
+    const kfdGem = Object.values(h.w.objects).find(
       (o) => o.kind === 'kfd.bo' && (o.context as { va: bigint }).va === 0x7f0000000000n,
     )!.context as { gem: string };
     expect(h.gem(r)).toBe(kfdGem.gem);
@@ -401,9 +401,9 @@ describe('spec §8.2: a render-node file that is closed releases its handles (dr
     h.must(h.call(APP, 'close', undefined, { fd: RA2 }));
     // (gpucr releases a closed file's GEM state at the next render-node call, see docs/amdgpu-ioctls.md)
     h.drm('AMDGPU_GEM_LIST_HANDLES', { num_entries: 0 });
-    expect(h.w.gems.get(gem)).toBeDefined();
+    expect(h.w.gems[gem]).toBeDefined();
     h.must(h.call(APP, 'close', undefined, { fd }));
-    expect(h.w.gems.get(gem)).toBeUndefined();
+    expect(h.w.gems[gem]).toBeUndefined();
   });
 
   it('spec §8.2, §1: exit releases a process’s render-node objects, the KFD BO it shared with them included', () => {
@@ -418,7 +418,7 @@ describe('spec §8.2: a render-node file that is closed releases its handles (dr
     // Another process's render-node call runs the release of the closed files.
     h.must(h.open(300, '/dev/dri/renderD128'));
     h.must(h.call(300, 'DRM_IOCTL_AMDGPU_GEM_LIST_HANDLES', 3, { num_entries: 0 }));
-    expect([...h.w.gems.keys()]).toEqual([]);
-    expect([...h.w.files.values()].filter((f) => f.kind === 'dmabuf')).toEqual([]);
+    expect(h.w.gems).toEqual({});
+    expect(Object.values(h.w.files).filter((f) => f.kind === 'dmabuf')).toEqual([]);
   });
 });

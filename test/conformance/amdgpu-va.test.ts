@@ -180,9 +180,9 @@ describe('spec §8.2 "Model note": CLEAR and REPLACE split mappings', () => {
     h.must(h.va(a, VA, 4 * PAGE));
     h.must(h.drm('AMDGPU_GEM_VA', { operation: 'CLEAR', va_address: VA + PAGE, map_size: PAGE }));
     const bv = h.w.drm![h.w.tasks[APP]!.fds[RA]!]!.vm.bo_vas[h.gem(a)!]!;
-    expect(h.w.objects.get(bv)!.value).toEqual({ live: 'pending' });
+    expect(h.w.objects[bv]!.value).toEqual({ live: 'pending' });
     h.must(h.va(a, VA + 3 * PAGE + 0x100000, PAGE));
-    expect(h.w.objects.get(bv)!.value).toEqual({ live: 'valid' });
+    expect(h.w.objects[bv]!.value).toEqual({ live: 'valid' });
   });
 });
 

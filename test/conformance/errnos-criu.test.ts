@@ -314,7 +314,7 @@ describe('spec §5.2: CHECKPOINT', () => {
     for (const va of [VA.vram, VA.gtt]) {
       const fd = by(va).dmabuf_fd;
       expect(fd).not.toBe(KFD_INVALID_FD);
-      const file = h.w.files.get(h.task(CRIU).fds[fd]!)!;
+      const file = h.w.files[h.task(CRIU).fds[fd]!]!;
       expect(file.kind).toBe('dmabuf');
     }
     for (const va of [VA.userptr, VA.doorbell, VA.mmio]) expect(by(va).dmabuf_fd).toBe(KFD_INVALID_FD);
@@ -515,9 +515,9 @@ describe('spec §5.4: RESTORE steps 1–3 (process, devices)', () => {
       const ck = h.checkpoint(APP);
       h.setupProcess(RESTORED, [GPU_A]);
       const fileId = h.task(RESTORED).fds[4]!;
-      const refs = h.w.files.get(fileId)!.refs;
+      const refs = h.w.files[fileId]!.refs;
       expect(h.restore(RESTORED, ck, { open: false }).ret, variant).toBe(E.EINVAL);
-      expect(h.w.files.get(fileId)!.refs - refs, variant).toBe(variant === 'fixed' ? 0 : 1);
+      expect(h.w.files[fileId]!.refs - refs, variant).toBe(variant === 'fixed' ? 0 : 1);
     }
   });
 });
@@ -639,7 +639,7 @@ describe('spec §5.4: RESTORE step 4 (BOs)', () => {
     for (const va of [VA.vram, VA.gtt]) {
       const fd = by(va).dmabuf_fd;
       expect(fd).not.toBe(KFD_INVALID_FD);
-      expect(h.w.files.get(h.task(RESTORED).fds[fd]!)!.kind).toBe('dmabuf');
+      expect(h.w.files[h.task(RESTORED).fds[fd]!]!.kind).toBe('dmabuf');
     }
     for (const va of [VA.userptr, VA.doorbell, VA.mmio]) expect(by(va).dmabuf_fd).toBe(KFD_INVALID_FD);
     // User handles keep working: user id GPU_A now lives on actual GPU_B.

@@ -17,8 +17,8 @@ import type { I915DeviceContext } from '../../machines/i915/suspend.js';
 import { E, Sim } from './ttm-harness.js';
 
 const id = (obj: number) => `i915.lmem_object#${obj}`;
-const ctx = (s: Sim, obj: number) => s.world.objects.get(id(obj))!.context as LmemObjectContext;
-const regionList = (s: Sim) => (s.world.objects.get('i915.device#1')!.context as I915DeviceContext).region;
+const ctx = (s: Sim, obj: number) => s.world.objects[id(obj)]!.context as LmemObjectContext;
+const regionList = (s: Sim) => (s.world.objects['i915.device#1']!.context as I915DeviceContext).region;
 
 function create(s: Sim, flags: string[]): number {
   const r = s.call('i915.create', { pages: 2, flags });

@@ -13,7 +13,7 @@ function create(s: Sim, flags: string[], pages = 2): number {
   return r.out.obj as number;
 }
 const id = (obj: number) => `i915.lmem_object#${obj}`;
-const ctx = (s: Sim, obj: number) => s.world.objects.get(id(obj))!.context as LmemObjectContext;
+const ctx = (s: Sim, obj: number) => s.world.objects[id(obj)]!.context as LmemObjectContext;
 const device = (s: Sim) => stateOf(s, 'i915.device#1');
 
 /** A region with one object of each kind, each with page 1 written. */

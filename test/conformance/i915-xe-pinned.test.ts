@@ -8,7 +8,7 @@ import { checkXe, XE_INVARIANTS } from '../../src/invariants/i915.js';
 import { E, Sim, stateOf } from './ttm-harness.js';
 
 const id = (obj: number) => `xe.bo#${obj}`;
-const ctx = (s: Sim, obj: number) => s.world.objects.get(id(obj))!.context as XeBoContext;
+const ctx = (s: Sim, obj: number) => s.world.objects[id(obj)]!.context as XeBoContext;
 
 function bo(s: Sim, flags: string[], value: number): number {
   const r = s.call('xe.create', { pages: 2, flags });

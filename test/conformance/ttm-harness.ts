@@ -135,7 +135,7 @@ export function boundedSearch(
   actions: readonly Action[],
   depth: number,
   check: (w: World) => Violation[],
-  key: (w: World) => string = (w) => canonicalize({ o: Object.fromEntries(w.objects), f: w.faults }),
+  key: (w: World) => string = (w) => canonicalize({ o: w.objects, f: w.faults }),
 ): SearchResult {
   const seen = new Set<string>([key(start.world)]);
   let frontier: { sim: Sim; path: string[] }[] = [{ sim: start, path: [] }];
@@ -168,7 +168,7 @@ export function boundedSearch(
  */
 export function abstractKey(w: World): string {
   const objects: Record<string, unknown> = {};
-  for (const [id, rec] of [...w.objects]) {
+  for (const [id, rec] of Object.entries(w.objects)) {
     const c = rec.context as Record<string, unknown>;
     if (rec.kind === 'ttm.tt') {
       const slots = (c.slots as ({ t: string; v?: number; h?: number } | null)[]).map((s) =>
@@ -192,7 +192,7 @@ export function abstractKey(w: World): string {
 
 /** The context of tt number `n`. */
 export function ttCtx(s: Sim, n: number): TtContext {
-  return s.world.objects.get(`ttm.tt#${n}`)!.context as TtContext;
+  return s.world.objects[`ttm.tt#${n}`]!.context as TtContext;
 }
 
 /** The state value of an object as a dotted path ("backedUp.full"). */
@@ -203,7 +203,7 @@ export function stateOf(s: Sim, id: string): string {
       .map(([k, x]) => `${k}.${name(x)}`)
       .join(',');
   };
-  return name(s.world.objects.get(id)!.value);
+  return name(s.world.objects[id]!.value);
 }
 
 /** Write `values[i]` to page i of tt `tt` (each must succeed). */

@@ -22,7 +22,7 @@ const B = 0x500100000n;
 /** One 4-page GTT render-node BO of GPU 0, mapped one page per call at `va`, delayed or not. */
 function mapped(calls: { va: bigint; delay: boolean }[]) {
   const w = buildHistory([{ op: 'gem', p: 0, gpu: 0, pages: 4, domain: 'GTT' }]).world;
-  const drm = Number(Object.entries(w.tasks[APP]!.fds).find(([, f]) => w.files.get(f)?.kind === 'drm')![0]);
+  const drm = Number(Object.entries(w.tasks[APP]!.fds).find(([, f]) => w.files[f]?.kind === 'drm')![0]);
   for (const [i, c] of calls.entries()) {
     const raw = {
       handle: 1,

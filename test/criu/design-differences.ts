@@ -11,7 +11,7 @@ const FLAGS = /^(?:task (\d+)\.)?render ([0-9a-f]+) handles\.(\d+)\.flags: (\d+)
 /** The GEM object behind handle `h` of task `pid`'s first render-node file of GPU `gpu`. */
 function renderGem(w: World, pid: number, gpu: number, h: string): string | undefined {
   for (const fid of Object.values(w.tasks[pid]?.fds ?? {})) {
-    const f = w.files.get(fid);
+    const f = w.files[fid];
     if (f?.kind === 'drm' && f.gpu_id === gpu) return w.drm?.[fid]?.object_idr[h as unknown as number];
   }
   return undefined;
@@ -34,7 +34,7 @@ export function vramClearedByDesign(dumped: World, difference: string, pid: numb
   const V = AMDGPU_GEM_CREATE.VRAM_CLEARED;
   if ((before ^ after) !== V) return false;
   const gem = renderGem(dumped, m[1] ? Number(m[1]) : pid, parseInt(m[2]!, 16), m[3]!);
-  const g = gem === undefined ? undefined : dumped.gems.get(gem);
+  const g = gem === undefined ? undefined : dumped.gems[gem];
   if (!g) return false;
   return before & V ? g.kgd_mems.length > 0 : g.alloc_flags !== 0 && g.kgd_mems.length === 0;
 }

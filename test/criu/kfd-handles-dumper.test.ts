@@ -45,7 +45,7 @@ const kfdHandles = (r: ReturnType<typeof roundtrip>) => r.dump.images.kfd[0]!.kf
 /** Render nodes CRIU itself still has open. */
 function criuRenderFds(w: CriuWorld): number {
   const fds = Object.values(w.world.tasks[CRIU]?.fds ?? {});
-  return fds.filter((f) => w.world.files.get(f)?.kind === 'drm').length;
+  return fds.filter((f) => w.world.files[f]?.kind === 'drm').length;
 }
 
 /** The differences but the render node the plugin opens for every GPU of the KFD process (docs/checkpoint-restore.md). */

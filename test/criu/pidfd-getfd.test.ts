@@ -22,9 +22,9 @@ describe('pidfd_getfd', () => {
     expect(w.world.tasks[PEER]!.fds[r.out.fd as number]).toBe(file);
     // the file lives while either fd is open
     w.call(APP, 'close', { fd: kfd });
-    expect(w.world.files.get(file)).toBeDefined();
+    expect(w.world.files[file]).toBeDefined();
     w.call(PEER, 'close', { fd: r.out.fd });
-    expect(w.world.files.get(file)).toBeUndefined();
+    expect(w.world.files[file]).toBeUndefined();
   });
 
   it('kernel/pid.c: flags ≠ 0 → -EINVAL before the pid is looked up', () => {

@@ -97,7 +97,7 @@ describe('the plugin’s call order', () => {
     expect(calls.slice(info + 1, info + 3)).toEqual(['DRM_IOCTL_PRIME_HANDLE_TO_FD', 'close']);
 
     const always = buildHistory([]).world;
-    const drm = Number(Object.entries(always.tasks[APP]!.fds).find(([, f]) => always.files.get(f)?.kind === 'drm')![0]);
+    const drm = Number(Object.entries(always.tasks[APP]!.fds).find(([, f]) => always.files[f]?.kind === 'drm')![0]);
     const raw = { bo_size: 4096, alignment: 4096, domains: ['GTT'], domain_flags: ['VM_ALWAYS_VALID'] };
     const args = decodeArgs(callDef('DRM_IOCTL_AMDGPU_GEM_CREATE')!.args, raw, 'args');
     expect(applyInPlace(always, { pid: APP, call: 'DRM_IOCTL_AMDGPU_GEM_CREATE', fd: drm, args }).ret).toBe(0);

@@ -60,7 +60,7 @@ describe('sdma_write', () => {
   const w = buildHistory([{ op: 'gem', p: 0, gpu: 0, pages: 1, domain: 'GTT' }]).world;
   const issue = (name: string, fd: number, raw: Record<string, unknown>) =>
     applyInPlace(w, { pid: APP, call: name, fd, args: decodeArgs(callDef(name)!.args, raw, name) });
-  const drm = Number(Object.entries(w.tasks[APP]!.fds).find(([, f]) => w.files.get(f)?.kind === 'drm')![0]);
+  const drm = Number(Object.entries(w.tasks[APP]!.fds).find(([, f]) => w.files[f]?.kind === 'drm')![0]);
   const dmabuf = issue('DRM_IOCTL_PRIME_HANDLE_TO_FD', drm, { handle: 1, flags: 0 }).out.fd as number;
 
   it('spec §9.7 sdma_copy_bo: an fd not open → -EBADF; not a dma-buf (amdgpu_bo_import fails) → -EINVAL', () => {

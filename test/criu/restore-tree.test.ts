@@ -41,7 +41,9 @@ function dumpAndRestore(setup: Record<string, unknown>[], order: number[]) {
 
 /** The last criu.restore object of a world and its state. */
 function restoreObject(w: ReturnType<typeof dumpAndRestore>['world']) {
-  const [, rec] = [...w.objects].filter(([, o]) => o.kind === 'criu.restore').at(-1)!;
+  const [, rec] = Object.entries(w.objects)
+    .filter(([, o]) => o.kind === 'criu.restore')
+    .at(-1)!;
   return { state: String(rec.value), context: rec.context as CriuRestoreContext };
 }
 

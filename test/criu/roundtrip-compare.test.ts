@@ -30,33 +30,33 @@ function pair(): { src: World; dest: World } {
 function boWithContent(w: World): { pdd: string; idr: number; id: string } {
   for (const pdd of liveTask(w, APP)!.pdds)
     for (const [h, id] of Object.entries(w.alloc_idr?.[pdd] ?? {})) {
-      const gem = w.gems.get(contextOf<BoContext>(w, id).gem);
+      const gem = w.gems[contextOf<BoContext>(w, id).gem];
       if (gem && Object.keys(gem.content).length > 0) return { pdd, idr: Number(h), id };
     }
   throw new Error('no BO with content');
 }
 
-const bo = (w: World, id: string) => w.objects.get(id)!.context as BoContext;
+const bo = (w: World, id: string) => w.objects[id]!.context as BoContext;
 
 const changes: [string, (w: World) => void][] = [
   ['a BO address', (w) => (bo(w, boWithContent(w).id).va += 0x1000n)],
   ['a BO size', (w) => (bo(w, boWithContent(w).id).size += 1n)],
   ['a BO flag', (w) => (bo(w, boWithContent(w).id).alloc_flags ^= 0x40)],
   ['a BO user address', (w) => (bo(w, boWithContent(w).id).user_addr = 0x1234n)],
-  ['a BO state', (w) => (w.objects.get(boWithContent(w).id)!.value = 'other')],
+  ['a BO state', (w) => (w.objects[boWithContent(w).id]!.value = 'other')],
   [
     'a page value',
     (w) => {
-      const c = w.gems.get(bo(w, boWithContent(w).id).gem)!.content;
+      const c = w.gems[bo(w, boWithContent(w).id).gem]!.content;
       const p = Number(Object.keys(c)[0]);
       c[p] = c[p]! + 1;
     },
   ],
-  ['an extra page', (w) => (w.gems.get(bo(w, boWithContent(w).id).gem)!.content[123456] = 7)],
+  ['an extra page', (w) => (w.gems[bo(w, boWithContent(w).id).gem]!.content[123456] = 7)],
   [
     'a lost page',
     (w) => {
-      const c = w.gems.get(bo(w, boWithContent(w).id).gem)!.content;
+      const c = w.gems[bo(w, boWithContent(w).id).gem]!.content;
       delete c[Number(Object.keys(c)[0])];
     },
   ],
@@ -70,7 +70,7 @@ const changes: [string, (w: World) => void][] = [
       const on = bos[idr]!.mapped_on;
       expect(on.length).toBeGreaterThan(0);
       const t = liveTask(w, APP)!;
-      const kfd = Number(Object.keys(t.fds).find((fd) => w.files.get(t.fds[Number(fd)]!)?.kind === 'kfd'));
+      const kfd = Number(Object.keys(t.fds).find((fd) => w.files[t.fds[Number(fd)]!]?.kind === 'kfd'));
       const args = decodeArgs(
         callDef('AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU')!.args,
         { handle: MAKE_HANDLE(user, idr), device_ids: [on[0]!] },

@@ -22,9 +22,9 @@ function unmatchedDmabuf(w: World, pid: number): boolean {
   const t = w.tasks[pid]!;
   const held = new Set<string>();
   for (const fid of Object.values(t.fds))
-    if (w.files.get(fid)?.kind === 'drm') for (const g of Object.values(w.drm?.[fid]?.object_idr ?? {})) held.add(g);
+    if (w.files[fid]?.kind === 'drm') for (const g of Object.values(w.drm?.[fid]?.object_idr ?? {})) held.add(g);
   return Object.values(t.fds).some((fid) => {
-    const f = w.files.get(fid);
+    const f = w.files[fid];
     return f?.kind === 'dmabuf' && !held.has(f.gem);
   });
 }

@@ -39,9 +39,9 @@ function unmatchedDmabuf(w: World): boolean {
   const held = new Set<string>();
   const files = PIDS.flatMap((pid) => Object.values(w.tasks[pid]?.fds ?? {}));
   for (const fid of files)
-    if (w.files.get(fid)?.kind === 'drm') for (const g of Object.values(w.drm?.[fid]?.object_idr ?? {})) held.add(g);
+    if (w.files[fid]?.kind === 'drm') for (const g of Object.values(w.drm?.[fid]?.object_idr ?? {})) held.add(g);
   return files.some((fid) => {
-    const f = w.files.get(fid);
+    const f = w.files[fid];
     return f?.kind === 'dmabuf' && !held.has(f.gem);
   });
 }
@@ -76,11 +76,11 @@ function kfdImportShared(w: World): boolean {
       }
   for (const pid of PIDS)
     for (const fid of Object.values(w.tasks[pid]?.fds ?? {})) {
-      const f = w.files.get(fid);
+      const f = w.files[fid];
       const gems =
         f?.kind === 'dmabuf' ? [f.gem] : f?.kind === 'drm' ? Object.values(w.drm?.[fid]?.object_idr ?? {}) : [];
       for (const g of gems) {
-        const gem = w.gems.has(g) ? contentGem(w, g).id : g;
+        const gem = w.gems[g] ? contentGem(w, g).id : g;
         const set = reach.get(gem) ?? new Set<number>();
         set.add(pid);
         reach.set(gem, set);
@@ -94,7 +94,7 @@ function renderRenumbered(w: World): boolean {
   const by = new Map<string, { pid: number; h: string }[]>();
   for (const pid of PIDS)
     for (const fid of Object.values(w.tasks[pid]?.fds ?? {})) {
-      if (w.files.get(fid)?.kind !== 'drm') continue;
+      if (w.files[fid]?.kind !== 'drm') continue;
       for (const [h, g] of Object.entries(w.drm?.[fid]?.object_idr ?? {})) {
         const gem = contentGem(w, g).id;
         by.set(gem, [...(by.get(gem) ?? []), { pid, h }]);

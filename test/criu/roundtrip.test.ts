@@ -76,7 +76,7 @@ describe('criu round trip onto other GPUs (spec §9.10)', () => {
     for (const d of devices) expect(d.actual_gpu_id).toBe(expected.get(d.user_gpu_id));
     // the restored pdds run on the new GPUs under the old (user) ids
     const t = r.restored!.tasks[APP]!;
-    const pdds = t.pdds.map((p) => r.restored!.objects.get(p)!.context as { gpu_id: number; user_gpu_id: number });
+    const pdds = t.pdds.map((p) => r.restored!.objects[p]!.context as { gpu_id: number; user_gpu_id: number });
     for (const p of pdds) expect(expected.get(p.user_gpu_id)).toBe(p.gpu_id);
   });
 

@@ -17,7 +17,7 @@ const call = (name: string, args: Record<string, unknown>): Call => ({
   args: decodeArgs(callDef(name)!.args, args, 'args'),
 });
 const header = { gpucr: 1 as const, topology: parseTopology({ gpus: [] }, undefined), variants: {} };
-const tt = (w: World) => [...w.objects.keys()].find((id) => w.objects.get(id)!.kind === 'ttm.tt')!;
+const tt = (w: World) => Object.keys(w.objects).find((id) => w.objects[id]!.kind === 'ttm.tt')!;
 
 function model(names: string[], final: (w: World) => boolean) {
   const m = worldModel(

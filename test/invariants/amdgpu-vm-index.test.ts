@@ -23,7 +23,7 @@ function mapped(): World {
 const check = (w: World) => checkInvariants(w, selectInvariants(['amdgpu.vm-index'])).map((v) => v.message);
 
 function boVaWithMapping(w: World): [string, BoVaContext] {
-  const found = [...w.objects].find(
+  const found = Object.entries(w.objects).find(
     ([, r]) => r.kind === 'amdgpu.bo_va' && (r.context as BoVaContext).valids.length > 0,
   );
   if (!found) throw new Error('the design example maps a BO: it has a bo_va with a valid mapping');
@@ -40,7 +40,7 @@ describe('amdgpu.vm-index (spec §8.2)', () => {
     const [id, c] = boVaWithMapping(w);
     const m = c.valids[0]!;
     // A copy of the same mapping added to the bo_va behind the handlers' back.
-    w.objects.get(id)!.context = { ...c, invalids: [{ ...m }] };
+    w.objects[id]!.context = { ...c, invalids: [{ ...m }] };
     const msgs = check(w);
     expect(msgs.some((s) => /VM mappings not disjoint at page/.test(s))).toBe(true);
     expect(msgs.some((s) => /VM index ≠ the mappings of its bo_vas/.test(s))).toBe(true);

@@ -48,16 +48,16 @@ function names(w: World): string[] {
 }
 
 function ids(w: World, kind: string): string[] {
-  return [...w.objects.keys()].filter((id) => w.objects.get(id)!.kind === kind);
+  return Object.keys(w.objects).filter((id) => w.objects[id]!.kind === kind);
 }
 
-const ctx = <C>(w: World, id: string) => w.objects.get(id)!.context as C;
+const ctx = <C>(w: World, id: string) => w.objects[id]!.context as C;
 
 /** Change an object's context (machine contexts are frozen: replace the record with an edited copy). */
 function edit<C>(w: World, id: string, f: (c: C) => void): C {
-  const rec = structuredClone(w.objects.get(id)!);
+  const rec = structuredClone(w.objects[id]!);
   f(rec.context as C);
-  w.objects.set(id, rec);
+  w.objects[id] = rec;
   return rec.context as C;
 }
 
@@ -148,14 +148,14 @@ describe('each invariant finds its violation', () => {
       /is not in p->pdds of task 100/,
     );
     const w3 = worldAt('kfd-checkpoint-two-gpus.jsonl');
-    w3.gems.set('gem#999', { ...[...w3.gems.values()][0]!, id: 'gem#999', kgd_mems: [], dmabuf: null });
+    w3.gems['gem#999'] = { ...Object.values(w3.gems)[0]!, id: 'gem#999', kgd_mems: [], dmabuf: null };
     expect(checkInvariants(w3, selectInvariants(['kfd.no-leaks']))[0]!.objects).toEqual(['gem#999']);
   });
 
   it('kfd.file-refs: a reference count above what the fd tables and the kernel hold', () => {
     const w = worldAt('design-example.jsonl');
     const kfd = w.tasks[100]!.fds[3]!;
-    w.files.get(kfd)!.refs += 1;
+    w.files[kfd]!.refs += 1;
     const v = checkInvariants(w, selectInvariants(['kfd.file-refs']));
     expect(v).toEqual([
       {
@@ -203,18 +203,18 @@ describe('each invariant finds its violation', () => {
   it('spec §5.4 step 1, §5.5 step 4: restored queues stay evicted until RESUME and the userptr worker', () => {
     // After RESTORE (line 35) and before RESUME: the restored queue exists, evicted.
     const w = worldAt('kfd-restore-resume.jsonl', 35);
-    const proc = w.objects.get(w.tasks[200]!.kfd_process!)!;
+    const proc = w.objects[w.tasks[200]!.kfd_process!]!;
     expect((proc.value as { alive: { mmu: string } }).alive.mmu).toBe('blocked');
     const q = Object.values(w.tasks[200]!.queues)[0]!;
-    expect(w.objects.get(q)!.value).toBe('evicted');
+    expect(w.objects[q]!.value).toBe('evicted');
     expect(checkInvariants(w, selectInvariants(['kfd.restore-queues-wait']))).toEqual([]);
-    w.objects.set(q, { ...w.objects.get(q)!, value: 'active' });
+    w.objects[q] = { ...w.objects[q]!, value: 'active' };
     const v = checkInvariants(w, selectInvariants(['kfd.restore-queues-wait']));
     expect(v[0]!.message).toBe(`${q} of task 200 is active between RESTORE and RESUME`);
     // After the worker (the last line) the queue runs and the invariant has nothing to say.
     const done = worldAt('kfd-restore-resume.jsonl');
     const q2 = Object.values(done.tasks[200]!.queues)[0]!;
-    expect(done.objects.get(q2)!.value).toBe('active');
+    expect(done.objects[q2]!.value).toBe('active');
     expect(checkInvariants(done, selectInvariants(['kfd.restore-queues-wait']))).toEqual([]);
   });
 

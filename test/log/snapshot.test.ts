@@ -62,20 +62,8 @@ describe('canonical encoding', () => {
     expect(canonicalHash({ x: 1n })).not.toBe(canonicalHash({ x: 1 }));
   });
 
-  it("writes a world store (a Map of string keys) as the object of its entries, so a snapshot's bytes do not say which held them", () => {
-    const store = new Map<string, unknown>([
-      ['kfd.bo#10', { size: 2n }],
-      ['kfd.bo#9', { $x: 'y' }],
-    ]);
-    expect(canonicalJson({ objects: store })).toBe(
-      canonicalJson({ objects: { 'kfd.bo#9': { $x: 'y' }, 'kfd.bo#10': { size: 2n } } }),
-    );
-    expect(canonicalJson(store)).toBe('{"kfd.bo#10":{"size":"0x2"},"kfd.bo#9":{"$$x":"y"}}');
-  });
-
   it('refuses values a world never holds', () => {
-    expect(() => canonicalJson({ m: new Map([[1, 'x']]) })).toThrow(/Map with a number key/);
-    expect(() => canonicalJson({ s: new Set(['x']) })).toThrow(/Set/);
+    expect(() => canonicalJson({ m: new Map() })).toThrow(/Map/);
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/NaN/);
     expect(() => canonicalJson({ f: () => 1 })).toThrow(/function/);
     const cyclic: Record<string, unknown> = {};
@@ -96,7 +84,7 @@ describe('snapshots', () => {
     expect(s.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(JSON.parse(text)).toEqual(s);
     // u64 values stay exact: the restored pdd's vram_usage is a bigint.
-    const pdd = [...back.objects.values()].find((o) => o.kind === 'kfd.pdd')!;
+    const pdd = Object.values(back.objects).find((o) => o.kind === 'kfd.pdd')!;
     expect(typeof (pdd.context as { vram_usage: unknown }).vram_usage).toBe('bigint');
   });
 
@@ -139,11 +127,11 @@ describe('snapshots', () => {
       // A consistent hash: only the structure check can refuse it.
       return snapshotText(copy);
     };
-    const pddId = [...w.objects.keys()].find((id) => w.objects.get(id)!.kind === 'kfd.pdd')!;
+    const pddId = Object.keys(w.objects).find((id) => w.objects[id]!.kind === 'kfd.pdd')!;
     const cases: [string, RegExp][] = [
       [rehash((x) => (x.tasks[100]!.fds[9] = 'file#77')), /world\.tasks\.100\.fds\.9: expected a file of the world/],
-      [rehash((x) => (x.objects.get(pddId)!.kind = 'kfd.nope')), /kind: expected a registered object kind/],
-      [rehash((x) => (x.objects.get(pddId)!.value = 'nowhere')), /value: expected a state of kfd_pdd/],
+      [rehash((x) => (x.objects[pddId]!.kind = 'kfd.nope')), /kind: expected a registered object kind/],
+      [rehash((x) => (x.objects[pddId]!.value = 'nowhere')), /value: expected a state of kfd_pdd/],
       [rehash((x) => (x.tasks[100]!.pdds = ['kfd.bo#999'])), /pdds\[0\]: expected a kfd\.pdd object/],
       [rehash((x) => (x.variants.kernel = '5.0' as never)), /variants\.kernel: expected one of "6\.18", "6\.17"/],
       [rehash((x) => (x.next.object = 1)), /expected an id [\w.]+#<n> with n below next\.object/],

@@ -15,13 +15,13 @@ describe('kfd_bo: exported is sticky until FREE (kfd_mem_export_dmabuf caches me
     const h = w.alloc(GPU_A, 0x7f0000000000n, 1n << 20n, ['GTT', 'WRITABLE']);
     const bo = w.boId(h);
     const fd = w.ioctl('AMDKFD_IOC_EXPORT_DMABUF', { handle: h, flags: 0 }).dmabuf_fd as number;
-    const dmabuf = (w.world.objects.get(bo)!.context as BoContext).dmabuf!;
+    const dmabuf = (w.world.objects[bo]!.context as BoContext).dmabuf!;
     w.call(100, 'close', { fd });
-    expect(w.world.objects.get(bo)!.value).toMatchObject({ live: { export: 'exported' } });
-    expect(w.world.files.get(dmabuf)?.refs).toBe(1);
+    expect(w.world.objects[bo]!.value).toMatchObject({ live: { export: 'exported' } });
+    expect(w.world.files[dmabuf]?.refs).toBe(1);
     w.ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: h });
-    expect(w.world.objects.get(bo)).toBeUndefined();
-    expect(w.world.files.get(dmabuf)).toBeUndefined();
+    expect(w.world.objects[bo]).toBeUndefined();
+    expect(w.world.files[dmabuf]).toBeUndefined();
   });
 
   it('an importer sharing the dma-buf holds its own reference too, so the last release always follows a FREE', () => {
@@ -35,7 +35,7 @@ describe('kfd_bo: exported is sticky until FREE (kfd_mem_export_dmabuf caches me
     w.ioctl('AMDKFD_IOC_EXPORT_DMABUF', { handle: imported, flags: 0 });
     const importer = w.boId(imported);
     w.ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: h });
-    expect(w.world.objects.get(importer)!.value).toMatchObject({ live: { export: 'exported' } });
+    expect(w.world.objects[importer]!.value).toMatchObject({ live: { export: 'exported' } });
   });
 
   it('EXPORT_DMABUF of a userptr BO is refused (-EPERM) and the BO stays unexported', () => {
@@ -43,6 +43,6 @@ describe('kfd_bo: exported is sticky until FREE (kfd_mem_export_dmabuf caches me
     w.acquireVm(GPU_A);
     const h = w.alloc(GPU_A, 0x7f0000000000n, 1n << 20n, ['USERPTR', 'WRITABLE'], 0x7ffd00000000n);
     w.ioctl('AMDKFD_IOC_EXPORT_DMABUF', { handle: h, flags: 0 }, -ERRNO.EPERM);
-    expect(w.world.objects.get(w.boId(h))!.value).toMatchObject({ live: { export: 'notExported' } });
+    expect(w.world.objects[w.boId(h)]!.value).toMatchObject({ live: { export: 'notExported' } });
   });
 });

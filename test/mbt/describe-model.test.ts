@@ -259,7 +259,7 @@ describe('spec §5.1, §5.3, §7.2: describeModel drives kfd_queue through the h
         active: (d) => expect(inState(d.world, d.queue, 'active')).toBe(true),
         evicted: (d) => expect(inState(d.world, d.queue, 'evicted')).toBe(true),
         destroyed: (d) => {
-          expect(d.world.objects.get(d.queue)).toBeUndefined();
+          expect(d.world.objects[d.queue]).toBeUndefined();
           expect(d.world.tasks[APP]!.queues[0]).toBeUndefined();
         },
       },

@@ -13,10 +13,10 @@ describe('kfd_process: only one RESTORE reaches criu_restore_bos', () => {
     const w = new KfdWorld();
     w.restore({});
     const id = w.task().kfd_process!;
-    expect(w.world.objects.get(id)!.value).toEqual({ alive: { criu: 'running', mmu: 'blocked' } });
+    expect(w.world.objects[id]!.value).toEqual({ alive: { criu: 'running', mmu: 'blocked' } });
     // Every pdd has a drm file now; nothing but teardown clears it (§6.1).
     w.restore({}, -ERRNO.EINVAL);
-    expect(w.world.objects.get(id)!.value).toEqual({ alive: { criu: 'running', mmu: 'blocked' } });
+    expect(w.world.objects[id]!.value).toEqual({ alive: { criu: 'running', mmu: 'blocked' } });
     // RESUME is still accepted exactly once (§6.2 "RESUME is accepted once per RESTORE").
     w.resume();
     w.resume(-ERRNO.EINVAL);
@@ -46,6 +46,6 @@ describe('kfd_process: RESUME refused for want of a RESTORE', () => {
     const w = new KfdWorld();
     const id = w.task().kfd_process!;
     w.resume(-ERRNO.EINVAL);
-    expect((w.world.objects.get(id)!.context as ProcessContext).evicted_bos).toBe(1);
+    expect((w.world.objects[id]!.context as ProcessContext).evicted_bos).toBe(1);
   });
 });

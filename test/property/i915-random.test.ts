@@ -61,7 +61,7 @@ describe('spec C.9: random region workloads with random faults', () => {
               break;
             case 'read': {
               const r = s.read({ obj, page: st.which % 4 });
-              const rec = s.world.objects.get(`i915.lmem_object#${obj}`);
+              const rec = s.world.objects[`i915.lmem_object#${obj}`];
               if (r.ret === 0 && rec) {
                 const want = (rec.context as LmemObjectContext).expected[st.which % 4] ?? 0;
                 if (r.value !== want) throw new Error(`read ${r.value}, written ${want}`);

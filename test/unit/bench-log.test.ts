@@ -38,7 +38,7 @@ describe('the benchmark log', () => {
     expect(r.ok).toBe(true);
     expect(r.events).toBe(25_000);
     // The user's BOs: the process's own (internal) ones, which ACQUIRE_VM allocates, left out.
-    const bos = [...r.world.objects.values()].filter(
+    const bos = Object.values(r.world.objects).filter(
       (o) => o.kind === 'kfd.bo' && !(o.context as { internal: boolean }).internal,
     );
     expect(bos).toHaveLength(500);

@@ -41,7 +41,7 @@ function call(w: World, pid: number | undefined, name: string, fd: FdRef | undef
 }
 
 function tasksBos(w: World, pid: number): BoContext[] {
-  return [...w.objects.values()]
+  return Object.values(w.objects)
     .filter((r) => r.kind === 'kfd.bo' && (r.context as BoContext).pid === pid && !(r.context as BoContext).internal)
     .map((r) => r.context as BoContext);
 }
@@ -139,7 +139,7 @@ describe('checkpoint → restore → resume of the built-in scenario', () => {
 
   it('spec §5.4: a userptr BO is restored invalid and revalidated by the restore worker', () => {
     const { r } = restore(world, ckpt);
-    const userptr = [...r.world.objects].find(
+    const userptr = Object.entries(r.world.objects).find(
       ([, o]) => o.kind === 'kfd.bo' && (o.context as BoContext).pid === RESTORED && (o.context as BoContext).user_addr,
     )![0];
     expect(inState(r.world, userptr, 'live.pages.invalid')).toBe(true);

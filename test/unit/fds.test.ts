@@ -28,7 +28,7 @@ describe('alloc_fd (get_unused_fd_flags) and close: the lowest free fd', () => {
       fc.property(ops, (seq) => {
         const w = createWorld(parseTopology({ gpus: [{ gpu_id: 1, render_minor: 128 }] }, []));
         const task = taskOf(w, 100);
-        const file = [...w.files.keys()][0]!; // the tty every task starts with
+        const file = Object.keys(w.files)[0]!; // the tty every task starts with
         const open = new Set(Object.keys(task.fds).map(Number));
         const lowest = () => {
           let fd = 0;

@@ -41,7 +41,7 @@ describe('drm_prime_lookup_buf_handle (spec §8.2): the lowest handle of a dma-b
       fc.property(ops, (seq) => {
         const w = createWorld(parseTopology({ gpus: [{ gpu_id: 1, render_minor: 128 }] }, []));
         // dma-buf files that stay open whatever the entries do (their last reference is not the cache's)
-        for (const id of DMABUFS) w.files.set(id, { id, kind: 'dmabuf', gem: 'gem#none', flags: 0, refs: 100 });
+        for (const id of DMABUFS) w.files[id] = { id, kind: 'dmabuf', gem: 'gem#none', flags: 0, refs: 100 };
         for (const op of seq) {
           if ('add' in op) primeAdd(w, FILE, DMABUFS[op.add[1]]!, op.add[0]);
           else primeRemove(w, FILE, op.remove);

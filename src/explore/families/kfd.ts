@@ -135,7 +135,7 @@ export function restoreArgs(info: Raw, ckpt: Raw, drmFd: (actualGpuId: number) =
 function restoreOffered(w: World): boolean {
   const t = w.tasks[RESTORER];
   if (!t?.alive || Object.keys(t.queues).length > 0) return false;
-  return t.pdds.every((p) => (w.objects.get(p)?.context as PddContext | undefined)?.evicted === 0);
+  return t.pdds.every((p) => (w.objects[p]?.context as PddContext | undefined)?.evicted === 0);
 }
 
 /** The app's BOs, queues and events (what the `bos`, `queues` and `events` bounds count). */

@@ -10,7 +10,7 @@ import { BO_PRIV_SIZE, type CriuV3Args, VM_PRIV_SIZE } from './criu-v3-uapi.js';
 
 /** avm->task_info->pid: the process the VM works for (its compute VM owner, else the first holder of the file). */
 function vmTaskPid(w: World, fileId: string): number {
-  const f = w.files.get(fileId);
+  const f = w.files[fileId];
   if (f?.kind === 'drm' && f.compute_vm_pid !== null) return f.compute_vm_pid;
   const pids = Object.values(w.tasks)
     .filter((t) => t.alive && Object.values(t.fds).includes(fileId))

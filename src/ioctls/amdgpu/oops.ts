@@ -64,7 +64,7 @@ registerFileReferences('amdgpu prime entries and imports', function* (w) {
   for (const [file, p] of Object.entries(w.drm ?? {}))
     for (const [h, dmabuf] of Object.entries(p.prime)) yield [dmabuf, `${file} prime handle ${h}`] as const;
   for (const [, g] of everyGem(w)) {
-    const c = w.objects.get(g.object)?.context as GemBoContext | undefined;
+    const c = w.objects[g.object]?.context as GemBoContext | undefined;
     if (c?.import_attach) yield [c.import_attach, `${g.id} import_attach`] as const;
   }
 });
@@ -79,7 +79,7 @@ registerInvariant(
   (w) => {
     const out: Violation[] = [];
     for (const [, g] of everyGem(w)) {
-      const c = w.objects.get(g.object)?.context as GemBoContext | undefined;
+      const c = w.objects[g.object]?.context as GemBoContext | undefined;
       if (!c || !heldOnlyByLeakedRefs(c)) continue;
       out.push({ message: `${g.id} is held only by ${c.leaked_refs} leaked reference(s)`, objects: [g.id, g.object] });
     }
@@ -94,8 +94,8 @@ registerInvariant(
     const out: Violation[] = [];
     for (const [file, p] of Object.entries(w.drm ?? {}))
       for (const [h, gem] of Object.entries(p.object_idr)) {
-        const g = w.gems.get(gem);
-        const c = g ? (w.objects.get(g.object)?.context as GemBoContext | undefined) : undefined;
+        const g = w.gems[gem];
+        const c = g ? (w.objects[g.object]?.context as GemBoContext | undefined) : undefined;
         if (!c)
           out.push({
             message: `${file} handle ${h} names ${gem}, which is not a live GEM object`,
@@ -108,7 +108,7 @@ registerInvariant(
           });
       }
     for (const [, g] of everyGem(w)) {
-      const c = w.objects.get(g.object)?.context as GemBoContext | undefined;
+      const c = w.objects[g.object]?.context as GemBoContext | undefined;
       if (c === undefined) continue;
       for (const [file, hs] of Object.entries(c.handles))
         for (const h of hs)

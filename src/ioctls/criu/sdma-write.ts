@@ -32,7 +32,7 @@ export const sdmaWrite = register<{ page: number; value: number }>({
   run({ w, task, call }, a) {
     const file = call.fd === undefined ? undefined : fileOf(w, task, call.fd);
     if (!file) return -ERRNO.EBADF;
-    if (file.kind !== 'dmabuf' || !w.gems.has(file.gem)) return -ERRNO.EINVAL;
+    if (file.kind !== 'dmabuf' || !w.gems[file.gem]) return -ERRNO.EINVAL;
     const gem = contentGem(w, file.gem);
     if (BigInt(a.page) * BigInt(w.topology.page_size) >= gem.size) return -ERRNO.EINVAL;
     if (a.value === 0) delete gem.content[a.page];

@@ -138,7 +138,7 @@ export function releaseDrmFile(w: World, fileId: string): void {
  */
 export function releaseDeadDrmFiles(w: World): void {
   if (!w.drm) return;
-  for (const id of Object.keys(w.drm)) if (!w.files.has(id)) releaseDrmFile(w, id);
+  for (const id of Object.keys(w.drm)) if (!w.files[id]) releaseDrmFile(w, id);
 }
 
 /** Whether the object has a handle in the file (for GEM_CHANGE_HANDLE's object check). */

@@ -38,7 +38,7 @@ export function objectDmabuf(w: World, gem: string, flags: number): string {
  * `obj->dma_buf` is set if it was not (drm_gem_prime_fd_to_handle).
  */
 export function importObject(w: World, gpuId: number, dmabuf: string): string {
-  const f = w.files.get(dmabuf);
+  const f = w.files[dmabuf];
   if (!f || f.kind !== 'dmabuf') fail(-ERRNO.EINVAL);
   const exporter = gemOf(w, f.gem);
   if (exporter.gpu_id === gpuId) {

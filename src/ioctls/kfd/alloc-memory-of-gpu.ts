@@ -83,9 +83,7 @@ export const allocMemoryOfGpuIoctl = register<AllocArgs>({
     }
     a.handle = MAKE_HANDLE(a.gpu_id, idr);
     a.mmap_offset =
-      a.flags & F.MMIO_REMAP
-        ? KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(a.gpu_id)
-        : w.gems.get(bo(w, boId).gem)!.mmap_offset;
+      a.flags & F.MMIO_REMAP ? KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(a.gpu_id) : w.gems[bo(w, boId).gem]!.mmap_offset;
     return 0;
   },
 });

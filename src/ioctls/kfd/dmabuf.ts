@@ -117,7 +117,7 @@ export const getDmabufInfo = register<DmabufInfoArgs>({
     const file = fileOf(w, task, a.dmabuf_fd);
     if (!file) return -ERRNO.EBADF;
     if (file.kind !== 'dmabuf') return -ERRNO.EINVAL;
-    const gem = w.gems.get(file.gem);
+    const gem = w.gems[file.gem];
     if (!gem) fail(-ERRNO.EINVAL);
     // "Only VRAM and GTT BOs are supported" (a render-node BO created in the CPU domain).
     if (gem.domain !== 'VRAM' && gem.domain !== 'GTT') return -ERRNO.EINVAL;

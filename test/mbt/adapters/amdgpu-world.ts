@@ -102,7 +102,7 @@ export class AmdgpuWorld implements Sut {
 
   /** The `amdgpu.gem_bo` machine object of the GEM object behind a handle. */
   gemObject(fd: number, handle: number): string {
-    return this.world.gems.get(this.gemAt(fd, handle))!.object;
+    return this.world.gems[this.gemAt(fd, handle)]!.object;
   }
 
   /** The bo_va of an object in a file's VM. */
@@ -113,6 +113,6 @@ export class AmdgpuWorld implements Sut {
   }
 
   gemContext(id: string): GemBoContext {
-    return this.world.objects.get(id)!.context as GemBoContext;
+    return this.world.objects[id]!.context as GemBoContext;
   }
 }

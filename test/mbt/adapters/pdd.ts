@@ -50,7 +50,7 @@ const B_BO = MAKE_HANDLE(GPU_B, 0);
 const ctx = (s: AnyMachineSnapshot) => s.context as PddContext;
 
 function queueIdOnB(w: KfdWorld): number {
-  const pddQueues = (w.world.objects.get(w.subject!)!.context as PddContext).queues;
+  const pddQueues = (w.world.objects[w.subject!]!.context as PddContext).queues;
   const entry = Object.entries(w.task().queues).find(([, id]) => pddQueues.includes(id));
   if (!entry) throw new Error('no queue on GPU B');
   return Number(entry[0]);

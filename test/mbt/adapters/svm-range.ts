@@ -25,7 +25,7 @@ const UNDEFINED = 0xffffffff;
 const HOST_ACCESS_COHERENT = 0x1 | 0x2;
 
 function range(w: KfdWorld): SvmRangeContext {
-  return w.world.objects.get(w.subject!)!.context as SvmRangeContext;
+  return w.world.objects[w.subject!]!.context as SvmRangeContext;
 }
 
 function setAttr(w: KfdWorld, start: bigint, npages: bigint, attrs: { type: string; value: number }[]): void {
@@ -33,7 +33,7 @@ function setAttr(w: KfdWorld, start: bigint, npages: bigint, attrs: { type: stri
 }
 
 function findSubject(w: KfdWorld): void {
-  w.subject = w.task().svm_ranges.find((id) => (w.world.objects.get(id)!.context as SvmRangeContext).start === START);
+  w.subject = w.task().svm_ranges.find((id) => (w.world.objects[id]!.context as SvmRangeContext).start === START);
   if (!w.subject) throw new Error('no SVM range starts at page S');
 }
 

@@ -178,7 +178,7 @@ export class KfdWorld {
     // CRIU opens a /dev/kfd of its own for RESUME.
     const crius = this.world.tasks[CRIU];
     let fd = crius?.alive
-      ? Object.entries(crius.fds).find(([, f]) => this.world.files.get(f)?.kind === 'kfd')?.[0]
+      ? Object.entries(crius.fds).find(([, f]) => this.world.files[f]?.kind === 'kfd')?.[0]
       : undefined;
     if (fd === undefined) fd = String(this.call(CRIU, 'open', { path: '/dev/kfd' }).fd);
     this.call(CRIU, 'AMDKFD_IOC_CRIU_OP', { op: 'RESUME', pid: APP }, { fd: Number(fd), expect });

@@ -68,7 +68,7 @@ export function createGem(w: World, g: NewGem): string {
   w.next.gem += 1;
   const used = w.next.mmap[g.gpu_id] ?? 0n;
   w.next.mmap[g.gpu_id] = used + g.size;
-  w.gems.set(id, {
+  w.gems[id] = {
     id,
     object,
     gpu_id: g.gpu_id,
@@ -83,7 +83,7 @@ export function createGem(w: World, g: NewGem): string {
     kfd_vram: g.kfd_vram,
     kgd_mems: [],
     dmabuf: null,
-  });
+  };
   if (g.kfd_vram > 0n) {
     const vram = (w.kfd_vram_used ??= {});
     vram[g.gpu_id] = (vram[g.gpu_id] ?? 0n) + g.kfd_vram;
@@ -92,7 +92,7 @@ export function createGem(w: World, g: NewGem): string {
 }
 
 export function gemOf(w: World, id: string): Gem {
-  const g = w.gems.get(id);
+  const g = w.gems[id];
   if (!g) throw new Error(`no GEM object ${id}`);
   return g;
 }
@@ -106,7 +106,7 @@ export function gemBo(w: World, id: string): GemBoContext {
 export function gemSend(w: World, id: string, e: GemBoEvent): void {
   const rec = gemOf(w, id);
   send(w, rec.object, e);
-  if (!w.objects.has(rec.object)) return;
+  if (!w.objects[rec.object]) return;
   const c = gemBo(w, id);
   if (rec.dmabuf !== c.dmabuf) rec.dmabuf = c.dmabuf;
   if (rec.kgd_mems.length !== c.kgd_mems.length || rec.kgd_mems.some((m, i) => m !== c.kgd_mems[i]))
@@ -125,12 +125,12 @@ export function contentGem(w: World, id: string): Gem {
  * the round trip's comparison asks it for every BO of both worlds (issue 5).
  */
 export function findContentGem(w: World, id: string): Gem | undefined {
-  let g: Gem | undefined = w.gems.get(id);
+  let g: Gem | undefined = w.gems[id];
   if (!g) return undefined;
   for (let i = 0; i < 8; i++) {
     const attach: string | null = contextOf<GemBoContext>(w, g.object).import_attach;
-    const f: OpenFile | undefined = attach === null ? undefined : w.files.get(attach);
-    const exporter: Gem | undefined = f?.kind === 'dmabuf' ? w.gems.get(f.gem) : undefined;
+    const f: OpenFile | undefined = attach === null ? undefined : w.files[attach];
+    const exporter: Gem | undefined = f?.kind === 'dmabuf' ? w.gems[f.gem] : undefined;
     if (!exporter) return g;
     g = exporter;
   }
@@ -148,13 +148,13 @@ export function kfdVramUsed(w: World, gpuId: number): bigint {
  * (drm_prime_gem_destroy → dma_buf_put).
  */
 export function releaseGemIfUnused(w: World, id: string): void {
-  const g = w.gems.get(id);
-  if (!g || !w.objects.has(g.object) || !canSend(w, g.object, { type: 'FREE' })) return;
+  const g = w.gems[id];
+  if (!g || !w.objects[g.object] || !canSend(w, g.object, { type: 'FREE' })) return;
   const attach = gemBo(w, id).import_attach;
   send(w, g.object, { type: 'FREE' });
   dropObject(w, g.object);
   if (g.kfd_vram > 0n && w.kfd_vram_used) w.kfd_vram_used[g.gpu_id] = kfdVramUsed(w, g.gpu_id) - g.kfd_vram;
-  w.gems.delete(id);
+  delete w.gems[id];
   if (attach !== null) putFile(w, attach, (f) => releaseDmabufFile(w, f));
 }
 
@@ -163,7 +163,7 @@ export function releaseGemIfUnused(w: World, id: string): void {
  * of its object goes; an orphaned object (no handles left) is freed then.
  */
 export function releaseDmabufFile(w: World, f: OpenFile): void {
-  const g = f.kind === 'dmabuf' ? w.gems.get(f.gem) : undefined;
+  const g = f.kind === 'dmabuf' ? w.gems[f.gem] : undefined;
   if (f.kind !== 'dmabuf' || !g) return;
   if (canSend(w, g.object, { type: 'DMABUF_RELEASED', dmabuf: f.id }))
     gemSend(w, f.gem, { type: 'DMABUF_RELEASED', dmabuf: f.id });

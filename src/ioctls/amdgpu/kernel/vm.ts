@@ -104,7 +104,7 @@ function boVaSend(w: World, id: string, e: BoVaEvent): void {
   const before = mappingsOf(c);
   send(w, id, e);
   const vm = vmOf(w, c.vm);
-  const removedObj = !w.objects.has(id) || (e.type === 'UNREF' && boVa(w, id).ref_count === 0);
+  const removedObj = !w.objects[id] || (e.type === 'UNREF' && boVa(w, id).ref_count === 0);
   const after = removedObj ? [] : mappingsOf(boVa(w, id));
   const keep = new Set(after.map(key));
   const had = new Set(before.map(key));

@@ -51,7 +51,7 @@ export function criuCheckpointBos(w: World, task: Task, caller: Task, pending: P
 function checkpointedOffset(w: World, b: BoContext, gpuId: number): bigint {
   if (b.alloc_flags & F.DOORBELL) return KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(gpuId);
   if (b.alloc_flags & F.MMIO_REMAP) return KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(gpuId);
-  return w.gems.get(b.gem)!.mmap_offset;
+  return w.gems[b.gem]!.mmap_offset;
 }
 
 /** bo_priv.mapped_gpuids: the user gpu_id of every pdd the BO is mapped to (amdgpu_amdkfd_bo_mapped_to_dev). */

@@ -51,7 +51,7 @@ export function restoreBo(w: World, task: Task, b: BoBucket, priv: BoPriv, calle
   }
   if (b.alloc_flags & F.DOORBELL) b.restored_offset = KFD_MMAP_TYPE.DOORBELL | KFD_MMAP_GPU_ID(gpuId);
   else if (b.alloc_flags & F.MMIO_REMAP) b.restored_offset = KFD_MMAP_TYPE.MMIO | KFD_MMAP_GPU_ID(gpuId);
-  else if (b.alloc_flags & (F.GTT | F.VRAM)) b.restored_offset = w.gems.get(bo(w, boId).gem)!.mmap_offset;
+  else if (b.alloc_flags & (F.GTT | F.VRAM)) b.restored_offset = w.gems[bo(w, boId).gem]!.mmap_offset;
   // Not halved for AQL, not page aligned (spec §7.3).
   if (b.alloc_flags & F.VRAM) send(w, pddId, { type: 'VRAM_USAGE_ADD', delta: b.size });
   const maps = Math.min(priv.mapped_gpuids.length, task.pdds.length);

@@ -110,7 +110,7 @@ export function allocMemoryOfGpu(w: World, task: Task, gpuId: number, r: AllocRe
   // userptr must not wrap past 2^64 (-EOVERFLOW); the BO made before it is released
   if (r.flags & F.USERPTR && userptrRangeWraps(r.user_addr, size)) fail(-ERRNO.EOVERFLOW);
   const gem = newGem(w, gpuId, size, domain, r.flags);
-  if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) pinSgBoInGtt(w.gems.get(gem)!);
+  if (r.flags & (F.DOORBELL | F.MMIO_REMAP)) pinSgBoInGtt(w.gems[gem]!);
   const input: Omit<BoContext, 'attachments' | 'mapped_to_gpu_memory' | 'dmabuf'> = {
     pid: task.pid,
     gpu_id: gpuId,
@@ -153,7 +153,7 @@ export function allocInternalBo(w: World, task: Task, gpuId: number, va: bigint,
 export function freeMemoryOfGpu(w: World, boId: string): bigint {
   const b = bo(w, boId);
   if (b.mapped_to_gpu_memory > 0) fail(-ERRNO.EBUSY);
-  const gem = w.gems.get(b.gem)!;
+  const gem = w.gems[b.gem]!;
   const gpu = gpuById(w, b.gpu_id)!;
   const accounted = !b.is_imported && (gem.domain === 'VRAM' || (gpu.is_apu && gem.domain === 'GTT'));
   detachAll(w, boId);

@@ -70,7 +70,7 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   // Every attachment is checked before any is mapped: [first page, last page] of each.
   const ranges = vas.map((va): [bigint, bigint] => [va / page, va / page + (b.size - 1n) / page]);
   for (let i = 0; i < vas.length; i++) {
-    if (verifyParameters(w.gems.get(b.gem)!.size, vas[i]!, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
+    if (verifyParameters(w.gems[b.gem]!.size, vas[i]!, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
     if (vmFirstOverlap(w, vm, ranges[i]![0], ranges[i]![1])) fail(-ERRNO.EINVAL);
   }
   const firstAttach = attachmentIn(b, vmGpuId) === undefined;
@@ -119,7 +119,7 @@ export function detachAll(w: World, boId: string): void {
     if (!bv) continue;
     for (const m of boVaMappings(w, bv))
       if (m.kfd === boId && vas.includes(m.start * 4096n)) vmUnmap(w, bv, m.start * 4096n);
-    for (let i = 0; i < vas.length && w.objects.get(bv); i++) boVaPut(w, bv);
+    for (let i = 0; i < vas.length && w.objects[bv]; i++) boVaPut(w, bv);
   }
 }
 

@@ -19,6 +19,7 @@ export function computeVmFile(w: World, pid: number, gpuId: number): string {
     const p = contextOf<PddContext>(w, id);
     if (p.gpu_id === gpuId && p.drm_file) return p.drm_file;
   }
-  for (const f of w.files.values()) if (f.kind === 'drm' && f.gpu_id === gpuId && f.compute_vm_pid === pid) return f.id;
+  for (const f of Object.values(w.files))
+    if (f.kind === 'drm' && f.gpu_id === gpuId && f.compute_vm_pid === pid) return f.id;
   throw new Error(`no compute VM of pid ${pid} on GPU ${gpuId}`);
 }

@@ -47,9 +47,9 @@ export function exportDmabuf(w: World, boId: string): string {
  * keeps the dma-buf (mem->dmabuf), so a later EXPORT_DMABUF of it hands out the same one.
  */
 export function importDmabuf(w: World, task: Task, gpuId: number, dmabufFile: string, va: bigint): string {
-  const f = w.files.get(dmabufFile);
+  const f = w.files[dmabufFile];
   if (!f || f.kind !== 'dmabuf') fail(-ERRNO.EINVAL);
-  const gem = w.gems.get(f.gem)!;
+  const gem = w.gems[f.gem]!;
   if (gem.domain !== 'VRAM' && gem.domain !== 'GTT') fail(-ERRNO.EINVAL);
   const flags = ((gem.domain === 'VRAM' ? F.VRAM : F.GTT) | F.WRITABLE | F.EXECUTABLE) >>> 0;
   gemAttachDmabuf(w, gem.id, f.id);

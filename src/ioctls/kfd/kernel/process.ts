@@ -82,7 +82,7 @@ export function processQueues(w: World, task: Task): QueueContext[] {
  * Returns 0 or the errno (callers differ in how they report it).
  */
 export function initVm(w: World, task: Task, pddId: string, drmFileId: string): number {
-  const file = w.files.get(drmFileId);
+  const file = w.files[drmFileId];
   const p: PddContext = pdd(w, pddId);
   if (!file) return -ERRNO.EINVAL;
   if (p.drm_file) return -ERRNO.EBUSY;

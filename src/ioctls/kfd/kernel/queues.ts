@@ -139,5 +139,5 @@ export function pqmDestroyQueue(w: World, task: Task, qid: number): void {
   send(w, id, { type: 'DESTROY' });
   send(w, pddId, { type: 'QUEUE_REMOVE', queue: id });
   delete task.queues[qid];
-  w.objects.delete(id);
+  delete w.objects[id];
 }
