@@ -36,6 +36,7 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   resume: ['at-resume-devices-late', 'at-restore-file'],
   'kfd-process-info': ['evict-again', 'evict-once'],
   'kfd-restore-aql': ['halved-again', 'checkpointed-size'],
+  'kfd-restore-mqd-size': ['one-xcc', 'num-xcc'],
   'dump-abort': ['leave-paused', 'unpause'],
   'plugin-shared-bos': ['by-object', 'by-number'],
   'plugin-kfd-handles': ['application', 'dumper'],

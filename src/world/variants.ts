@@ -31,6 +31,13 @@ export interface Variants {
   'kfd-process-info': 'evict-again' | 'evict-once';
   /** RESTORE of an AQL_QUEUE_MEM BO: halves the checkpointed (already halved) size again (as the kernel does, spec §7.3) or restores that size (checkpointed-size, a fix). */
   'kfd-restore-aql': 'halved-again' | 'checkpointed-size';
+  /**
+   * kfd_criu_restore_queue's MQD bounds check (CVE-2026-68258 fix f19d8086f664, spec §5.4 step 5):
+   * one-xcc = the kernel's, against one XCC's MQD size, which refuses every queue a GPU of several
+   * XCCs checkpointed (one MQD per XCC since 6.17); num-xcc = against `mqd_size * NUM_XCC`, the
+   * size get_queue_checkpoint_info saves (a fix gpucr proposes, docs/conformance.md "Kernel findings").
+   */
+  'kfd-restore-mqd-size': 'one-xcc' | 'num-xcc';
   /** A CRIU dump that aborts after PROCESS_INFO: the amdgpu plugin leaves the queues paused (as it does, spec §9.4) or unpauses them (unpause, a fix). */
   'dump-abort': 'leave-paused' | 'unpause';
   /**
@@ -64,6 +71,7 @@ export const DEFAULT_VARIANTS: Variants = {
   resume: 'at-resume-devices-late',
   'kfd-process-info': 'evict-again',
   'kfd-restore-aql': 'halved-again',
+  'kfd-restore-mqd-size': 'one-xcc',
   'dump-abort': 'leave-paused',
   'plugin-shared-bos': 'by-object',
   'plugin-kfd-handles': 'application',

@@ -15,14 +15,24 @@ import { readLog } from '../../src/log/reader.js';
 import { restoreSnapshot, snapshotText } from '../../src/log/snapshot.js';
 import { encodeHeader } from '../../src/log/writer.js';
 import { KFD_CRIU_OP } from '../../src/uapi/index.js';
+import { parseTopology } from '../../src/world/topology.js';
+import type { Variants } from '../../src/world/variants.js';
 import { APP, E, GPU_A, Harness } from '../conformance/helpers.js';
 
 const header = (gpu: object) =>
   JSON.stringify({ gpucr: 1, topology: { gpus: [{ gpu_id: 0x1001, render_minor: 128, ...gpu }] } });
 
 /** A process with `n` compute queues on GPU A, whose GC version is `gc` (none: the default). */
-function withQueues(gc: string | undefined, n: number, gpu: object = {}): { h: Harness; last: number } {
-  const h = new Harness({ gpus: [{ gpu_id: GPU_A, render_minor: 128, ...(gc ? { gc_version: gc } : {}), ...gpu }] });
+function withQueues(
+  gc: string | undefined,
+  n: number,
+  gpu: object = {},
+  variants: Partial<Variants> = {},
+): { h: Harness; last: number } {
+  const h = new Harness({
+    gpus: [{ gpu_id: GPU_A, render_minor: 128, ...(gc ? { gc_version: gc } : {}), ...gpu }],
+    variants,
+  });
   h.setupProcess(APP, [GPU_A]);
   let last = 0;
   for (let i = 0; i < n && last === 0; i++) last = h.createQueue(APP, GPU_A).ret;
@@ -141,5 +151,29 @@ describe('spec §5.2.1, §5.4 step 5: a GPU of several XCCs (num_xcc)', () => {
     expect(restore?.ret).toBe(E.EINVAL);
     // one XCC (a CPX partition): the same queue restores
     expect(roundtrip(withQueues('9.4.3', 1, { num_xcc: 1 }).h.w, APP).restore?.failure).toBeNull();
+  });
+
+  it('spec §5.4 step 5, variant kfd-restore-mqd-size=num-xcc (the fix gpucr proposes): the 8-XCC queue restores, and its MQDs come back whole', () => {
+    const fixed = { 'kfd-restore-mqd-size': 'num-xcc' } as const;
+    const { h } = withQueues('9.4.3', 1, { num_xcc: 8 }, fixed);
+    const r = roundtrip(h.w, APP);
+    expect(r.restore?.failure).toBeNull();
+    expect(r.equivalent).toBe(true);
+    // The restored queue is checkpointed again with the same MQD and control stack sizes.
+    expect(dumpedQueueSizes(roundtrip(r.restored!, APP))).toEqual(dumpedQueueSizes(r));
+  });
+
+  it('spec §5.4 step 5: the fix still bounds the MQD; a checkpoint of one XCC restored onto 8 XCCs is -EINVAL under num-xcc, and passes the kernel’s one-xcc check', () => {
+    const onto8 = (w: ReturnType<typeof withQueues>['h']['w']) =>
+      parseTopology(
+        { page_size: 4096, gpus: [{ gpu_id: GPU_A, render_minor: 128, gc_version: '9.4.3', num_xcc: 8 }] },
+        [...w.topology.processes],
+      );
+    const restoreRet = (r: ReturnType<typeof roundtrip>) =>
+      r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)?.ret;
+    const fixed = withQueues('9.4.3', 1, { num_xcc: 1 }, { 'kfd-restore-mqd-size': 'num-xcc' }).h.w;
+    expect(restoreRet(roundtrip(fixed, APP, { topology: onto8(fixed) }))).toBe(E.EINVAL);
+    const kernel = withQueues('9.4.3', 1, { num_xcc: 1 }).h.w;
+    expect(restoreRet(roundtrip(kernel, APP, { topology: onto8(kernel) }))).toBe(0);
   });
 });

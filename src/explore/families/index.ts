@@ -55,7 +55,7 @@ export type Family = (typeof FAMILIES)[number];
 /**
  * Every known-bug variant at its fixed value (docs/known-bugs.md): the baseline against
  * which each bug is shown alone. The model's defaults keep the kernel's and the plugin's
- * behaviour where no fix exists (kfd-process-info, kfd-restore-aql, dump-abort).
+ * behaviour where no fix exists (kfd-process-info, kfd-restore-aql, kfd-restore-mqd-size, dump-abort).
  */
 export const FIXED_BASELINE: Partial<Variants> = {
   ttm: 'fixed',
@@ -65,6 +65,7 @@ export const FIXED_BASELINE: Partial<Variants> = {
   resume: 'at-resume-devices-late',
   'kfd-process-info': 'evict-once',
   'kfd-restore-aql': 'checkpointed-size',
+  'kfd-restore-mqd-size': 'num-xcc',
   'dump-abort': 'unpause',
 };
 

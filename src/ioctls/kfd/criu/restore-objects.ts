@@ -2,10 +2,16 @@ import { KFD_CRIU_OBJECT_TYPE, type PrivReader, readEvent, readQueue, readSvm } 
 import { ERRNO } from '../../../uapi/errno.js';
 import { send } from '../../../world/objects.js';
 import type { Task, World } from '../../../world/types.js';
-import { pddByUserGpuId } from '../../../world/world.js';
+import { gpuById, pdd, pddByUserGpuId } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { createEvent, kmapEventPage } from '../kernel/events.js';
-import { KFD_QUEUE_TYPE, mqdSizeFromQueueType, pqmCreateQueue, pqmSetGws } from '../kernel/queues.js';
+import { KFD_QUEUE_TYPE, mqdSizeFromQueueType, numXcc, pqmCreateQueue, pqmSetGws } from '../kernel/queues.js';
+
+/** The MQD bytes RESTORE accepts for a queue of `type` on `gpuId` (variant kfd-restore-mqd-size). */
+function expectedMqdSize(w: World, gpuId: number, type: number): number {
+  const one = mqdSizeFromQueueType(type);
+  return w.variants['kfd-restore-mqd-size'] === 'num-xcc' ? one * numXcc(gpuById(w, gpuId)) : one;
+}
 
 function allZero(b: Uint8Array): boolean {
   return b.every((x) => x === 0);
@@ -18,9 +24,10 @@ function restoreQueue(w: World, task: Task, r: PrivReader, field: string): void 
   if (!pddId) fail(-ERRNO.EINVAL);
   // CVE-2026-68258 bounds checks (f19d8086f664). mqd_size_from_queue_type is the MQD manager's
   // size, one XCC's, while the checkpoint saved one MQD per XCC: on a GPU of several XCCs every
-  // queue fails here (docs/conformance.md "Kernel findings").
+  // queue fails here (docs/conformance.md "Kernel findings"), unless the num-xcc fix compares
+  // with what get_queue_checkpoint_info saved.
   if (q.type >= KFD_QUEUE_TYPE.MAX) fail(-ERRNO.EINVAL);
-  if (q.mqd_size !== mqdSizeFromQueueType(q.type)) fail(-ERRNO.EINVAL);
+  if (q.mqd_size !== expectedMqdSize(w, pdd(w, pddId).gpu_id, q.type)) fail(-ERRNO.EINVAL);
   const qid = pqmCreateQueue(
     w,
     task,
