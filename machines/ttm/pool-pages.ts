@@ -6,6 +6,7 @@
  * or a double drop in the ledger instead of corrupting memory (A.8 2, 3).
  */
 import { AlgorithmRun } from '../algorithm.js';
+import type { FaultSite } from '../../src/world/faults.js';
 import type { TtContext } from './tt-context.js';
 
 /** MAX_PAGE_ORDER on x86-64 (include/linux/mmzone.h). */
@@ -28,6 +29,29 @@ export class TtRun extends AlgorithmRun<TtContext> {
     for (let i = 0; i < n; i++) this.c.ledger.live[head + i] = true;
     this.c.ledger.next_page += n;
     return head;
+  }
+  /**
+   * __ttm_pool_alloc's block loop (spec A.4.1, A.4.3), with and without a restore: while
+   * `left()` pages remain, a block of the largest order that fits (at most MAX_PAGE_ORDER), one
+   * pass of `site` per attempt, a failed attempt retried one order lower; each block allocated is
+   * handed to `block`, whose error ends the loop. An order-0 failure → -ENOMEM; what the caller
+   * frees then is its own (with a restore, nothing).
+   */
+  allocBlocks(site: FaultSite, left: () => number, block: (head: number, order: number) => number): number {
+    let order = Math.min(MAX_PAGE_ORDER, fls(left()));
+    while (left() > 0) {
+      order = Math.min(order, fls(left()));
+      if (this.pass(site)) {
+        if (order > 0) {
+          order -= 1;
+          continue;
+        }
+        return ENOMEM;
+      }
+      const err = block(this.allocPages(1 << order), order);
+      if (err) return err;
+    }
+    return 0;
   }
   freePage(id: number): void {
     if (this.c.ledger.live[id]) delete this.c.ledger.live[id];

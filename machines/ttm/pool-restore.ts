@@ -9,7 +9,7 @@
  * where it stopped instead of losing data.
  */
 import type { FaultPlan } from '../../src/world/faults.js';
-import { EINVAL, ENOMEM, fls, MAX_PAGE_ORDER, TtRun } from './pool-pages.js';
+import { EINVAL, ENOMEM, TtRun } from './pool-pages.js';
 import { restoreValid, type Slot, type TtContext, type TtRestore, type TtResult } from './tt-context.js';
 
 /** ttm_pool_alloc_state, reduced to the next slot to fill and the pages still to allocate. */
@@ -103,26 +103,18 @@ function ttmPoolRestoreNew(numPages: number): TtRestore {
  * returns -ENOMEM and (error_free_all with tt->restore set) frees nothing.
  */
 function ttmPoolAllocRestore(run: TtRun, r: TtRestore, alloc: AllocState): number {
-  let order = Math.min(MAX_PAGE_ORDER, fls(alloc.remaining));
-  while (alloc.remaining > 0) {
-    order = Math.min(order, fls(alloc.remaining));
-    if (run.pass('ttm.restore_alloc')) {
-      if (order > 0) {
-        order -= 1;
-        continue;
-      }
-      return ENOMEM;
-    }
-    const head = run.allocPages(1 << order);
-    // ttm_pool_page_allocated_restore
-    r.order = order;
-    r.block = { head, values: [] };
-    r.restored_pages = 0;
-    r.snap = { ...alloc };
-    const err = ttmPoolRestoreCommit(run, r, alloc);
-    if (err) return err;
-  }
-  return 0;
+  return run.allocBlocks(
+    'ttm.restore_alloc',
+    () => alloc.remaining,
+    (head, order) => {
+      // ttm_pool_page_allocated_restore
+      r.order = order;
+      r.block = { head, values: [] };
+      r.restored_pages = 0;
+      r.snap = { ...alloc };
+      return ttmPoolRestoreCommit(run, r, alloc);
+    },
+  );
 }
 
 /** Restore complete: BACKED_UP cleared; the caller (ttm_tt_populate) sets POPULATED. */

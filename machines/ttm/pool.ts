@@ -14,7 +14,7 @@
  * the resumable restore (pool-restore.ts) and the legacy swap (tt-swap.ts).
  */
 import type { FaultPlan } from '../../src/world/faults.js';
-import { EINVAL, ENOMEM, fls, MAX_PAGE_ORDER, TtRun } from './pool-pages.js';
+import { EINVAL, TtRun } from './pool-pages.js';
 import { ttmPoolDropBackedUp } from './pool-restore.js';
 import type { TtContext, TtResult } from './tt-context.js';
 import { ttmTtSwapinPopulated } from './tt-swap.js';
@@ -70,22 +70,17 @@ export function ttPopulate(ctx: TtContext, plan: FaultPlan): TtResult {
 function ttmPoolAlloc(run: TtRun): number {
   const c = run.c;
   let pos = 0;
-  let order = Math.min(MAX_PAGE_ORDER, fls(c.num_pages));
-  while (pos < c.num_pages) {
-    order = Math.min(order, fls(c.num_pages - pos));
-    if (run.pass('ttm.alloc')) {
-      if (order > 0) {
-        order -= 1;
-        continue;
-      }
-      run.freeRange(0, pos);
-      return ENOMEM;
-    }
-    const head = run.allocPages(1 << order);
-    for (let i = 0; i < 1 << order; i++) c.slots[pos + i] = { t: 'page', id: head + i, v: 0 };
-    pos += 1 << order;
-  }
-  return 0;
+  const err = run.allocBlocks(
+    'ttm.alloc',
+    () => c.num_pages - pos,
+    (head, order) => {
+      for (let i = 0; i < 1 << order; i++) c.slots[pos + i] = { t: 'page', id: head + i, v: 0 };
+      pos += 1 << order;
+      return 0;
+    },
+  );
+  if (err) run.freeRange(0, pos);
+  return err;
 }
 
 /** ttm_tt_unpopulate → ttm_pool_free. The pages and their content are released on request. */
