@@ -5,12 +5,19 @@ import type { Task, World } from '../../../world/types.js';
 import { gpuById, pdd, pddByUserGpuId } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { createEvent, kmapEventPage } from '../kernel/events.js';
-import { KFD_QUEUE_TYPE, mqdSizeFromQueueType, numXcc, pqmCreateQueue, pqmSetGws } from '../kernel/queues.js';
+import {
+  checkpointMqdSize,
+  KFD_QUEUE_TYPE,
+  mqdSizeFromQueueType,
+  pqmCreateQueue,
+  pqmSetGws,
+} from '../kernel/queues.js';
 
 /** The MQD bytes RESTORE accepts for a queue of `type` on `gpuId` (variant kfd-restore-mqd-size). */
 function expectedMqdSize(w: World, gpuId: number, type: number): number {
-  const one = mqdSizeFromQueueType(type);
-  return w.variants['kfd-restore-mqd-size'] === 'num-xcc' ? one * numXcc(gpuById(w, gpuId)) : one;
+  return w.variants['kfd-restore-mqd-size'] === 'num-xcc'
+    ? checkpointMqdSize(gpuById(w, gpuId), type)
+    : mqdSizeFromQueueType(type);
 }
 
 function allZero(b: Uint8Array): boolean {

@@ -56,6 +56,11 @@ export function numXcc(gpu: GpuTopology | undefined): number {
   return gpu?.num_xcc ?? 1;
 }
 
+/** The MQD bytes a queue's checkpoint carries on a GPU: one MQD per XCC (get_queue_checkpoint_info). */
+export function checkpointMqdSize(gpu: GpuTopology | undefined, type: number): number {
+  return mqdSizeFromQueueType(type) * numXcc(gpu);
+}
+
 /**
  * get_queue_checkpoint_info (since "drm/amdkfd: Fix checkpoint-restore on multi-xcc", 6.17; spec
  * §5.2.1): the bytes a queue's checkpoint carries, an MQD per XCC and, for a compute queue, a
@@ -65,10 +70,9 @@ export function queueCheckpointSizes(
   gpu: GpuTopology | undefined,
   q: { type: number; ctl_stack_size: number },
 ): { mqd_size: number; ctl_stack_size: number } {
-  const n = numXcc(gpu);
   return {
-    mqd_size: mqdSizeFromQueueType(q.type) * n,
-    ctl_stack_size: q.type === KFD_QUEUE_TYPE.COMPUTE ? q.ctl_stack_size * n : q.ctl_stack_size,
+    mqd_size: checkpointMqdSize(gpu, q.type),
+    ctl_stack_size: q.type === KFD_QUEUE_TYPE.COMPUTE ? q.ctl_stack_size * numXcc(gpu) : q.ctl_stack_size,
   };
 }
 
