@@ -8,6 +8,7 @@
  * every state, as in src/explore/families.ts: an action may arm one fault site just
  * before its call, and any site still armed is disarmed first.
  */
+import { MAX_PAGE_ORDER } from '../../machines/ttm/pool-pages.js';
 import '../ioctls/all.js';
 import { selectInvariants } from '../invariants/index.js';
 import { callDef } from '../ioctls/registry.js';
@@ -109,7 +110,7 @@ const TTM_BACKUP: ActionSpec[] = [
   ['restore, 1st alloc fails', 'ttm.restore', { tt: TT, interruptible: true }, ['ttm.restore_alloc', 0]],
   ['restore, allocs after the 1st fail', 'ttm.restore', { tt: TT, interruptible: true }, ['ttm.restore_alloc', 1, 2]],
   // every order of the first block fails, down to order 0 (MAX_PAGE_ORDER + 1 passes at most)
-  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.alloc', 0, 11]],
+  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.alloc', 0, MAX_PAGE_ORDER + 1]],
   ['fini', 'ttm.fini', { tt: TT }],
 ];
 

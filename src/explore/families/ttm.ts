@@ -3,6 +3,7 @@
  * entry point, a write per page and the fault sites of populate, backup and restore
  * (docs/known-bugs.md: spec A.9 F1).
  */
+import { fls } from '../../../machines/ttm/pool-pages.js';
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
 import { type ActionSpec, call, fixedActions } from './common.js';
@@ -13,7 +14,7 @@ const TT = 1;
 const ttmActions = (pages: number): ActionSpec[] => [
   ['populate', 'ttm.populate', { tt: TT }],
   // the first block fails at every order down to 0: fls(pages) + 1 passes
-  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.alloc', 0, 32 - Math.clz32(pages)]],
+  ['populate, alloc fails', 'ttm.populate', { tt: TT }, ['ttm.alloc', 0, fls(pages) + 1]],
   ['unpopulate', 'ttm.unpopulate', { tt: TT }],
   ...Array.from({ length: pages }, (_, p): ActionSpec => [
     `write p${p}`,
