@@ -39,6 +39,10 @@ function withQueues(
   return { h, last };
 }
 
+/** What the round trip's KFD RESTORE returned (undefined: not issued). */
+const kfdRestoreRet = (r: ReturnType<typeof roundtrip>) =>
+  r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)?.ret;
+
 describe('docs/log-format.md topology: a GPU’s gc_version', () => {
   it('read as given, kept by the header encoding and by a snapshot; absent when not given', () => {
     const { header: h } = readLog(`${header({ gc_version: '9.4.3' })}\n`, 'g.jsonl');
@@ -95,8 +99,7 @@ describe('spec §5.4 step 5: no queue restores on a MES GPU (GC 11 and later)', 
     expect(Object.keys(h.task(APP).queues)).toHaveLength(1);
     const r = roundtrip(h.w, APP);
     expect(r.dump.failure).toBeNull();
-    const restore = r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE);
-    expect(restore?.ret).toBe(E.EINVAL);
+    expect(kfdRestoreRet(r)).toBe(E.EINVAL);
     expect(r.restore?.failure).not.toBeNull();
   });
 
@@ -147,8 +150,7 @@ describe('spec §5.2.1, §5.4 step 5: a GPU of several XCCs (num_xcc)', () => {
     const { h } = withQueues('9.4.3', 1, { num_xcc: 8 });
     const r = roundtrip(h.w, APP);
     expect(r.dump.failure).toBeNull();
-    const restore = r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE);
-    expect(restore?.ret).toBe(E.EINVAL);
+    expect(kfdRestoreRet(r)).toBe(E.EINVAL);
     // one XCC (a CPX partition): the same queue restores
     expect(roundtrip(withQueues('9.4.3', 1, { num_xcc: 1 }).h.w, APP).restore?.failure).toBeNull();
   });
@@ -169,11 +171,9 @@ describe('spec §5.2.1, §5.4 step 5: a GPU of several XCCs (num_xcc)', () => {
         { page_size: 4096, gpus: [{ gpu_id: GPU_A, render_minor: 128, gc_version: '9.4.3', num_xcc: 8 }] },
         [...w.topology.processes],
       );
-    const restoreRet = (r: ReturnType<typeof roundtrip>) =>
-      r.restore!.calls.find((c) => c.call === 'AMDKFD_IOC_CRIU_OP' && c.args.op === KFD_CRIU_OP.RESTORE)?.ret;
     const fixed = withQueues('9.4.3', 1, { num_xcc: 1 }, { 'kfd-restore-mqd-size': 'num-xcc' }).h.w;
-    expect(restoreRet(roundtrip(fixed, APP, { topology: onto8(fixed) }))).toBe(E.EINVAL);
+    expect(kfdRestoreRet(roundtrip(fixed, APP, { topology: onto8(fixed) }))).toBe(E.EINVAL);
     const kernel = withQueues('9.4.3', 1, { num_xcc: 1 }).h.w;
-    expect(restoreRet(roundtrip(kernel, APP, { topology: onto8(kernel) }))).toBe(0);
+    expect(kfdRestoreRet(roundtrip(kernel, APP, { topology: onto8(kernel) }))).toBe(0);
   });
 });
