@@ -26,6 +26,19 @@ export interface CriuRestoreContext {
    * null while it is not (spec §9.6: only at RESUME_DEVICES_LATE).
    */
   activated_in: string | null;
+  /**
+   * The images are a dump of this world (criu.restore {dump}): a checkpoint this world's
+   * kernel wrote, unchanged. False when they come from a directory, which may have been edited
+   * or written on another machine (invariant criu.restore-accepts-checkpoint). A flag, not the
+   * dump's object id: an id would tell apart worlds the explorer counts as one.
+   */
+  from_dump: boolean;
+  /**
+   * What the first failed CRIU_OP(RESTORE) returned ("Restore ioctl failed", spec §9.5 step
+   * 3.4), or null while none failed: kept so that invariants can tell the kernel refusing the
+   * checkpoint from the other ways a restore fails.
+   */
+  restore_ioctl_ret: number | null;
 }
 
 export type CriuRestoreEvent =
@@ -36,7 +49,8 @@ export type CriuRestoreEvent =
   | { type: 'FILE_RESTORED' }
   | { type: 'FILE_RETRY' }
   | { type: 'PASS_END' }
-  | { type: 'FILE_FAILED' }
+  /** A file could not be restored; `restore_ioctl_ret` when it was /dev/kfd's CRIU_OP(RESTORE). */
+  | { type: 'FILE_FAILED'; restore_ioctl_ret?: number }
   | { type: 'UPDATE_VMA_MAP' }
   | { type: 'RESTORER' }
   | { type: 'RESTORE_SIGCHLD' }
@@ -49,7 +63,11 @@ export type CriuRestoreEvent =
   | { type: 'GPU_ACTIVATED'; stage: string };
 
 export const criuRestoreMachine = setup({
-  types: {} as { context: CriuRestoreContext; events: CriuRestoreEvent; input: { pid: number; pids?: number[] } },
+  types: {} as {
+    context: CriuRestoreContext;
+    events: CriuRestoreEvent;
+    input: { pid: number; pids?: number[]; fromDump?: boolean };
+  },
   guards: {
     allDone: ({ context }) => context.pending === 0,
     progressed: ({ context }) => context.pending > 0 && context.progress > 0,
@@ -62,6 +80,10 @@ export const criuRestoreMachine = setup({
       activated_in: ({ context, event }) =>
         context.activated_in ?? (event.type === 'GPU_ACTIVATED' ? event.stage : null),
     }),
+    restoreIoctlFailed: assign({
+      restore_ioctl_ret: ({ context, event }) =>
+        context.restore_ioctl_ret ?? (event.type === 'FILE_FAILED' ? (event.restore_ioctl_ret ?? null) : null),
+    }),
     nextPass: assign({ progress: () => 0, pending: () => 0, passes: ({ context }) => context.passes + 1 }),
   },
 }).createMachine({
@@ -73,6 +95,8 @@ export const criuRestoreMachine = setup({
     pending: 0,
     passes: 0,
     activated_in: null,
+    from_dump: input.fromDump ?? false,
+    restore_ioctl_ret: null,
   }),
   initial: 'init',
   states: {
@@ -90,7 +114,7 @@ export const criuRestoreMachine = setup({
       on: {
         KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
         FILE_RETRY: { target: 'restoreFiles', actions: 'retry' },
-        FILE_FAILED: 'failed',
+        FILE_FAILED: { target: 'failed', actions: 'restoreIoctlFailed' },
       },
     },
     /** CR_STATE_RESTORE, prepare_fds in each task: RESTORE_EXT_FILE in passes (spec §9.3 retry). */
@@ -99,7 +123,7 @@ export const criuRestoreMachine = setup({
         KFD_FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
         FILE_RESTORED: { target: 'restoreFiles', actions: 'restored' },
         FILE_RETRY: { target: 'restoreFiles', actions: 'retry' },
-        FILE_FAILED: 'failed',
+        FILE_FAILED: { target: 'failed', actions: 'restoreIoctlFailed' },
         GPU_ACTIVATED: { target: 'restoreFiles', actions: 'activated' },
         PASS_END: [
           { guard: 'allDone', target: 'updateVmaMap' },

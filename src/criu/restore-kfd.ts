@@ -30,7 +30,10 @@ export function restoreKfdFile(r: TreeRestore, t: TaskRestore, k: KfdImageSet): 
   if (unmapped !== null) return unmapped;
   const gpus = k.kfd.device_entries.filter((d) => d.gpu_id !== 0);
   const res = x.issue('RESTORE_EXT_FILE', pid, 'AMDKFD_IOC_CRIU_OP', kfdFd, criuRestoreArgs(r, t, k, gpus));
-  if (res.ret !== 0) return `Restore ioctl failed (${res.ret})`;
+  if (res.ret !== 0) {
+    r.restoreIoctlRet = res.ret;
+    return `Restore ioctl failed (${res.ret})`;
+  }
   r.kfdRestoredPids.add(pid);
   publishDmabufs(r, t, k, res);
   restoreKfdContents(r, t, k, kfdFd);

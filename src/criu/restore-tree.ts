@@ -62,6 +62,8 @@ export class TreeRestore {
    * activated restored process.
    */
   readonly kfdRestoredPids = new Set<number>();
+  /** What a failed CRIU_OP(RESTORE) returned: FILE_FAILED carries it to the stage machine. */
+  restoreIoctlRet: number | null = null;
   constructor(
     readonly w: World,
     readonly images: ImageDir,
@@ -71,14 +73,16 @@ export class TreeRestore {
     readonly pids: number[],
   ) {
     this.x = new Issuer(w);
-    this.obj = createObject(w, 'criu.restore', { pid: root, pids });
+    this.obj = createObject(w, 'criu.restore', { pid: root, pids, fromDump: o.fromDump === true });
   }
   /** `maps_get_dest_gpu(&restore_maps, u)`: the local gpu_id of user gpu_id `u` in task `t`, 0 none. */
   map(t: TaskRestore, u: number): number {
     return t.restoreMaps.get(u) ?? 0;
   }
   event(type: 'FILE_RESTORED' | 'FILE_RETRY' | 'KFD_FILE_RESTORED' | 'FILE_FAILED' | 'PASS_END'): void {
-    send(this.w, this.obj, { type });
+    if (type === 'FILE_FAILED' && this.restoreIoctlRet !== null)
+      send(this.w, this.obj, { type, restore_ioctl_ret: this.restoreIoctlRet });
+    else send(this.w, this.obj, { type });
   }
   /** node_get_drm_render_device: the task's render fd of a GPU, opened once. */
   openDrm(t: TaskRestore, actual: number): number {

@@ -48,6 +48,8 @@ export interface RestoreOptions {
   tasks?: readonly DumpedTask[];
   /** The order in which the tasks take their turns (pids; default the tasks' order). */
   order?: readonly number[];
+  /** The images are a dump of this world, not read from a directory (criu.restore {dump}). */
+  fromDump?: boolean;
 }
 
 export interface RestoreResult {

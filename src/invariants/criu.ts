@@ -5,6 +5,7 @@ import type { CriuDumpContext } from '../../machines/criu/dump.js';
 import type { CriuRestoreContext } from '../../machines/criu/restore.js';
 import type { ProcessContext } from '../../machines/kfd/process.js';
 import { objectsOfKind } from '../world/objects-by-kind.js';
+import { ERRNO } from '../uapi/errno.js';
 import { registerInvariant, type Violation } from './index.js';
 
 /** Stages in which the restored process's GPU state may become active (spec §9.5 step 7, §9.6). */
@@ -42,6 +43,23 @@ registerInvariant(
         out.push({
           message: `task ${pid} was dumped (${id} ${String(w.objects[id]!.value)}) and its queues are still paused: nothing will UNPAUSE them`,
           objects: [id, t!.kfd_process!],
+        });
+    }
+    return out;
+  },
+);
+
+registerInvariant(
+  'criu.restore-accepts-checkpoint',
+  "the kernel accepts the checkpoint it wrote: a restore of a dump of this world (criu.restore {dump}: CHECKPOINT's own priv_data and buckets, unchanged, onto the GPUs it was taken on) does not fail because AMDKFD_IOC_CRIU_OP RESTORE refused its data as invalid (-EINVAL). Restores from a directory are outside it (the images may have been edited or come from another machine), and so are the other ways a restore fails (an unprivileged CRIU, files restored out of order): spec §5.3, §5.4",
+  (w) => {
+    const out: Violation[] = [];
+    for (const [id, rec] of objectsOfKind<CriuRestoreContext>(w, 'criu.restore')) {
+      const c = rec.context;
+      if (c.from_dump && c.restore_ioctl_ret === -ERRNO.EINVAL)
+        out.push({
+          message: `${id} failed: AMDKFD_IOC_CRIU_OP RESTORE returned -EINVAL for the checkpoint this kernel wrote (task ${c.pid}), which this kernel will refuse on every try: the dump succeeded and cannot be restored`,
+          objects: [id],
         });
     }
     return out;

@@ -7,7 +7,7 @@
  */
 import { InputError } from '../../errors.js';
 
-export const BOUND_NAMES = ['processes', 'gpus', 'bos', 'mappings', 'queues', 'events', 'pages'] as const;
+export const BOUND_NAMES = ['processes', 'gpus', 'bos', 'mappings', 'queues', 'events', 'pages', 'xccs'] as const;
 export type BoundName = (typeof BOUND_NAMES)[number];
 export type Bounds = Partial<Record<BoundName, number>>;
 
@@ -39,7 +39,10 @@ export const FAMILY_BOUNDS = {
     bos: b(null, 1, 16, 'render-node BOs of the app (GEM_CREATE is offered below the bound)'),
     mappings: b(1, 1, 8, 'GEM_VA MAPs of handle 1, each at its own address'),
   },
-  criu: { processes: b(1, 1, 3, 'applications (pid 100, 101, …), each with a GPU, a BO and a queue, each dumped') },
+  criu: {
+    processes: b(1, 1, 3, 'applications (pid 100, 101, …), each with a GPU, a BO and a queue, each dumped'),
+    xccs: b(1, 1, 16, 'XCCs of the GPU (NUM_XCC; an MI300X in SPX mode has 8): a queue has one MQD per XCC'),
+  },
 } satisfies Record<string, Partial<Record<BoundName, BoundDef>>>;
 
 type FamilyName = keyof typeof FAMILY_BOUNDS;

@@ -14,7 +14,8 @@
  *
  * Bounds (src/explore/families/bounds.ts): `processes` applications, pid 100, 101, …, each
  * set up alike and offered the same actions but the restore (pid 100's dump alone is
- * restored into pid 200).
+ * restored into pid 200); `xccs`, the XCCs of the GPU (one by default; more make it an
+ * MI300-like GC 9.4.3 partition, whose queues CHECKPOINT saves with one MQD per XCC).
  */
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
@@ -76,8 +77,10 @@ export function criuFamily(world: World, bounds: Bounds = {}): FamilyParts {
 }
 
 export function criuTopology(bounds: Bounds = {}) {
+  const xccs = boundOf('criu', bounds, 'xccs')!;
   return {
-    gpus: [ONE_GPU],
+    // a GPU of several XCCs is an MI300's partition (GC 9.4.3): CHECKPOINT saves an MQD per XCC
+    gpus: [xccs === 1 ? ONE_GPU : { ...ONE_GPU, gc_version: '9.4.3', num_xcc: xccs }],
     processes: [...appPids(bounds), RESTORED].map((pid) => ({ pid, ptrace_parent: CRIU })),
   };
 }

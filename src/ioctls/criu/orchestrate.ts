@@ -133,6 +133,7 @@ register<{
       memory,
       ...(saved.tasks ? { tasks: saved.tasks } : {}),
       ...(a.order.length ? { order: a.order } : {}),
+      fromDump: !a.dir,
       remap,
     });
     a.object = r.object;

@@ -1,0 +1,74 @@
+/**
+ * Invariant `criu.restore-accepts-checkpoint` (docs/invariants.md): the kernel's RESTORE does
+ * not refuse, as invalid, a checkpoint its own CHECKPOINT wrote. It is scoped to restores of a
+ * dump of the same world: images read from a directory may have been edited or come from
+ * another machine, where -EINVAL is the right answer.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CriuRestoreContext } from '../../machines/criu/restore.js';
+import { FIXED_BASELINE, familyModel } from '../../src/explore/families.js';
+import { call } from '../../src/explore/families/common.js';
+import { checkInvariants, selectInvariants } from '../../src/invariants/index.js';
+import { applyInPlace } from '../../src/world/step.js';
+import type { World } from '../../src/world/types.js';
+import type { Variants } from '../../src/world/variants.js';
+
+const NAME = 'criu.restore-accepts-checkpoint';
+const invariant = selectInvariants([NAME]);
+const EINVAL = -22;
+const EIO = -5;
+
+/** The criu family's world (pid 100 with a queue, CRIU pid 99) on a GPU of `xccs` XCCs. */
+function app(xccs: number, variants: Partial<Variants>): World {
+  return familyModel('criu', { ...FIXED_BASELINE, ...variants }, [NAME], { xccs }).initial;
+}
+
+/** criu.dump of pid 100 (into `dir` when given), then criu.restore of it into pid 200. */
+function dumpAndRestore(w: World, dir?: string) {
+  const dump = applyInPlace(w, call('criu.dump', { pid: 100, ...(dir ? { dir } : {}) }));
+  expect(dump.ret).toBe(0);
+  const from = dir ? { dir } : { dump: dump.out.object };
+  const restore = applyInPlace(w, call('criu.restore', { ...from, pid: 200, criu: 99 }));
+  const ctx = w.objects[restore.out.object as string]!.context as CriuRestoreContext;
+  return { restore, ctx };
+}
+
+describe(`invariant ${NAME}`, () => {
+  it('spec §5.4 step 5: on 8 XCCs the kernel (one-xcc) refuses the queue CHECKPOINT saved, and the invariant names the restore', () => {
+    const w = app(8, { 'kfd-restore-mqd-size': 'one-xcc' });
+    const { restore, ctx } = dumpAndRestore(w);
+    expect(restore.ret).toBe(EIO);
+    expect(ctx.from_dump).toBe(true);
+    expect(ctx.restore_ioctl_ret).toBe(EINVAL);
+    const v = checkInvariants(w, invariant);
+    expect(v.map((x) => x.invariant)).toEqual([NAME]);
+    expect(v[0]!.objects).toEqual([restore.out.object]);
+  });
+
+  it('spec §5.4 step 5: with the num-xcc fix, and on one XCC with either value, the restore completes and the invariant holds', () => {
+    for (const [xccs, mqd] of [
+      [8, 'num-xcc'],
+      [1, 'one-xcc'],
+      [1, 'num-xcc'],
+    ] as const) {
+      const w = app(xccs, { 'kfd-restore-mqd-size': mqd });
+      const { restore, ctx } = dumpAndRestore(w);
+      expect(restore.ret, `${xccs} XCCs, ${mqd}`).toBe(0);
+      expect(ctx.restore_ioctl_ret).toBeNull();
+      expect(checkInvariants(w, invariant)).toEqual([]);
+    }
+  });
+
+  it('spec §5.4 step 5: the same refusal of images read from a directory is outside the invariant (they may have been edited)', () => {
+    const w = app(8, { 'kfd-restore-mqd-size': 'one-xcc' });
+    const dir = mkdtempSync(join(tmpdir(), 'gpucr-restore-accepts-'));
+    const { restore, ctx } = dumpAndRestore(w, dir);
+    expect(restore.ret).toBe(EIO);
+    expect(ctx.from_dump).toBe(false);
+    expect(ctx.restore_ioctl_ret).toBe(EINVAL);
+    expect(checkInvariants(w, invariant)).toEqual([]);
+  });
+});
