@@ -6,7 +6,7 @@
  * (every known bug fixed) with one bug put back, so that each is found alone: the model's
  * defaults keep the kernel's and the plugin's behaviour where no fix exists.
  */
-import { type Family, FIXED_BASELINE } from '../../src/explore/families.js';
+import { type Bounds, type Family, FIXED_BASELINE } from '../../src/explore/families.js';
 import type { Variants } from '../../src/world/types.js';
 
 export interface Entry {
@@ -18,6 +18,8 @@ export interface Entry {
   invariant: string;
   /** Length of the shortest counterexample, in actions. */
   shortest: number;
+  /** The family's configuration where it is not the default (`gpucr check --bounds`). */
+  bounds?: Bounds;
 }
 
 const B = FIXED_BASELINE;
@@ -94,5 +96,15 @@ export const ENTRIES: Entry[] = [
     depth: 4,
     invariant: 'criu.dump-unpaused',
     shortest: 2,
+  },
+  {
+    name: 'spec §5.4 step 5: kfd-restore-mqd-size=one-xcc refuses the MQDs CHECKPOINT saved for 8 XCCs',
+    family: 'criu',
+    buggy: { ...B, 'kfd-restore-mqd-size': 'one-xcc' },
+    fixed: B,
+    depth: 4,
+    invariant: 'criu.restore-accepts-checkpoint',
+    shortest: 1,
+    bounds: { xccs: 8 },
   },
 ];

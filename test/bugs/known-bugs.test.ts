@@ -16,13 +16,13 @@ import { ENTRIES } from './entries.js';
 describe('known-bug benchmark', () => {
   for (const e of ENTRIES) {
     it(`${e.name}: found with a shortest counterexample that replays to it`, () => {
-      const r = exploreWorlds(familyModel(e.family, e.buggy), { maxDepth: e.depth });
+      const r = exploreWorlds(familyModel(e.family, e.buggy, [], e.bounds), { maxDepth: e.depth });
       expect(r.violation, 'no violation found').not.toBeNull();
       expect(r.violation!.violations.map((v) => v.invariant)).toContain(e.invariant);
       expect(r.violation!.actions).toHaveLength(e.shortest);
       // Breadth-first: nothing shorter violates it (the exploration one level less is clean).
       if (e.shortest > 1) {
-        const shallower = exploreWorlds(familyModel(e.family, e.buggy), { maxDepth: e.shortest - 1 });
+        const shallower = exploreWorlds(familyModel(e.family, e.buggy, [], e.bounds), { maxDepth: e.shortest - 1 });
         expect(shallower.violation).toBeNull();
       }
       const { header, events } = readLog(r.violation!.log, 'counterexample.jsonl');
@@ -36,7 +36,7 @@ describe('known-bug benchmark', () => {
     });
 
     it(`${e.name}: the fixed variant is clean within the same bounds`, () => {
-      const r = exploreWorlds(familyModel(e.family, e.fixed), { maxDepth: e.depth });
+      const r = exploreWorlds(familyModel(e.family, e.fixed, [], e.bounds), { maxDepth: e.depth });
       expect(r.violation?.violations ?? []).toEqual([]);
       expect(r.states).toBeGreaterThan(50);
     });

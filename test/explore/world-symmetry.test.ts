@@ -42,8 +42,8 @@ describe('symmetry reduction', () => {
 
   for (const e of ENTRIES)
     it(`${e.name}: found alike with and without it`, () => {
-      const on = exploreWorlds(familyModel(e.family, e.buggy), { maxDepth: e.depth });
-      const off = exploreWorlds(familyModel(e.family, e.buggy), { maxDepth: e.depth, symmetry: false });
+      const on = exploreWorlds(familyModel(e.family, e.buggy, [], e.bounds), { maxDepth: e.depth });
+      const off = exploreWorlds(familyModel(e.family, e.buggy, [], e.bounds), { maxDepth: e.depth, symmetry: false });
       expect(on.violation!.violations.map((v) => v.invariant)).toContain(e.invariant);
       expect(off.violation!.violations.map((v) => v.invariant)).toContain(e.invariant);
       expect(on.violation!.actions).toHaveLength(e.shortest);
