@@ -6,7 +6,8 @@
  * (every known bug fixed) with one bug put back, so that each is found alone: the model's
  * defaults keep the kernel's and the plugin's behaviour where no fix exists.
  */
-import { type Bounds, type Family, FIXED_BASELINE } from '../../src/explore/families.js';
+import { type Family, FIXED_BASELINE } from '../../src/explore/families.js';
+import type { Bounds } from '../../src/explore/families/index.js';
 import type { Variants } from '../../src/world/types.js';
 
 export interface Entry {
