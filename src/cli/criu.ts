@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { type KfdImageSet, readImageDir } from '../criu/images/index.js';
 import { REMAP_ENV, remapOptionsFromList } from '../criu/remap.js';
 import { headerGpuOfEntry } from '../criu/restore-maps.js';
-import { readCoreImage } from '../criu/tasks-image.js';
+import { headerTopology, readCoreImage } from '../criu/tasks-image.js';
 import { orchestrationLines, orchestrationOut } from '../criu/orchestrate-log.js';
 import { roundtrip } from '../criu/roundtrip.js';
 import { InputError } from '../errors.js';
@@ -16,10 +16,11 @@ import { decodeArgs } from '../ioctls/schema.js';
 import { encodeHeader } from '../log/writer.js';
 import { replayFile } from '../log/replay.js';
 import { applyInPlace } from '../world/step.js';
-import type { Call, Topology, World } from '../world/types.js';
+import type { Call, Topology, Variants, World } from '../world/types.js';
 import { KFD_CRIU_OP } from '../uapi/index.js';
 import { DEFAULT_CAPS, parseTopology } from '../world/topology.js';
 import { createWorld } from '../world/world.js';
+import { collect, parseVariants } from './check-options.js';
 
 /** Exit 1: the dump, the restore or the comparison failed (bad input is 2, via InputError). */
 const EXIT_NOT = 1;
@@ -108,22 +109,26 @@ function topologyFile(file: string, processes: unknown): Topology {
 }
 
 /**
- * A fresh world for a restore from `dir`: the GPUs of its first KFD image (or of `--topology`),
- * and the tasks of gpucr-core.json with CRIU's capabilities.
+ * A fresh world for a restore from `dir`, with the tasks of gpucr-core.json holding CRIU's
+ * capabilities. Its GPUs, the first found of: `--topology`; gpucr-core.json's `topology` (the
+ * dumping machine's GPUs, whose GC version and XCC count the images do not carry: without them
+ * a restore "on the same machine" would run on other GPUs); the first KFD image's device entries.
  */
-function restoreWorld(dir: string, topologyPath?: string) {
+function restoreWorld(dir: string, topologyPath: string | undefined, variants: Partial<Variants>) {
   if (!existsSync(dir)) throw new InputError('-D', 'an image directory', dir);
   const images = readImageDir(dir);
   const k = images.kfd[0];
   if (!k) throw new InputError(dir, 'an amdgpu-kfd-<id>.img', 'none');
+  const core = readCoreImage(dir);
   // the restored tasks hold CRIU's credentials until RESTORE_CREDS (spec §9.3): CAP_SYS_PTRACE
   // lets one take another's published dma-buf with pidfd_getfd (docs/checkpoint-restore.md)
   const caps = [...DEFAULT_CAPS, 'CAP_SYS_PTRACE'];
-  const pids = readCoreImage(dir)?.tasks.map((t) => t.pid) ?? [];
+  const pids = core?.tasks.map((t) => t.pid) ?? [];
   const processes = pids.map((pid) => ({ pid, caps }));
-  const topology =
-    topologyPath === undefined ? parseTopology(imageGpus(k), processes) : topologyFile(topologyPath, processes);
-  return { kfdPid: k.kfd.pid, pids, topology, world: createWorld(topology) };
+  const gpus = core?.topology ? headerTopology(core.topology) : imageGpus(k);
+  const topology = topologyPath === undefined ? parseTopology(gpus, processes) : topologyFile(topologyPath, processes);
+  // the dumping machine's kernel and plugin (gpucr-core.json), unless --variant names another
+  return { kfdPid: k.kfd.pid, pids, topology, world: createWorld(topology, { ...core?.variants, ...variants }) };
 }
 
 /** The plugin's KFD_*_CHECK switches set in gpucr's environment, as `NAME=value` entries (spec §9.10). */
@@ -155,20 +160,27 @@ function registerRestore(program: Command): void {
   program
     .command('restore')
     .description(
-      'restore an image directory into a fresh world with the images’ GPUs or --topology’s; optionally write the log',
+      'restore an image directory into a fresh world: the dumping machine’s GPUs and variants (gpucr-core.json) unless --topology or --variant say otherwise; optionally write the log',
     )
     .requiredOption('-D, --images-dir <dir>', 'the amdgpu-*.img files')
     .option('--log <out>', 'write the restore as a log: the criu.restore line and its ioctls with by')
     .option('--order <pids>', 'the order in which the tasks of a tree take their turns, e.g. 101,100', orderOf)
     .option('--topology <file>', 'the local GPUs: a JSON topology as in a log header, {"gpus": [...]}')
+    .option(
+      '--variant <name=value>',
+      'the restoring kernel or plugin: a design variant (repeatable) over gpucr-core.json’s, e.g. kfd-restore-mqd-size=num-xcc',
+      collect,
+      [],
+    )
     .addHelpText(
       'after',
       '\nThe KFD_*_CHECK environment variables (KFD_VRAM_SIZE_CHECK=0, ...) switch the GPU remapping checks as for the plugin (spec §9.10).',
     )
-    .action((o: { imagesDir: string; log?: string; order?: number[]; topology?: string }) => {
+    .action((o: { imagesDir: string; log?: string; order?: number[]; topology?: string; variant: string[] }) => {
       const env = remapEnv();
       remapOptionsFromList(env, 'environment');
-      const { kfdPid, pids, topology, world: w } = restoreWorld(o.imagesDir, o.topology);
+      const variants = parseVariants(o.variant);
+      const { kfdPid, pids, topology, world: w } = restoreWorld(o.imagesDir, o.topology, variants);
       const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir, order: o.order ?? [], env });
       if (o.log) {
         const header = encodeHeader({ gpucr: 1, topology, variants: w.variants } as never);

@@ -2,13 +2,21 @@
  * `gpucr-core.json`: what CRIU core's own images say that a restore of the plugin's images
  * needs and that the plugin's images do not hold — which tasks the tree has and which CRIU
  * file id each of their fds is (pstree.img, fdinfo-<n>.img), and the pages of userptr BOs
- * (ordinary private memory: CRIU's pages-<n>.img, spec §9.7). A JSON stand-in, not CRIU's
- * protobuf images (those are out of the model's scope); docs/criu-images.md.
+ * (ordinary private memory: CRIU's pages-<n>.img, spec §9.7); and the dumping machine: its GPUs,
+ * which the plugin's device entries describe only in part (no GC version, no XCC count), and its
+ * kernel's and plugin's design variants, so that a restore "on the same machine" gets the same
+ * GPUs and the same kernel. A JSON stand-in, not CRIU's protobuf
+ * images (those are out of the model's scope); docs/criu-images.md.
  *
  * Reading validates every field and rejects a bad file with an ImageError naming the field.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../errors.js';
+import { encodeHeader } from '../log/writer.js';
+import { parseTopology } from '../world/topology.js';
+import { VARIANT_VALUES } from '../log/header.js';
+import type { Topology, Variants } from '../world/types.js';
 import { ImageError } from './images/index.js';
 import type { DumpedTask, ProcessMemory } from './orchestrate-common.js';
 
@@ -17,9 +25,25 @@ export const CORE_IMAGE = 'gpucr-core.json';
 /** At most this many tasks, fds per task, memory entries, pages per entry (no unchecked allocation). */
 const MAX_ITEMS = 1 << 20;
 
+/** The GPUs of a world and its page size: a log header's `topology`, without the processes. */
+export type CoreTopology = Omit<Topology, 'processes'>;
+
 export interface CoreImage {
   tasks: DumpedTask[];
   memory: ProcessMemory[];
+  /** The dumping world's GPUs; absent in files written before it was recorded. */
+  topology?: CoreTopology;
+  /** The dumping world's design variants (its kernel and plugin); absent in older files. */
+  variants?: Partial<Variants>;
+}
+
+/**
+ * `t` as a log header's `topology` gives it, every GPU field written (encodeHeader's own
+ * encoding, so that the file and a log header never disagree on a GPU and parseTopology reads both).
+ */
+export function headerTopology(t: CoreTopology): Record<string, unknown> {
+  const header = encodeHeader({ gpucr: 1, topology: { ...t, processes: [] }, variants: {} });
+  return header.topology as Record<string, unknown>;
 }
 
 function toJson(c: CoreImage): string {
@@ -29,7 +53,9 @@ function toJson(c: CoreImage): string {
     addr: `0x${m.addr.toString(16)}`,
     pages: Object.fromEntries(Object.entries(m.content).map(([p, v]) => [p, v])),
   }));
-  return `${JSON.stringify({ tasks: c.tasks, memory }, null, 1)}\n`;
+  const topology = c.topology ? { topology: headerTopology(c.topology) } : {};
+  const variants = c.variants ? { variants: c.variants } : {};
+  return `${JSON.stringify({ ...topology, ...variants, tasks: c.tasks, memory }, null, 1)}\n`;
 }
 
 /** Writes `gpucr-core.json` into `dir` (under a temporary name, renamed into place). */
@@ -82,6 +108,32 @@ function memory(v: unknown, at: string): ProcessMemory {
   return { pid: uint(m.pid, `${at}.pid`), gpu_id: uint(m.gpu_id, `${at}.gpu_id`), addr: BigInt(m.addr), content };
 }
 
+/** The file's `topology`, read as a log header's is; parseTopology's InputError becomes the file's ImageError. */
+function topology(v: unknown): CoreTopology {
+  try {
+    const { page_size, gpus } = parseTopology(v, undefined, 'topology');
+    return { page_size, gpus };
+  } catch (e) {
+    if (e instanceof InputError) throw new ImageError(F, e.where, e.expected, e.found);
+    throw e;
+  }
+}
+
+/** The file's `variants`: names and values a log header's `variants` accepts (VARIANT_VALUES). */
+function variants(v: unknown): Partial<Variants> {
+  const r = record(v, 'variants');
+  const out: Record<string, unknown> = {};
+  for (const [k, value] of Object.entries(r)) {
+    if (!Object.hasOwn(VARIANT_VALUES, k))
+      throw new ImageError(F, `variants.${k}`, `a design variant among ${Object.keys(VARIANT_VALUES).join(', ')}`, k);
+    const allowed = (VARIANT_VALUES as Record<string, readonly unknown[]>)[k]!;
+    if (!allowed.includes(value))
+      throw new ImageError(F, `variants.${k}`, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+    out[k] = value;
+  }
+  return out as Partial<Variants>;
+}
+
 /** Reads `gpucr-core.json` of `dir`, or undefined when the directory has none. */
 export function readCoreImage(dir: string): CoreImage | undefined {
   const path = join(dir, CORE_IMAGE);
@@ -99,5 +151,10 @@ export function readCoreImage(dir: string): CoreImage | undefined {
     if (pids.has(t.pid)) throw new ImageError(F, `tasks[${i}].pid`, 'a pid no other task has', t.pid);
     pids.add(t.pid);
   }
-  return { tasks, memory: list(r.memory, 'memory').map((m, i) => memory(m, `memory[${i}]`)) };
+  return {
+    tasks,
+    memory: list(r.memory, 'memory').map((m, i) => memory(m, `memory[${i}]`)),
+    ...(r.topology === undefined ? {} : { topology: topology(r.topology) }),
+    ...(r.variants === undefined ? {} : { variants: variants(r.variants) }),
+  };
 }

@@ -101,7 +101,7 @@ describe('gpucr restore --topology (spec §9.5 step 3.3, §9.10)', () => {
     expect(one.stdout).toContain('restore failed: Failed to map GPUs');
   });
 
-  it('spec §9.10: images of GPUs with other properties restore onto those GPUs (the restore world takes them from the images), and the log keeps them', async () => {
+  it('spec §9.10: images of GPUs with other properties restore onto those GPUs (the restore world takes them from the dump), and the log keeps them', async () => {
     const props = join(dir, 'props.jsonl');
     const [head, ...rest] = demoLines;
     const h = JSON.parse(head!) as { topology: { gpus: Record<string, unknown>[] } };

@@ -85,7 +85,10 @@ register<{
     dumpsOf(w)[r.object] = { images: storable(r.images), memory: r.memory, tasks: r.tasks };
     if (a.dir) {
       writeImageDir(a.dir, r.images);
-      writeCoreImage(a.dir, { tasks: r.tasks, memory: r.memory });
+      // the machine too: its GPUs (the device entries lack the GC version and XCC count) and its
+      // kernel's and plugin's variants, for a restore on the same machine (docs/criu-images.md)
+      const topology = { page_size: w.topology.page_size, gpus: w.topology.gpus };
+      writeCoreImage(a.dir, { tasks: r.tasks, memory: r.memory, topology, variants: w.variants });
     }
     return 0;
   },
