@@ -160,7 +160,7 @@ function registerRestore(program: Command): void {
   program
     .command('restore')
     .description(
-      'restore an image directory into a fresh world: the dumping machine’s GPUs and variants (gpucr-core.json) unless --topology or --variant say otherwise; optionally write the log',
+      'restore an image directory into a fresh world of the dumping machine (gpucr-core.json) or of --topology and --variant; optionally write the log',
     )
     .requiredOption('-D, --images-dir <dir>', 'the amdgpu-*.img files')
     .option('--log <out>', 'write the restore as a log: the criu.restore line and its ioctls with by')
