@@ -2,7 +2,8 @@
  * ttm_tt_backup → ttm_pool_backup (spec A.4.2, A.5): purge a tt's pages, or exchange
  * them for shmem backup handles one by one. A page whose backup fails stays in the
  * vector, so a tt may end partially backed up; it is marked BACKED_UP all the same,
- * which stops a second backup (v15 commit text, S6).
+ * which stops a second backup (v15 commit text, S6). Its step 3 makes the pages write-back
+ * first, whatever happens next (`pages_caching`, tt-context.ts).
  */
 import type { FaultPlan } from '../../src/world/faults.js';
 import { EBUSY, EINVAL, TtRun } from './pool-pages.js';
@@ -50,6 +51,16 @@ function ttmPoolBackupPages(run: TtRun): { shrunken: number; err: number } {
 }
 
 /**
+ * Step 3 on x86: `if (tt->caching != ttm_cached) set_pages_array_wb(tt->pages, num_pages)`
+ * ("Anything returned to the system needs to be cached"), before any page is backed up or
+ * freed, so it stays done when the walk then fails at its first page and the tt stays
+ * populated (spec A.4.2 Notes): tt->caching is not changed, the pages are WB.
+ */
+function ttmPoolSetPagesWb(c: TtContext): void {
+  if (c.caching !== 'cached' && c.pages_caching !== null) c.pages_caching = 'cached';
+}
+
+/**
  * ttm_tt_backup → ttm_pool_backup (A.4.2, A.5). Sites: ttm.no_swap (one pass per call
  * that reaches the swap-space check), ttm.backup_page (one pass per page).
  */
@@ -61,7 +72,10 @@ export function ttBackup(ctx: TtContext, flags: { purge: boolean }, plan: FaultP
   if (c.flags.backed_up) return run.done(EINVAL);
   const noSwap = run.pass('ttm.no_swap') !== 0;
   if ((noSwap && !flags.purge) || c.dma_alloc) return run.done(EBUSY);
+  ttmPoolSetPagesWb(c);
   const { shrunken, err } = flags.purge ? { shrunken: ttmPoolPurge(run), err: 0 } : ttmPoolBackupPages(run);
+  // Pages the walk retained (a partial backup, or a first page that failed) stay write-back.
+  if (!c.slots.some((s) => s?.t === 'page')) c.pages_caching = null;
   // The number of pages backed up or freed, else the error.
   const ret = shrunken ? shrunken : err;
   if (ret > 0) {

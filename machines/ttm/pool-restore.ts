@@ -117,10 +117,15 @@ function ttmPoolAllocRestore(run: TtRun, r: TtRestore, alloc: AllocState): numbe
   );
 }
 
-/** Restore complete: BACKED_UP cleared; the caller (ttm_tt_populate) sets POPULATED. */
-function ttmPoolRestoreDone(run: TtRun): TtResult {
+/**
+ * Restore complete: BACKED_UP cleared; the caller (ttm_tt_populate) sets POPULATED. With
+ * `applyCaching` (every path but the unfixed F1 return, spec A.9) ttm_pool_apply_caching
+ * gives the pages tt->caching; without it the new pages stay as the system gave them: WB.
+ */
+function ttmPoolRestoreDone(run: TtRun, applyCaching = true): TtResult {
   run.c.flags.backed_up = false;
   run.c.flags.populated = true;
+  run.c.pages_caching = applyCaching ? run.c.caching : 'cached';
   return run.done(0);
 }
 
@@ -151,7 +156,7 @@ export function ttRestore(ctx: TtContext, plan: FaultPlan): TtResult {
     if (alloc.remaining === 0) {
       // Spec A.9 F1: the fix applies caching and frees tt->restore; the unfixed code returns with it attached.
       if (c.variant === 'fixed') c.restore = null;
-      return ttmPoolRestoreDone(run);
+      return ttmPoolRestoreDone(run, c.variant === 'fixed');
     }
   }
   const err = ttmPoolAllocRestore(run, r, alloc);

@@ -53,6 +53,8 @@ export function ttPopulate(ctx: TtContext, plan: FaultPlan): TtResult {
   c.restore = null;
   c.flags.populated = true;
   c.flags.backed_up = false;
+  // ttm_pool_apply_caching: the new pages take tt->caching.
+  c.pages_caching = c.caching;
   if (c.flags.swapped) {
     const err = ttmTtSwapinPopulated(run);
     if (err) return run.done(err);
@@ -89,6 +91,7 @@ export function ttUnpopulate(ctx: TtContext): TtResult {
   if (!run.c.flags.populated) return run.done(0);
   run.freeRange(0, run.c.num_pages);
   run.c.flags.populated = false;
+  run.c.pages_caching = null;
   run.c.content = {};
   return run.done(0);
 }
@@ -109,6 +112,7 @@ export function ttFini(ctx: TtContext): TtResult {
   if (c.flags.backed_up) ttmPoolDropBackedUp(run);
   // ttm_backup_fini: fput(backup). Shmem pages never dropped stay in `shmem` as evidence.
   c.backup = false;
+  c.pages_caching = null;
   c.content = {};
   c.destroyed = true;
   return run.done(0);

@@ -44,7 +44,17 @@ export type TtVariant = 'fixed' | 'unfixed-restore-drop';
 
 export interface TtContext {
   num_pages: number;
+  /** tt->caching: the caching the tt was created with; the kernel never changes it. */
   caching: Caching;
+  /**
+   * The caching the real pages in the vector have (x86 set_pages_array_*), null while the
+   * vector holds none. ttm_pool_apply_caching sets tt->caching when a populate or a restore
+   * completes; ttm_pool_backup sets write-back (step 3) before backing up any page, so a
+   * backup whose first page fails leaves a populated tt whose pages are WB while
+   * tt->caching says otherwise (spec A.4.2 Notes, [UNCONFIRMED] whether upstream calls it
+   * a bug). A restore's committed blocks take their caching when it completes.
+   */
+  pages_caching: Caching | null;
   /** The device's pool uses the DMA-coherent allocator (ttm_pool_uses_dma_alloc). */
   dma_alloc: boolean;
   /** TTM_TT_FLAG_EXTERNAL | EXTERNAL_MAPPABLE (as Xe sets on backup-capable tts): never swapped the legacy way. */
@@ -80,6 +90,7 @@ export function initialTt(input: TtInput): TtContext {
   return {
     num_pages: input.num_pages,
     caching: input.caching,
+    pages_caching: null,
     dma_alloc: input.dma_alloc,
     external: input.backup,
     backup: input.backup,

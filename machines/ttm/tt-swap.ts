@@ -21,6 +21,7 @@ export function ttmTtSwapinPopulated(run: TtRun): number {
     if (err) {
       run.freeRange(0, c.num_pages);
       c.flags.populated = false;
+      c.pages_caching = null;
       return err;
     }
     const s = c.slots[i];
@@ -50,6 +51,7 @@ export function ttSwapout(ctx: TtContext, plan: FaultPlan): TtResult {
   }
   run.freeRange(0, c.num_pages);
   c.flags.populated = false;
+  c.pages_caching = null;
   c.swap_storage = storage;
   c.flags.swapped = true;
   return run.done(c.num_pages);

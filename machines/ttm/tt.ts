@@ -82,6 +82,14 @@ export const ttMachine = setup({
       const r = result(a);
       return a.event.type === 'BACKUP' && r.ret > 0 && r.ctx.slots.some((s) => s?.t === 'page');
     },
+    /**
+     * ttm_tt_backup failed (ret < 0) after ttm_pool_backup's step 3 made the pages write-back
+     * (set_pages_array_wb): the tt stays populated, its pages no longer in tt->caching (A.4.2 Notes).
+     */
+    failedAfterSetPagesWb: (a: Args) => {
+      const r = result(a);
+      return a.event.type === 'BACKUP' && r.ret < 0 && r.ctx.pages_caching !== a.context.pages_caching;
+    },
     /** The call succeeded (ret ≥ 0). */
     succeeded: (a: Args) => result(a).ret >= 0,
     /** The restore failed with an allocated block partly restored (ttm_pool_restore_valid). */
@@ -130,6 +138,7 @@ export const ttMachine = setup({
           { guard: 'purgedPages', target: 'purged', actions: 'apply' },
           { guard: 'backedUpAll', target: 'backedUp.full', actions: 'apply' },
           { guard: 'backedUpSome', target: 'backedUp.partial', actions: 'apply' },
+          { guard: 'failedAfterSetPagesWb', actions: 'apply' },
           {},
         ],
         CLEAR_BACKED_UP: {},
