@@ -25,6 +25,11 @@ export interface I915Backup {
 
 export interface LmemObjectContext {
   pages: number;
+  /**
+   * The LMEM region the object was created in (INTEL_REGION_LMEM_<region>, a tile's local
+   * memory): obj->mm.region while it is in LMEM, and where it moves back to from SMEM.
+   */
+  region: number;
   /** I915_BO_ALLOC_PM_EARLY: restored early with memcpy (C.1). */
   early: boolean;
   /** I915_BO_ALLOC_PM_VOLATILE: may lose its content across suspend, even if pinned (C.1). */
@@ -50,6 +55,7 @@ export interface LmemObjectContext {
 
 export interface LmemObjectInput {
   pages: number;
+  region: number;
   early: boolean;
   volatile: boolean;
   user: boolean;
@@ -77,6 +83,7 @@ export type LmemResult = AlgorithmResult<LmemObjectContext>;
 export function initialLmemObject(input: LmemObjectInput): LmemObjectContext {
   return {
     pages: input.pages,
+    region: input.region,
     early: input.early,
     volatile: input.volatile,
     user: input.user,

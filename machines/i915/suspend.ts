@@ -2,10 +2,12 @@
  * The i915 device across system suspend / resume (spec C.6, C.7): the power-management
  * sequence of `i915_gem_backup_suspend` (four steps) and `i915_gem_resume` (three
  * steps), and the state of the GT (idle after `i915_gem_suspend`, wedged when it could
- * not be idled or re-initialised). The device also keeps its LMEM region's capacity, its
- * LRU order (the objects in LMEM, least recently used first), for eviction under
- * memory pressure, and its object list (`mr->objects.list`), the order the suspend and
- * resume passes walk.
+ * not be idled or re-initialised). The device also keeps its LMEM regions (one per tile
+ * of a multi-tile part, INTEL_REGION_LMEM_0…), each with its capacity, its LRU order
+ * (the objects in it, least recently used first), for eviction under memory pressure,
+ * and its object list (`mr->objects.list`), the order the suspend and resume passes
+ * walk. Each step of the sequences walks every LMEM region in order (lmem_suspend,
+ * lmem_restore: `for_each_memory_region`, the first failing region stops the step).
  *
  * Region `pm` walks the steps: the `i915.suspend` handler sends SUSPEND, then STEP_OK
  * after each step that succeeds or STEP_FAILED (then RECOVERED once every backup is
@@ -15,17 +17,30 @@
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
 
-export interface I915DeviceContext {
-  /** Pages of the LMEM region. */
-  lmem_pages: number;
-  /** World ids of the objects placed in LMEM, least recently used first. */
+/** One LMEM region (struct intel_memory_region of type INTEL_MEMORY_LOCAL). */
+export interface I915LmemRegion {
+  /** Pages of the region. */
+  pages: number;
+  /** World ids of the objects placed in the region, least recently used first. */
   lru: string[];
   /**
-   * mr->objects.list of the LMEM region, first entry first: i915_gem_object_init_memory_region
-   * adds an object at the head when it is created in LMEM or moves back into it, so a full
-   * walk meets the newest first; a walk that stops puts what it processed at the tail.
+   * mr->objects.list, first entry first: i915_gem_object_init_memory_region adds an object
+   * at the head when it is created in the region or moves back into it, so a full walk
+   * meets the newest first; a walk that stops puts what it processed at the tail.
    */
-  region: string[];
+  objects: string[];
+}
+
+export interface I915DeviceContext {
+  /** The LMEM regions, in for_each_memory_region order (region r is INTEL_REGION_LMEM_r). */
+  regions: I915LmemRegion[];
+}
+
+export interface I915DeviceInput {
+  /** Pages of each LMEM region. */
+  lmem_pages: number;
+  /** How many LMEM regions (tiles) the device has. */
+  regions: number;
 }
 
 export type I915DeviceEvent =
@@ -38,35 +53,39 @@ export type I915DeviceEvent =
   | { type: 'GT_UNPARK' }
   | { type: 'GT_WEDGE' }
   | { type: 'GT_RESET' }
-  | { type: 'USED'; obj: string }
+  | { type: 'USED'; obj: string; region: number }
   | { type: 'FORGET'; obj: string }
-  | { type: 'PLACED'; obj: string }
-  | { type: 'WALK_STOPPED'; processed: string[] };
+  | { type: 'PLACED'; obj: string; region: number }
+  | { type: 'WALK_STOPPED'; region: number; processed: string[] };
 
 export const i915DeviceMachine = setup({
-  types: {} as { context: I915DeviceContext; events: I915DeviceEvent; input: { lmem_pages: number } },
+  types: {} as { context: I915DeviceContext; events: I915DeviceEvent; input: I915DeviceInput },
   actions: {
-    /** Move the object to the most-recently-used end of the LRU. */
+    /** Move the object to the most-recently-used end of its region's LRU. */
     touch: assign(({ context, event }) =>
       produce(context, (d) => {
         if (event.type !== 'USED') return;
-        d.lru = d.lru.filter((o) => o !== event.obj);
-        d.lru.push(event.obj);
+        const r = d.regions[event.region]!;
+        r.lru = r.lru.filter((o) => o !== event.obj);
+        r.lru.push(event.obj);
       }),
     ),
-    /** The object left LMEM (evicted, destroyed): off the LRU and the region's list. */
+    /** The object left LMEM (evicted, destroyed): off its region's LRU and list. */
     forget: assign(({ context, event }) =>
       produce(context, (d) => {
         if (event.type !== 'FORGET') return;
-        d.lru = d.lru.filter((o) => o !== event.obj);
-        d.region = d.region.filter((o) => o !== event.obj);
+        for (const r of d.regions) {
+          r.lru = r.lru.filter((o) => o !== event.obj);
+          r.objects = r.objects.filter((o) => o !== event.obj);
+        }
       }),
     ),
     /** i915_gem_object_init_memory_region: list_add at the head of the region's list. */
     placed: assign(({ context, event }) =>
       produce(context, (d) => {
         if (event.type !== 'PLACED') return;
-        d.region = [event.obj, ...d.region.filter((o) => o !== event.obj)];
+        const r = d.regions[event.region]!;
+        r.objects = [event.obj, ...r.objects.filter((o) => o !== event.obj)];
       }),
     ),
     /**
@@ -76,15 +95,18 @@ export const i915DeviceMachine = setup({
     walkStopped: assign(({ context, event }) =>
       produce(context, (d) => {
         if (event.type !== 'WALK_STOPPED') return;
+        const r = d.regions[event.region]!;
         const done = new Set(event.processed);
-        d.region = [...d.region.filter((o) => !done.has(o)), ...event.processed.filter((o) => d.region.includes(o))];
+        r.objects = [...r.objects.filter((o) => !done.has(o)), ...event.processed.filter((o) => r.objects.includes(o))];
       }),
     ),
   },
 }).createMachine({
   id: 'i915_device',
   type: 'parallel',
-  context: ({ input }) => ({ lmem_pages: input.lmem_pages, lru: [], region: [] }),
+  context: ({ input }) => ({
+    regions: Array.from({ length: input.regions }, () => ({ pages: input.lmem_pages, lru: [], objects: [] })),
+  }),
   on: {
     USED: { actions: 'touch' },
     FORGET: { actions: 'forget' },
@@ -100,7 +122,7 @@ export const i915DeviceMachine = setup({
         suspending: {
           initial: 'evictUnpinned',
           states: {
-            /** 1. lmem_suspend(ALLOW_GPU): evict unpinned objects with the blitter. */
+            /** 1. lmem_suspend(ALLOW_GPU): evict unpinned objects with the blitter, region by region. */
             evictUnpinned: { on: { STEP_OK: 'idleGt' } },
             /** 2. i915_gem_suspend: flush, idle the GT (it may end wedged). */
             idleGt: { on: { STEP_OK: 'evictPinned' } },
@@ -111,7 +133,7 @@ export const i915DeviceMachine = setup({
           },
           on: { STEP_FAILED: 'recovering' },
         },
-        /** lmem_recover: a step failed; every backup object is freed, the suspend is aborted. */
+        /** lmem_recover: a step failed in some region; every backup object of every LMEM region is freed, the suspend is aborted. */
         recovering: { on: { RECOVERED: 'running' } },
         /** The device is powered down: LMEM content is gone, backups hold what was saved. */
         suspended: { on: { RESUME: 'resuming' } },
@@ -119,7 +141,7 @@ export const i915DeviceMachine = setup({
         resuming: {
           initial: 'restoreEarly',
           states: {
-            /** 1. lmem_restore(0): memcpy restore of PM_EARLY objects. */
+            /** 1. lmem_restore(0): memcpy restore of PM_EARLY objects, region by region (a failing region stops it, WARN only). */
             restoreEarly: { on: { STEP_OK: 'resumeGt' } },
             /** 2. intel_gt_resume on every GT; a failure wedges the GT and skips step 3. */
             resumeGt: { on: { STEP_OK: 'restoreLate', STEP_FAILED: '#i915_device.pm.running' } },

@@ -105,21 +105,36 @@ export const lmemStatePredicate = perObject<LmemObjectContext>(OBJ, 'i915.state-
   if (why.length) out.push(`in state ${s}: ${why.join('; ')}`);
 });
 
-/** The LMEM region holds no more than its pages, and its LRU lists exactly the objects in it. */
+/**
+ * Each LMEM region holds no more than its pages, and its LRU and its object list
+ * (mr->objects.list) name exactly the objects placed in it: an object is on the lists of
+ * the region it was created in, never on another's (spec C.5, C.6 per region).
+ */
 export const lmemCapacity = (w: World): I915Violation[] => {
   const out: I915Violation[] = [];
+  const objs = objectsOf<LmemObjectContext>(w, OBJ).filter(([, c]) => !c.destroyed && c.placement === 'lmem');
   for (const [id, d] of objectsOf<I915DeviceContext>(w, 'i915.device')) {
-    let used = 0;
-    const inLmem = new Set<string>();
-    for (const [oid, c] of objectsOf<LmemObjectContext>(w, OBJ)) {
-      if (c.destroyed || c.placement !== 'lmem') continue;
-      used += c.pages;
-      inLmem.add(oid);
-    }
-    const push = (message: string) => out.push({ invariant: 'i915.lmem-capacity', object: id, message });
-    if (used > d.lmem_pages) push(`${used} pages in LMEM, more than its ${d.lmem_pages}`);
-    for (const o of d.lru) if (!inLmem.has(o)) push(`the LRU lists ${o}, which is not in LMEM`);
-    for (const o of inLmem) if (!d.lru.includes(o)) push(`${o} is in LMEM but not on the LRU (never evictable)`);
+    d.regions.forEach((mr, r) => {
+      const push = (message: string) =>
+        out.push({ invariant: 'i915.lmem-capacity', object: id, message: `LMEM region ${r}: ${message}` });
+      const inLmem = new Set(objs.filter(([, c]) => c.region === r).map(([oid]) => oid));
+      const used = objs.filter(([, c]) => c.region === r).reduce((n, [, c]) => n + c.pages, 0);
+      if (used > mr.pages) push(`${used} pages in it, more than its ${mr.pages}`);
+      for (const [what, list] of [
+        ['LRU', mr.lru],
+        ['object list', mr.objects],
+      ] as const) {
+        for (const o of list) if (!inLmem.has(o)) push(`the ${what} names ${o}, which is not placed in this region`);
+        for (const o of inLmem) if (!list.includes(o)) push(`${o} is placed in it but not on its ${what}`);
+      }
+    });
+    for (const [oid, c] of objs)
+      if (c.region >= d.regions.length)
+        out.push({
+          invariant: 'i915.lmem-capacity',
+          object: oid,
+          message: `in LMEM region ${c.region}, which the device does not have`,
+        });
   }
   return out;
 };
@@ -166,7 +181,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'i915.content-kept':
     'spec C.9: an LMEM object keeps what was written (in LMEM, SMEM or its backup) unless PM_VOLATILE or a WARNed restore copy error',
   'i915.state-predicate': 'spec C.9: the object is in the state its pin count, placement and backup pointer describe',
-  'i915.lmem-capacity': 'LMEM holds at most its pages, and its LRU lists exactly the objects placed in it',
+  'i915.lmem-capacity':
+    'each LMEM region holds at most its pages, and its LRU and object list name exactly the objects placed in it',
   'xe.backup-on-evicted-list':
     'spec C.10: a pinned Xe BO has a backup object exactly while it is on an evicted list (never for NORESTORE)',
   'xe.content-kept': 'spec C.10: an Xe BO keeps what was written unless NORESTORE across a power-down',

@@ -19,7 +19,7 @@ import { checkWorld } from './snapshot-world.js';
 import { isRecord } from './values.js';
 
 export const SNAPSHOT_FORMAT = 'gpucr-snapshot';
-export const SNAPSHOT_VERSION = 3;
+export const SNAPSHOT_VERSION = 4;
 
 export interface Snapshot {
   format: typeof SNAPSHOT_FORMAT;

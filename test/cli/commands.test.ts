@@ -161,7 +161,7 @@ describe('gpucr replay --until / --snapshot / --from', () => {
   });
 
   it('a snapshot that is not one is bad input; --snapshot is not written when the replay fails', () => {
-    const bad = file('bad-snap.json', '{"format":"gpucr-snapshot","version":3}');
+    const bad = file('bad-snap.json', '{"format":"gpucr-snapshot","version":4}');
     const r = gpucr(['replay', '--from', bad, DESIGN]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad-snap\.json\.hash: expected sha256:<64 hex digits>, found nothing/);

@@ -18,7 +18,7 @@ import { E, Sim } from './ttm-harness.js';
 
 const id = (obj: number) => `i915.lmem_object#${obj}`;
 const ctx = (s: Sim, obj: number) => s.world.objects[id(obj)]!.context as LmemObjectContext;
-const regionList = (s: Sim) => (s.world.objects['i915.device#1']!.context as I915DeviceContext).region;
+const regionList = (s: Sim) => (s.world.objects['i915.device#1']!.context as I915DeviceContext).regions[0]!.objects;
 
 function create(s: Sim, flags: string[]): number {
   const r = s.call('i915.create', { pages: 2, flags });

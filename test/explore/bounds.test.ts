@@ -56,6 +56,7 @@ describe('family bounds', () => {
     ['ttm', 'pages', 3, 4],
     ['i915', 'bos', 2, 3],
     ['i915', 'pages', 3, 3],
+    ['i915', 'regions', 2, 3],
     ['kfd', 'gpus', 2, 3],
     ['kfd', 'bos', 3, 3],
     ['kfd', 'queues', 2, 3],

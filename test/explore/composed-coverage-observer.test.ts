@@ -12,7 +12,7 @@ import { Coverage } from '../../src/mbt/coverage.js';
 import '../../src/ioctls/all.js';
 
 const KIND = 'i915.lmem_object';
-const input = { pages: 2, early: false, volatile: false, user: false, variant: 'final' as const };
+const input = { pages: 2, region: 0, early: false, volatile: false, user: false, variant: 'final' as const };
 const pinned = () => {
   const a = createActor(lmemObjectMachine, { input }).start();
   a.send({ type: 'PIN' });

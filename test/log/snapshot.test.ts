@@ -80,7 +80,7 @@ describe('snapshots', () => {
     expect(worldHash(back)).toBe(worldHash(w));
     expect(canonicalJson(back)).toBe(canonicalJson(w));
     const s = snapshot(w);
-    expect(s.version).toBe(3);
+    expect(s.version).toBe(4);
     expect(s.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(JSON.parse(text)).toEqual(s);
     // u64 values stay exact: the restored pdd's vram_usage is a bigint.
@@ -108,9 +108,11 @@ describe('snapshots', () => {
     const cases: [string, RegExp][] = [
       ['{', /^snapshot: expected a JSON snapshot/],
       ['[]', /^snapshot: expected a snapshot object/],
-      // version 1 kept alloc_idr in the pdd's context, version 2 attachments keyed by gpu_id (docs/log-format.md, Snapshots)
-      [edit((s) => (s.version = 1)), /^snapshot\.version: expected the snapshot version 3, found 1/],
-      [edit((s) => (s.version = 2)), /^snapshot\.version: expected the snapshot version 3, found 2/],
+      // version 1 kept alloc_idr in the pdd's context, version 2 attachments keyed by gpu_id, version 3
+      // one i915 LMEM region and no ttm.tt pages_caching (docs/log-format.md, Snapshots)
+      [edit((s) => (s.version = 1)), /^snapshot\.version: expected the snapshot version 4, found 1/],
+      [edit((s) => (s.version = 2)), /^snapshot\.version: expected the snapshot version 4, found 2/],
+      [edit((s) => (s.version = 3)), /^snapshot\.version: expected the snapshot version 4, found 3/],
       [edit((s) => (s.extra = 1)), /^snapshot\.extra: expected one of format, hash, version, world/],
       [edit((s) => (s.hash = `sha256:${'0'.repeat(64)}`)), /^snapshot\.hash: expected the hash of the world it holds/],
       // Tampering with the world without fixing the hash.

@@ -7,7 +7,17 @@
  */
 import { InputError } from '../../errors.js';
 
-export const BOUND_NAMES = ['processes', 'gpus', 'bos', 'mappings', 'queues', 'events', 'pages', 'xccs'] as const;
+export const BOUND_NAMES = [
+  'processes',
+  'gpus',
+  'bos',
+  'mappings',
+  'queues',
+  'events',
+  'pages',
+  'xccs',
+  'regions',
+] as const;
 export type BoundName = (typeof BOUND_NAMES)[number];
 export type Bounds = Partial<Record<BoundName, number>>;
 
@@ -28,6 +38,7 @@ export const FAMILY_BOUNDS = {
   i915: {
     bos: b(1, 1, 4, 'user objects besides the pinned kernel object'),
     pages: b(2, 1, 8, 'pages of each object'),
+    regions: b(1, 1, 3, 'LMEM regions of the device (i915.probe); each region after the first gets one user object'),
   },
   kfd: {
     gpus: b(1, 1, 4, 'GPUs of the topology; the app acquires a VM on each, the restorer may on each'),

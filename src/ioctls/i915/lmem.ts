@@ -2,10 +2,10 @@
  * The `i915.*` events (docs/ttm-i915-events.md): i915 LMEM objects and the suspend /
  * resume sequence that backs them up (spec C.1–C.9). Kernel-internal: no pid.
  *
- * This module holds the calls on one object (create, pin, unpin, destroy) and is the
- * family's entry point: the device and its LMEM region (the region walks, eviction to
- * make room) are region.ts, the suspend / resume sequences and their steps pm.ts; both
- * are re-exported here.
+ * This module holds the device's probe with its number of LMEM regions, the calls on
+ * one object (create, pin, unpin, destroy) and is the family's entry point: the device
+ * and its LMEM regions (the region walks, eviction to make room) are region.ts, the
+ * suspend / resume sequences and their steps pm.ts; both are re-exported here.
  */
 import { ERRNO } from '../../uapi/errno.js';
 import { createObject, inState, send } from '../../world/objects.js';
@@ -16,7 +16,11 @@ import {
   bringBack,
   dev,
   deviceSuspended,
+  i915CreateDevice,
   i915ObjId,
+  i915Probed,
+  I915_MAX_LMEM_REGIONS,
+  isLmemRegion,
   makeRoom,
   OBJ_KIND,
   objEvent,
@@ -31,8 +35,10 @@ export {
   deviceSuspended,
   gtWedged,
   I915_LMEM_PAGES,
+  I915_MAX_LMEM_REGIONS,
   i915Device,
   i915ObjId,
+  lmemRegions,
   makeRoom,
   OBJ_KIND,
   objEvent,
@@ -83,24 +89,44 @@ function registerObjectCall(def: {
   });
 }
 
-export const i915Create = registerInternal<{ pages: number; flags: number; obj?: number }>({
+export const i915Probe = registerInternal<{ regions: number }>({
+  name: 'i915.probe',
+  models:
+    'the driver probe creating the device with one LMEM region per tile (intel_memory_regions_hw_probe: INTEL_REGION_LMEM_0…); without it, the first i915 call creates a device with one region',
+  checks: [
+    `regions 0 or above ${I915_MAX_LMEM_REGIONS} → -EINVAL (model: INTEL_REGION_LMEM_0 to _3)`,
+    'the device exists already (probed, or created by an earlier i915 call) → -EBUSY (model: probed once)',
+  ],
+  args: { regions: u32 },
+  run(w, a) {
+    if (a.regions === 0 || a.regions > I915_MAX_LMEM_REGIONS) return -ERRNO.EINVAL;
+    if (i915Probed(w)) return -ERRNO.EBUSY;
+    i915CreateDevice(w, a.regions);
+    return 0;
+  },
+});
+
+export const i915Create = registerInternal<{ pages: number; flags: number; region: number; obj?: number }>({
   name: 'i915.create',
   models:
-    'i915_gem_object_create_lmem with I915_BO_ALLOC_* flags (spec C.1), placed in LMEM at once; PINNED pins it (kernel objects such as page tables)',
+    'i915_gem_object_create_region(LMEM_<region>) with I915_BO_ALLOC_* flags (spec C.1; region 0: i915_gem_object_create_lmem), placed in that LMEM region at once; PINNED pins it (kernel objects such as page tables)',
   checks: [
+    'region not an LMEM region of the device → -ENODEV (i915_gem_object_create_region: !mem)',
     'pages 0 → -EINVAL',
     SUSPENDED,
-    'no room in LMEM after evicting every unpinned object (least recently used first) → -ENOSPC; an eviction copy fails (i915.copy) → that errno',
+    'no room in the region after evicting every unpinned object of it (least recently used first) → -ENOSPC; an eviction copy fails (i915.copy) → that errno',
   ],
-  args: { pages: u32, flags: flags(I915_CREATE_FLAGS, 'I915_BO_ALLOC_') },
+  args: { pages: u32, flags: flags(I915_CREATE_FLAGS, 'I915_BO_ALLOC_'), region: u32 },
   out: ['obj'],
   run(w, a) {
+    if (!isLmemRegion(w, a.region)) return -ERRNO.ENODEV;
     if (a.pages === 0) return -ERRNO.EINVAL;
     if (deviceSuspended(w)) return -ERRNO.EBUSY;
-    const r = makeRoom(w, a.pages);
+    const r = makeRoom(w, a.region, a.pages);
     if (r) return r;
     const id = createObject(w, OBJ_KIND, {
       pages: a.pages,
+      region: a.region,
       early: (a.flags & I915_CREATE_FLAGS.PM_EARLY) !== 0,
       volatile: (a.flags & I915_CREATE_FLAGS.PM_VOLATILE) !== 0,
       user: (a.flags & I915_CREATE_FLAGS.USER) !== 0,

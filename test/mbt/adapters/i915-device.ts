@@ -12,7 +12,7 @@
  *   PLACED                                     ← i915.create (the head of the region's list)
  *   WALK_STOPPED                               ← a region pass that stops at an error (step 3's backup)
  */
-import { type I915DeviceEvent, i915DeviceMachine } from '../../../machines/i915/suspend.js';
+import { type I915DeviceContext, type I915DeviceEvent, i915DeviceMachine } from '../../../machines/i915/suspend.js';
 import type { Adapter, Macro } from '../../../src/mbt/run.js';
 import { Sim } from '../../conformance/ttm-harness.js';
 
@@ -43,8 +43,8 @@ const macros: Macro<DeviceSut, Env>[] = [
   {
     name: 'i915.create PINNED (the first i915 call creates the device)',
     effect: [
-      { type: 'USED', obj: OBJ },
-      { type: 'PLACED', obj: OBJ },
+      { type: 'USED', obj: OBJ, region: 0 },
+      { type: 'PLACED', obj: OBJ, region: 0 },
     ],
     when: (env) => !env.created,
     next: (env) => ({ ...env, created: true, obj: true }),
@@ -74,7 +74,14 @@ const macros: Macro<DeviceSut, Env>[] = [
   },
   {
     name: 'i915.suspend (step 3 fails: backup object populate)',
-    effect: ['SUSPEND', 'STEP_OK', 'GT_IDLE', { type: 'WALK_STOPPED', processed: [OBJ] }, 'STEP_FAILED', 'RECOVERED'],
+    effect: [
+      'SUSPEND',
+      'STEP_OK',
+      'GT_IDLE',
+      { type: 'WALK_STOPPED', region: 0, processed: [OBJ] },
+      'STEP_FAILED',
+      'RECOVERED',
+    ],
     when: (env, snap) => env.created && env.obj && pm(snap, 'running') && gt(snap, 'active'),
     run: (s) => {
       s.disarm();
@@ -114,13 +121,13 @@ const macros: Macro<DeviceSut, Env>[] = [
   },
   {
     name: 'gpu_write (GT idle: unparks it)',
-    effect: ['GT_UNPARK', { type: 'USED', obj: OBJ }],
+    effect: ['GT_UNPARK', { type: 'USED', obj: OBJ, region: 0 }],
     when: (env, snap) => env.obj && pm(snap, 'running') && gt(snap, 'idle'),
     run: (s) => ok('gpu_write', s.ret('gpu_write', { obj: 2, page: 0, value: 1 })),
   },
   {
     name: 'gpu_write (GT active)',
-    effect: [{ type: 'USED', obj: OBJ }],
+    effect: [{ type: 'USED', obj: OBJ, region: 0 }],
     when: (env, snap) => env.obj && pm(snap, 'running') && gt(snap, 'active'),
     run: (s) => ok('gpu_write', s.ret('gpu_write', { obj: 2, page: 0, value: 2 })),
   },
@@ -143,18 +150,18 @@ const events: I915DeviceEvent[] = [
   { type: 'GT_UNPARK' },
   { type: 'GT_WEDGE' },
   { type: 'GT_RESET' },
-  { type: 'USED', obj: OBJ },
+  { type: 'USED', obj: OBJ, region: 0 },
   { type: 'FORGET', obj: OBJ },
-  { type: 'PLACED', obj: OBJ },
-  { type: 'WALK_STOPPED', processed: [OBJ] },
+  { type: 'PLACED', obj: OBJ, region: 0 },
+  { type: 'WALK_STOPPED', region: 0, processed: [OBJ] },
 ];
 
 export const i915DeviceAdapter: Adapter<DeviceSut, Env> = {
   name: 'i915_device (one pinned object)',
   machine: i915DeviceMachine,
-  input: { lmem_pages: 1024 },
+  input: { lmem_pages: 1024, regions: 1 },
   events,
-  project: ((c: { lmem_pages: number; lru: string[]; region: string[] }) => c) as never,
+  project: ((c: I915DeviceContext) => c) as never,
   initialEnv: { created: false, obj: false },
   macros,
   setup: () => new DeviceSut(),

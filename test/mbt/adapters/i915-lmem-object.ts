@@ -310,7 +310,7 @@ function adapter(name: string, flags: string[], input: LmemObjectInput): Adapter
   };
 }
 
-const base = { pages: 2, early: false, volatile: false, user: false, variant: 'final' as const };
+const base = { pages: 2, region: 0, early: false, volatile: false, user: false, variant: 'final' as const };
 
 export const userObjectAdapter = adapter('i915 object (USER)', ['USER'], { ...base, user: true });
 export const pinnedObjectAdapter = adapter('i915 object (PINNED)', ['PINNED'], base);
