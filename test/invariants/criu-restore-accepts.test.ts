@@ -11,10 +11,13 @@ import { describe, expect, it } from 'vitest';
 import type { CriuRestoreContext } from '../../machines/criu/restore.js';
 import { FIXED_BASELINE, familyModel } from '../../src/explore/families.js';
 import { call } from '../../src/explore/families/common.js';
+import { criuFamily, criuTopology } from '../../src/explore/families/criu.js';
 import { checkInvariants, selectInvariants } from '../../src/invariants/index.js';
 import { applyInPlace } from '../../src/world/step.js';
+import { parseTopology } from '../../src/world/topology.js';
 import type { World } from '../../src/world/types.js';
 import type { Variants } from '../../src/world/variants.js';
+import { createWorld } from '../../src/world/world.js';
 
 const NAME = 'criu.restore-accepts-checkpoint';
 const invariant = selectInvariants([NAME]);
@@ -24,6 +27,14 @@ const EIO = -5;
 /** The criu family's world (pid 100 with a queue, CRIU pid 99) on a GPU of `xccs` XCCs. */
 function app(xccs: number, variants: Partial<Variants>): World {
   return familyModel('criu', { ...FIXED_BASELINE, ...variants }, [NAME], { xccs }).initial;
+}
+
+/** The criu family's world on its GPU with the header fields `gpu` over it (a GC version, say). */
+function appOn(gpu: object): World {
+  const t = criuTopology();
+  const w = createWorld(parseTopology({ gpus: [{ ...t.gpus[0], ...gpu }] }, t.processes), FIXED_BASELINE);
+  criuFamily(w);
+  return w;
 }
 
 /** criu.dump of pid 100 (into `dir` when given), then criu.restore of it into pid 200. */
@@ -60,6 +71,18 @@ describe(`invariant ${NAME}`, () => {
       expect(ctx.restore_ioctl_ret).toBeNull();
       expect(checkInvariants(w, invariant)).toEqual([]);
     }
+  });
+
+  it('spec §5.4 step 5 (init_user_queue on MES, d3f670cfb535): on GC 11.0.0 CHECKPOINT saves the queue and RESTORE refuses it: a dump that can never be restored, which the invariant names', () => {
+    const w = appOn({ gc_version: '11.0.0' });
+    const { restore, ctx } = dumpAndRestore(w);
+    expect(restore.ret).toBe(EIO);
+    expect(ctx.restore_ioctl_ret).toBe(EINVAL);
+    expect(checkInvariants(w, invariant).map((x) => x.invariant)).toEqual([NAME]);
+    // HWS (GC 10.3.0) restores the same process
+    const hws = appOn({ gc_version: '10.3.0' });
+    expect(dumpAndRestore(hws).restore.ret).toBe(0);
+    expect(checkInvariants(hws, invariant)).toEqual([]);
   });
 
   it('spec §5.4 step 5: the same refusal of images read from a directory is outside the invariant (they may have been edited)', () => {
