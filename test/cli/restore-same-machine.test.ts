@@ -15,6 +15,7 @@ import { CORE_IMAGE, readCoreImage } from '../../src/criu/tasks-image.js';
 import { readLog } from '../../src/log/reader.js';
 import { ERRNO, KFD_CRIU_OP } from '../../src/uapi/index.js';
 import type { Variants } from '../../src/world/types.js';
+import { createQueueArgs } from '../conformance/helpers.js';
 import { ensureBuilt, gpucr as spawnGpucr, STACK, tempDir } from './helpers.js';
 import { runCli } from './in-process.js';
 
@@ -35,16 +36,7 @@ function log(name: string, gpu: object, queue: boolean, variants?: Partial<Varia
     ...(variants ? { variants } : {}),
     processes: [{ pid: 100, ptrace_parent: 99 }],
   };
-  const queueArgs = {
-    gpu_id: GPU,
-    queue_type: 'COMPUTE',
-    queue_percentage: 100,
-    queue_priority: 7,
-    ring_base_address: '0x7f1000000000',
-    ring_size: 4096,
-    read_pointer_address: '0x7f2000000000',
-    write_pointer_address: '0x7f2000000008',
-  };
+  const queueArgs = createQueueArgs(GPU);
   const lines = [
     header,
     { pid: 100, call: 'open', args: { path: '/dev/kfd' }, ret: 0, out: { fd: 3 } },

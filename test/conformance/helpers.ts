@@ -64,6 +64,20 @@ export interface Result {
 }
 
 /** A mutable handle on an immutable world: each call replaces `w`. */
+/** CREATE_QUEUE's arguments in log form with minimal valid properties (a ring and its pointers). */
+export function createQueueArgs(gpu: number, queueType: string = 'COMPUTE'): Record<string, unknown> {
+  return {
+    gpu_id: gpu,
+    queue_type: queueType,
+    queue_percentage: 100,
+    queue_priority: 7,
+    ring_base_address: '0x7f1000000000',
+    ring_size: 4096,
+    read_pointer_address: '0x7f2000000000',
+    write_pointer_address: '0x7f2000000008',
+  };
+}
+
 export class Harness {
   w: World;
 
@@ -141,17 +155,7 @@ export class Harness {
 
   /** CREATE_QUEUE with minimal valid properties; returns the result. */
   createQueue(pid: number, gpu: number, queueType: string = 'COMPUTE', extra: object = {}): Result {
-    return this.ioctl(pid, 'CREATE_QUEUE', {
-      gpu_id: gpu,
-      queue_type: queueType,
-      queue_percentage: 100,
-      queue_priority: 7,
-      ring_base_address: '0x7f1000000000',
-      ring_size: 4096,
-      read_pointer_address: '0x7f2000000000',
-      write_pointer_address: '0x7f2000000008',
-      ...extra,
-    });
+    return this.ioctl(pid, 'CREATE_QUEUE', { ...createQueueArgs(gpu, queueType), ...extra });
   }
 
   processInfo(target: number, by: number = CRIU, fd = KFD_FD): Result {
