@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { FAMILIES, type Family } from '../explore/families.js';
-import { type Bounds, checkBounds, parseBoundsOption } from '../explore/families/bounds.js';
+import { BOUND_NAMES, type Bounds, checkBounds, parseBoundsOption } from '../explore/families/bounds.js';
 import type { CheckCliOptions } from '../explore/config.js';
 import { VARIANT_VALUES } from '../log/reader.js';
 import type { Variants } from '../world/types.js';
@@ -77,7 +77,7 @@ export function checkOptions(cmd: Command): Command {
     .option('--max-depth <n>', 'stop at this depth and report')
     .option(
       '--bounds <k=v,…>',
-      'bounds on the configuration: processes, gpus, bos, mappings, queues, events, pages (those of the family), depth, states',
+      `bounds on the configuration: ${BOUND_NAMES.join(', ')} (those of the family), depth, states`,
     )
     .option('--json', 'print a machine-readable report')
     .option('--coverage', 'print which machine states and transitions, invariants, handlers and returns were exercised')
