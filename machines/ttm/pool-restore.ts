@@ -57,6 +57,9 @@ function ttmPoolRestoreUnwind(run: TtRun, r: TtRestore, block: Block): void {
 function ttmPoolRestoreCommitBlock(run: TtRun, r: TtRestore, block: Block, alloc: AllocState): void {
   const nr = 1 << r.order;
   for (let i = 0; i < nr; i++) run.c.slots[alloc.pos + i] = { t: 'page', id: block.head + i, v: block.values[i] ?? 0 };
+  // The committed pages are as the system gave them, write-back, until the restore completes
+  // and ttm_pool_apply_caching gives every page tt->caching (spec A.4.3).
+  run.c.pages_caching ??= 'cached';
   alloc.pos += nr;
   alloc.remaining -= nr;
   r.snap = { ...alloc };

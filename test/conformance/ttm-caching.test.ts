@@ -65,6 +65,23 @@ describe('spec A.4.2 step 3: caching reset to write-back', () => {
     expect(readTt(s, tt, 2)).toEqual([5, 6]);
   });
 
+  it('spec A.4.3, A.4.4: a restore that commits a block and then fails holds real pages, write-back until a completed restore applies tt->caching', () => {
+    const s = new Sim({});
+    const tt = s.createTt({ num_pages: 3, caching: 'wc', backup: true });
+    expect(s.ret('ttm.populate', { tt })).toBe(0);
+    fillTt(s, tt, [5, 6, 7]);
+    expect(s.ret('ttm.backup', { tt })).toBe(3);
+    expect(ttCtx(s, tt).pages_caching).toBeNull();
+    // an order-1 block is committed (pages 0 and 1), then the order-0 block's copy fails
+    s.fault('ttm.copy_page', { errno: 'EINTR', after: 2 });
+    expect(s.ret('ttm.restore', { tt, interruptible: true })).toBe(E.EINTR);
+    expect(ttCtx(s, tt).slots.filter((x) => x?.t === 'page')).toHaveLength(2);
+    expect(ttCtx(s, tt).pages_caching).toBe('cached');
+    expect(s.ret('ttm.restore', { tt, interruptible: true })).toBe(0);
+    expect(ttCtx(s, tt).pages_caching).toBe('wc');
+    expect(readTt(s, tt, 3)).toEqual([5, 6, 7]);
+  });
+
   it('spec A.4.2 step 3, A.5: populate of the populated tt is a no-op and keeps the WB pages; unpopulate and populate apply tt->caching again', () => {
     const { s, tt } = populated('wc');
     s.fault('ttm.backup_page');
@@ -96,6 +113,8 @@ describe('spec A.4.2 step 3: caching reset to write-back', () => {
       return ttCtx(s, tt).pages_caching;
     };
     expect(run({})).toBe('wc');
+    // The model's restored pages come from the system, WB, not from a pool that keeps pages of
+    // tt->caching (B.1-B.4 are not modelled): without the fix they stay WB.
     expect(run({ ttm: 'unfixed-restore-drop' })).toBe('cached');
   });
 });
