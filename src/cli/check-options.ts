@@ -54,7 +54,11 @@ export function parseVariants(pairs: string[]): Partial<Variants> {
   for (const p of pairs) {
     const m = /^([a-z0-9_-]+)=(.+)$/.exec(p);
     const key = m?.[1];
-    const allowed = key ? (VARIANT_VALUES as Record<string, readonly unknown[]>)[key] : undefined;
+    // own keys only: `__proto__` or `constructor` must not find Object.prototype's members
+    const allowed =
+      key && Object.hasOwn(VARIANT_VALUES, key)
+        ? (VARIANT_VALUES as Record<string, readonly unknown[]>)[key]
+        : undefined;
     if (!m || !allowed)
       throw new InputError('--variant', `name=value with a name among ${Object.keys(VARIANT_VALUES).join(', ')}`, p);
     const value = allowed.find((v) => String(v) === m[2]);

@@ -128,13 +128,18 @@ describe('gpucr restore -D on the dumping machine: the GPUs of gpucr-core.json (
     expect(entries.stdout).toContain(`Restore ioctl failed (${EINVAL})`);
   });
 
-  it('gpucr restore --variant: a name or value gpucr does not know is bad input (exit 2, no stack trace)', async () => {
+  it('gpucr restore --variant (and gpucr check --variant): a name or value gpucr does not know is bad input (exit 2, no stack trace)', async () => {
     const imgs = await checkpoint(log('variant-bad.jsonl', {}, false), 'variant-bad');
-    for (const bad of ['kfd-restore-mqd-size=two-xcc', 'frob=1']) {
-      const r = await gpucr('restore', '-D', imgs, '--variant', bad);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/--variant[^:]*: expected /);
-      expect(r.stderr).not.toMatch(STACK);
+    // __proto__ and constructor are Object.prototype's, not variants: no lookup may find them
+    for (const bad of ['kfd-restore-mqd-size=two-xcc', 'frob=1', '__proto__=x', 'constructor=1']) {
+      for (const r of [
+        await gpucr('restore', '-D', imgs, '--variant', bad),
+        await gpucr('check', '--family', 'ttm', '--variant', bad),
+      ]) {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/--variant[^:]*: expected /);
+        expect(r.stderr).not.toMatch(STACK);
+      }
     }
   });
 });
