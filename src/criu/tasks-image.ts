@@ -134,6 +134,9 @@ function variants(v: unknown): Partial<Variants> {
   return out as Partial<Variants>;
 }
 
+/** The keys of the file's top level. */
+const CORE_KEYS = ['topology', 'variants', 'tasks', 'memory'];
+
 /** Reads `gpucr-core.json` of `dir`, or undefined when the directory has none. */
 export function readCoreImage(dir: string): CoreImage | undefined {
   const path = join(dir, CORE_IMAGE);
@@ -145,6 +148,9 @@ export function readCoreImage(dir: string): CoreImage | undefined {
     throw new ImageError(F, 'file', 'JSON', undefined, (e as Error).message);
   }
   const r = record(raw, '(top)');
+  // a misspelt `topology` or `variants` would restore on another machine without a word
+  for (const k of Object.keys(r))
+    if (!CORE_KEYS.includes(k)) throw new ImageError(F, k, `one of ${CORE_KEYS.join(', ')}`, k);
   const tasks = list(r.tasks, 'tasks').map((t, i) => task(t, `tasks[${i}]`));
   const pids = new Set<number>();
   for (const [i, t] of tasks.entries()) {

@@ -117,6 +117,8 @@ describe('gpucr-core.json', () => {
       '{"tasks":[],"memory":[],"topology":{"gpus":[],"processes":[]}}',
       'topology.processes',
     ],
+    ['a key the file does not have (topology misspelt)', '{"tasks":[],"memory":[],"topolgy":{"gpus":[]}}', 'topolgy'],
+    ['a __proto__ key at the top', '{"tasks":[],"memory":[],"__proto__":{}}', '__proto__'],
     ['variants that are not an object', '{"tasks":[],"memory":[],"variants":"num-xcc"}', 'variants'],
     ['an unknown variant', '{"tasks":[],"memory":[],"variants":{"frob":"on"}}', 'variants.frob'],
     ['a variant named __proto__', '{"tasks":[],"memory":[],"variants":{"__proto__":"x"}}', 'variants.__proto__'],
