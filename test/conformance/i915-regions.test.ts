@@ -138,6 +138,12 @@ describe('spec C.6, C.5: regions of the device', () => {
     expect(one.ret('i915.backup_region', { allow_gpu: true, pinned: false, region: 1 })).toBe(E.ENODEV);
     // The first i915 call created a device with one region: it cannot be probed again.
     expect(one.ret('i915.probe', { regions: 2 })).toBe(E.EBUSY);
+    // A call refused for its region creates no device: the probe still works after it.
+    const fresh = new Sim();
+    expect(fresh.ret('i915.create', { pages: 2, flags: ['USER'], region: 1 })).toBe(E.ENODEV);
+    expect(fresh.ret('i915.recover_region', { region: 2 })).toBe(E.ENODEV);
+    expect(fresh.ret('i915.probe', { regions: 2 })).toBe(0);
+    expect(device(fresh).regions).toHaveLength(2);
     expect(new Sim().ret('i915.probe', { regions: 0 })).toBe(E.EINVAL);
     expect(new Sim().ret('i915.probe', { regions: 5 })).toBe(E.EINVAL);
     const s = probed(4);

@@ -43,9 +43,15 @@ export function i915Device(w: World): string {
   return singletonObject(w, DEVICE_KIND, { lmem_pages: I915_LMEM_PAGES, regions: 1 } satisfies I915DeviceInput);
 }
 
+/** The device's world id, or undefined while no probe and no other i915 call has created it. */
+function existingDevice(w: World): string | undefined {
+  for (const [id, rec] of Object.entries(w.objects)) if (rec.kind === DEVICE_KIND) return id;
+  return undefined;
+}
+
 /** Whether the device exists already (probed, or created by an earlier call). */
 export function i915Probed(w: World): boolean {
-  return Object.values(w.objects).some((rec) => rec.kind === DEVICE_KIND);
+  return existingDevice(w) !== undefined;
 }
 
 /** Create the device with `regions` LMEM regions (i915.probe checks it does not exist yet). */
@@ -53,9 +59,14 @@ export function i915CreateDevice(w: World, regions: number): void {
   createObject(w, DEVICE_KIND, { lmem_pages: I915_LMEM_PAGES, regions } satisfies I915DeviceInput);
 }
 
-/** How many LMEM regions the device has. */
+/**
+ * How many LMEM regions the device has: one before it exists (the device a first i915 call
+ * creates). Asking does not create it, so a call refused for its region (-ENODEV) leaves
+ * the device unprobed and a later i915.probe still works.
+ */
 export function lmemRegions(w: World): number {
-  return contextOf<I915DeviceContext>(w, i915Device(w)).regions.length;
+  const d = existingDevice(w);
+  return d === undefined ? 1 : contextOf<I915DeviceContext>(w, d).regions.length;
 }
 
 /** `region` names an LMEM region of the device. */
