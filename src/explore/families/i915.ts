@@ -25,7 +25,7 @@ const userWrites = (i: number, pages: number): ActionSpec[] =>
   ]);
 /** The user object of LMEM region r ≥ 1: numbered after the region-0 user objects. */
 const regionUser = (users: number, r: number) => USER + users + r - 1;
-/** One write per user object of a later region (page 0 is written by the setup). */
+/** One write per user object of a later region (page 0 is written by the setup) and its recover_region. */
 const regionActions = (users: number, pages: number, regions: number): ActionSpec[] =>
   regions === 1
     ? []
@@ -34,6 +34,12 @@ const regionActions = (users: number, pages: number, regions: number): ActionSpe
           const r = i + 1;
           return [`write region ${r} user`, 'gpu_write', { obj: regionUser(users, r), page: pages - 1, value: 16 + r }];
         }),
+        // i915_ttm_recover_region of each later region on its own, as recover_region is of region 0
+        ...Array.from({ length: regions - 1 }, (_, i): ActionSpec => [
+          `recover_region ${i + 1}`,
+          'i915.recover_region',
+          { region: i + 1 },
+        ]),
         // The second copy of step 1: the first later region's user object when region 0's is in LMEM.
         ['suspend, 2nd copy fails', 'i915.suspend', {}, ['i915.copy', 1]],
       ];
