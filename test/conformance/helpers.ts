@@ -63,7 +63,6 @@ export interface Result {
   out: Record<string, unknown>;
 }
 
-/** A mutable handle on an immutable world: each call replaces `w`. */
 /** CREATE_QUEUE's arguments in log form with minimal valid properties (a ring and its pointers). */
 export function createQueueArgs(gpu: number, queueType: string = 'COMPUTE'): Record<string, unknown> {
   return {
@@ -78,6 +77,7 @@ export function createQueueArgs(gpu: number, queueType: string = 'COMPUTE'): Rec
   };
 }
 
+/** A mutable handle on an immutable world: each call replaces `w`. */
 export class Harness {
   w: World;
 
