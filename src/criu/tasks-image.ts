@@ -5,8 +5,8 @@
  * (ordinary private memory: CRIU's pages-<n>.img, spec §9.7); and the dumping machine: its GPUs,
  * which the plugin's device entries describe only in part (no GC version, no XCC count), and its
  * kernel's and plugin's design variants, so that a restore "on the same machine" gets the same
- * GPUs and the same kernel. A JSON stand-in, not CRIU's protobuf
- * images (those are out of the model's scope); docs/criu-images.md.
+ * GPUs and the same kernel. A JSON stand-in, not CRIU's protobuf images (those are out of the
+ * model's scope); docs/criu-images.md.
  *
  * Reading validates every field and rejects a bad file with an ImageError naming the field.
  */
