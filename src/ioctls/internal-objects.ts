@@ -31,10 +31,15 @@ export function liveObjects(w: World, kind: ObjectKind): string[] {
     .sort((a, b) => objectNumber(a) - objectNumber(b));
 }
 
+/** The world id of the one object of `kind` (a driver's device), or undefined before it exists. */
+export function findSingletonObject(w: World, kind: ObjectKind): string | undefined {
+  for (const [id, rec] of Object.entries(w.objects)) if (rec.kind === kind) return id;
+  return undefined;
+}
+
 /** The world id of the one object of `kind` (a driver's device), created with `input` on first use. */
 export function singletonObject(w: World, kind: ObjectKind, input: unknown): string {
-  for (const [id, rec] of Object.entries(w.objects)) if (rec.kind === kind) return id;
-  return createObject(w, kind, input);
+  return findSingletonObject(w, kind) ?? createObject(w, kind, input);
 }
 
 /** An event as a handler asks for it: without the fault plan, which is added from the world. */

@@ -25,7 +25,14 @@ import { ERRNO } from '../../uapi/errno.js';
 import type { FaultSite } from '../../world/faults.js';
 import { canSend, contextOf, createObject, inState, registerMachine, send } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
-import { liveObjectId, liveObjects, type NoFaults, sendWithFaults, singletonObject } from '../internal-objects.js';
+import {
+  findSingletonObject,
+  liveObjectId,
+  liveObjects,
+  type NoFaults,
+  sendWithFaults,
+  singletonObject,
+} from '../internal-objects.js';
 
 export const OBJ_KIND = 'i915.lmem_object';
 export const DEVICE_KIND = 'i915.device';
@@ -43,15 +50,9 @@ export function i915Device(w: World): string {
   return singletonObject(w, DEVICE_KIND, { lmem_pages: I915_LMEM_PAGES, regions: 1 } satisfies I915DeviceInput);
 }
 
-/** The device's world id, or undefined while no probe and no other i915 call has created it. */
-function existingDevice(w: World): string | undefined {
-  for (const [id, rec] of Object.entries(w.objects)) if (rec.kind === DEVICE_KIND) return id;
-  return undefined;
-}
-
 /** Whether the device exists already (probed, or created by an earlier call). */
 export function i915Probed(w: World): boolean {
-  return existingDevice(w) !== undefined;
+  return findSingletonObject(w, DEVICE_KIND) !== undefined;
 }
 
 /** Create the device with `regions` LMEM regions (i915.probe checks it does not exist yet). */
@@ -65,7 +66,7 @@ export function i915CreateDevice(w: World, regions: number): void {
  * the device unprobed and a later i915.probe still works.
  */
 export function lmemRegions(w: World): number {
-  const d = existingDevice(w);
+  const d = findSingletonObject(w, DEVICE_KIND);
   return d === undefined ? 1 : contextOf<I915DeviceContext>(w, d).regions.length;
 }
 
