@@ -117,8 +117,9 @@ export const lmemCapacity = (w: World): I915Violation[] => {
     d.regions.forEach((mr, r) => {
       const push = (message: string) =>
         out.push({ invariant: 'i915.lmem-capacity', object: id, message: `LMEM region ${r}: ${message}` });
-      const inLmem = new Set(objs.filter(([, c]) => c.region === r).map(([oid]) => oid));
-      const used = objs.filter(([, c]) => c.region === r).reduce((n, [, c]) => n + c.pages, 0);
+      const placed = objs.filter(([, c]) => c.region === r);
+      const inLmem = new Set(placed.map(([oid]) => oid));
+      const used = placed.reduce((n, [, c]) => n + c.pages, 0);
       if (used > mr.pages) push(`${used} pages in it, more than its ${mr.pages}`);
       for (const [what, list] of [
         ['LRU', mr.lru],

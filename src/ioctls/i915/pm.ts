@@ -24,28 +24,31 @@ import {
   restoreRegion,
 } from './region.js';
 
-/** lmem_suspend (C.6): i915_ttm_backup_region on every LMEM region in order; the first error stops it. */
-function lmemSuspend(w: World, allowGpu: boolean, pinned: boolean): number {
+/**
+ * `for_each_memory_region` over the LMEM regions in order, as lmem_suspend, lmem_restore and
+ * lmem_recover walk them (C.6, C.7): the first region whose pass fails stops the walk.
+ */
+function eachLmemRegion(w: World, pass: (region: number) => number): number {
   for (let r = 0; r < lmemRegions(w); r++) {
-    const ret = backupRegion(w, r, allowGpu, pinned);
+    const ret = pass(r);
     if (ret) return ret;
   }
   return 0;
 }
+
+/** lmem_suspend (C.6): i915_ttm_backup_region on every LMEM region; the first error stops it. */
+const lmemSuspend = (w: World, allowGpu: boolean, pinned: boolean) =>
+  eachLmemRegion(w, (r) => backupRegion(w, r, allowGpu, pinned));
 
 /** lmem_recover (C.6): i915_ttm_recover_region on every LMEM region, reached by the failed step or not. */
-function lmemRecover(w: World): void {
-  for (let r = 0; r < lmemRegions(w); r++) recoverRegion(w, r);
-}
+const lmemRecover = (w: World) =>
+  eachLmemRegion(w, (r) => {
+    recoverRegion(w, r);
+    return 0;
+  });
 
-/** lmem_restore (C.7): i915_ttm_restore_region on every LMEM region in order; the first error stops it. */
-function lmemRestore(w: World, allowGpu: boolean): number {
-  for (let r = 0; r < lmemRegions(w); r++) {
-    const ret = restoreRegion(w, r, allowGpu);
-    if (ret) return ret;
-  }
-  return 0;
-}
+/** lmem_restore (C.7): i915_ttm_restore_region on every LMEM region; the first error stops it. */
+const lmemRestore = (w: World, allowGpu: boolean) => eachLmemRegion(w, (r) => restoreRegion(w, r, allowGpu));
 
 const NO_REGION = 'region not an LMEM region of the device → -ENODEV (model: no such intel_memory_region)';
 
