@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { encodeHeader } from '../log/writer.js';
 import { parseTopology } from '../world/topology.js';
-import { VARIANT_VALUES } from '../log/header.js';
+import { variantProblem } from '../log/header.js';
 import type { Topology, Variants } from '../world/types.js';
 import { ImageError } from './images/index.js';
 import type { DumpedTask, ProcessMemory } from './orchestrate-common.js';
@@ -124,11 +124,8 @@ function variants(v: unknown): Partial<Variants> {
   const r = record(v, 'variants');
   const out: Record<string, unknown> = {};
   for (const [k, value] of Object.entries(r)) {
-    if (!Object.hasOwn(VARIANT_VALUES, k))
-      throw new ImageError(F, `variants.${k}`, `a design variant among ${Object.keys(VARIANT_VALUES).join(', ')}`, k);
-    const allowed = (VARIANT_VALUES as Record<string, readonly unknown[]>)[k]!;
-    if (!allowed.includes(value))
-      throw new ImageError(F, `variants.${k}`, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
+    const bad = variantProblem(k, value);
+    if (bad) throw new ImageError(F, `variants.${k}`, bad.expected, bad.key ? k : value);
     out[k] = value;
   }
   return out as Partial<Variants>;

@@ -75,19 +75,28 @@ function checkHeaderShape(v: unknown, text: string, file: string): asserts v is 
   if (v.gpucr !== 1) lineError(file, 1, text, ['gpucr'], 'the log format version 1', v.gpucr);
 }
 
+/**
+ * What is wrong with design variant `k` set to `value` in a JSON object of variants (a log
+ * header's, gpucr-core.json's): its name (`key`) or its value, with what was expected; null
+ * when VARIANT_VALUES allows it. Own keys only, so `__proto__` is no variant.
+ */
+export function variantProblem(k: string, value: unknown): { key: boolean; expected: string } | null {
+  if (!Object.hasOwn(VARIANT_VALUES, k))
+    return { key: true, expected: `one of ${Object.keys(VARIANT_VALUES).join(', ')}` };
+  const allowed = VARIANT_VALUES[k as keyof Variants] as readonly unknown[];
+  if (allowed.includes(value)) return null;
+  return { key: false, expected: `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` };
+}
+
 /** The variants the header names, each one of the values VARIANT_VALUES allows. */
 function headerVariants(v: unknown, text: string, file: string): Partial<Variants> {
   const variants: Partial<Variants> = {};
   if (v === undefined) return variants;
   if (!isRecord(v)) lineError(file, 1, text, ['variants'], 'an object of design variants', v);
   for (const k of Object.keys(v)) {
-    if (!Object.hasOwn(VARIANT_VALUES, k))
-      lineError(file, 1, text, ['variants', k], `one of ${Object.keys(VARIANT_VALUES).join(', ')}`, k, 'key');
-    const allowed = VARIANT_VALUES[k as keyof Variants] as readonly unknown[];
-    const value = v[k];
-    if (!allowed.includes(value))
-      lineError(file, 1, text, ['variants', k], `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`, value);
-    (variants as Record<string, unknown>)[k] = value;
+    const bad = variantProblem(k, v[k]);
+    if (bad) lineError(file, 1, text, ['variants', k], bad.expected, bad.key ? k : v[k], bad.key ? 'key' : undefined);
+    (variants as Record<string, unknown>)[k] = v[k];
   }
   return variants;
 }
