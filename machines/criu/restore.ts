@@ -81,8 +81,8 @@ export const criuRestoreMachine = setup({
         context.activated_in ?? (event.type === 'GPU_ACTIVATED' ? event.stage : null),
     }),
     restoreIoctlFailed: assign({
-      restore_ioctl_ret: ({ context, event }) =>
-        context.restore_ioctl_ret ?? (event.type === 'FILE_FAILED' ? (event.restore_ioctl_ret ?? null) : null),
+      // FILE_FAILED ends the restore (`failed` takes no event): it is heard once
+      restore_ioctl_ret: ({ event }) => (event.type === 'FILE_FAILED' ? (event.restore_ioctl_ret ?? null) : null),
     }),
     nextPass: assign({ progress: () => 0, pending: () => 0, passes: ({ context }) => context.passes + 1 }),
   },
