@@ -16,6 +16,7 @@
  * The object is freed (final state) when nothing of the above is left and no leaked
  * reference exists. Immutable attributes (`userptr`, `import_attach`, `flags`) are input.
  */
+import { contextSchema, listRefs, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
 
@@ -43,6 +44,54 @@ export interface GemBoContext {
   /** References taken by kernel code that never drops them (a modelled defect, e.g. amdgpu_criu.c:341). */
   leaked_refs: number;
 }
+
+/** A GEM handle: idr_alloc(&file_priv->object_idr, NULL, 1, 0) gives 1..INT_MAX. */
+const gemHandle = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
+
+/** Whether each number of a list is above the one before it (ascending, no repeats). */
+const ascending = (list: readonly number[]) => list.every((h, i) => i === 0 || h > list[i - 1]!);
+
+/** GemBoContext read back from a snapshot (machines/context-schema.ts). */
+export const gemBoContextSpec = contextSchema<GemBoContext>()(
+  z
+    .strictObject({
+      gpu_id: u32,
+      size: u64,
+      flags: u32,
+      userptr: z.boolean(),
+      import_attach: worldId.nullable(),
+      // A file's list goes with its last handle (removeHandle), and addHandle / moveHandle sort it.
+      handles: z.record(
+        worldId,
+        z.array(gemHandle).refine((hs) => hs.length > 0 && ascending(hs), 'one or more handles, ascending, each once'),
+      ),
+      handle_count: u32,
+      // Each KFD_REF names a kgd_mem just created: never twice.
+      kgd_mems: z.array(worldId).refine((ids) => new Set(ids).size === ids.length, 'kgd_mem ids, each once'),
+      dmabuf: worldId.nullable(),
+      leaked_refs: u32,
+    })
+    .refine((c) => c.handle_count === Object.values(c.handles).reduce((n, hs) => n + hs.length, 0), {
+      path: ['handle_count'],
+      message: 'the number of handles in `handles`',
+    }),
+  // Every id here names a live member: a drm file's handles go before the file does
+  // (releaseFile → releaseDrmFile), a kgd_mem sends KFD_UNREF before it is dropped, an import
+  // holds a reference of its dma-buf until the object is freed, and the dma-buf of an exported
+  // object is held by a prime entry or a kgd_mem of each of its handles (when the last goes,
+  // the object is orphaned and DMABUF_RELEASED clears `dmabuf` at the file's release).
+  (c) => [
+    numberRef('gpu_id', c.gpu_id, 'gpus'),
+    ...nullableRef('import_attach', c.import_attach, 'files'),
+    ...Object.keys(c.handles).map((file) => ({ path: `handles.${file}`, store: 'files' as const, id: file })),
+    ...listRefs('kgd_mems', c.kgd_mems, 'objects', 'kfd.bo'),
+    ...nullableRef('dmabuf', c.dmabuf, 'files'),
+  ],
+);
 
 export type GemBoInput = Pick<GemBoContext, 'gpu_id' | 'size' | 'flags' | 'userptr' | 'import_attach'>;
 

@@ -7,6 +7,7 @@
  * deferred at DUMP_DEVICES_LATE fails the dump. A failed dump does not unpause: the queues stay
  * evicted (spec §9.4 "The queues remain evicted after an abort").
  */
+import { contextSchema, u32, z } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface CriuDumpContext {
@@ -23,6 +24,24 @@ export interface CriuDumpContext {
   /** Whether a /dev/kfd file was dumped (DUMP_DEVICES_LATE unpauses it). */
   kfd: boolean;
 }
+
+/**
+ * CriuDumpContext read back from a snapshot (machines/context-schema.ts). No refs: `pid` and
+ * `pids` are what `criu.dump` was asked for, and a dump of a task that does not exist is made
+ * (and fails at once, VMA_SCAN_FAILED), so they need not name tasks of the world.
+ */
+export const criuDumpContextSpec = contextSchema<CriuDumpContext>()(
+  z.strictObject({
+    pid: u32,
+    pids: z.array(u32),
+    /** Starts at 1 (the first task) and only grows. */
+    tasks: u32.min(1),
+    files: u32,
+    /** The dma-bufs waiting: each DRM_FILE_DUMPED takes off only those it matched. */
+    deferred: u32,
+    kfd: z.boolean(),
+  }),
+);
 
 export type CriuDumpEvent =
   | { type: 'VMA_SCAN_DONE' }

@@ -7,6 +7,7 @@
  * moves VMAs to their final addresses → RESTORE_SIGCHLD → RESTORE_CREDS → COMPLETE →
  * RESUME_DEVICES_LATE (KFD RESUME by pid) → the userptr restore worker lets the queues run.
  */
+import { contextSchema, int, u32, z } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface CriuRestoreContext {
@@ -40,6 +41,31 @@ export interface CriuRestoreContext {
    */
   restore_ioctl_ret: number | null;
 }
+
+/** The stages GPU_ACTIVATED is taken in: `activated_in` is the state the machine was in then. */
+const ACTIVATION_STAGES: readonly string[] = ['restoreFiles', 'resumeDevicesLate'];
+
+/**
+ * CriuRestoreContext read back from a snapshot (machines/context-schema.ts). No refs: the
+ * object is made before the tasks are (and a restore whose tasks cannot be planned makes none),
+ * so `pid` and `pids` need not name tasks of the world.
+ */
+export const criuRestoreContextSpec = contextSchema<CriuRestoreContext>()(
+  z.strictObject({
+    pid: u32,
+    pids: z.array(u32),
+    progress: u32,
+    pending: u32,
+    passes: u32,
+    activated_in: z
+      .string()
+      .refine((s) => ACTIVATION_STAGES.includes(s), `one of ${ACTIVATION_STAGES.map((s) => `"${s}"`).join(', ')}`)
+      .nullable(),
+    from_dump: z.boolean(),
+    /** A failed ioctl's return: a negative errno (-1 .. -MAX_ERRNO). */
+    restore_ioctl_ret: int.min(-4095).max(-1).nullable(),
+  }),
+);
 
 export type CriuRestoreEvent =
   | { type: 'ROOT_TASK' }

@@ -11,6 +11,8 @@
  */
 import type { FaultPlan } from '../../src/world/faults.js';
 import type { AlgorithmResult } from '../algorithm.js';
+import { contextSchema, int, pageValues, u32, z } from '../context-schema.js';
+import { I915_MAX_LMEM_REGIONS } from './suspend.js';
 
 export type I915Variant = 'final' | 'v2-restore-put';
 
@@ -52,6 +54,31 @@ export interface LmemObjectContext {
   uaf: number;
   destroyed: boolean;
 }
+
+/** LmemObjectContext read back from a snapshot (machines/context-schema.ts). */
+export const lmemObjectContextSpec = contextSchema<LmemObjectContext>()(
+  z.strictObject({
+    // i915.create refuses 0 pages.
+    pages: u32.min(1),
+    // INTEL_REGION_LMEM_<region> of a device of at most I915_MAX_LMEM_REGIONS regions.
+    region: u32.max(I915_MAX_LMEM_REGIONS - 1),
+    early: z.boolean(),
+    volatile: z.boolean(),
+    user: z.boolean(),
+    variant: z.enum(['final', 'v2-restore-put']),
+    pin_count: u32,
+    placement: z.enum(['lmem', 'smem']),
+    content: pageValues,
+    // refs drops to 0 and below in the v2-restore-put double put (C.8): a pointer to a freed object.
+    backup: z.strictObject({ refs: int, content: pageValues, method: z.enum(['blt', 'memcpy']) }).nullable(),
+    expected: pageValues,
+    loss: z.enum(['volatile', 'warned']).nullable(),
+    lmem_valid: z.boolean(),
+    bad_puts: u32,
+    uaf: u32,
+    destroyed: z.boolean(),
+  }),
+);
 
 export interface LmemObjectInput {
   pages: number;

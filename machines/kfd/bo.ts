@@ -10,6 +10,7 @@
  *    CHECKPOINT/RESTORE export); the reference is kept until the BO is freed.
  * `is_imported` and `internal` (IB/CWSR BOs below gpuvm_base) are fixed at creation.
  */
+import { contextSchema, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface BoContext {
@@ -47,6 +48,31 @@ export interface BoAttachment {
   vm: number;
   is_mapped: boolean;
 }
+
+/** BoContext read back from a snapshot (machines/context-schema.ts). */
+export const boContextSpec = contextSchema<BoContext>()(
+  z.strictObject({
+    pid: u32,
+    gpu_id: u32,
+    va: u64,
+    size: u64,
+    alloc_flags: u32,
+    gem: worldId,
+    user_addr: u64,
+    is_imported: z.boolean(),
+    internal: z.boolean(),
+    attachments: z.array(z.strictObject({ vm: u32, is_mapped: z.boolean() })),
+    mapped_to_gpu_memory: u32,
+    dmabuf: worldId.nullable(),
+  }),
+  (c) => [
+    numberRef('pid', c.pid, 'tasks'),
+    numberRef('gpu_id', c.gpu_id, 'gpus'),
+    { path: 'gem', store: 'gems', id: c.gem },
+    ...c.attachments.map((a, i) => numberRef(`attachments[${i}].vm`, a.vm, 'gpus')),
+    ...nullableRef('dmabuf', c.dmabuf, 'files'),
+  ],
+);
 
 /** The BO's attachment in a VM, if attached. */
 export function attachmentIn(c: Pick<BoContext, 'attachments'>, vm: number): BoAttachment | undefined {

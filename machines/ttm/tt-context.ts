@@ -9,6 +9,11 @@
  * marker written by ttm_pool_restore_commit), or `null` (no page).
  */
 import type { AlgorithmResult } from '../algorithm.js';
+import { contextSchema, pageValues, u32, z } from '../context-schema.js';
+import { MAX_PAGE_ORDER } from './pool-pages.js';
+
+/** Largest tt the model creates (pages); ttm.create refuses larger ones as kvcalloc would (-ENOMEM). */
+export const MAX_TT_PAGES = 1 << 20;
 
 export type Caching = 'cached' | 'wc' | 'uc';
 
@@ -74,6 +79,83 @@ export interface TtContext {
   ledger: TtLedger;
   destroyed: boolean;
 }
+
+/** A 4 KiB page id of the tt's ledger: 1, 2, … (TtLedger.next_page starts at 1 and only grows). */
+const pageId = z.number().int().min(1);
+/** A page's content where the vector or a restore block holds it, as `pageValues` holds it elsewhere. */
+const pageValue = z.number();
+
+const caching = z.enum(['cached', 'wc', 'uc']);
+
+/** TtContext read back from a snapshot (machines/context-schema.ts). */
+export const ttContextSpec = contextSchema<TtContext>()(
+  z
+    .strictObject({
+      num_pages: z.number().int().min(1).max(MAX_TT_PAGES),
+      caching,
+      pages_caching: caching.nullable(),
+      dma_alloc: z.boolean(),
+      external: z.boolean(),
+      backup: z.boolean(),
+      variant: z.enum(['fixed', 'unfixed-restore-drop']),
+      flags: z.strictObject({ populated: z.boolean(), backed_up: z.boolean(), swapped: z.boolean() }),
+      slots: z.array(
+        z
+          .discriminatedUnion('t', [
+            z.strictObject({ t: z.literal('page'), id: pageId, v: pageValue }),
+            z.strictObject({ t: z.literal('handle'), h: u32 }),
+          ])
+          .nullable(),
+      ),
+      shmem: pageValues,
+      swap_storage: pageValues.nullable(),
+      restore: z
+        .strictObject({
+          snap: z.strictObject({ pos: u32, remaining: u32 }),
+          block: z.strictObject({ head: pageId, values: z.array(pageValue) }).nullable(),
+          order: z.number().int().min(0).max(MAX_PAGE_ORDER),
+          restored_pages: u32,
+          alloced_pages: u32,
+        })
+        .nullable(),
+      content: pageValues,
+      ledger: z.strictObject({
+        next_page: pageId,
+        live: z.record(pageId, z.literal(true)),
+        bad_frees: u32,
+        bad_drops: u32,
+      }),
+      destroyed: z.boolean(),
+    })
+    .superRefine((c, ctx) => {
+      const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      // Every algorithm indexes the vector by page (0 … num_pages − 1) and writes slots in
+      // place: a shorter vector gets holes, which no world value may hold (canonical.ts).
+      if (c.slots.length !== c.num_pages) at(['slots'], `a list of num_pages (${c.num_pages}) slots`);
+      // ttm.swapin finds a page to copy into and succeeds, which the handler takes for a model bug (throws).
+      if (c.flags.swapped && c.slots.some((s) => s?.t === 'page'))
+        at(['slots'], 'no page in a SWAPPED tt (swapout freed them)');
+      // A backed-up tt has its backup file until ttm.fini: without it ttm_tt_backup returns 0, which
+      // the machine refuses in a backed-up state and the handler takes for a model bug (throws).
+      if (c.flags.backed_up && !c.destroyed && !c.backup) at(['backup'], 'true in a BACKED_UP tt');
+      const r = c.restore;
+      if (!r) return;
+      // The restore writes the vector from the snapshot on (the open block, then the pages still
+      // to allocate) and frees it up to alloced_pages: all of it within the num_pages slots.
+      if (r.snap.pos > c.num_pages) at(['restore', 'snap', 'pos'], `a value ≤ num_pages (${c.num_pages})`);
+      else if (r.snap.remaining > c.num_pages - r.snap.pos)
+        at(['restore', 'snap', 'remaining'], `a value ≤ num_pages − snap.pos (${c.num_pages - r.snap.pos})`);
+      if (r.alloced_pages > c.num_pages) at(['restore', 'alloced_pages'], `a value ≤ num_pages (${c.num_pages})`);
+      if (restoreValid(r)) {
+        // An open block is allocated, among the pages remaining, and holds the content of the pages restored into it.
+        if (r.block === null) at(['restore', 'block'], 'the open block (restored_pages < 1 << order)');
+        else if (r.block.values.length !== r.restored_pages)
+          at(['restore', 'block', 'values'], `a list of restored_pages (${r.restored_pages}) values`);
+        if (1 << r.order > r.snap.remaining)
+          at(['restore', 'order'], `an order whose block (1 << order pages) fits snap.remaining (${r.snap.remaining})`);
+      }
+    }),
+);
 
 export interface TtInput {
   num_pages: number;

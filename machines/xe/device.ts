@@ -4,14 +4,22 @@
  * powers down (VRAM content is lost), and `xe_pm_resume` calls `xe_bo_restore_early`
  * before the GT is re-initialised and `xe_bo_restore_late` after.
  */
+import { contextSchema, z } from '../context-schema.js';
 import { setup } from 'xstate';
+
+/** The device machine keeps nothing but its state: its context is XState's empty default. */
+export type XeDeviceContext = Record<string, never>;
+
+/** XeDeviceContext read back from a snapshot (machines/context-schema.ts): always `{}`. */
+export const xeDeviceContextSpec = contextSchema<XeDeviceContext>()(z.strictObject({}));
 
 export type XeDeviceEvent = { type: 'EVICTED_ALL' } | { type: 'RESTORED_EARLY' } | { type: 'RESTORED_LATE' };
 
 export const xeDeviceMachine = setup({
-  types: {} as { events: XeDeviceEvent },
+  types: {} as { context: XeDeviceContext; events: XeDeviceEvent },
 }).createMachine({
   id: 'xe_device',
+  context: {},
   initial: 'running',
   states: {
     running: { on: { EVICTED_ALL: 'suspended' } },

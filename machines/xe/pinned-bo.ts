@@ -19,6 +19,7 @@ import { assign, setup } from 'xstate';
 import type { FaultPlan } from '../../src/world/faults.js';
 import { type AlgorithmResult, AlgorithmRun } from '../algorithm.js';
 import { freeBo, workloadStore } from '../bo-content.js';
+import { contextSchema, pageValues, u32, z } from '../context-schema.js';
 import { memoPerContextEvent } from '../memo.js';
 
 export type XeList = 'early' | 'late' | 'external';
@@ -38,6 +39,22 @@ export interface XeBoContext {
   loss: null | 'norestore';
   destroyed: boolean;
 }
+
+/** XeBoContext read back from a snapshot (machines/context-schema.ts); it names no other member. */
+export const xeBoContextSpec = contextSchema<XeBoContext>()(
+  z.strictObject({
+    /** xe.create refuses 0 pages. */
+    pages: u32.min(1),
+    list: z.enum(['early', 'late', 'external']).nullable(),
+    norestore: z.boolean(),
+    placement: z.enum(['vram', 'system']),
+    content: pageValues,
+    backup: z.strictObject({ content: pageValues }).nullable(),
+    expected: pageValues,
+    loss: z.literal('norestore').nullable(),
+    destroyed: z.boolean(),
+  }),
+);
 
 export interface XeBoInput {
   pages: number;

@@ -2,11 +2,13 @@
  * The stores of a snapshot world, each checked against the others: machine objects (a
  * registered kind, a full state of its machine), files (a dma-buf names its GEM object),
  * GEM objects (their dma-buf file and kgd_mem objects) and tasks (their fds, kfd process,
- * pdds, queues, events and SVM ranges). Ids must be ones the `next` counters will not
+ * pdds, queues, events and SVM ranges); an object's context against its kind's schema
+ * (snapshot-contexts.ts). Ids must be ones the `next` counters will not
  * hand out again. What other drivers add to these passes as data.
  */
 import { MACHINES } from '../world/objects.js';
 import { canonicalJson } from './canonical.js';
+import { checkContext } from './snapshot-contexts.js';
 import { checkFresh, fail, int, intKeyed, record, serial, str, strings, strOrNull } from './snapshot-fields.js';
 import { isRecord } from './values.js';
 
@@ -38,6 +40,7 @@ function checkObject(id: string, o: unknown, at: string, next: Store): void {
     fail(`${at}.value`, `a full state of ${machine.id}`, rec.value);
   for (const k of Object.keys(rec))
     if (!['kind', 'value', 'context'].includes(k)) fail(`${at}.${k}`, 'one of kind, value, context', k);
+  checkContext(kind, rec.context, at);
 }
 
 /** `<where>.files`: each under its own id, with references; a dma-buf names a GEM object of `gems`. */

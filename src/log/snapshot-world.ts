@@ -4,8 +4,9 @@
  * new object kinds) passes as data; what is checked is what replay relies on: the
  * World's members, the topology and variants, the `next` counters, and the stores
  * (snapshot-stores.ts): every machine object's kind and state, ids that the counters will
- * not hand out again, and every reference between tasks, files, GEM objects and machine
- * objects.
+ * not hand out again, every reference between tasks, files, GEM objects and machine
+ * objects, and every context against its machine's schema, the ids it holds included
+ * (snapshot-contexts.ts).
  */
 import { parseTopology } from '../world/topology.js';
 import { DEFAULT_VARIANTS, type Topology, type Variants, type World } from '../world/types.js';
@@ -13,6 +14,7 @@ import { createWorld } from '../world/world.js';
 import { canonicalJson } from './canonical.js';
 import { VARIANT_VALUES } from './header.js';
 import { fail, int, record } from './snapshot-fields.js';
+import { checkContextRefs } from './snapshot-contexts.js';
 import { checkFiles, checkGems, checkObjects, checkTasks } from './snapshot-stores.js';
 import { isRecord } from './values.js';
 
@@ -29,6 +31,7 @@ export function checkWorld(v: unknown, where: string): World {
   checkFiles(files, gems, where, next);
   checkGems(gems, files, objects, where, next);
   checkTasks(raw.tasks, files, objects, where);
+  checkContextRefs(objects, { files, gems, tasks: raw.tasks as Record<string, unknown>, topology }, where);
   return raw as unknown as World;
 }
 

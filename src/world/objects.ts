@@ -13,6 +13,13 @@ import { pddMachine } from '../../machines/kfd/pdd.js';
 import { processMachine } from '../../machines/kfd/process.js';
 import { queueMachine } from '../../machines/kfd/queue.js';
 import { svmRangeMachine } from '../../machines/kfd/svm-range.js';
+import type { ContextSpec } from '../../machines/context-schema.js';
+import { boContextSpec } from '../../machines/kfd/bo.js';
+import { eventContextSpec } from '../../machines/kfd/event.js';
+import { pddContextSpec } from '../../machines/kfd/pdd.js';
+import { processContextSpec } from '../../machines/kfd/process.js';
+import { queueContextSpec } from '../../machines/kfd/queue.js';
+import { svmRangeContextSpec } from '../../machines/kfd/svm-range.js';
 import { type CompiledMachine, compileMachine } from './compiled.js';
 import type { ObjectKind, ObjectRecord, World } from './types.js';
 
@@ -29,10 +36,29 @@ export const MACHINES: Record<ObjectKind, AnyStateMachine> = {
   'kfd.svm_range': svmRangeMachine,
 };
 
-/** Register the machine of an object kind ("<driver>.<object>", e.g. "ttm.tt"). */
-export function registerMachine(kind: ObjectKind, machine: AnyStateMachine): void {
+/** Every object kind's context schema (machines/context-schema.ts), registered with its machine. */
+const CONTEXTS: Record<ObjectKind, ContextSpec> = {
+  'kfd.process': processContextSpec as ContextSpec,
+  'kfd.pdd': pddContextSpec as ContextSpec,
+  'kfd.bo': boContextSpec as ContextSpec,
+  'kfd.queue': queueContextSpec as ContextSpec,
+  'kfd.event': eventContextSpec as ContextSpec,
+  'kfd.svm_range': svmRangeContextSpec as ContextSpec,
+};
+
+/**
+ * Register the machine of an object kind ("<driver>.<object>", e.g. "ttm.tt") and the
+ * schema of its context, which a snapshot's objects of that kind are checked against.
+ */
+export function registerMachine<C>(kind: ObjectKind, machine: AnyStateMachine, context: ContextSpec<C>): void {
   if (MACHINES[kind] && MACHINES[kind] !== machine) throw new Error(`object kind ${kind} registered twice`);
   MACHINES[kind] = machine;
+  CONTEXTS[kind] = context as ContextSpec;
+}
+
+/** The context schema of a registered kind (undefined for a kind nobody registered). */
+export function contextSpecOf(kind: ObjectKind): ContextSpec | undefined {
+  return Object.hasOwn(CONTEXTS, kind) ? CONTEXTS[kind] : undefined;
 }
 
 function machineOf(kind: ObjectKind): AnyStateMachine {

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
 import { canonicalHash, canonicalJson, fromCanonical } from '../../src/log/canonical.js';
 import { LogError } from '../../src/log/errors.js';
 import { readLog } from '../../src/log/reader.js';
@@ -8,24 +6,9 @@ import { replay } from '../../src/log/replay.js';
 import { restoreSnapshot, snapshot, snapshotText, worldHash } from '../../src/log/snapshot.js';
 import { splitLog } from '../../src/log/split.js';
 import type { World } from '../../src/world/types.js';
+import { example, inputError, worldOf } from './snapshot-helpers.js';
 
-const example = (name: string) => readFileSync(new URL(`../../docs/examples/${name}`, import.meta.url), 'utf8');
 const RESTORE = example('kfd-restore-resume.jsonl');
-
-function worldOf(text: string): World {
-  const { header, events } = readLog(text, 'x');
-  return replay(header, events, { assertions: false }).world;
-}
-
-function inputError(f: () => unknown): InputError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('canonical encoding', () => {
   it('round-trips bigints of any size, byte buffers, and strings that look like them', () => {

@@ -6,7 +6,12 @@
  * stage}; a log writes them as their own lines with `by` = the orchestration line
  * (docs/log-format.md), and replay checks those lines against `issued` instead of applying them.
  */
-import { criuDumpMachine, criuRestoreMachine } from '../../../machines/criu/index.js';
+import {
+  criuDumpContextSpec,
+  criuDumpMachine,
+  criuRestoreContextSpec,
+  criuRestoreMachine,
+} from '../../../machines/criu/index.js';
 import { type ImageDir, type PageContent, readImageDir, writeImageDir } from '../../criu/images/index.js';
 import { type DumpedTask, dumpTree, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
 import { remapOptionsFromList } from '../../criu/remap.js';
@@ -19,8 +24,8 @@ import './sdma-write.js';
 
 export const CRIU_DUMP = 'criu.dump';
 export const CRIU_RESTORE = 'criu.restore';
-registerMachine(CRIU_DUMP, criuDumpMachine);
-registerMachine(CRIU_RESTORE, criuRestoreMachine);
+registerMachine(CRIU_DUMP, criuDumpMachine, criuDumpContextSpec);
+registerMachine(CRIU_RESTORE, criuRestoreMachine, criuRestoreContextSpec);
 
 /** What a dump without `dir` keeps for a later `criu.restore {dump}`: CRIU's image directory in memory. */
 interface SavedDump {

@@ -11,15 +11,18 @@
 import {
   type CopyEngine,
   type LmemObjectContext,
+  lmemObjectContextSpec,
   type LmemObjectEvent,
   lmemObjectMachine,
   lmemResult,
 } from '../../../machines/i915/lmem-object.js';
 import {
   type I915DeviceContext,
+  i915DeviceContextSpec,
   type I915DeviceEvent,
   type I915DeviceInput,
   i915DeviceMachine,
+  I915_MAX_LMEM_REGIONS,
 } from '../../../machines/i915/suspend.js';
 import { ERRNO } from '../../uapi/errno.js';
 import type { FaultSite } from '../../world/faults.js';
@@ -36,14 +39,14 @@ import {
 
 export const OBJ_KIND = 'i915.lmem_object';
 export const DEVICE_KIND = 'i915.device';
-registerMachine(OBJ_KIND, lmemObjectMachine);
-registerMachine(DEVICE_KIND, i915DeviceMachine);
+registerMachine(OBJ_KIND, lmemObjectMachine, lmemObjectContextSpec);
+registerMachine(DEVICE_KIND, i915DeviceMachine, i915DeviceContextSpec);
 
 /** Pages of each LMEM region of the model (4 MiB of 4 KiB pages). */
 export const I915_LMEM_PAGES = 1024;
 
 /** LMEM regions a device may have: INTEL_REGION_LMEM_0 to _3 (intel_memory_region.h), one per tile. */
-export const I915_MAX_LMEM_REGIONS = 4;
+export { I915_MAX_LMEM_REGIONS };
 
 /** The singleton device's world id, created with one LMEM region on first use. */
 export function i915Device(w: World): string {

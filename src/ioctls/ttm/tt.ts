@@ -8,6 +8,7 @@
 import type { TtContext, TtVariant } from '../../../machines/ttm/pool.js';
 import { ttSwapin } from '../../../machines/ttm/pool.js';
 import { type TtEvent, ttMachine, ttResult } from '../../../machines/ttm/tt.js';
+import { MAX_TT_PAGES, ttContextSpec } from '../../../machines/ttm/tt-context.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { type FaultSite, planOf, storePlan } from '../../world/faults.js';
 import { contextOf, createObject, registerMachine } from '../../world/objects.js';
@@ -16,14 +17,14 @@ import { liveObjectId, type NoFaults, objectNumber, registerInternal, sendWithFa
 import { bool, enumOf, u32 } from '../schema.js';
 
 export const TT_KIND = 'ttm.tt';
-registerMachine(TT_KIND, ttMachine);
+registerMachine(TT_KIND, ttMachine, ttContextSpec);
 
 /** enum ttm_caching, by the names the log uses. */
 export const TTM_CACHING = { cached: 0, wc: 1, uc: 2 } as const;
 const CACHING_NAMES = ['cached', 'wc', 'uc'] as const;
 
 /** Largest tt the model creates (pages); larger requests fail as kvcalloc would (-ENOMEM). */
-export const MAX_TT_PAGES = 1 << 20;
+export { MAX_TT_PAGES };
 
 /** The world id of tt number `n` (the `tt` of ttm.create's out), if it names a live tt. */
 export function ttId(w: World, n: number): string | undefined {

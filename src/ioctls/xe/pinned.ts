@@ -7,8 +7,14 @@
  * processed stay on the destination list, the failing one and the rest on the source
  * list; nothing is unwound (spec C.10: the suspend error path does not restore them).
  */
-import { type XeBoContext, type XeBoEvent, xeBoMachine, xeBoResult } from '../../../machines/xe/pinned-bo.js';
-import { xeDeviceMachine } from '../../../machines/xe/device.js';
+import {
+  type XeBoContext,
+  xeBoContextSpec,
+  type XeBoEvent,
+  xeBoMachine,
+  xeBoResult,
+} from '../../../machines/xe/pinned-bo.js';
+import { xeDeviceContextSpec, xeDeviceMachine } from '../../../machines/xe/device.js';
 import { ERRNO } from '../../uapi/errno.js';
 import { canSend, contextOf, createObject, inState, registerMachine, send } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
@@ -25,8 +31,8 @@ import { flags, u32 } from '../schema.js';
 
 export const XE_BO_KIND = 'xe.bo';
 export const XE_DEVICE_KIND = 'xe.device';
-registerMachine(XE_BO_KIND, xeBoMachine);
-registerMachine(XE_DEVICE_KIND, xeDeviceMachine);
+registerMachine(XE_BO_KIND, xeBoMachine, xeBoContextSpec);
+registerMachine(XE_DEVICE_KIND, xeDeviceMachine, xeDeviceContextSpec);
 
 /**
  * xe.create flags (model bits; the kernel's XE_BO_FLAG_* values are not used): PINNED

@@ -3,8 +3,13 @@
  * render-node code. Each object is a record of the world's `gems` (`gem#<n>`: its data and
  * content) and the `amdgpu.gem_bo` machine object the record names (`object`: its lifecycle).
  */
-import { boVaMachine } from '../../../../machines/amdgpu/bo-va.js';
-import { type GemBoContext, type GemBoEvent, gemBoMachine } from '../../../../machines/amdgpu/gem-bo.js';
+import { boVaContextSpec, boVaMachine } from '../../../../machines/amdgpu/bo-va.js';
+import {
+  type GemBoContext,
+  gemBoContextSpec,
+  type GemBoEvent,
+  gemBoMachine,
+} from '../../../../machines/amdgpu/gem-bo.js';
 import { filePut as putFile } from '../../../world/fds.js';
 import { canSend, contextOf, createObject, dropObject, registerMachine, send } from '../../../world/objects.js';
 import type { Gem, OpenFile, World } from '../../../world/types.js';
@@ -14,8 +19,8 @@ import { U64 } from './vm.js';
 export const GEM_BO = 'amdgpu.gem_bo';
 export const BO_VA = 'amdgpu.bo_va';
 
-registerMachine(GEM_BO, gemBoMachine);
-registerMachine(BO_VA, boVaMachine);
+registerMachine(GEM_BO, gemBoMachine, gemBoContextSpec);
+registerMachine(BO_VA, boVaMachine, boVaContextSpec);
 
 /** DRM_FILE_PAGE_OFFSET_START: render-node mmap offsets start above 4 GiB (drm_gem.c). */
 export const DRM_FILE_PAGE_OFFSET_START = 0x100000000n;
