@@ -90,3 +90,23 @@ export class TornRecordError extends LogError {
     this.name = 'TornRecordError';
   }
 }
+
+/**
+ * A call failed inside gpucr on a world the caller gave (a `--from` snapshot). The snapshot
+ * loader checks each context's fields, ranges and ids (src/log/snapshot-contexts.ts), not
+ * every agreement between objects (a bo_va's mappings and its VM's interval index, say),
+ * so a hand-edited snapshot can pass it and still hold a world no call sequence makes.
+ * Reported as bad input on the line, with what failed; a snapshot gpucr wrote never does
+ * this, and the message says that if it did, it is a gpucr bug.
+ */
+export class InconsistentWorldError extends LogError {
+  constructor(file: string, line: number, call: string, cause: unknown) {
+    const what = cause instanceof Error ? cause.message : String(cause);
+    super(file, line, 1, 'snapshot', 'a --from world whose objects agree with each other', what);
+    this.message =
+      `${file}:${line}: the --from snapshot's world cannot take ${call}: applying or checking it failed inside gpucr ` +
+      `(${what.length > 200 ? `${what.slice(0, 197)}...` : what}). Its objects disagree with each other, ` +
+      'which no snapshot gpucr writes does: was it edited? If not, please report this as a gpucr bug.';
+    this.name = 'InconsistentWorldError';
+  }
+}

@@ -11,7 +11,7 @@ import { applyInPlace, type CallResult } from '../world/step.js';
 import type { Call, World } from '../world/types.js';
 import { createWorld } from '../world/world.js';
 import { type Divergence, divergenceOf, type InvariantFailure, type ReplayReport } from './divergence.js';
-import { LogError } from './errors.js';
+import { InconsistentWorldError, LogError } from './errors.js';
 import type { LogLine } from './event-fields.js';
 import type { LogHeader } from './header.js';
 import { formatPath, parsePath } from './json.js';
@@ -53,6 +53,8 @@ export class Replayer {
   /** Events replayed when the invariants last ran (and held); 0 before any check. */
   checkedAt = 0;
   private lastEvent?: LogLine;
+  /** The world came from the caller (a `--from` snapshot), not from the header. */
+  private readonly given: boolean;
 
   constructor(
     header: LogHeader,
@@ -61,6 +63,7 @@ export class Replayer {
     opts: ReplayerOptions = {},
   ) {
     this.world = opts.world ?? createWorld(header.topology, header.variants);
+    this.given = opts.world !== undefined;
     this.invariants = opts.invariants ?? [];
     this.checkEvery = opts.checkEvery ?? 1;
     this.checkFrom = opts.checkFrom ?? Infinity;
@@ -95,6 +98,7 @@ export class Replayer {
         const path = parsePath(e.where);
         throw new LogError(this.file, ev.line, 1, path ? formatPath(path) : e.where, e.expected, e.found);
       }
+      if (this.given && !(e instanceof InputError)) throw new InconsistentWorldError(this.file, ev.line, ev.call, e);
       throw e;
     }
     this.events += 1;
@@ -147,7 +151,13 @@ export class Replayer {
   /** Run the invariants on the current world; the failure of the last event, if any. */
   check(ev: LogLine): InvariantFailure | undefined {
     if (this.invariants.length === 0) return undefined;
-    const violations = checkInvariants(this.world, this.invariants);
+    let violations: ReturnType<typeof checkInvariants>;
+    try {
+      violations = checkInvariants(this.world, this.invariants);
+    } catch (e) {
+      if (this.given && !(e instanceof InputError)) throw new InconsistentWorldError(this.file, ev.line, ev.call, e);
+      throw e;
+    }
     if (violations.length === 0) {
       this.checkedAt = this.events;
       return undefined;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram, run } from '../../src/cli/program.js';
-import { restoreSnapshot, worldHash } from '../../src/log/snapshot.js';
+import { restoreSnapshot, snapshotText, worldHash } from '../../src/log/snapshot.js';
 import { splitLog } from '../../src/log/split.js';
 import { ensureBuilt, gpucr, ROOT, STACK, tempDir } from './helpers.js';
 
@@ -172,6 +172,43 @@ describe('gpucr replay --until / --snapshot / --from', () => {
     const out = join(dir, 'never.json');
     expect(gpucr(['replay', '--check', '--snapshot', out, LEAK]).code).toBe(1);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('gpucr replay --from a hand-edited snapshot (hash recomputed)', () => {
+  const ROUNDTRIP = ex('criu-roundtrip.jsonl');
+  /** The snapshot after line 20 with `edit` applied to one GEM object's context, and the tail naming it. */
+  function editedSplit(name: string, edit: (gemContext: Record<string, unknown>) => void): [string, string] {
+    const split = splitLog(readFileSync(ROUNDTRIP, 'utf8'), 20);
+    const world = restoreSnapshot(split.snapshot);
+    const gem = Object.values(world.objects).find(
+      (o) => o.kind === 'amdgpu.gem_bo' && (o.context as { kgd_mems: string[] }).kgd_mems.length > 0,
+    )!;
+    edit(gem.context as Record<string, unknown>);
+    const text = snapshotText(world);
+    const tail = split.tail.replace(/"snapshot":"sha256:[0-9a-f]+"/, `"snapshot":"${worldHash(world)}"`);
+    return [file(`${name}.json`, text), file(`${name}.jsonl`, tail)];
+  }
+
+  it('a context of the wrong shape is refused at its field before anything is replayed', () => {
+    const [snap, tail] = editedSplit('shape', (c) => (c.size = 4096));
+    const r = gpucr(['replay', '--from', snap, tail]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /shape\.json\.world\.objects\.amdgpu\.gem_bo#\d+\.context\.size: expected a "0x…" integer, found 4096/,
+    );
+    noStack(r);
+  });
+
+  it('a context that disagrees with another object stops the replay on the line that meets it, as bad input', () => {
+    // The GEM object no longer lists the kgd_mem that holds it; the process's exit drops that reference.
+    const [snap, tail] = editedSplit('disagree', (c) => (c.kgd_mems = []));
+    const r = gpucr(['replay', '--from', snap, tail]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /disagree\.jsonl:\d+: the --from snapshot's world cannot take exit: applying or checking it failed inside gpucr \(amdgpu\.gem_bo#\d+ in state .* refuses KFD_UNREF\)\. .*was it edited\?/,
+    );
+    noStack(r);
   });
 });
 
