@@ -107,7 +107,7 @@ export function reportWrites(statuses: readonly [string, FileStatus][], check: b
     process.stdout.write(`${file}: ${status}\n`);
   }
   if (check && stale) {
-    process.stderr.write('generated documentation is stale: run `npm run diagrams` (or `gpucr docs`)\n');
+    process.stderr.write('generated documentation is stale: run `npm run docs` (`gpucr docs`)\n');
     return 1;
   }
   return 0;
