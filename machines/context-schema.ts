@@ -25,7 +25,7 @@ export interface ContextRef {
   store: 'objects' | 'files' | 'gems' | 'tasks' | 'gpus';
   /** The id; a pid or a gpu_id as its decimal text. */
   id: string;
-  /** For `objects`: the kind the object must have. */
+  /** For `objects` and `files`: the kind the object or file must have. */
   kind?: string;
 }
 

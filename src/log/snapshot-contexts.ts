@@ -16,13 +16,20 @@ type Store = Record<string, unknown>;
 /** `at` is the object's place (`world.objects.kfd.bo#3`); the context is checked at `<at>.context`. */
 export function checkContext(kind: string, context: unknown, at: string): void {
   const spec = contextSpecOf(kind);
-  if (!spec) return;
-  const result = spec.schema.safeParse(context);
+  if (spec) checkShape(spec.schema, context, `${at}.context`, `a field of a ${kind} context`);
+}
+
+/**
+ * `value` (at `base` in the snapshot) against `schema`: its first problem as an InputError
+ * naming the field; `known` is what a key the schema does not know was expected to be.
+ */
+export function checkShape(schema: z.ZodType, value: unknown, base: string, known: string): void {
+  const result = schema.safeParse(value);
   if (result.success) return;
   const issue = result.error.issues[0]!;
-  const { where, found } = locate(context, issue.path, `${at}.context`);
-  if (issue.code === 'unrecognized_keys')
-    fail(`${where}.${issue.keys[0]}`, `a field of a ${kind} context`, issue.keys[0]);
+  const { where, found } = locate(value, issue.path, base);
+  if (issue.code === 'invalid_key') fail(where, expectation(issue), issue.path.at(-1));
+  if (issue.code === 'unrecognized_keys') fail(`${where}.${issue.keys[0]}`, known, issue.keys[0]);
   fail(where, expectation(issue), found);
 }
 
@@ -63,8 +70,13 @@ function expectation(issue: z.core.$ZodIssue): string {
       return issue.pattern ? `a string matching ${issue.pattern}` : `a ${issue.format}`;
     case 'invalid_value':
       return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_key':
-      return 'a key of the right form';
+    case 'invalid_key': {
+      // zod reports a numeric key out of range as not a number at all.
+      const inner = issue.issues[0];
+      if (!inner || (inner.code === 'invalid_type' && inner.expected === 'number'))
+        return 'a key in the range of its record (a handle, a page, a gpu_id)';
+      return `a key that is ${expectation(inner)}`;
+    }
     case 'invalid_union':
       return 'one of the forms the field has';
     default:
@@ -72,46 +84,61 @@ function expectation(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** The world members an object's context names, each one that exists and, for objects, of its kind. */
-export function checkContextRefs(
-  objects: Store,
-  stores: { files: Store; gems: Store; tasks: Store; topology: Topology },
-  where: string,
-): void {
-  const gpus = new Set(stores.topology.gpus.map((g) => String(g.gpu_id)));
-  for (const [id, o] of Object.entries(objects)) {
-    const { kind, context } = o as { kind: string; context: unknown };
-    const refs = contextSpecOf(kind)?.refs;
-    if (!refs) continue;
-    for (const r of refs(context)) checkRef(r, objects, stores, gpus, `${where}.objects.${id}.context.${r.path}`);
+/** The stores a snapshot's ids are looked up in. */
+export interface Stores {
+  objects: Store;
+  files: Store;
+  gems: Store;
+  tasks: Store;
+  topology: Topology;
+}
+
+/** Checks ids against the stores of one world: each must name a member (an object or file of its kind). */
+export class WorldRefs {
+  private readonly gpus: Set<string>;
+  constructor(private readonly stores: Stores) {
+    this.gpus = new Set(stores.topology.gpus.map((g) => String(g.gpu_id)));
+  }
+
+  /** Every ref of `refs`, whose paths are below `base`. */
+  check(refs: readonly ContextRef[], base: string): void {
+    for (const r of refs) this.checkOne(r, r.path === '' ? base : `${base}.${r.path}`);
+  }
+
+  private checkOne(r: ContextRef, at: string): void {
+    const { objects, files, gems, tasks } = this.stores;
+    switch (r.store) {
+      case 'objects': {
+        const o = Object.hasOwn(objects, r.id) ? (objects[r.id] as { kind: string }) : undefined;
+        if (!o || (r.kind !== undefined && o.kind !== r.kind))
+          fail(at, r.kind ? `a ${r.kind} object of the world` : 'an object of the world', r.id);
+        return;
+      }
+      case 'files': {
+        const f = Object.hasOwn(files, r.id) ? (files[r.id] as { kind: string }) : undefined;
+        if (!f || (r.kind !== undefined && f.kind !== r.kind))
+          fail(at, r.kind ? `a ${r.kind} file of the world` : 'a file of the world', r.id);
+        return;
+      }
+      case 'gems':
+        if (!Object.hasOwn(gems, r.id)) fail(at, 'a GEM object of the world', r.id);
+        return;
+      case 'tasks':
+        if (!Object.hasOwn(tasks, r.id)) fail(at, 'the pid of a task of the world', Number(r.id));
+        return;
+      case 'gpus':
+        if (!this.gpus.has(r.id)) fail(at, 'the gpu_id of a GPU of the topology', Number(r.id));
+        return;
+    }
   }
 }
 
-function checkRef(
-  r: ContextRef,
-  objects: Store,
-  stores: { files: Store; gems: Store; tasks: Store },
-  gpus: Set<string>,
-  at: string,
-): void {
-  switch (r.store) {
-    case 'objects': {
-      const o = Object.hasOwn(objects, r.id) ? (objects[r.id] as { kind: string }) : undefined;
-      if (!o || (r.kind !== undefined && o.kind !== r.kind))
-        fail(at, r.kind ? `a ${r.kind} object of the world` : 'an object of the world', r.id);
-      return;
-    }
-    case 'files':
-      if (!Object.hasOwn(stores.files, r.id)) fail(at, 'a file of the world', r.id);
-      return;
-    case 'gems':
-      if (!Object.hasOwn(stores.gems, r.id)) fail(at, 'a GEM object of the world', r.id);
-      return;
-    case 'tasks':
-      if (!Object.hasOwn(stores.tasks, r.id)) fail(at, 'the pid of a task of the world', Number(r.id));
-      return;
-    case 'gpus':
-      if (!gpus.has(r.id)) fail(at, 'the gpu_id of a GPU of the topology', Number(r.id));
-      return;
+/** The world members each object's context names, each one that exists and, for objects, of its kind. */
+export function checkContextRefs(stores: Stores, where: string): void {
+  const refs = new WorldRefs(stores);
+  for (const [id, o] of Object.entries(stores.objects)) {
+    const { kind, context } = o as { kind: string; context: unknown };
+    const of = contextSpecOf(kind)?.refs;
+    if (of) refs.check(of(context), `${where}.objects.${id}.context`);
   }
 }

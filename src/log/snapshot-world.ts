@@ -15,6 +15,7 @@ import { canonicalJson } from './canonical.js';
 import { VARIANT_VALUES } from './header.js';
 import { fail, int, record } from './snapshot-fields.js';
 import { checkContextRefs } from './snapshot-contexts.js';
+import { checkIndexes } from './snapshot-indexes.js';
 import { checkFiles, checkGems, checkObjects, checkTasks } from './snapshot-stores.js';
 import { isRecord } from './values.js';
 
@@ -29,9 +30,11 @@ export function checkWorld(v: unknown, where: string): World {
   const gems = record(raw.gems, `${where}.gems`);
   const files = record(raw.files, `${where}.files`);
   checkFiles(files, gems, where, next);
-  checkGems(gems, files, objects, where, next);
+  checkGems(gems, where, next);
   checkTasks(raw.tasks, files, objects, where);
-  checkContextRefs(objects, { files, gems, tasks: raw.tasks as Record<string, unknown>, topology }, where);
+  const stores = { objects, files, gems, tasks: raw.tasks as Record<string, unknown>, topology };
+  checkContextRefs(stores, where);
+  checkIndexes(raw, stores, where);
   return raw as unknown as World;
 }
 

@@ -131,3 +131,56 @@ describe('machine contexts in snapshots', () => {
     for (const [edit, re] of cases) expect(inputError(() => restoreSnapshot(edited(w, edit))).message).toMatch(re);
   });
 });
+
+describe('the stores beside the machine objects in snapshots', () => {
+  const w = worldOf(example('amdgpu-upstream-restore.jsonl'));
+  const first = <T>(r: Record<string, T> | undefined) => Object.entries(r!)[0]!;
+  const [pdd, idr] = first(w.alloc_idr);
+  const [drmFile, drm] = first(w.drm);
+  const [gemId] = first(w.gems);
+  const gpu = w.topology.gpus[0]!.gpu_id;
+  const kfdFile = Object.keys(w.files).find((f) => w.files[f]!.kind === 'kfd')!;
+  const esc = (id: string) => id.replace(/\./g, '\\.');
+
+  it('every index entry names a member of the right kind', () => {
+    const [handle] = first(idr);
+    const [drmHandle] = first(drm.object_idr);
+    const cases: [(x: World) => void, RegExp][] = [
+      [
+        (x) => (x.alloc_idr![pdd]![Number(handle)] = gemId),
+        new RegExp(`alloc_idr\\.${esc(pdd)}\\.${handle}: expected a kfd\\.bo object of the world, found "${gemId}"`),
+      ],
+      [(x) => (x.alloc_idr!['kfd.bo#999'] = {}), /alloc_idr\.kfd\.bo#999: expected a kfd\.pdd object of the world/],
+      [
+        (x) => (x.drm![drmFile]!.object_idr[Number(drmHandle)] = 'gem#999'),
+        new RegExp(`drm\\.${esc(drmFile)}\\.object_idr\\.${drmHandle}: expected a GEM object of the world`),
+      ],
+      [(x) => (x.drm![kfdFile] = drm), new RegExp(`drm\\.${kfdFile}: expected a drm file of the world`)],
+      [
+        (x) => (x.gems[gemId]!.object = pdd),
+        new RegExp(`gems\\.${gemId}\\.object: expected a amdgpu\\.gem_bo object of the world`),
+      ],
+      [(x) => delete x.next.mmap[gpu], new RegExp(`next\\.mmap\\.${gpu}: expected`)],
+    ];
+    for (const [edit, re] of cases) expect(inputError(() => restoreSnapshot(edited(w, edit))).message).toMatch(re);
+  });
+
+  it('their fields have their types, ranges and names', () => {
+    const cases: [(x: World) => void, RegExp][] = [
+      [
+        (x) => ((x.gems[gemId] as { domain: string }).domain = 'LMEM'),
+        /\.domain: expected one of "VRAM", "GTT", "CPU"/,
+      ],
+      [(x) => ((x.gems[gemId] as { size: unknown }).size = 4096), /\.size: expected a "0x…" integer, found 4096/],
+      [
+        (x) => (x.drm![drmFile]!.object_idr[0] = gemId),
+        /object_idr\.0: expected a key in the range of its record \(a handle, a page, a gpu_id\), found "0"/,
+      ],
+      [(x) => (x.faults = { nowhere: { errno: 5, after: 0, count: 1 } }), /faults\.nowhere: expected a fault site \(/],
+      [(x) => (x.oopses = [{ pid: null, call: 'x' } as never]), /oopses\[0\]\.where: expected a string, found nothing/],
+      [(x) => ((x.next as { pages?: number }).pages = 1), /next\.pages: expected one of object, file, gem, mmap/],
+      [(x) => ((x.next as { object: number }).object = 0), /next\.object: expected an integer ≥ 1, found 0/],
+    ];
+    for (const [edit, re] of cases) expect(inputError(() => restoreSnapshot(edited(w, edit))).message).toMatch(re);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The world's stores beside the machine objects, checked like contexts (snapshot-contexts.ts):
+ * GEM object records, the render-node files' GEM state (`drm`: object_idr, prime, the VM's
+ * bo_vas), each pdd's `alloc_idr`, the `next` counters, `kfd_vram_used`, the armed faults and
+ * the oopses. Each has a schema (exactly its type, as contextSchema requires) and the ids it
+ * holds must name members of the world, so that no handler meets an index entry of nothing.
+ * `saved` (what a criu.dump keeps for a later restore) passes as data: a restore reads it
+ * through the image decoders, which report bad input themselves.
+ */
+import {
+  type ContextRef,
+  contextSchema,
+  listRefs,
+  nullableRef,
+  numberRef,
+  pageValues,
+  u32,
+  u64,
+  worldId,
+  z,
+} from '../../machines/context-schema.js';
+import { FAULT_SITE_NAMES } from '../world/faults.js';
+import type { DrmFilePriv, Gem, Oops, World } from '../world/types.js';
+import { checkShape, type Stores, WorldRefs } from './snapshot-contexts.js';
+
+/** A handle of an IDR that allocates from 1 (drm_file.object_idr), below INT_MAX. */
+const handle = z
+  .number()
+  .int()
+  .min(1)
+  .max(2 ** 31 - 1);
+
+/** A GEM object record (types.ts Gem); its `kgd_mems` and `dmabuf` copy its machine's. */
+const gemSpec = contextSchema<Gem>()(
+  z.strictObject({
+    id: worldId,
+    object: worldId,
+    gpu_id: u32,
+    size: u64,
+    domain: z.enum(['VRAM', 'GTT', 'CPU']),
+    preferred_domains: u32,
+    flags: u32,
+    page_alignment: u32,
+    alloc_flags: u32,
+    mmap_offset: u64,
+    content: pageValues,
+    kfd_vram: u64,
+    kgd_mems: z.array(worldId),
+    dmabuf: worldId.nullable(),
+  }),
+  (g) => [
+    { path: 'object', store: 'objects', id: g.object, kind: 'amdgpu.gem_bo' },
+    numberRef('gpu_id', g.gpu_id, 'gpus'),
+    ...listRefs('kgd_mems', g.kgd_mems, 'objects', 'kfd.bo'),
+    ...nullableRef('dmabuf', g.dmabuf, 'files', 'dmabuf'),
+  ],
+);
+
+/** A render-node file's GEM state (types.ts DrmFilePriv). */
+const drmSpec = contextSchema<DrmFilePriv>()(
+  z.strictObject({
+    object_idr: z.record(handle, worldId),
+    prime: z.record(handle, worldId),
+    vm: z.strictObject({ bo_vas: z.record(worldId, worldId), prt_va: worldId.nullable() }),
+  }),
+  (d) => [
+    ...Object.entries(d.object_idr).map(([h, gem]): ContextRef => ({
+      path: `object_idr.${h}`,
+      store: 'gems',
+      id: gem,
+    })),
+    ...Object.entries(d.prime).map(([h, file]): ContextRef => ({
+      path: `prime.${h}`,
+      store: 'files',
+      id: file,
+      kind: 'dmabuf',
+    })),
+    ...Object.entries(d.vm.bo_vas).flatMap(([gem, boVa]): ContextRef[] => [
+      { path: `vm.bo_vas.${gem}`, store: 'gems', id: gem },
+      { path: `vm.bo_vas.${gem}`, store: 'objects', id: boVa, kind: 'amdgpu.bo_va' },
+    ]),
+    ...nullableRef('vm.prt_va', d.vm.prt_va, 'objects', 'amdgpu.bo_va'),
+  ],
+);
+
+/** One pdd's alloc_idr: idr handle (from 0) → kfd.bo object id. */
+const allocIdr = z.record(
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1),
+  worldId,
+);
+
+const nextSpec = contextSchema<World['next']>()(
+  z.strictObject({ object: u32.min(1), file: u32.min(1), gem: u32.min(1), mmap: z.record(u32, u64) }),
+  (n) => Object.keys(n.mmap).map((g) => numberRef(`mmap.${g}`, Number(g), 'gpus')),
+);
+
+const faultSite = z.enum(FAULT_SITE_NAMES as [string, ...string[]]);
+const faults = z.partialRecord(
+  faultSite,
+  z.strictObject({ errno: u32.min(1).max(4095), after: u32, count: u32.min(1) }),
+);
+
+const oopsSpec = contextSchema<Oops>()(
+  z.strictObject({ pid: u32.nullable(), call: z.string(), where: z.string(), what: z.string() }),
+);
+
+/** The stores of `raw` beside the machine objects (`where` is the world's place in the snapshot). */
+export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where: string): void {
+  const refs = new WorldRefs(stores);
+  for (const [id, g] of Object.entries(stores.gems)) {
+    const at = `${where}.gems.${id}`;
+    checkShape(gemSpec.schema, g, at, 'a field of a GEM object');
+    refs.check(gemSpec.refs!(g as Gem), at);
+  }
+  checkShape(nextSpec.schema, raw.next, `${where}.next`, 'one of object, file, gem, mmap');
+  refs.check(nextSpec.refs!(raw.next as World['next']), `${where}.next`);
+  checkShape(z.record(worldId, z.unknown()), raw.drm, `${where}.drm`, 'a drm file id');
+  for (const [file, d] of Object.entries(raw.drm as Record<string, unknown>)) {
+    const at = `${where}.drm.${file}`;
+    refs.check([{ path: '', store: 'files', id: file, kind: 'drm' }], at);
+    checkShape(drmSpec.schema, d, at, 'one of object_idr, prime, vm');
+    refs.check(drmSpec.refs!(d as DrmFilePriv), at);
+  }
+  checkShape(z.record(worldId, allocIdr), raw.alloc_idr, `${where}.alloc_idr`, 'a pdd id');
+  for (const [pdd, idr] of Object.entries(raw.alloc_idr as Record<string, Record<string, string>>)) {
+    const at = `${where}.alloc_idr.${pdd}`;
+    refs.check([{ path: '', store: 'objects', id: pdd, kind: 'kfd.pdd' }], at);
+    refs.check(
+      Object.entries(idr).map(([h, bo]) => ({ path: h, store: 'objects', id: bo, kind: 'kfd.bo' })),
+      at,
+    );
+  }
+  checkShape(z.record(u32, u64), raw.kfd_vram_used, `${where}.kfd_vram_used`, 'a gpu_id');
+  refs.check(
+    Object.keys(raw.kfd_vram_used as object).map((g) => numberRef(g, Number(g), 'gpus')),
+    `${where}.kfd_vram_used`,
+  );
+  checkShape(faults, raw.faults, `${where}.faults`, `a fault site (${FAULT_SITE_NAMES.join(', ')})`);
+  checkShape(z.array(oopsSpec.schema), raw.oopses, `${where}.oopses`, 'one of pid, call, where, what');
+}
