@@ -77,8 +77,11 @@ function expectation(issue: z.core.$ZodIssue): string {
         return 'a key in the range of its record (a handle, a page, a gpu_id)';
       return `a key that is ${expectation(inner)}`;
     }
-    case 'invalid_union':
-      return 'one of the forms the field has';
+    case 'invalid_union': {
+      // A discriminated union names the values its discriminator may take.
+      const options = (issue as { options?: unknown[] }).options;
+      return options ? `one of ${options.map((o) => JSON.stringify(o)).join(', ')}` : 'one of the forms the field has';
+    }
     default:
       return issue.message;
   }

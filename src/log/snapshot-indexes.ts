@@ -1,6 +1,6 @@
 /**
  * The world's stores beside the machine objects, checked like contexts (snapshot-contexts.ts):
- * GEM object records, the render-node files' GEM state (`drm`: object_idr, prime, the VM's
+ * open files, GEM object records, the render-node files' GEM state (`drm`: object_idr, prime, the VM's
  * bo_vas), each pdd's `alloc_idr`, the `next` counters, `kfd_vram_used`, the armed faults and
  * the oopses. Each has a schema (exactly its type, as contextSchema requires) and the ids it
  * holds must name members of the world, so that no handler meets an index entry of nothing.
@@ -20,7 +20,7 @@ import {
   z,
 } from '../../machines/context-schema.js';
 import { FAULT_SITE_NAMES } from '../world/faults.js';
-import type { DrmFilePriv, Gem, Oops, World } from '../world/types.js';
+import type { DrmFilePriv, Gem, Oops, OpenFile, World } from '../world/types.js';
 import { checkShape, type Stores, WorldRefs } from './snapshot-contexts.js';
 
 /** A handle of an IDR that allocates from 1 (drm_file.object_idr), below INT_MAX. */
@@ -54,6 +54,32 @@ const gemSpec = contextSchema<Gem>()(
     ...listRefs('kgd_mems', g.kgd_mems, 'objects', 'kfd.bo'),
     ...nullableRef('dmabuf', g.dmabuf, 'files', 'dmabuf'),
   ],
+);
+
+/**
+ * An open file (types.ts OpenFile). No ref for a kfd file's `pid` or a drm file's
+ * `compute_vm_pid`: a file can outlive the task that opened it (an fd passed on, a dump).
+ */
+const fileSpec = contextSchema<OpenFile>()(
+  z.discriminatedUnion('kind', [
+    z.strictObject({ id: z.string(), kind: z.literal('tty'), refs: u32.min(1) }),
+    z.strictObject({ id: z.string(), kind: z.literal('kfd'), refs: u32.min(1), pid: u32 }),
+    z.strictObject({
+      id: z.string(),
+      kind: z.literal('drm'),
+      refs: u32.min(1),
+      gpu_id: u32,
+      render_minor: u32,
+      compute_vm_pid: u32.nullable(),
+    }),
+    z.strictObject({ id: z.string(), kind: z.literal('dmabuf'), refs: u32.min(1), gem: worldId, flags: u32 }),
+  ]),
+  (f) =>
+    f.kind === 'drm'
+      ? [numberRef('gpu_id', f.gpu_id, 'gpus')]
+      : f.kind === 'dmabuf'
+        ? [{ path: 'gem', store: 'gems', id: f.gem }]
+        : [],
 );
 
 /** A render-node file's GEM state (types.ts DrmFilePriv). */
@@ -111,6 +137,11 @@ const oopsSpec = contextSchema<Oops>()(
 /** The stores of `raw` beside the machine objects (`where` is the world's place in the snapshot). */
 export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where: string): void {
   const refs = new WorldRefs(stores);
+  for (const [id, f] of Object.entries(stores.files)) {
+    const at = `${where}.files.${id}`;
+    checkShape(fileSpec.schema, f, at, 'a field of a file of its kind');
+    refs.check(fileSpec.refs!(f as OpenFile), at);
+  }
   for (const [id, g] of Object.entries(stores.gems)) {
     const at = `${where}.gems.${id}`;
     checkShape(gemSpec.schema, g, at, 'a field of a GEM object');

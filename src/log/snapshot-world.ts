@@ -29,7 +29,7 @@ export function checkWorld(v: unknown, where: string): World {
   const objects = checkObjects(raw.objects, where, next);
   const gems = record(raw.gems, `${where}.gems`);
   const files = record(raw.files, `${where}.files`);
-  checkFiles(files, gems, where, next);
+  checkFiles(files, where, next);
   checkGems(gems, where, next);
   checkTasks(raw.tasks, files, objects, where);
   const stores = { objects, files, gems, tasks: raw.tasks as Record<string, unknown>, topology };

@@ -178,6 +178,15 @@ describe('the stores beside the machine objects in snapshots', () => {
       ],
       [(x) => (x.faults = { nowhere: { errno: 5, after: 0, count: 1 } }), /faults\.nowhere: expected a fault site \(/],
       [(x) => (x.oopses = [{ pid: null, call: 'x' } as never]), /oopses\[0\]\.where: expected a string, found nothing/],
+      [
+        (x) => ((x.files[kfdFile] as { kind: string }).kind = 'pipe'),
+        /\.kind: expected one of "tty", "kfd", "drm", "dmabuf", found "pipe"/,
+      ],
+      [(x) => delete (x.files[drmFile] as { gpu_id?: number }).gpu_id, /\.gpu_id: expected a number, found nothing/],
+      [
+        (x) => ((x.files[drmFile] as { gpu_id: number }).gpu_id = 7),
+        /\.gpu_id: expected the gpu_id of a GPU of the topology, found 7/,
+      ],
       [(x) => ((x.next as { pages?: number }).pages = 1), /next\.pages: expected one of object, file, gem, mmap/],
       [(x) => ((x.next as { object: number }).object = 0), /next\.object: expected an integer ≥ 1, found 0/],
     ];
