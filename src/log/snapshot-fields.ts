@@ -25,26 +25,6 @@ export function str(v: unknown, where: string): string {
   return v;
 }
 
-export function strOrNull(v: unknown, where: string): string | null {
-  return v === null ? null : str(v, where);
-}
-
-export function strings(v: unknown, where: string): string[] {
-  if (!Array.isArray(v)) fail(where, 'a list of ids', v);
-  v.forEach((x, i) => str(x, `${where}[${i}]`));
-  return v as string[];
-}
-
-/** An object keyed by non-negative integers (fds, queue ids, event ids) whose values are ids. */
-export function intKeyed(v: unknown, where: string): Record<string, string> {
-  const r = record(v, where);
-  for (const [k, x] of Object.entries(r)) {
-    if (!/^(0|[1-9][0-9]*)$/.test(k)) fail(`${where}.${k}`, 'a non-negative integer key', k);
-    str(x, `${where}.${k}`);
-  }
-  return r as Record<string, string>;
-}
-
 /** The serial number of an id `<prefix>#<n>`, or undefined for ids of another form. */
 export function serial(id: string, prefix: string): number | undefined {
   const m = new RegExp(`^${prefix.replace(/[.]/g, '\\.')}#([0-9]+)$`).exec(id);

@@ -1,6 +1,6 @@
 /**
  * The world's stores beside the machine objects, checked like contexts (snapshot-contexts.ts):
- * open files, GEM object records, the render-node files' GEM state (`drm`: object_idr, prime, the VM's
+ * tasks, open files, GEM object records, the render-node files' GEM state (`drm`: object_idr, prime, the VM's
  * bo_vas), each pdd's `alloc_idr`, the `next` counters, `kfd_vram_used`, the armed faults and
  * the oopses. Each has a schema (exactly its type, as contextSchema requires) and the ids it
  * holds must name members of the world, so that no handler meets an index entry of nothing.
@@ -20,7 +20,7 @@ import {
   z,
 } from '../../machines/context-schema.js';
 import { FAULT_SITE_NAMES } from '../world/faults.js';
-import type { DrmFilePriv, Gem, Oops, OpenFile, World } from '../world/types.js';
+import type { DrmFilePriv, Gem, Oops, OpenFile, Task, World } from '../world/types.js';
 import { checkShape, type Stores, WorldRefs } from './snapshot-contexts.js';
 
 /** A handle of an IDR that allocates from 1 (drm_file.object_idr), below INT_MAX. */
@@ -82,6 +82,47 @@ const fileSpec = contextSchema<OpenFile>()(
         : [],
 );
 
+/** A fd, a queue id or an event id: a non-negative int key. */
+const idKey = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+
+/** A task (types.ts Task): its fd table and the kfd objects of its process. */
+const taskSpec = contextSchema<Task>()(
+  z.strictObject({
+    pid: u32.min(1),
+    caps: z.array(z.string()),
+    ptrace_parent: u32.min(1).nullable(),
+    alive: z.boolean(),
+    fds: z.record(idKey, z.string()),
+    kfd_process: worldId.nullable(),
+    pdds: z.array(worldId),
+    queues: z.record(idKey, worldId),
+    events: z.record(idKey, worldId),
+    svm_ranges: z.array(worldId),
+  }),
+  (t) => [
+    ...Object.entries(t.fds).map(([fd, f]): ContextRef => ({ path: `fds.${fd}`, store: 'files', id: f })),
+    ...nullableRef('kfd_process', t.kfd_process, 'objects', 'kfd.process'),
+    ...listRefs('pdds', t.pdds, 'objects', 'kfd.pdd'),
+    ...Object.entries(t.queues).map(([k, q]): ContextRef => ({
+      path: `queues.${k}`,
+      store: 'objects',
+      id: q,
+      kind: 'kfd.queue',
+    })),
+    ...Object.entries(t.events).map(([k, e]): ContextRef => ({
+      path: `events.${k}`,
+      store: 'objects',
+      id: e,
+      kind: 'kfd.event',
+    })),
+    ...listRefs('svm_ranges', t.svm_ranges, 'objects', 'kfd.svm_range'),
+  ],
+);
+
 /** A render-node file's GEM state (types.ts DrmFilePriv). */
 const drmSpec = contextSchema<DrmFilePriv>()(
   z.strictObject({
@@ -137,6 +178,11 @@ const oopsSpec = contextSchema<Oops>()(
 /** The stores of `raw` beside the machine objects (`where` is the world's place in the snapshot). */
 export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where: string): void {
   const refs = new WorldRefs(stores);
+  for (const [pid, t] of Object.entries(stores.tasks)) {
+    const at = `${where}.tasks.${pid}`;
+    checkShape(taskSpec.schema, t, at, 'a field of a task');
+    refs.check(taskSpec.refs!(t as Task), at);
+  }
   for (const [id, f] of Object.entries(stores.files)) {
     const at = `${where}.files.${id}`;
     checkShape(fileSpec.schema, f, at, 'a field of a file of its kind');

@@ -9,7 +9,7 @@
 import { MACHINES } from '../world/objects.js';
 import { canonicalJson } from './canonical.js';
 import { checkContext } from './snapshot-contexts.js';
-import { checkFresh, fail, int, intKeyed, record, serial, str, strings, strOrNull } from './snapshot-fields.js';
+import { checkFresh, fail, record, serial, str } from './snapshot-fields.js';
 import { isRecord } from './values.js';
 
 type Store = Record<string, unknown>;
@@ -63,33 +63,13 @@ export function checkGems(gems: Store, where: string, next: Store): void {
   }
 }
 
-/** `<where>.tasks`: each under its own pid; every file and kfd object it names is in the world. */
-export function checkTasks(v: unknown, files: Store, objects: Store, where: string): void {
+/** `<where>.tasks`: each under its own pid (the rest: snapshot-indexes.ts). */
+export function checkTasks(v: unknown, where: string): Store {
   const tasks = record(v, `${where}.tasks`);
-  for (const [pid, t] of Object.entries(tasks)) checkTask(pid, t, files, objects, `${where}.tasks.${pid}`);
-}
-
-function checkTask(pid: string, t: unknown, files: Store, objects: Store, at: string): void {
-  const isObject = (id: string, kind: string) => (objects[id] as { kind?: string } | undefined)?.kind === kind;
-  const task = record(t, at);
-  if (String(task.pid) !== pid) fail(`${at}.pid`, `the task's own pid ${pid}`, task.pid);
-  int(task.pid, `${at}.pid`, 1);
-  if (!Array.isArray(task.caps) || !task.caps.every((c) => typeof c === 'string'))
-    fail(`${at}.caps`, 'a list of capability names', task.caps);
-  if (task.ptrace_parent !== null) int(task.ptrace_parent, `${at}.ptrace_parent`, 1);
-  if (typeof task.alive !== 'boolean') fail(`${at}.alive`, 'true or false', task.alive);
-  for (const [fd, f] of Object.entries(intKeyed(task.fds, `${at}.fds`)))
-    if (!Object.hasOwn(files, f)) fail(`${at}.fds.${fd}`, 'a file of the world', f);
-  const kp = strOrNull(task.kfd_process, `${at}.kfd_process`);
-  if (kp !== null && !isObject(kp, 'kfd.process')) fail(`${at}.kfd_process`, 'a kfd.process object', kp);
-  strings(task.pdds, `${at}.pdds`).forEach((p, i) => {
-    if (!isObject(p, 'kfd.pdd')) fail(`${at}.pdds[${i}]`, 'a kfd.pdd object', p);
-  });
-  for (const [k, q] of Object.entries(intKeyed(task.queues, `${at}.queues`)))
-    if (!isObject(q, 'kfd.queue')) fail(`${at}.queues.${k}`, 'a kfd.queue object', q);
-  for (const [k, e] of Object.entries(intKeyed(task.events, `${at}.events`)))
-    if (!isObject(e, 'kfd.event')) fail(`${at}.events.${k}`, 'a kfd.event object', e);
-  strings(task.svm_ranges, `${at}.svm_ranges`).forEach((r, i) => {
-    if (!isObject(r, 'kfd.svm_range')) fail(`${at}.svm_ranges[${i}]`, 'a kfd.svm_range object', r);
-  });
+  for (const [pid, t] of Object.entries(tasks)) {
+    const at = `${where}.tasks.${pid}`;
+    const task = record(t, at);
+    if (String(task.pid) !== pid) fail(`${at}.pid`, `the task's own pid ${pid}`, task.pid);
+  }
+  return tasks;
 }

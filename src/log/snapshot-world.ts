@@ -31,8 +31,8 @@ export function checkWorld(v: unknown, where: string): World {
   const files = record(raw.files, `${where}.files`);
   checkFiles(files, where, next);
   checkGems(gems, where, next);
-  checkTasks(raw.tasks, files, objects, where);
-  const stores = { objects, files, gems, tasks: raw.tasks as Record<string, unknown>, topology };
+  const tasks = checkTasks(raw.tasks, where);
+  const stores = { objects, files, gems, tasks, topology };
   checkContextRefs(stores, where);
   checkIndexes(raw, stores, where);
   return raw as unknown as World;

@@ -187,6 +187,9 @@ describe('the stores beside the machine objects in snapshots', () => {
         (x) => ((x.files[drmFile] as { gpu_id: number }).gpu_id = 7),
         /\.gpu_id: expected the gpu_id of a GPU of the topology, found 7/,
       ],
+      [(x) => ((x.tasks[100] as { nice?: number }).nice = 1), /tasks\.100\.nice: expected a field of a task/],
+      [(x) => (x.tasks[100]!.caps = [1 as never]), /tasks\.100\.caps\[0\]: expected a string, found 1/],
+      [(x) => (x.tasks[100]!.ptrace_parent = 0), /tasks\.100\.ptrace_parent: expected a value ≥ 1, found 0/],
       [(x) => ((x.next as { pages?: number }).pages = 1), /next\.pages: expected one of object, file, gem, mmap/],
       [(x) => ((x.next as { object: number }).object = 0), /next\.object: expected an integer ≥ 1, found 0/],
     ];
