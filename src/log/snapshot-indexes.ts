@@ -11,6 +11,7 @@
 import {
   type ContextRef,
   contextSchema,
+  type ContextSpec,
   listRefs,
   nullableRef,
   numberRef,
@@ -176,33 +177,30 @@ const oopsSpec = contextSchema<Oops>()(
   z.strictObject({ pid: u32.nullable(), call: z.string(), where: z.string(), what: z.string() }),
 );
 
+/** Each member of a store (`base.<id>`) against a spec: its shape, then the ids it holds. */
+function checkEach<T>(store: object, spec: ContextSpec<T>, base: string, known: string, refs: WorldRefs): void {
+  for (const [id, v] of Object.entries(store)) {
+    const at = `${base}.${id}`;
+    checkShape(spec.schema, v, at, known);
+    if (spec.refs) refs.check(spec.refs(v as T), at);
+  }
+}
+
 /** The stores of `raw` beside the machine objects (`where` is the world's place in the snapshot). */
 export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where: string): void {
   const refs = new WorldRefs(stores);
-  for (const [pid, t] of Object.entries(stores.tasks)) {
-    const at = `${where}.tasks.${pid}`;
-    checkShape(taskSpec.schema, t, at, 'a field of a task');
-    refs.check(taskSpec.refs!(t as Task), at);
-  }
-  for (const [id, f] of Object.entries(stores.files)) {
-    const at = `${where}.files.${id}`;
-    checkShape(fileSpec.schema, f, at, 'a field of a file of its kind');
-    refs.check(fileSpec.refs!(f as OpenFile), at);
-  }
-  for (const [id, g] of Object.entries(stores.gems)) {
-    const at = `${where}.gems.${id}`;
-    checkShape(gemSpec.schema, g, at, 'a field of a GEM object');
-    refs.check(gemSpec.refs!(g as Gem), at);
-  }
+  checkEach(stores.tasks, taskSpec, `${where}.tasks`, 'a field of a task', refs);
+  checkEach(stores.files, fileSpec, `${where}.files`, 'a field of a file of its kind', refs);
+  checkEach(stores.gems, gemSpec, `${where}.gems`, 'a field of a GEM object', refs);
   checkShape(nextSpec.schema, raw.next, `${where}.next`, 'one of object, file, gem, mmap');
   refs.check(nextSpec.refs!(raw.next as World['next']), `${where}.next`);
   checkShape(z.record(worldId, z.unknown()), raw.drm, `${where}.drm`, 'a drm file id');
-  for (const [file, d] of Object.entries(raw.drm as Record<string, unknown>)) {
-    const at = `${where}.drm.${file}`;
-    refs.check([{ path: '', store: 'files', id: file, kind: 'drm' }], at);
-    checkShape(drmSpec.schema, d, at, 'one of object_idr, prime, vm');
-    refs.check(drmSpec.refs!(d as DrmFilePriv), at);
-  }
+  const drm = raw.drm as Record<string, unknown>;
+  refs.check(
+    Object.keys(drm).map((file) => ({ path: file, store: 'files', id: file, kind: 'drm' })),
+    `${where}.drm`,
+  );
+  checkEach(drm, drmSpec, `${where}.drm`, 'one of object_idr, prime, vm', refs);
   checkShape(z.record(worldId, allocIdr), raw.alloc_idr, `${where}.alloc_idr`, 'a pdd id');
   for (const [pdd, idr] of Object.entries(raw.alloc_idr as Record<string, Record<string, string>>)) {
     const at = `${where}.alloc_idr.${pdd}`;
