@@ -48,7 +48,11 @@ export function contextSchema<C>() {
     schema: S,
     refs?: (context: C) => ContextRef[],
     ..._exact: Same<z.output<S>, C> extends true ? [] : [mismatch: never]
-  ): ContextSpec<C> => (refs ? { schema: schema as unknown as z.ZodType<C>, refs } : { schema: schema as never });
+  ): ContextSpec<C> => {
+    // The parsed type is C (checked above), which the generic S does not show.
+    const typed = schema as unknown as z.ZodType<C>;
+    return refs ? { schema: typed, refs } : { schema: typed };
+  };
 }
 
 /** A non-negative integer below 2^32 (u32, and the counts and ids the kernel keeps in one). */
@@ -66,8 +70,23 @@ export const u64 = z
   .max(2n ** 64n - 1n);
 /** A world id `<prefix>#<n>` (an object of a kind, `file`, `gem`). */
 export const worldId = z.string().regex(/^[\w.]+#\d+$/);
+/** INT_MAX: the largest handle an IDR gives (idr_alloc's end 0 means INT_MAX + 1). */
+export const INT_MAX = 2 ** 31 - 1;
+
+/**
+ * A record key that is an integer ≥ min (≤ max when given), written as JavaScript writes an integer key:
+ * "3", never "03", "+3" or "-0", which would be other properties than the one handlers look up.
+ */
+export function intKey(min: number, max?: number) {
+  const n = z.coerce.number<string>().int().min(min);
+  return z
+    .string()
+    .regex(/^(?:0|[1-9]\d*)$/, 'an integer key written without a sign or leading zeros')
+    .pipe(max === undefined ? n : n.max(max));
+}
+
 /** Page contents by page index (absent = 0): what TTM, i915 and Xe objects keep per page. */
-export const pageValues = z.record(z.number().int().min(0), z.number());
+export const pageValues = z.record(intKey(0), z.number());
 
 /** Refs of a list of ids: `path[i]` each. */
 export function listRefs(

@@ -20,8 +20,8 @@
  * question (it owns the VM's mapping index, src/world/vm.ts); the guards here see only
  * this bo_va.
  */
-import { contextSchema, nullableRef, u32, u64, worldId, z } from '../context-schema.js';
 import { assign, setup } from 'xstate';
+import { contextSchema, nullableRef, u32, u64, worldId, z } from '../context-schema.js';
 
 /** AMDGPU_GPU_PAGE_SIZE */
 const GPU_PAGE = 4096n;

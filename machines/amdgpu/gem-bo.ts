@@ -16,9 +16,9 @@
  * The object is freed (final state) when nothing of the above is left and no leaked
  * reference exists. Immutable attributes (`userptr`, `import_attach`, `flags`) are input.
  */
-import { contextSchema, listRefs, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
+import { contextSchema, INT_MAX, listRefs, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
 
 /** AMDGPU_GEM_CREATE_NO_CPU_ACCESS (amdgpu_drm.h). */
 const NO_CPU_ACCESS = 1 << 1;
@@ -46,11 +46,7 @@ export interface GemBoContext {
 }
 
 /** A GEM handle: idr_alloc(&file_priv->object_idr, NULL, 1, 0) gives 1..INT_MAX. */
-const gemHandle = z
-  .number()
-  .int()
-  .min(1)
-  .max(2 ** 31 - 1);
+const gemHandle = z.number().int().min(1).max(INT_MAX);
 
 /** Whether each number of a list is above the one before it (ascending, no repeats). */
 const ascending = (list: readonly number[]) => list.every((h, i) => i === 0 || h > list[i - 1]!);

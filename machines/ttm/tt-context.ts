@@ -9,7 +9,7 @@
  * marker written by ttm_pool_restore_commit), or `null` (no page).
  */
 import type { AlgorithmResult } from '../algorithm.js';
-import { contextSchema, pageValues, u32, z } from '../context-schema.js';
+import { contextSchema, intKey, pageValues, u32, z } from '../context-schema.js';
 import { MAX_PAGE_ORDER } from './pool-pages.js';
 
 /** Largest tt the model creates (pages); ttm.create refuses larger ones as kvcalloc would (-ENOMEM). */
@@ -121,7 +121,7 @@ export const ttContextSpec = contextSchema<TtContext>()(
       content: pageValues,
       ledger: z.strictObject({
         next_page: pageId,
-        live: z.record(pageId, z.literal(true)),
+        live: z.record(intKey(1), z.literal(true)),
         bad_frees: u32,
         bad_drops: u32,
       }),

@@ -25,6 +25,7 @@ interface Def {
   element?: Schema;
   innerType?: Schema;
   in?: Schema;
+  out?: Schema;
   getter?: () => Schema;
   keyType?: Schema;
   valueType?: Schema;
@@ -254,7 +255,8 @@ function describeBase(s: Schema, d: Def): string {
     case 'nonoptional':
       return describe(d.innerType!);
     case 'pipe':
-      return describe(d.in!);
+      // What the value stands for is the pipe's end (intKey: a key string that is an integer).
+      return describe(d.out ?? d.in!);
     case 'lazy':
       return describe(d.getter!());
     case 'number':

@@ -12,6 +12,8 @@ import {
   type ContextRef,
   contextSchema,
   type ContextSpec,
+  INT_MAX,
+  intKey,
   listRefs,
   nullableRef,
   numberRef,
@@ -25,12 +27,12 @@ import { FAULT_SITE_NAMES } from '../world/faults.js';
 import type { DrmFilePriv, Gem, Oops, OpenFile, Task, World } from '../world/types.js';
 import { checkShape, type Stores, WorldRefs } from './snapshot-contexts.js';
 
-/** A handle of an IDR that allocates from 1 (drm_file.object_idr), below INT_MAX. */
-const handle = z
-  .number()
-  .int()
-  .min(1)
-  .max(2 ** 31 - 1);
+/** A handle of an IDR that allocates from 1 (drm_file.object_idr, the prime table keyed by it). */
+const handle = intKey(1, INT_MAX);
+/** A fd, a queue id, an event id or an alloc_idr handle: from 0. */
+const idKey = intKey(0, INT_MAX);
+/** A gpu_id as a key (next.mmap, kfd_vram_used). */
+const gpuKey = intKey(0, 2 ** 32 - 1);
 
 /** A GEM object record (types.ts Gem); its `kgd_mems` and `dmabuf` copy its machine's. */
 const gemSpec = contextSchema<Gem>()(
@@ -83,13 +85,6 @@ const fileSpec = contextSchema<OpenFile>()(
         ? [{ path: 'gem', store: 'gems', id: f.gem }]
         : [],
 );
-
-/** A fd, a queue id or an event id: a non-negative int key. */
-const idKey = z
-  .number()
-  .int()
-  .min(0)
-  .max(2 ** 31 - 1);
 
 /** A task (types.ts Task): its fd table and the kfd objects of its process. */
 const taskSpec = contextSchema<Task>()(
@@ -153,17 +148,10 @@ const drmSpec = contextSchema<DrmFilePriv>()(
 );
 
 /** One pdd's alloc_idr: idr handle (from 0) → kfd.bo object id. */
-const allocIdr = z.record(
-  z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1),
-  worldId,
-);
+const allocIdr = z.record(idKey, worldId);
 
 const nextSpec = contextSchema<World['next']>()(
-  z.strictObject({ object: u32.min(1), file: u32.min(1), gem: u32.min(1), mmap: z.record(u32, u64) }),
+  z.strictObject({ object: u32.min(1), file: u32.min(1), gem: u32.min(1), mmap: z.record(gpuKey, u64) }),
   (n) => Object.keys(n.mmap).map((g) => numberRef(`mmap.${g}`, Number(g), 'gpus')),
 );
 
@@ -210,7 +198,7 @@ export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where
       at,
     );
   }
-  checkShape(z.record(u32, u64), raw.kfd_vram_used, `${where}.kfd_vram_used`, 'a gpu_id');
+  checkShape(z.record(gpuKey, u64), raw.kfd_vram_used, `${where}.kfd_vram_used`, 'a gpu_id');
   refs.check(
     Object.keys(raw.kfd_vram_used as object).map((g) => numberRef(g, Number(g), 'gpus')),
     `${where}.kfd_vram_used`,

@@ -172,10 +172,7 @@ describe('the stores beside the machine objects in snapshots', () => {
         /\.domain: expected one of "VRAM", "GTT", "CPU"/,
       ],
       [(x) => ((x.gems[gemId] as { size: unknown }).size = 4096), /\.size: expected a "0x…" integer, found 4096/],
-      [
-        (x) => (x.drm![drmFile]!.object_idr[0] = gemId),
-        /object_idr\.0: expected a key in the range of its record \(a handle, a page, a gpu_id\), found "0"/,
-      ],
+      [(x) => (x.drm![drmFile]!.object_idr[0] = gemId), /object_idr\.0: expected a key that is a value ≥ 1, found "0"/],
       [(x) => (x.faults = { nowhere: { errno: 5, after: 0, count: 1 } }), /faults\.nowhere: expected a fault site \(/],
       [(x) => (x.oopses = [{ pid: null, call: 'x' } as never]), /oopses\[0\]\.where: expected a string, found nothing/],
       [
@@ -186,6 +183,15 @@ describe('the stores beside the machine objects in snapshots', () => {
       [
         (x) => ((x.files[drmFile] as { gpu_id: number }).gpu_id = 7),
         /\.gpu_id: expected the gpu_id of a GPU of the topology, found 7/,
+      ],
+      // "03" is not the property fd 3: handlers would never find it.
+      [
+        (x) => (x.tasks[100]!.fds = { ['03' as never]: x.tasks[100]!.fds[0]! }),
+        /tasks\.100\.fds\.03: expected a key that is an integer key written without a sign or leading zeros, found "03"/,
+      ],
+      [
+        (x) => (x.kfd_vram_used = { ['-0' as never]: 0n }),
+        /kfd_vram_used\.-0: expected a key that is an integer key written/,
       ],
       [(x) => ((x.tasks[100] as { nice?: number }).nice = 1), /tasks\.100\.nice: expected a field of a task/],
       [(x) => (x.tasks[100]!.caps = [1 as never]), /tasks\.100\.caps\[0\]: expected a string, found 1/],
