@@ -27,7 +27,8 @@
  *
  * Usage: node --expose-gc dist/test/bench/run.js
  *          [replay [events=1000000] [bos=10000] [actorEvents=50000] [runs=1] | calls [events=300000] [bos=10000]
- *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs] | memory [events=20000000] [bos=10000]]
+ *           | explore | roundtrip [bos] [runs] | roundtrip-shared [bos] [runs] | memory [events=20000000] [bos=10000]
+ *           | snapshot [events=40000] [bos=10000] [runs=3]]
  * (no argument: replay and explore, with the default sizes).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ import { exploreBench } from './explore.js';
 import { generateBenchLog } from './gen-log.js';
 import { memoryBench } from './memory.js';
 import { roundtripBench } from './roundtrip.js';
+import { snapshotBench } from './snapshot.js';
 
 /** Read a file a megabyte at a time and JSON.parse every line: what any reader of the log pays. */
 function parseOnly(path: string): number {
@@ -208,6 +210,7 @@ else if (which === 'roundtrip') roundtripBench(process.argv.slice(3));
 else if (which === 'roundtrip-shared') roundtripBench(process.argv.slice(3), true);
 else if (which === 'calls') callsBench(process.argv.slice(3));
 else if (which === 'memory') await memoryBench(process.argv.slice(3));
+else if (which === 'snapshot') snapshotBench(process.argv.slice(3));
 else if (which === 'replay') {
   process.argv.splice(2, 1);
   await main();
