@@ -88,6 +88,11 @@ export function intKey(min: number, max?: number) {
 /** Page contents by page index (absent = 0): what TTM, i915 and Xe objects keep per page. */
 export const pageValues = z.record(intKey(0), z.number());
 
+/** One ref; `kind` only when given (a ref has no member set to undefined). */
+function ref(path: string, store: ContextRef['store'], id: string, kind?: string): ContextRef {
+  return kind === undefined ? { path, store, id } : { path, store, id, kind };
+}
+
 /** Refs of a list of ids: `path[i]` each. */
 export function listRefs(
   path: string,
@@ -95,16 +100,25 @@ export function listRefs(
   store: ContextRef['store'],
   kind?: string,
 ): ContextRef[] {
-  return ids.map((id, i) => (kind ? { path: `${path}[${i}]`, store, id, kind } : { path: `${path}[${i}]`, store, id }));
+  return ids.map((id, i) => ref(`${path}[${i}]`, store, id, kind));
+}
+
+/** Refs of a record's values, each an id: `path.<key>` each (an fd table, an IDR, a queue table). */
+export function recordRefs(
+  path: string,
+  ids: Readonly<Record<string | number, string>>,
+  store: ContextRef['store'],
+  kind?: string,
+): ContextRef[] {
+  return Object.entries(ids).map(([key, id]) => ref(`${path}.${key}`, store, id, kind));
 }
 
 /** The ref of a task (`pid`) or a GPU (`gpu_id`) field. */
 export function numberRef(path: string, n: number, store: 'tasks' | 'gpus'): ContextRef {
-  return { path, store, id: String(n) };
+  return ref(path, store, String(n));
 }
 
 /** The ref of an id field that may be null (none when it is). */
 export function nullableRef(path: string, id: string | null, store: ContextRef['store'], kind?: string): ContextRef[] {
-  if (id === null) return [];
-  return [kind ? { path, store, id, kind } : { path, store, id }];
+  return id === null ? [] : [ref(path, store, id, kind)];
 }

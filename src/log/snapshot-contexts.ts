@@ -4,8 +4,7 @@
  * then, once every store is read, the ids it holds (objects of the right kind, files, GEM
  * objects, tasks, GPUs of the topology). A problem is an InputError naming the field.
  */
-import type { ContextRef } from '../../machines/context-schema.js';
-import type { z } from '../../machines/context-schema.js';
+import type { ContextRef, z } from '../../machines/context-schema.js';
 import { contextSpecOf } from '../world/objects.js';
 import type { Topology } from '../world/types.js';
 import { fail } from './snapshot-fields.js';

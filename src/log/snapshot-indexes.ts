@@ -18,6 +18,7 @@ import {
   nullableRef,
   numberRef,
   pageValues,
+  recordRefs,
   u32,
   u64,
   worldId,
@@ -101,21 +102,11 @@ const taskSpec = contextSchema<Task>()(
     svm_ranges: z.array(worldId),
   }),
   (t) => [
-    ...Object.entries(t.fds).map(([fd, f]): ContextRef => ({ path: `fds.${fd}`, store: 'files', id: f })),
+    ...recordRefs('fds', t.fds, 'files'),
     ...nullableRef('kfd_process', t.kfd_process, 'objects', 'kfd.process'),
     ...listRefs('pdds', t.pdds, 'objects', 'kfd.pdd'),
-    ...Object.entries(t.queues).map(([k, q]): ContextRef => ({
-      path: `queues.${k}`,
-      store: 'objects',
-      id: q,
-      kind: 'kfd.queue',
-    })),
-    ...Object.entries(t.events).map(([k, e]): ContextRef => ({
-      path: `events.${k}`,
-      store: 'objects',
-      id: e,
-      kind: 'kfd.event',
-    })),
+    ...recordRefs('queues', t.queues, 'objects', 'kfd.queue'),
+    ...recordRefs('events', t.events, 'objects', 'kfd.event'),
     ...listRefs('svm_ranges', t.svm_ranges, 'objects', 'kfd.svm_range'),
   ],
 );
@@ -128,17 +119,8 @@ const drmSpec = contextSchema<DrmFilePriv>()(
     vm: z.strictObject({ bo_vas: z.record(worldId, worldId), prt_va: worldId.nullable() }),
   }),
   (d) => [
-    ...Object.entries(d.object_idr).map(([h, gem]): ContextRef => ({
-      path: `object_idr.${h}`,
-      store: 'gems',
-      id: gem,
-    })),
-    ...Object.entries(d.prime).map(([h, file]): ContextRef => ({
-      path: `prime.${h}`,
-      store: 'files',
-      id: file,
-      kind: 'dmabuf',
-    })),
+    ...recordRefs('object_idr', d.object_idr, 'gems'),
+    ...recordRefs('prime', d.prime, 'files', 'dmabuf'),
     ...Object.entries(d.vm.bo_vas).flatMap(([gem, boVa]): ContextRef[] => [
       { path: `vm.bo_vas.${gem}`, store: 'gems', id: gem },
       { path: `vm.bo_vas.${gem}`, store: 'objects', id: boVa, kind: 'amdgpu.bo_va' },
@@ -190,14 +172,11 @@ export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where
   );
   checkEach(drm, drmSpec, `${where}.drm`, 'one of object_idr, prime, vm', refs);
   checkShape(z.record(worldId, allocIdr), raw.alloc_idr, `${where}.alloc_idr`, 'a pdd id');
-  for (const [pdd, idr] of Object.entries(raw.alloc_idr as Record<string, Record<string, string>>)) {
-    const at = `${where}.alloc_idr.${pdd}`;
-    refs.check([{ path: '', store: 'objects', id: pdd, kind: 'kfd.pdd' }], at);
+  for (const [pdd, idr] of Object.entries(raw.alloc_idr as Record<string, Record<string, string>>))
     refs.check(
-      Object.entries(idr).map(([h, bo]) => ({ path: h, store: 'objects', id: bo, kind: 'kfd.bo' })),
-      at,
+      [{ path: pdd, store: 'objects', id: pdd, kind: 'kfd.pdd' }, ...recordRefs(pdd, idr, 'objects', 'kfd.bo')],
+      `${where}.alloc_idr`,
     );
-  }
   checkShape(z.record(gpuKey, u64), raw.kfd_vram_used, `${where}.kfd_vram_used`, 'a gpu_id');
   refs.check(
     Object.keys(raw.kfd_vram_used as object).map((g) => numberRef(g, Number(g), 'gpus')),

@@ -7,19 +7,13 @@
  * guards and assign actions and is checked equal to XState's `transition`.
  */
 import { type AnyActorRef, type AnyStateMachine, createActor, type StateValue } from 'xstate';
-import { boMachine } from '../../machines/kfd/bo.js';
-import { eventMachine } from '../../machines/kfd/event.js';
-import { pddMachine } from '../../machines/kfd/pdd.js';
-import { processMachine } from '../../machines/kfd/process.js';
-import { queueMachine } from '../../machines/kfd/queue.js';
-import { svmRangeMachine } from '../../machines/kfd/svm-range.js';
 import type { ContextSpec } from '../../machines/context-schema.js';
-import { boContextSpec } from '../../machines/kfd/bo.js';
-import { eventContextSpec } from '../../machines/kfd/event.js';
-import { pddContextSpec } from '../../machines/kfd/pdd.js';
-import { processContextSpec } from '../../machines/kfd/process.js';
-import { queueContextSpec } from '../../machines/kfd/queue.js';
-import { svmRangeContextSpec } from '../../machines/kfd/svm-range.js';
+import { boContextSpec, boMachine } from '../../machines/kfd/bo.js';
+import { eventContextSpec, eventMachine } from '../../machines/kfd/event.js';
+import { pddContextSpec, pddMachine } from '../../machines/kfd/pdd.js';
+import { processContextSpec, processMachine } from '../../machines/kfd/process.js';
+import { queueContextSpec, queueMachine } from '../../machines/kfd/queue.js';
+import { svmRangeContextSpec, svmRangeMachine } from '../../machines/kfd/svm-range.js';
 import { type CompiledMachine, compileMachine } from './compiled.js';
 import type { ObjectKind, ObjectRecord, World } from './types.js';
 
