@@ -1,8 +1,9 @@
 /**
- * The contexts of a snapshot's machine objects, checked against their kinds' schemas
- * (machines/context-schema.ts): first each context alone (types, ranges, no unknown field),
- * then, once every store is read, the ids it holds (objects of the right kind, files, GEM
- * objects, tasks, GPUs of the topology). A problem is an InputError naming the field.
+ * The contexts of a snapshot's machine objects, checked once every store is read: each
+ * against its kind's schema (machines/context-schema.ts: types, ranges, no unknown field),
+ * then the ids it holds (objects of the right kind, files, GEM objects, tasks, GPUs of the
+ * topology). checkShape and WorldRefs serve the other stores too (snapshot-indexes.ts). A
+ * problem is an InputError naming the field.
  */
 import type { ContextRef, z } from '../../machines/context-schema.js';
 import { contextSpecOf } from '../world/objects.js';
@@ -11,12 +12,6 @@ import { fail } from './snapshot-fields.js';
 import { isRecord } from './values.js';
 
 type Store = Record<string, unknown>;
-
-/** `at` is the object's place (`world.objects.kfd.bo#3`); the context is checked at `<at>.context`. */
-export function checkContext(kind: string, context: unknown, at: string): void {
-  const spec = contextSpecOf(kind);
-  if (spec) checkShape(spec.schema, context, `${at}.context`, `a field of a ${kind} context`);
-}
 
 /**
  * `value` (at `base` in the snapshot) against `schema`: its first problem as an InputError
@@ -134,12 +129,17 @@ export class WorldRefs {
   }
 }
 
-/** The world members each object's context names, each one that exists and, for objects, of its kind. */
-export function checkContextRefs(stores: Stores, where: string): void {
-  const refs = new WorldRefs(stores);
+/**
+ * Every machine object's context (`<where>.objects.<id>.context`) against its kind's schema,
+ * then the world members it names: each exists and, for objects and files, is of its kind.
+ */
+export function checkContexts(stores: Stores, refs: WorldRefs, where: string): void {
   for (const [id, o] of Object.entries(stores.objects)) {
     const { kind, context } = o as { kind: string; context: unknown };
-    const of = contextSpecOf(kind)?.refs;
-    if (of) refs.check(of(context), `${where}.objects.${id}.context`);
+    const spec = contextSpecOf(kind);
+    if (!spec) continue;
+    const at = `${where}.objects.${id}.context`;
+    checkShape(spec.schema, context, at, `a field of a ${kind} context`);
+    if (spec.refs) refs.check(spec.refs(context), at);
   }
 }

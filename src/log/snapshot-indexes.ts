@@ -26,7 +26,7 @@ import {
 } from '../../machines/context-schema.js';
 import { FAULT_SITE_NAMES } from '../world/faults.js';
 import type { DrmFilePriv, Gem, Oops, OpenFile, Task, World } from '../world/types.js';
-import { checkShape, type Stores, WorldRefs } from './snapshot-contexts.js';
+import { checkShape, type Stores, type WorldRefs } from './snapshot-contexts.js';
 
 /** A handle of an IDR that allocates from 1 (drm_file.object_idr, the prime table keyed by it). */
 const handle = intKey(1, INT_MAX);
@@ -157,8 +157,7 @@ function checkEach<T>(store: object, spec: ContextSpec<T>, base: string, known: 
 }
 
 /** The stores of `raw` beside the machine objects (`where` is the world's place in the snapshot). */
-export function checkIndexes(raw: Record<string, unknown>, stores: Stores, where: string): void {
-  const refs = new WorldRefs(stores);
+export function checkIndexes(raw: Record<string, unknown>, stores: Stores, refs: WorldRefs, where: string): void {
   checkEach(stores.tasks, taskSpec, `${where}.tasks`, 'a field of a task', refs);
   checkEach(stores.files, fileSpec, `${where}.files`, 'a field of a file of its kind', refs);
   checkEach(stores.gems, gemSpec, `${where}.gems`, 'a field of a GEM object', refs);

@@ -1,14 +1,12 @@
 /**
- * The stores of a snapshot world, each checked against the others: machine objects (a
- * registered kind, a full state of its machine), files (a dma-buf names its GEM object),
- * GEM objects (their dma-buf file and kgd_mem objects) and tasks (their fds, kfd process,
- * pdds, queues, events and SVM ranges); an object's context against its kind's schema
- * (snapshot-contexts.ts). Ids must be ones the `next` counters will not
- * hand out again. What other drivers add to these passes as data.
+ * What a snapshot world's stores must be before their schemas are checked: every machine
+ * object of a registered kind in a full state of its machine, every task under its own pid,
+ * every file and GEM record under its own id, and ids that the `next` counters will not
+ * hand out again. The fields of each member and the ids they hold come after, once every
+ * store is read: contexts in snapshot-contexts.ts, the other stores in snapshot-indexes.ts.
  */
 import { MACHINES } from '../world/objects.js';
 import { canonicalJson } from './canonical.js';
-import { checkContext } from './snapshot-contexts.js';
 import { checkFresh, fail, record, serial, str } from './snapshot-fields.js';
 import { isRecord } from './values.js';
 
@@ -40,30 +38,22 @@ function checkObject(id: string, o: unknown, at: string, next: Store): void {
     fail(`${at}.value`, `a full state of ${machine.id}`, rec.value);
   for (const k of Object.keys(rec))
     if (!['kind', 'value', 'context'].includes(k)) fail(`${at}.${k}`, 'one of kind, value, context', k);
-  checkContext(kind, rec.context, at);
 }
 
-/** `<where>.files`: each under its own id, which the counter will not hand out again (the rest: snapshot-indexes.ts). */
-export function checkFiles(files: Store, where: string, next: Store): void {
-  for (const [id, f] of Object.entries(files)) {
-    const at = `${where}.files.${id}`;
-    const file = record(f, at);
-    if (file.id !== id) fail(`${at}.id`, `the file's own id "${id}"`, file.id);
-    checkFresh(next, at, id, 'file', 'file');
+/**
+ * `<where>.<store>` (files, gems): each record under its own `id`, one that the counter
+ * `next.<counter>` will not hand out again. Their fields and references: snapshot-indexes.ts.
+ */
+export function checkOwnIds(records: Store, at: string, next: Store, counter: 'file' | 'gem', what: string): void {
+  for (const [id, r] of Object.entries(records)) {
+    const rat = `${at}.${id}`;
+    const rec = record(r, rat);
+    if (rec.id !== id) fail(`${rat}.id`, `the ${what}'s own id "${id}"`, rec.id);
+    checkFresh(next, rat, id, counter, counter);
   }
 }
 
-/** `<where>.gems`: each under its own id, which the counter will not hand out again (the rest: snapshot-indexes.ts). */
-export function checkGems(gems: Store, where: string, next: Store): void {
-  for (const [id, g] of Object.entries(gems)) {
-    const at = `${where}.gems.${id}`;
-    const gem = record(g, at);
-    if (gem.id !== id) fail(`${at}.id`, `the GEM object's own id "${id}"`, gem.id);
-    checkFresh(next, at, id, 'gem', 'gem');
-  }
-}
-
-/** `<where>.tasks`: each under its own pid (the rest: snapshot-indexes.ts). */
+/** `<where>.tasks`: each under its own pid (its fields and references: snapshot-indexes.ts). */
 export function checkTasks(v: unknown, where: string): Store {
   const tasks = record(v, `${where}.tasks`);
   for (const [pid, t] of Object.entries(tasks)) {

@@ -4,9 +4,8 @@
  * new object kinds) passes as data; what is checked is what replay relies on: the
  * World's members, the topology and variants, the `next` counters, and the stores
  * (snapshot-stores.ts): every machine object's kind and state, ids that the counters will
- * not hand out again, every reference between tasks, files, GEM objects and machine
- * objects, and every context against its machine's schema, the ids it holds included
- * (snapshot-contexts.ts).
+ * not hand out again; then every member of every store against its schema, and every
+ * reference between tasks, files, GEM objects and machine objects (checkSchemas).
  */
 import { parseTopology } from '../world/topology.js';
 import { DEFAULT_VARIANTS, type Topology, type Variants, type World } from '../world/types.js';
@@ -14,9 +13,9 @@ import { createWorld } from '../world/world.js';
 import { canonicalJson } from './canonical.js';
 import { VARIANT_VALUES } from './header.js';
 import { fail, int, record } from './snapshot-fields.js';
-import { checkContextRefs } from './snapshot-contexts.js';
+import { checkContexts, type Stores, WorldRefs } from './snapshot-contexts.js';
 import { checkIndexes } from './snapshot-indexes.js';
-import { checkFiles, checkGems, checkObjects, checkTasks } from './snapshot-stores.js';
+import { checkObjects, checkOwnIds, checkTasks } from './snapshot-stores.js';
 import { isRecord } from './values.js';
 
 /** The decoded world `v` (at `where` in the snapshot) as a World; any problem is an InputError. */
@@ -29,13 +28,21 @@ export function checkWorld(v: unknown, where: string): World {
   const objects = checkObjects(raw.objects, where, next);
   const gems = record(raw.gems, `${where}.gems`);
   const files = record(raw.files, `${where}.files`);
-  checkFiles(files, where, next);
-  checkGems(gems, where, next);
+  checkOwnIds(files, `${where}.files`, next, 'file', 'file');
+  checkOwnIds(gems, `${where}.gems`, next, 'gem', 'GEM object');
   const tasks = checkTasks(raw.tasks, where);
-  const stores = { objects, files, gems, tasks, topology };
-  checkContextRefs(stores, where);
-  checkIndexes(raw, stores, where);
+  checkSchemas(raw, { objects, files, gems, tasks, topology }, where);
   return raw as unknown as World;
+}
+
+/**
+ * Every member of every store against its schema, and the ids each holds (contexts:
+ * snapshot-contexts.ts; the other stores: snapshot-indexes.ts). `raw` is the decoded world.
+ */
+export function checkSchemas(raw: Record<string, unknown>, stores: Stores, where: string): void {
+  const refs = new WorldRefs(stores);
+  checkContexts(stores, refs, where);
+  checkIndexes(raw, stores, refs, where);
 }
 
 /** The World's own members, from the world factory (so that one added there is required here). */

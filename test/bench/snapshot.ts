@@ -12,8 +12,7 @@
 import { readLog } from '../../src/log/reader.js';
 import { replay } from '../../src/log/replay.js';
 import { restoreSnapshot, snapshotText } from '../../src/log/snapshot.js';
-import { checkContext, checkContextRefs } from '../../src/log/snapshot-contexts.js';
-import { checkIndexes } from '../../src/log/snapshot-indexes.js';
+import { checkSchemas } from '../../src/log/snapshot-world.js';
 import type { World } from '../../src/world/types.js';
 import { generateBenchLog } from './gen-log.js';
 
@@ -29,12 +28,10 @@ function bestOf(runs: number, phases: (() => unknown)[]): number[] {
   return best;
 }
 
-/** The checks restoreSnapshot adds for contexts and the stores beside them, on a world it restored. */
+/** The schema and ref checks restoreSnapshot runs (checkSchemas), again on a world it restored. */
 function schemaChecks(w: World): void {
-  for (const [id, o] of Object.entries(w.objects)) checkContext(o.kind, o.context, `world.objects.${id}`);
   const stores = { objects: w.objects, files: w.files, gems: w.gems, tasks: w.tasks, topology: w.topology };
-  checkContextRefs(stores, 'world');
-  checkIndexes(w as unknown as Record<string, unknown>, stores, 'world');
+  checkSchemas(w as unknown as Record<string, unknown>, stores, 'world');
 }
 
 export function snapshotBench(argv: string[]): void {
