@@ -98,8 +98,7 @@ export class Replayer {
         const path = parsePath(e.where);
         throw new LogError(this.file, ev.line, 1, path ? formatPath(path) : e.where, e.expected, e.found);
       }
-      if (this.given && !(e instanceof InputError)) throw new InconsistentWorldError(this.file, ev.line, ev.call, e);
-      throw e;
+      throw this.onGivenWorld(e, ev);
     }
     this.events += 1;
     this.lastLine = ev.line;
@@ -148,6 +147,15 @@ export class Replayer {
     return divergenceOf(ev, this.apply(ev));
   }
 
+  /**
+   * What to throw for `e`, thrown inside gpucr while applying or checking `ev`: on a world the
+   * caller gave (a `--from` snapshot), a failure that is not bad input says the world's objects
+   * disagree (InconsistentWorldError); otherwise `e` itself.
+   */
+  private onGivenWorld(e: unknown, ev: LogLine): unknown {
+    return this.given && !(e instanceof InputError) ? new InconsistentWorldError(this.file, ev.line, ev.call, e) : e;
+  }
+
   /** Run the invariants on the current world; the failure of the last event, if any. */
   check(ev: LogLine): InvariantFailure | undefined {
     if (this.invariants.length === 0) return undefined;
@@ -155,8 +163,7 @@ export class Replayer {
     try {
       violations = checkInvariants(this.world, this.invariants);
     } catch (e) {
-      if (this.given && !(e instanceof InputError)) throw new InconsistentWorldError(this.file, ev.line, ev.call, e);
-      throw e;
+      throw this.onGivenWorld(e, ev);
     }
     if (violations.length === 0) {
       this.checkedAt = this.events;
