@@ -1,6 +1,6 @@
 /**
  * Schemas of machine contexts, for what gpucr reads back rather than builds: a world
- * snapshot (src/log/snapshot-stores.ts). A snapshot's hash proves only that its bytes are
+ * snapshot (src/log/snapshot-contexts.ts, snapshot-indexes.ts). A snapshot's hash proves only that its bytes are
  * the ones hashed, so a hand-made one can hold a context its machine never builds (a
  * string for a bigint, a missing field, an object id that is not in the world); a handler
  * given one would throw, and the CLI would report an internal error instead of bad input.
@@ -10,10 +10,16 @@
  * be exactly the context type, so a field added to one and not the other fails the build.
  * `refs` names the context's fields that hold ids of other world members, checked once
  * every store of the snapshot is read.
+ *
+ * zod is loaded, and the schemas built, on first use (`schemaKit()`, a spec's `schema`):
+ * loading zod and building every schema took about 120 ms, which every command paid at
+ * start-up while only a snapshot load and `gpucr docs` use them. zod's CommonJS build is
+ * required synchronously, as the snapshot load is synchronous.
  */
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type { z } from 'zod';
 
-export { z };
+export type { z };
 
 /**
  * A world member a context names: an object (optionally of one kind), a file, a GEM object,
@@ -30,6 +36,7 @@ export interface ContextRef {
 }
 
 export interface ContextSpec<C = unknown> {
+  /** The schema, built on first use. */
   readonly schema: z.ZodType<C>;
   /** The ids the context holds; none when omitted. */
   readonly refs?: (context: C) => ContextRef[];
@@ -38,55 +45,84 @@ export interface ContextSpec<C = unknown> {
 /** Whether A and B are the same type (not merely assignable either way). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
-/**
- * `contextSchema<C>()(schema, refs?)`: the spec of context type C. A schema whose parsed type
- * is not exactly C asks for a third argument of type `never`, which no call can give: the
- * compile error names the mismatch.
- */
-export function contextSchema<C>() {
-  return <S extends z.ZodType>(
-    schema: S,
-    refs?: (context: C) => ContextRef[],
-    ..._exact: Same<z.output<S>, C> extends true ? [] : [mismatch: never]
-  ): ContextSpec<C> => {
-    // The parsed type is C (checked above), which the generic S does not show.
-    const typed = schema as unknown as z.ZodType<C>;
-    return refs ? { schema: typed, refs } : { schema: typed };
-  };
-}
-
-/** A non-negative integer below 2^32 (u32, and the counts and ids the kernel keeps in one). */
-export const u32 = z
-  .number()
-  .int()
-  .min(0)
-  .max(2 ** 32 - 1);
-/** Any safe integer (ret values, signed counters). */
-export const int = z.number().int();
-/** A u64 (addresses, sizes): a bigint in 0 .. 2^64-1. */
-export const u64 = z
-  .bigint()
-  .min(0n)
-  .max(2n ** 64n - 1n);
-/** A world id `<prefix>#<n>` (an object of a kind, `file`, `gem`). */
-export const worldId = z.string().regex(/^[\w.]+#\d+$/);
 /** INT_MAX: the largest handle an IDR gives (idr_alloc's end 0 means INT_MAX + 1). */
 export const INT_MAX = 2 ** 31 - 1;
 
-/**
- * A record key that is an integer ≥ min (≤ max when given), written as JavaScript writes an integer key:
- * "3", never "03", "+3" or "-0", which would be other properties than the one handlers look up.
- */
-export function intKey(min: number, max?: number) {
-  const n = z.coerce.number<string>().int().min(min);
-  return z
-    .string()
-    .regex(/^(?:0|[1-9]\d*)$/, 'an integer key written without a sign or leading zeros')
-    .pipe(max === undefined ? n : n.max(max));
+/** The integer key form: "3", never "03", "+3" or "-0". */
+const INT_KEY = /^(?:0|[1-9]\d*)$/;
+
+/** zod and the schemas every spec is built from. */
+function makeKit(zod: typeof z) {
+  /**
+   * A record key that is an integer ≥ min (≤ max when given), written as JavaScript writes an
+   * integer key: "3", never "03", "+3" or "-0", which would be other properties than the one
+   * handlers look up.
+   */
+  const intKey = (min: number, max?: number) => {
+    const n = zod.coerce.number<string>().int().min(min);
+    return zod
+      .string()
+      .regex(INT_KEY, 'an integer key written without a sign or leading zeros')
+      .pipe(max === undefined ? n : n.max(max));
+  };
+  return {
+    z: zod,
+    /** A non-negative integer below 2^32 (u32, and the counts and ids the kernel keeps in one). */
+    u32: zod
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+    /** Any safe integer (ret values, signed counters). */
+    int: zod.number().int(),
+    /** A u64 (addresses, sizes): a bigint in 0 .. 2^64-1. */
+    u64: zod
+      .bigint()
+      .min(0n)
+      .max(2n ** 64n - 1n),
+    /** A world id `<prefix>#<n>` (an object of a kind, `file`, `gem`). */
+    worldId: zod.string().regex(/^[\w.]+#\d+$/),
+    intKey,
+    /** Page contents by page index (absent = 0): what TTM, i915 and Xe objects keep per page. */
+    pageValues: zod.record(intKey(0), zod.number()),
+  };
 }
 
-/** Page contents by page index (absent = 0): what TTM, i915 and Xe objects keep per page. */
-export const pageValues = z.record(intKey(0), z.number());
+export type SchemaKit = ReturnType<typeof makeKit>;
+
+let kit: SchemaKit | undefined;
+
+/** zod and the shared schemas (u32, u64, worldId, intKey, pageValues), loaded on first use. */
+export function schemaKit(): SchemaKit {
+  return (kit ??= makeKit((createRequire(import.meta.url)('zod') as { z: typeof z }).z));
+}
+
+/** What contextSchema gives for a schema that does not parse to exactly its context type. */
+export interface ContextSchemaMismatch<Parsed, C> {
+  readonly mismatch: { parsed: Parsed; context: C };
+}
+
+/**
+ * `contextSchema<C>()(build, refs?)`: the spec of context type C, its schema `build(kit)`,
+ * built on first use. A schema whose parsed type is not exactly C gives a
+ * ContextSchemaMismatch instead, which has no `schema`: every use of it fails to compile
+ * (registerMachine, checkShape), naming both types.
+ */
+export function contextSchema<C>() {
+  return <S extends z.ZodType>(
+    build: (kit: SchemaKit) => S,
+    refs?: (context: C) => ContextRef[],
+  ): Same<z.output<S>, C> extends true ? ContextSpec<C> : ContextSchemaMismatch<z.output<S>, C> => {
+    let built: z.ZodType<C> | undefined;
+    const spec = {
+      get schema(): z.ZodType<C> {
+        // The parsed type is C (checked above), which the generic S does not show.
+        return (built ??= build(schemaKit()) as unknown as z.ZodType<C>);
+      },
+    };
+    return (refs ? Object.assign(spec, { refs }) : spec) as never;
+  };
+}
 
 /** One ref; `kind` only when given (a ref has no member set to undefined). */
 function ref(path: string, store: ContextRef['store'], id: string, kind?: string): ContextRef {

@@ -21,7 +21,7 @@
  * this bo_va.
  */
 import { assign, setup } from 'xstate';
-import { contextSchema, nullableRef, u32, u64, worldId, z } from '../context-schema.js';
+import { contextSchema, nullableRef, type SchemaKit } from '../context-schema.js';
 
 /** AMDGPU_GPU_PAGE_SIZE */
 const GPU_PAGE = 4096n;
@@ -50,29 +50,31 @@ export interface BoVaContext {
   invalids: BoVaMapping[];
 }
 
-const boVaMapping = z
-  .strictObject({
-    start: u64,
-    last: u64,
-    offset: u64,
-    flags: u32,
-    // Not a ref: a GEM_VA CLEAR or REPLACE over a KFD mapping leaves pieces that keep its kgd_mem's
-    // id at addresses the KFD unmap and detach do not look at, so they outlive the kgd_mem (the id
-    // is only compared, never looked up).
-    kfd: worldId.nullable(),
-  })
-  .refine((m) => m.start <= m.last, { path: ['last'], message: 'a page ≥ start' });
+const boVaMapping = ({ z, u32, u64, worldId }: SchemaKit) =>
+  z
+    .strictObject({
+      start: u64,
+      last: u64,
+      offset: u64,
+      flags: u32,
+      // Not a ref: a GEM_VA CLEAR or REPLACE over a KFD mapping leaves pieces that keep its kgd_mem's
+      // id at addresses the KFD unmap and detach do not look at, so they outlive the kgd_mem (the id
+      // is only compared, never looked up).
+      kfd: worldId.nullable(),
+    })
+    .refine((m) => m.start <= m.last, { path: ['last'], message: 'a page ≥ start' });
 
 /** BoVaContext read back from a snapshot (machines/context-schema.ts). */
 export const boVaContextSpec = contextSchema<BoVaContext>()(
-  z.strictObject({
-    gem: worldId.nullable(),
-    vm: worldId,
-    // A live bo_va has a reference: the last UNREF removes it (boVaPut drops the object at once).
-    ref_count: u32.min(1),
-    valids: z.array(boVaMapping),
-    invalids: z.array(boVaMapping),
-  }),
+  (kit) =>
+    kit.z.strictObject({
+      gem: kit.worldId.nullable(),
+      vm: kit.worldId,
+      // A live bo_va has a reference: the last UNREF removes it (boVaPut drops the object at once).
+      ref_count: kit.u32.min(1),
+      valids: kit.z.array(boVaMapping(kit)),
+      invalids: kit.z.array(boVaMapping(kit)),
+    }),
   // The bo_va goes before its object (the handle's or attachment's reference is put first) and
   // before its VM's file (releaseDrmFile puts every handle's bo_va and the PRT one; a pdd holds
   // the file of KFD attachments).

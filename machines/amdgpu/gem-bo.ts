@@ -18,7 +18,7 @@
  */
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
-import { contextSchema, INT_MAX, listRefs, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
+import { contextSchema, INT_MAX, listRefs, nullableRef, numberRef, type SchemaKit } from '../context-schema.js';
 
 /** AMDGPU_GEM_CREATE_NO_CPU_ACCESS (amdgpu_drm.h). */
 const NO_CPU_ACCESS = 1 << 1;
@@ -46,35 +46,38 @@ export interface GemBoContext {
 }
 
 /** A GEM handle: idr_alloc(&file_priv->object_idr, NULL, 1, 0) gives 1..INT_MAX. */
-const gemHandle = z.number().int().min(1).max(INT_MAX);
+const gemHandle = (z: SchemaKit['z']) => z.number().int().min(1).max(INT_MAX);
 
 /** Whether each number of a list is above the one before it (ascending, no repeats). */
 const ascending = (list: readonly number[]) => list.every((h, i) => i === 0 || h > list[i - 1]!);
 
 /** GemBoContext read back from a snapshot (machines/context-schema.ts). */
 export const gemBoContextSpec = contextSchema<GemBoContext>()(
-  z
-    .strictObject({
-      gpu_id: u32,
-      size: u64,
-      flags: u32,
-      userptr: z.boolean(),
-      import_attach: worldId.nullable(),
-      // A file's list goes with its last handle (removeHandle), and addHandle / moveHandle sort it.
-      handles: z.record(
-        worldId,
-        z.array(gemHandle).refine((hs) => hs.length > 0 && ascending(hs), 'one or more handles, ascending, each once'),
-      ),
-      handle_count: u32,
-      // Each KFD_REF names a kgd_mem just created: never twice.
-      kgd_mems: z.array(worldId).refine((ids) => new Set(ids).size === ids.length, 'kgd_mem ids, each once'),
-      dmabuf: worldId.nullable(),
-      leaked_refs: u32,
-    })
-    .refine((c) => c.handle_count === Object.values(c.handles).reduce((n, hs) => n + hs.length, 0), {
-      path: ['handle_count'],
-      message: 'the number of handles in `handles`',
-    }),
+  ({ z, u32, u64, worldId }) =>
+    z
+      .strictObject({
+        gpu_id: u32,
+        size: u64,
+        flags: u32,
+        userptr: z.boolean(),
+        import_attach: worldId.nullable(),
+        // A file's list goes with its last handle (removeHandle), and addHandle / moveHandle sort it.
+        handles: z.record(
+          worldId,
+          z
+            .array(gemHandle(z))
+            .refine((hs) => hs.length > 0 && ascending(hs), 'one or more handles, ascending, each once'),
+        ),
+        handle_count: u32,
+        // Each KFD_REF names a kgd_mem just created: never twice.
+        kgd_mems: z.array(worldId).refine((ids) => new Set(ids).size === ids.length, 'kgd_mem ids, each once'),
+        dmabuf: worldId.nullable(),
+        leaked_refs: u32,
+      })
+      .refine((c) => c.handle_count === Object.values(c.handles).reduce((n, hs) => n + hs.length, 0), {
+        path: ['handle_count'],
+        message: 'the number of handles in `handles`',
+      }),
   // Every id here names a live member: a drm file's handles go before the file does
   // (releaseFile → releaseDrmFile), a kgd_mem sends KFD_UNREF before it is dropped, an import
   // holds a reference of its dma-buf until the object is freed, and the dma-buf of an exported

@@ -7,7 +7,7 @@
  * deferred at DUMP_DEVICES_LATE fails the dump. A failed dump does not unpause: the queues stay
  * evicted (spec §9.4 "The queues remain evicted after an abort").
  */
-import { contextSchema, u32, z } from '../context-schema.js';
+import { contextSchema } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface CriuDumpContext {
@@ -30,7 +30,7 @@ export interface CriuDumpContext {
  * `pids` are what `criu.dump` was asked for, and a dump of a task that does not exist is made
  * (and fails at once, VMA_SCAN_FAILED), so they need not name tasks of the world.
  */
-export const criuDumpContextSpec = contextSchema<CriuDumpContext>()(
+export const criuDumpContextSpec = contextSchema<CriuDumpContext>()(({ z, u32 }) =>
   z.strictObject({
     pid: u32,
     pids: z.array(u32),

@@ -7,7 +7,7 @@
  * moves VMAs to their final addresses → RESTORE_SIGCHLD → RESTORE_CREDS → COMPLETE →
  * RESUME_DEVICES_LATE (KFD RESUME by pid) → the userptr restore worker lets the queues run.
  */
-import { contextSchema, int, u32, z } from '../context-schema.js';
+import { contextSchema } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface CriuRestoreContext {
@@ -50,7 +50,7 @@ const ACTIVATION_STAGES: readonly string[] = ['restoreFiles', 'resumeDevicesLate
  * object is made before the tasks are (and a restore whose tasks cannot be planned makes none),
  * so `pid` and `pids` need not name tasks of the world.
  */
-export const criuRestoreContextSpec = contextSchema<CriuRestoreContext>()(
+export const criuRestoreContextSpec = contextSchema<CriuRestoreContext>()(({ z, u32, int }) =>
   z.strictObject({
     pid: u32,
     pids: z.array(u32),

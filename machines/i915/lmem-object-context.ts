@@ -11,7 +11,7 @@
  */
 import type { FaultPlan } from '../../src/world/faults.js';
 import type { AlgorithmResult } from '../algorithm.js';
-import { contextSchema, int, pageValues, u32, z } from '../context-schema.js';
+import { contextSchema } from '../context-schema.js';
 import { I915_MAX_LMEM_REGIONS } from './suspend.js';
 
 export type I915Variant = 'final' | 'v2-restore-put';
@@ -56,7 +56,7 @@ export interface LmemObjectContext {
 }
 
 /** LmemObjectContext read back from a snapshot (machines/context-schema.ts). */
-export const lmemObjectContextSpec = contextSchema<LmemObjectContext>()(
+export const lmemObjectContextSpec = contextSchema<LmemObjectContext>()(({ z, u32, int, pageValues }) =>
   z.strictObject({
     // i915.create refuses 0 pages.
     pages: u32.min(1),

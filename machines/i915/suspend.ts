@@ -16,7 +16,7 @@
  */
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
-import { contextSchema, listRefs, u32, worldId, z } from '../context-schema.js';
+import { contextSchema, listRefs } from '../context-schema.js';
 
 /** LMEM regions a device may have: INTEL_REGION_LMEM_0 to _3 (intel_memory_region.h), one per tile. */
 export const I915_MAX_LMEM_REGIONS = 4;
@@ -42,13 +42,14 @@ export interface I915DeviceContext {
 
 /** I915DeviceContext read back from a snapshot (machines/context-schema.ts). */
 export const i915DeviceContextSpec = contextSchema<I915DeviceContext>()(
-  z.strictObject({
-    // i915.probe creates 1 … I915_MAX_LMEM_REGIONS regions; the first other i915 call, one.
-    regions: z
-      .array(z.strictObject({ pages: u32, lru: z.array(worldId), objects: z.array(worldId) }))
-      .min(1)
-      .max(I915_MAX_LMEM_REGIONS),
-  }),
+  ({ z, u32, worldId }) =>
+    z.strictObject({
+      // i915.probe creates 1 … I915_MAX_LMEM_REGIONS regions; the first other i915 call, one.
+      regions: z
+        .array(z.strictObject({ pages: u32, lru: z.array(worldId), objects: z.array(worldId) }))
+        .min(1)
+        .max(I915_MAX_LMEM_REGIONS),
+    }),
   (c) =>
     c.regions.flatMap((r, i) => [
       ...listRefs(`regions[${i}].lru`, r.lru, 'objects', 'i915.lmem_object'),

@@ -10,7 +10,7 @@
  *    CHECKPOINT/RESTORE export); the reference is kept until the BO is freed.
  * `is_imported` and `internal` (IB/CWSR BOs below gpuvm_base) are fixed at creation.
  */
-import { contextSchema, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
+import { contextSchema, nullableRef, numberRef } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface BoContext {
@@ -51,20 +51,21 @@ export interface BoAttachment {
 
 /** BoContext read back from a snapshot (machines/context-schema.ts). */
 export const boContextSpec = contextSchema<BoContext>()(
-  z.strictObject({
-    pid: u32,
-    gpu_id: u32,
-    va: u64,
-    size: u64,
-    alloc_flags: u32,
-    gem: worldId,
-    user_addr: u64,
-    is_imported: z.boolean(),
-    internal: z.boolean(),
-    attachments: z.array(z.strictObject({ vm: u32, is_mapped: z.boolean() })),
-    mapped_to_gpu_memory: u32,
-    dmabuf: worldId.nullable(),
-  }),
+  ({ z, u32, u64, worldId }) =>
+    z.strictObject({
+      pid: u32,
+      gpu_id: u32,
+      va: u64,
+      size: u64,
+      alloc_flags: u32,
+      gem: worldId,
+      user_addr: u64,
+      is_imported: z.boolean(),
+      internal: z.boolean(),
+      attachments: z.array(z.strictObject({ vm: u32, is_mapped: z.boolean() })),
+      mapped_to_gpu_memory: u32,
+      dmabuf: worldId.nullable(),
+    }),
   (c) => [
     numberRef('pid', c.pid, 'tasks'),
     numberRef('gpu_id', c.gpu_id, 'gpus'),

@@ -6,7 +6,7 @@
  * fault, a GPU reset), which gpucr models as the explicit events `kfd.vm_fault` and
  * `kfd.gpu_reset` (DEBUG events are signalled only by the debugger, not modelled).
  */
-import { contextSchema, numberRef, u32, u64, z } from '../context-schema.js';
+import { contextSchema, numberRef } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 /** struct kfd_hsa_memory_exception_data (kfd_ioctl.h), field names verbatim. */
@@ -37,21 +37,24 @@ export interface EventContext {
 
 /** EventContext read back from a snapshot (machines/context-schema.ts). */
 export const eventContextSpec = contextSchema<EventContext>()(
-  z.strictObject({
-    pid: u32,
-    event_id: u32,
-    type: u32,
-    auto_reset: z.boolean(),
-    memory_exception_data: z
-      .strictObject({
-        failure: z.strictObject({ NotPresent: u32, ReadOnly: u32, NoExecute: u32, imprecise: u32 }),
-        va: u64,
-        gpu_id: u32,
-        ErrorType: u32,
-      })
-      .nullable(),
-    hw_exception_data: z.strictObject({ reset_type: u32, reset_cause: u32, memory_lost: u32, gpu_id: u32 }).nullable(),
-  }),
+  ({ z, u32, u64 }) =>
+    z.strictObject({
+      pid: u32,
+      event_id: u32,
+      type: u32,
+      auto_reset: z.boolean(),
+      memory_exception_data: z
+        .strictObject({
+          failure: z.strictObject({ NotPresent: u32, ReadOnly: u32, NoExecute: u32, imprecise: u32 }),
+          va: u64,
+          gpu_id: u32,
+          ErrorType: u32,
+        })
+        .nullable(),
+      hw_exception_data: z
+        .strictObject({ reset_type: u32, reset_cause: u32, memory_lost: u32, gpu_id: u32 })
+        .nullable(),
+    }),
   (c) => [numberRef('pid', c.pid, 'tasks')],
 );
 

@@ -13,7 +13,7 @@
  * the fd tables are, because a transition's assign gives each field it changes a new value
  * and an IDR of tens of thousands of handles inside it was copied by every ALLOC and FREE.
  */
-import { contextSchema, listRefs, nullableRef, numberRef, u32, u64, worldId, z } from '../context-schema.js';
+import { contextSchema, listRefs, nullableRef, numberRef } from '../context-schema.js';
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
 
@@ -41,18 +41,19 @@ export interface PddContext {
 
 /** PddContext read back from a snapshot (machines/context-schema.ts). */
 export const pddContextSpec = contextSchema<PddContext>()(
-  z.strictObject({
-    pid: u32,
-    gpu_id: u32,
-    user_gpu_id: u32,
-    drm_file: worldId.nullable(),
-    evicted: u32,
-    proc_doorbells: z.boolean(),
-    runtime_inuse: z.boolean(),
-    vram_usage: u64,
-    queues: z.array(worldId),
-    internal_bos: z.array(worldId),
-  }),
+  ({ z, u32, u64, worldId }) =>
+    z.strictObject({
+      pid: u32,
+      gpu_id: u32,
+      user_gpu_id: u32,
+      drm_file: worldId.nullable(),
+      evicted: u32,
+      proc_doorbells: z.boolean(),
+      runtime_inuse: z.boolean(),
+      vram_usage: u64,
+      queues: z.array(worldId),
+      internal_bos: z.array(worldId),
+    }),
   (c) => [
     numberRef('pid', c.pid, 'tasks'),
     numberRef('gpu_id', c.gpu_id, 'gpus'),

@@ -10,7 +10,7 @@
  *    because every pdd already has a drm file (spec §6.2).
  * The per-GPU eviction ref-count lives in each pdd (`qpd->evicted`).
  */
-import { contextSchema, numberRef, u32, u64, z } from '../context-schema.js';
+import { contextSchema, numberRef } from '../context-schema.js';
 import { produce } from 'immer';
 import { assign, setup } from 'xstate';
 
@@ -38,18 +38,19 @@ export interface ProcessContext {
 
 /** ProcessContext read back from a snapshot (machines/context-schema.ts). */
 export const processContextSpec = contextSchema<ProcessContext>()(
-  z.strictObject({
-    pid: u32,
-    xnack_enabled: z.boolean(),
-    queues_paused: z.boolean(),
-    block_mmu_notifications: z.boolean(),
-    evicted_bos: u32,
-    signal_handle: u64,
-    signal_page: z.boolean(),
-    criu_svm_metadata: z.array(
-      z.strictObject({ start: u64, npages: u64, attrs: z.array(z.strictObject({ type: u32, value: u32 })) }),
-    ),
-  }),
+  ({ z, u32, u64 }) =>
+    z.strictObject({
+      pid: u32,
+      xnack_enabled: z.boolean(),
+      queues_paused: z.boolean(),
+      block_mmu_notifications: z.boolean(),
+      evicted_bos: u32,
+      signal_handle: u64,
+      signal_page: z.boolean(),
+      criu_svm_metadata: z.array(
+        z.strictObject({ start: u64, npages: u64, attrs: z.array(z.strictObject({ type: u32, value: u32 })) }),
+      ),
+    }),
   (c) => [numberRef('pid', c.pid, 'tasks')],
 );
 

@@ -6,7 +6,7 @@
  * eviction keeps every restored queue off the hardware until the userptr restore
  * worker runs after RESUME, spec §5.4 step 1, §5.5).
  */
-import { contextSchema, numberRef, u32, u64, z } from '../context-schema.js';
+import { contextSchema, numberRef, type SchemaKit } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 /** What CHECKPOINT saves of a queue (kfd_criu_queue_priv_data, spec §3). */
@@ -39,35 +39,36 @@ export interface QueueContext {
 }
 
 /** Bytes as lower-case hex, two digits each. */
-const hexBytes = z.string().regex(/^(?:[0-9a-f]{2})*$/);
+const hexBytes = (z: SchemaKit['z']) => z.string().regex(/^(?:[0-9a-f]{2})*$/);
 
 /** QueueContext read back from a snapshot (machines/context-schema.ts). */
 export const queueContextSpec = contextSchema<QueueContext>()(
-  z.strictObject({
-    pid: u32,
-    gpu_id: u32,
-    queue_id: u32,
-    type: u32,
-    format: u32,
-    q_address: u64,
-    q_size: u64,
-    read_ptr_addr: u64,
-    write_ptr_addr: u64,
-    doorbell_off: u64,
-    eop_ring_buffer_address: u64,
-    eop_ring_buffer_size: u32,
-    ctx_save_restore_area_address: u64,
-    ctx_save_restore_area_size: u32,
-    ctl_stack_size: u32,
-    priority: u32,
-    q_percent: u32,
-    doorbell_id: u32,
-    sdma_id: u32,
-    gws: u32,
-    sdma_engine_id: u32,
-    mqd: hexBytes,
-    ctl_stack: hexBytes,
-  }),
+  ({ z, u32, u64 }) =>
+    z.strictObject({
+      pid: u32,
+      gpu_id: u32,
+      queue_id: u32,
+      type: u32,
+      format: u32,
+      q_address: u64,
+      q_size: u64,
+      read_ptr_addr: u64,
+      write_ptr_addr: u64,
+      doorbell_off: u64,
+      eop_ring_buffer_address: u64,
+      eop_ring_buffer_size: u32,
+      ctx_save_restore_area_address: u64,
+      ctx_save_restore_area_size: u32,
+      ctl_stack_size: u32,
+      priority: u32,
+      q_percent: u32,
+      doorbell_id: u32,
+      sdma_id: u32,
+      gws: u32,
+      sdma_engine_id: u32,
+      mqd: hexBytes(z),
+      ctl_stack: hexBytes(z),
+    }),
   (c) => [numberRef('pid', c.pid, 'tasks'), numberRef('gpu_id', c.gpu_id, 'gpus')],
 );
 

@@ -7,7 +7,7 @@
  * ranges are not created at all: they wait as metadata in the process until
  * RESUME replays them through svm_range_set_attr.
  */
-import { contextSchema, numberRef, u32, u64, z } from '../context-schema.js';
+import { contextSchema, numberRef } from '../context-schema.js';
 import { assign, setup } from 'xstate';
 
 export interface SvmAttribute {
@@ -34,17 +34,18 @@ export interface SvmRangeContext {
 
 /** SvmRangeContext read back from a snapshot (machines/context-schema.ts). */
 export const svmRangeContextSpec = contextSchema<SvmRangeContext>()(
-  z.strictObject({
-    pid: u32,
-    start: u64,
-    npages: u64,
-    preferred_loc: u32,
-    prefetch_loc: u32,
-    flags: u32,
-    granularity: u32,
-    access: z.array(u32),
-    access_in_place: z.array(u32),
-  }),
+  ({ z, u32, u64 }) =>
+    z.strictObject({
+      pid: u32,
+      start: u64,
+      npages: u64,
+      preferred_loc: u32,
+      prefetch_loc: u32,
+      flags: u32,
+      granularity: u32,
+      access: z.array(u32),
+      access_in_place: z.array(u32),
+    }),
   (c) => [
     numberRef('pid', c.pid, 'tasks'),
     ...c.access.map((g, i) => numberRef(`access[${i}]`, g, 'gpus')),

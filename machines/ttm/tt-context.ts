@@ -9,7 +9,7 @@
  * marker written by ttm_pool_restore_commit), or `null` (no page).
  */
 import type { AlgorithmResult } from '../algorithm.js';
-import { contextSchema, intKey, pageValues, u32, z } from '../context-schema.js';
+import { contextSchema, type SchemaKit } from '../context-schema.js';
 import { MAX_PAGE_ORDER } from './pool-pages.js';
 
 /** Largest tt the model creates (pages); ttm.create refuses larger ones as kvcalloc would (-ENOMEM). */
@@ -81,19 +81,19 @@ export interface TtContext {
 }
 
 /** A 4 KiB page id of the tt's ledger: 1, 2, … (TtLedger.next_page starts at 1 and only grows). */
-const pageId = z.number().int().min(1);
+const pageId = (z: SchemaKit['z']) => z.number().int().min(1);
 /** A page's content where the vector or a restore block holds it, as `pageValues` holds it elsewhere. */
-const pageValue = z.number();
+const pageValue = (z: SchemaKit['z']) => z.number();
 
-const caching = z.enum(['cached', 'wc', 'uc']);
+const caching = (z: SchemaKit['z']) => z.enum(['cached', 'wc', 'uc']);
 
 /** TtContext read back from a snapshot (machines/context-schema.ts). */
-export const ttContextSpec = contextSchema<TtContext>()(
+export const ttContextSpec = contextSchema<TtContext>()(({ z, u32, intKey, pageValues }) =>
   z
     .strictObject({
       num_pages: z.number().int().min(1).max(MAX_TT_PAGES),
-      caching,
-      pages_caching: caching.nullable(),
+      caching: caching(z),
+      pages_caching: caching(z).nullable(),
       dma_alloc: z.boolean(),
       external: z.boolean(),
       backup: z.boolean(),
@@ -102,7 +102,7 @@ export const ttContextSpec = contextSchema<TtContext>()(
       slots: z.array(
         z
           .discriminatedUnion('t', [
-            z.strictObject({ t: z.literal('page'), id: pageId, v: pageValue }),
+            z.strictObject({ t: z.literal('page'), id: pageId(z), v: pageValue(z) }),
             z.strictObject({ t: z.literal('handle'), h: u32 }),
           ])
           .nullable(),
@@ -112,7 +112,7 @@ export const ttContextSpec = contextSchema<TtContext>()(
       restore: z
         .strictObject({
           snap: z.strictObject({ pos: u32, remaining: u32 }),
-          block: z.strictObject({ head: pageId, values: z.array(pageValue) }).nullable(),
+          block: z.strictObject({ head: pageId(z), values: z.array(pageValue(z)) }).nullable(),
           order: z.number().int().min(0).max(MAX_PAGE_ORDER),
           restored_pages: u32,
           alloced_pages: u32,
@@ -120,7 +120,7 @@ export const ttContextSpec = contextSchema<TtContext>()(
         .nullable(),
       content: pageValues,
       ledger: z.strictObject({
-        next_page: pageId,
+        next_page: pageId(z),
         live: z.record(intKey(1), z.literal(true)),
         bad_frees: u32,
         bad_drops: u32,

@@ -4,14 +4,14 @@
  * powers down (VRAM content is lost), and `xe_pm_resume` calls `xe_bo_restore_early`
  * before the GT is re-initialised and `xe_bo_restore_late` after.
  */
-import { contextSchema, z } from '../context-schema.js';
+import { contextSchema } from '../context-schema.js';
 import { setup } from 'xstate';
 
 /** The device machine keeps nothing but its state: its context is XState's empty default. */
 export type XeDeviceContext = Record<string, never>;
 
 /** XeDeviceContext read back from a snapshot (machines/context-schema.ts): always `{}`. */
-export const xeDeviceContextSpec = contextSchema<XeDeviceContext>()(z.strictObject({}));
+export const xeDeviceContextSpec = contextSchema<XeDeviceContext>()(({ z }) => z.strictObject({}));
 
 export type XeDeviceEvent = { type: 'EVICTED_ALL' } | { type: 'RESTORED_EARLY' } | { type: 'RESTORED_LATE' };
 

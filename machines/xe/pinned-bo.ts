@@ -19,7 +19,7 @@ import { assign, setup } from 'xstate';
 import type { FaultPlan } from '../../src/world/faults.js';
 import { type AlgorithmResult, AlgorithmRun } from '../algorithm.js';
 import { freeBo, workloadStore } from '../bo-content.js';
-import { contextSchema, pageValues, u32, z } from '../context-schema.js';
+import { contextSchema } from '../context-schema.js';
 import { memoPerContextEvent } from '../memo.js';
 
 export type XeList = 'early' | 'late' | 'external';
@@ -41,7 +41,7 @@ export interface XeBoContext {
 }
 
 /** XeBoContext read back from a snapshot (machines/context-schema.ts); it names no other member. */
-export const xeBoContextSpec = contextSchema<XeBoContext>()(
+export const xeBoContextSpec = contextSchema<XeBoContext>()(({ z, u32, pageValues }) =>
   z.strictObject({
     /** xe.create refuses 0 pages. */
     pages: u32.min(1),

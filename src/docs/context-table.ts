@@ -15,7 +15,7 @@
  * checks are folded here (earlier v4 releases also mirrored them in `schema._zod.bag`,
  * which is merged in when present).
  */
-import { pageValues, worldId, type z } from '../../machines/context-schema.js';
+import { schemaKit, type z } from '../../machines/context-schema.js';
 
 /** The parts of a zod v4 definition this table reads (the rest is left alone). */
 interface Def {
@@ -81,8 +81,8 @@ const defOf = (s: Schema): Def => s._zod.def;
 const checksOf = (s: Schema): CheckDef[] => (defOf(s).checks ?? []).map((c) => c._zod.def);
 
 /** The regex of `worldId` and the key schema of `pageValues`, recognised by identity. */
-const WORLD_ID_PATTERN = checksOf(asSchema(worldId)).find((c) => c.pattern)?.pattern?.source;
-const PAGE_KEY = defOf(asSchema(pageValues)).keyType;
+const worldIdPattern = () => checksOf(asSchema(schemaKit().worldId)).find((c) => c.pattern)?.pattern?.source;
+const pageKey = () => defOf(asSchema(schemaKit().pageValues)).keyType;
 
 /** The bounds a number format implies (`z.int32()`, `z.uint32()`, …). */
 const FORMAT_BOUNDS: Record<string, [number, number]> = {
@@ -204,8 +204,7 @@ function stringText(s: Schema): string {
   }
   for (const p of s._zod.bag?.patterns ?? []) patterns.add(p.source);
   const len = lengthText(s, 'characters');
-  if (patterns.size === 1 && WORLD_ID_PATTERN !== undefined && patterns.has(WORLD_ID_PATTERN) && !formats.length)
-    return `world id${len}`;
+  if (patterns.size === 1 && patterns.has(worldIdPattern() ?? '') && !formats.length) return `world id${len}`;
   const parts = [...[...patterns].map((p) => `matching \`/${p}/\``), ...formats.map((f) => `in the ${f} format`)];
   return `string${len}${parts.length ? ` ${parts.join(' and ')}` : ''}`;
 }
@@ -333,7 +332,7 @@ function walkChildren(path: string, schema: Schema, rows: Row[], when: string): 
   } else if (d.type === 'array') {
     walkChildren(`${path}[]`, d.element!, rows, when);
   } else if (d.type === 'record') {
-    const key = d.keyType === PAGE_KEY ? '<page>' : '<key>';
+    const key = d.keyType === pageKey() ? '<page>' : '<key>';
     walkField(join(path, key), d.valueType!, rows, when);
   } else if (d.type === 'union' && d.discriminator !== undefined) {
     const disc = d.discriminator;

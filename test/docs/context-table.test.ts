@@ -8,13 +8,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pageValues, u32, u64, worldId, z } from '../../machines/context-schema.js';
+import { schemaKit } from '../../machines/context-schema.js';
 import { contextRows, contextTable, describeSchema } from '../../src/docs/context-table.js';
 import { CONTEXT_MARKER, contextBlock, diagramFileName, withContextBlock } from '../../src/docs/diagram-page.js';
 import { extractBlock, MarkerError } from '../../src/docs/marked-blocks.js';
 import '../../src/ioctls/all.js';
 import { contextSpecOf, MACHINES } from '../../src/world/objects.js';
 import type { ObjectKind } from '../../src/world/types.js';
+
+const { pageValues, u32, u64, worldId, z } = schemaKit();
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
