@@ -76,6 +76,25 @@ describe('gpucr images', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('spec §9.8: an import no image publishes is reported as what a restore cannot find, exit 0', () => {
+    const clean = gpucr('images', imageDir());
+    expect(clean.stdout).not.toMatch(/restore cannot find/);
+    expect(
+      (JSON.parse(gpucr('images', imageDir(), '--json').stdout) as { unpublished: unknown[] }).unpublished,
+    ).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'gpucr-cli-images-'));
+    const images = sampleDir();
+    images.kfd[0]!.kfd.bo_entries[0]!.handle = 6; // the render node's import of handle 5 loses its exporter
+    writeImageDir(dir, images);
+    const r = gpucr('images', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /restore cannot find these GEM handles.*\n {2}amdgpu-renderD-7\.img: bo_entries\[1\]\.handle = 5\n$/,
+    );
+    const j = JSON.parse(gpucr('images', dir, '--json').stdout) as { unpublished: unknown[] };
+    expect(j.unpublished).toEqual([{ file: 'amdgpu-renderD-7.img', field: 'bo_entries[1].handle', handle: 5 }]);
+  });
+
   it('a bad image: exit 2, the file and field on stderr, no stack trace', () => {
     const dir = imageDir();
     writeFileSync(join(dir, 'amdgpu-kfd-3.img'), new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));

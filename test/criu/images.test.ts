@@ -197,7 +197,7 @@ describe('image directories', () => {
   it('a rejected input writes nothing', () => {
     const dir = tmp();
     const images = sampleDir();
-    images.dmabuf[0]!.dmabuf.gem_handle = 77; // no BO publishes handle 77
+    images.dmabuf[0]!.id = 7; // the render-node image's file id: refused after every file is encoded
     expect(() => writeImageDir(dir, images)).toThrow(ImageError);
     expect(readdirSync(dir)).toEqual([]);
   });

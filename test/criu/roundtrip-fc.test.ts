@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkImageDir } from '../../src/criu/images/index.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
 import type { World } from '../../src/world/types.js';
 import { unexplained } from './design-differences.js';
@@ -53,6 +54,8 @@ describe('criu round trip of generated histories', () => {
           return;
         }
         expect(r.dump.failure).toBeNull();
+        // what the dump makes, its writer writes: a directory of it passes every check of writeImageDir
+        expect(() => checkImageDir(r.dump.images)).not.toThrow();
         expect(r.restore?.failure).toBeNull();
         const [restored, replayed] = replayRestore(r);
         expect(replayed).toBe(restored);

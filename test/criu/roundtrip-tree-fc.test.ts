@@ -21,8 +21,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BoContext } from '../../machines/kfd/bo.js';
-import type { ImageDir } from '../../src/criu/images/index.js';
-import { NO_GEM_HANDLE } from '../../src/criu/images/index.js';
+import { checkImageDir, type ImageDir, NO_GEM_HANDLE } from '../../src/criu/images/index.js';
 import { roundtrip, sharingView } from '../../src/criu/roundtrip.js';
 import { contentGem } from '../../src/ioctls/amdgpu/kernel/gem.js';
 import { contextOf } from '../../src/world/objects.js';
@@ -130,6 +129,8 @@ describe('criu round trip of two processes sharing dma-bufs', () => {
             continue;
           }
           expect(r.dump.failure).toBeNull();
+          // what the dump makes, its writer writes: a directory of it passes every check of writeImageDir
+          expect(() => checkImageDir(r.dump.images)).not.toThrow();
           if (ambiguousHandle(r.dump.images)) {
             seen.ambiguous++;
             continue;

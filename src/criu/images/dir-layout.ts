@@ -1,8 +1,8 @@
 /**
  * What a directory of amdgpu plugin images holds (spec §9.1): the image sets (a message image
- * with the contents of its BOs), which pages images each message image has, and the rules
- * restore applies across files (spec §9.5, §9.8). Shared by the writer (dir-write.ts) and the
- * reader (dir-read.ts).
+ * with the contents of its BOs), which pages images each message image has, the rule across
+ * files (one file id per image) and what a restore cannot find across them (spec §9.5, §9.8).
+ * Shared by the writer (dir-write.ts) and the reader (dir-read.ts).
  */
 import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { KfdImageOptions } from './messages.js';
@@ -82,7 +82,7 @@ export function checkId(id: unknown, where: string): number {
   return id;
 }
 
-/** Cross-file checks of restore (spec §9.5, §9.8): ids, and that imported handles are published. */
+/** The cross-file rule of a directory: no two amdgpu images share a CRIU file id. */
 export function checkAcross(dir: ImageDir): void {
   const byId = new Map<number, string>();
   const claim = (id: number, name: string) => {
@@ -95,24 +95,36 @@ export function checkAcross(dir: ImageDir): void {
   for (const s of dir.kfd) claim(s.id, kfdImageName(s.id));
   for (const s of dir.renderD) claim(s.id, renderDImageName(s.id));
   for (const s of dir.dmabuf) claim(s.id, dmabufImageName(s.id));
-  // Handles whose dmabuf fd restore publishes (store_dmabuf_fd): KFD BOs with a handle and
-  // render-node BOs that are not imports.
+}
+
+/** An imported render-node BO or a dma-buf whose GEM handle no image of the directory publishes. */
+export interface UnpublishedHandle {
+  file: string;
+  field: string;
+  handle: number;
+}
+
+/**
+ * Imports and dma-bufs that a restore of the directory waits for in vain (spec §9.8): the restore
+ * fetches them from the table of published dma-bufs, which is keyed by GEM handle number alone and
+ * filled by the KFD BOs with a handle and by the render-node BOs that are not imports
+ * (store_dmabuf_fd). One whose number nothing publishes is retried until CRIU gives up (no
+ * progress). The plugin's dump writes such a directory, for instance for a BO imported on a
+ * second GPU under another handle number than its exporter's (test/criu/unpublished-import.test.ts),
+ * so it is a valid directory that cannot be restored, not a bad one: `gpucr images` reports it.
+ */
+export function unpublishedHandles(dir: ImageDir): UnpublishedHandle[] {
   const published = new Set<number>();
   for (const s of dir.kfd) for (const b of s.kfd.bo_entries) if (b.handle !== NO_GEM_HANDLE) published.add(b.handle);
   for (const s of dir.renderD) for (const b of s.renderD.bo_entries) if (b.is_import === 0) published.add(b.handle);
-  const expected =
-    'the GEM handle of a BO whose dmabuf restore publishes (a kfd_bo_entry handle or a non-imported ' +
-    'drm_bo_entry of this directory, spec §9.8)';
-  for (const s of dir.renderD) {
+  const out: UnpublishedHandle[] = [];
+  for (const s of dir.renderD)
     s.renderD.bo_entries.forEach((b, i) => {
-      if (b.is_import === 1 && !published.has(b.handle)) {
-        throw new ImageError(renderDImageName(s.id), `bo_entries[${i}].handle`, expected, b.handle);
-      }
+      if (b.is_import === 1 && !published.has(b.handle))
+        out.push({ file: renderDImageName(s.id), field: `bo_entries[${i}].handle`, handle: b.handle });
     });
-  }
-  for (const s of dir.dmabuf) {
-    if (!published.has(s.dmabuf.gem_handle)) {
-      throw new ImageError(dmabufImageName(s.id), 'gem_handle', expected, s.dmabuf.gem_handle);
-    }
-  }
+  for (const s of dir.dmabuf)
+    if (!published.has(s.dmabuf.gem_handle))
+      out.push({ file: dmabufImageName(s.id), field: 'gem_handle', handle: s.dmabuf.gem_handle });
+  return out;
 }

@@ -41,6 +41,22 @@ interface PendingFile {
  * Returns the names written.
  */
 export function writeImageDir(dir: string, images: ImageDir, opts: ImageDirOptions = {}): string[] {
+  const files = planImageDir(images, opts);
+  commitFiles(dir, files);
+  return files.map((f) => f.name);
+}
+
+/**
+ * Every check writeImageDir makes of `images`, writing nothing: an ImageError names the file and
+ * the field that a write would refuse. What a world keeps of a dump without a directory (its
+ * `saved` images) is checked with it when a snapshot loads (src/log/snapshot-saved.ts).
+ */
+export function checkImageDir(images: ImageDir, opts: ImageDirOptions = {}): void {
+  planImageDir(images, opts);
+}
+
+/** Every file of `images`, encoded and checked, and the checks across files. */
+function planImageDir(images: ImageDir, opts: ImageDirOptions): PendingFile[] {
   const pageSize = checkPageSize(opts.pageSize ?? DEFAULT_PAGE_SIZE);
   const files: PendingFile[] = [];
   for (const s of images.kfd) planKfdFiles(files, s, opts, pageSize);
@@ -48,8 +64,7 @@ export function writeImageDir(dir: string, images: ImageDir, opts: ImageDirOptio
   for (const s of images.dmabuf) planDmabufFile(files, s);
   checkAcross(images);
   checkNamesOnce(files);
-  commitFiles(dir, files);
-  return files.map((f) => f.name);
+  return files;
 }
 
 /** A message image: its encoded bytes, created new (`wx`) and private to the user (0600). */

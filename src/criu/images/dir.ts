@@ -15,6 +15,8 @@ export {
   type KfdImageSet,
   kfdBoHasPages,
   type RenderDImageSet,
+  type UnpublishedHandle,
+  unpublishedHandles,
 } from './dir-layout.js';
 export { readImageDir } from './dir-read.js';
-export { writeImageDir } from './dir-write.js';
+export { checkImageDir, writeImageDir } from './dir-write.js';

@@ -7,6 +7,7 @@ import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ObjectPriv, PrivData } from '../kfd-priv-layout.js';
 import type { ImageDir } from './dir.js';
 import { kfdBoHasPages } from './dir.js';
+import { unpublishedHandles } from './dir-layout.js';
 import { decodeKfdPriv, type KfdImageOptions } from './messages.js';
 import {
   AMDGPU_GEM_CREATE,
@@ -162,13 +163,21 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
     lines.push(`${dmabufImageName(s.id)}: criu_dmabuf_node`, `  gem_handle ${s.dmabuf.gem_handle}`);
   }
   if (lines.length === 0) lines.push('no amdgpu images');
+  const waits = unpublishedHandles(dir);
+  if (waits.length > 0) {
+    lines.push(
+      'restore cannot find these GEM handles: no image publishes them, so the restore retries them until CRIU gives up (spec §9.8)',
+      ...waits.map((u) => `  ${u.file}: ${u.field} = ${u.handle}`),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * The JSON value `gpucr images --json` prints (before stable key ordering): one entry per file,
  * messages with the schema's field names, priv_data both as bytes and decoded, contents as
- * page → value maps per BO.
+ * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find
+ * (unpublishedHandles, dir-layout.ts).
  */
 export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<string, unknown> {
   const files: Record<string, unknown>[] = [];
@@ -197,5 +206,5 @@ export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<
   }
   for (const s of dir.dmabuf)
     files.push({ file: dmabufImageName(s.id), message: 'criu_dmabuf_node', content: s.dmabuf });
-  return { files };
+  return { files, unpublished: unpublishedHandles(dir) };
 }

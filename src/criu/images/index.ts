@@ -4,6 +4,7 @@
  */
 export { decodePayload, encodePayload, MESSAGE_NAMES, type MessageName, messageType } from './codec.js';
 export {
+  checkImageDir,
   type DmabufImageSet,
   type ImageDir,
   type ImageDirOptions,
@@ -11,6 +12,8 @@ export {
   kfdBoHasPages,
   readImageDir,
   type RenderDImageSet,
+  type UnpublishedHandle,
+  unpublishedHandles,
   writeImageDir,
 } from './dir.js';
 export { imageDirJson, imageDirText } from './format.js';
