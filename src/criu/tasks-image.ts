@@ -131,6 +131,16 @@ function variants(v: unknown): Partial<Variants> {
   return out as Partial<Variants>;
 }
 
+/** The first task whose pid an earlier task has (a process tree has each pid once), or -1. */
+export function duplicatePid(tasks: readonly DumpedTask[]): number {
+  const pids = new Set<number>();
+  for (const [i, t] of tasks.entries()) {
+    if (pids.has(t.pid)) return i;
+    pids.add(t.pid);
+  }
+  return -1;
+}
+
 /** The keys of the file's top level. */
 const CORE_KEYS = ['topology', 'variants', 'tasks', 'memory'];
 
@@ -149,11 +159,8 @@ export function readCoreImage(dir: string): CoreImage | undefined {
   for (const k of Object.keys(r))
     if (!CORE_KEYS.includes(k)) throw new ImageError(F, k, `one of ${CORE_KEYS.join(', ')}`, k);
   const tasks = list(r.tasks, 'tasks').map((t, i) => task(t, `tasks[${i}]`));
-  const pids = new Set<number>();
-  for (const [i, t] of tasks.entries()) {
-    if (pids.has(t.pid)) throw new ImageError(F, `tasks[${i}].pid`, 'a pid no other task has', t.pid);
-    pids.add(t.pid);
-  }
+  const twice = duplicatePid(tasks);
+  if (twice >= 0) throw new ImageError(F, `tasks[${twice}].pid`, 'a pid no other task has', tasks[twice]!.pid);
   return {
     tasks,
     memory: list(r.memory, 'memory').map((m, i) => memory(m, `memory[${i}]`)),

@@ -4,9 +4,7 @@
  * bo_vas), each pdd's `alloc_idr`, the `next` counters, `kfd_vram_used`, the armed faults and
  * the oopses. Each has a schema (exactly its type, as contextSchema requires) and the ids it
  * holds must name members of the world, so that no handler meets an index entry of nothing.
- * `saved` (the decoded images a criu.dump keeps for a `criu.restore {dump}`) passes as data:
- * a schema of every image message is not written yet, so an edit there that a restore cannot
- * read stops a --from replay on that line (InconsistentWorldError, errors.ts).
+ * `saved` (the images a criu.dump keeps for a `criu.restore {dump}`) is snapshot-saved.ts's.
  */
 import {
   type ContextRef,

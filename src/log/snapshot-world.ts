@@ -4,8 +4,9 @@
  * new object kinds) passes as data; what is checked is what replay relies on: the
  * World's members, the topology and variants, the `next` counters, and the stores
  * (snapshot-stores.ts): every machine object's kind and state, ids that the counters will
- * not hand out again; then every member of every store against its schema, and every
- * reference between tasks, files, GEM objects and machine objects (checkSchemas).
+ * not hand out again; then every member of every store against its schema, every
+ * reference between tasks, files, GEM objects and machine objects, and the images a dump
+ * keeps for a later restore (checkSchemas).
  */
 import { parseTopology } from '../world/topology.js';
 import { DEFAULT_VARIANTS, type Topology, type Variants, type World } from '../world/types.js';
@@ -15,6 +16,7 @@ import { VARIANT_VALUES } from './header.js';
 import { fail, int, record } from './snapshot-fields.js';
 import { checkContexts, type Stores, WorldRefs } from './snapshot-contexts.js';
 import { checkIndexes } from './snapshot-indexes.js';
+import { checkSaved } from './snapshot-saved.js';
 import { checkObjects, checkOwnIds, checkTasks } from './snapshot-stores.js';
 import { isRecord } from './values.js';
 
@@ -37,12 +39,14 @@ export function checkWorld(v: unknown, where: string): World {
 
 /**
  * Every member of every store against its schema, and the ids each holds (contexts:
- * snapshot-contexts.ts; the other stores: snapshot-indexes.ts). `raw` is the decoded world.
+ * snapshot-contexts.ts; the other stores: snapshot-indexes.ts; saved dumps:
+ * snapshot-saved.ts). `raw` is the decoded world.
  */
 export function checkSchemas(raw: Record<string, unknown>, stores: Stores, where: string): void {
   const refs = new WorldRefs(stores);
   checkContexts(stores, refs, where);
   checkIndexes(raw, stores, refs, where);
+  checkSaved(raw.saved, refs, `${where}.saved`);
 }
 
 /** The World's own members, from the world factory (so that one added there is required here). */

@@ -15,6 +15,7 @@ import {
 import { type ImageDir, type PageContent, readImageDir, writeImageDir } from '../../criu/images/index.js';
 import { type DumpedTask, dumpTree, type ProcessMemory, restoreImages } from '../../criu/orchestrate.js';
 import { remapOptionsFromList } from '../../criu/remap.js';
+import type { SavedDump } from '../../criu/saved-dump.js';
 import { readCoreImage, writeCoreImage } from '../../criu/tasks-image.js';
 import { registerMachine } from '../../world/objects.js';
 import type { World } from '../../world/types.js';
@@ -26,13 +27,6 @@ export const CRIU_DUMP = 'criu.dump';
 export const CRIU_RESTORE = 'criu.restore';
 registerMachine(CRIU_DUMP, criuDumpMachine, criuDumpContextSpec);
 registerMachine(CRIU_RESTORE, criuRestoreMachine, criuRestoreContextSpec);
-
-/** What a dump without `dir` keeps for a later `criu.restore {dump}`: CRIU's image directory in memory. */
-interface SavedDump {
-  images: ImageDir;
-  memory: ProcessMemory[];
-  tasks: DumpedTask[];
-}
 
 /**
  * The dumps of a world, by criu.dump object id. They are part of the world (`w.saved`), as
