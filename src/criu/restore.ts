@@ -175,8 +175,14 @@ function restoreFilePasses(r: TreeRestore, tasks: TaskRestore[], early: boolean)
     const left = tasks.some((t) => t.pending.length > 0);
     if (left || inState(r.w, r.obj, 'restoreFiles')) r.event('PASS_END');
     if (!left) return null;
-    if (progress === 0) return 'RESTORE_EXT_FILE made no progress in a full pass';
+    if (progress === 0) return `RESTORE_EXT_FILE made no progress in a full pass (${waiting(tasks)})`;
   }
+}
+
+/** The files a pass left waiting, to say in the failure which (an import of a handle nothing publishes, …). */
+function waiting(tasks: readonly TaskRestore[]): string {
+  const files = tasks.flatMap((t) => t.pending.map((p) => `pid ${t.pid} fd ${p.fd} (CRIU file id ${p.id})`));
+  return `still waiting: ${files.join(', ')}`;
 }
 
 /**
