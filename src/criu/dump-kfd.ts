@@ -13,7 +13,8 @@ import type { TreeDump } from './dump-state.js';
 import type { CriuKfd, KfdBoEntry, PageContent } from './images/index.js';
 import { NO_GEM_HANDLE } from './images/index.js';
 import { kfdBoHasPages } from './images/dir.js';
-import { criuVersionFailure, deviceEntry, kfdBoIndex } from './orchestrate-common.js';
+import { deviceEntries } from './device-entries.js';
+import { criuVersionFailure, kfdBoIndex } from './orchestrate-common.js';
 
 /** One BO bucket of CHECKPOINT's output (kfd_criu_bo_bucket). */
 type Bucket = { addr: bigint; size: bigint; offset: bigint; gpu_id: number; alloc_flags: number; dmabuf_fd: number };
@@ -70,7 +71,10 @@ function kfdImage(
     pid,
     num_of_gpus: devices.length,
     num_of_cpus: 0,
-    device_entries: devices.map((dev, i) => deviceEntry(w, i + 1, dev.user_gpu_id, dev.actual_gpu_id)),
+    device_entries: deviceEntries(
+      w,
+      devices.map((d) => ({ userId: d.user_gpu_id, actualId: d.actual_gpu_id })),
+    ),
     num_of_bos: BigInt(bo_entries.length),
     bo_entries,
     num_of_objects: info.num_objects as number,

@@ -12,9 +12,8 @@ import { contextOf, inState } from '../world/objects.js';
 import { applyInPlace, type CallResult } from '../world/step.js';
 import type { Call, FdRef, World } from '../world/types.js';
 import { allocIdr } from '../world/idr.js';
-import { deviceProperties } from '../world/topology.js';
 import { liveTask } from '../world/world.js';
-import type { ImageDir, KfdDeviceEntry, PageContent } from './images/index.js';
+import type { ImageDir, PageContent } from './images/index.js';
 
 /** One call an orchestration issued: the call as the model received it (arguments decoded) and its result. */
 export interface OrchestratedCall extends Call, CallResult {
@@ -172,52 +171,6 @@ export function criuVersionFailure(v: CallResult): string | null {
   if (v.ret !== 0 || major < KFD_MIN.major || (major === KFD_MIN.major && minor < KFD_MIN.minor))
     return `KFD ioctl version ${major}.${minor} < ${KFD_MIN.major}.${KFD_MIN.minor}`;
   return null;
-}
-
-/**
- * The kfd_device_entry of a GPU (save_devices → topology_to_devinfo, spec §9.4 g): node id,
- * user id, the GPU's topology properties (the header's `properties` over the defaults), its
- * render minor, VRAM size and whether VRAM is public (large BAR). No iolinks: the world has no
- * CPU nodes or P2P links.
- */
-export function deviceEntry(w: World, node: number, userId: number, actualId: number): KfdDeviceEntry {
-  const g = w.topology.gpus.find((x) => x.gpu_id === actualId)!;
-  const p = deviceProperties(g);
-  // in the message's field order
-  return {
-    node_id: node,
-    gpu_id: userId,
-    cpu_cores_count: p.cpu_cores_count,
-    simd_count: p.simd_count,
-    mem_banks_count: p.mem_banks_count,
-    caches_count: p.caches_count,
-    io_links_count: p.io_links_count,
-    max_waves_per_simd: p.max_waves_per_simd,
-    lds_size_in_kb: p.lds_size_in_kb,
-    gds_size_in_kb: p.gds_size_in_kb,
-    num_gws: p.num_gws,
-    wave_front_size: p.wave_front_size,
-    array_count: p.array_count,
-    simd_arrays_per_engine: p.simd_arrays_per_engine,
-    cu_per_simd_array: p.cu_per_simd_array,
-    simd_per_cu: p.simd_per_cu,
-    max_slots_scratch_cu: p.max_slots_scratch_cu,
-    vendor_id: p.vendor_id,
-    device_id: p.device_id,
-    domain: p.domain,
-    drm_render_minor: g.render_minor,
-    hive_id: 0n,
-    num_sdma_engines: p.num_sdma_engines,
-    num_sdma_xgmi_engines: p.num_sdma_xgmi_engines,
-    num_sdma_queues_per_engine: p.num_sdma_queues_per_engine,
-    num_cp_queues: p.num_cp_queues,
-    fw_version: p.fw_version,
-    capability: p.capability,
-    sdma_fw_version: p.sdma_fw_version,
-    vram_public: g.large_bar ? 1 : 0,
-    vram_size: g.vram_size,
-    iolinks: [],
-  };
 }
 
 /** A KFD BO found by user gpu id and address, with its idr handle. */

@@ -2,7 +2,7 @@
  * The restore's GPU maps (spec §9.5 step 3.3, §9.10). Every KFD restore runs the plugin's
  * `devinfo_to_topology` of the image's device entries (the source), `topology_parse` of the
  * local system (the destination: the world's GPUs, each described as the dump describes a GPU,
- * orchestrate-common.ts `deviceEntry`) and `set_restore_gpu_maps` (remap.ts) into the task's
+ * device-entries.ts) and `set_restore_gpu_maps` (remap.ts) into the task's
  * `restore_maps`, whether or not the ids are the same: a local system with another number of
  * GPUs, or with a GPU whose properties do not match, fails the restore even with identical
  * ids, and one whose GPUs have other ids restores onto them.
@@ -10,7 +10,7 @@
 import type { World } from '../world/types.js';
 import { DEFAULT_DEVICE_PROPERTIES, DEVICE_PROPERTY_KEYS } from '../world/topology.js';
 import type { KfdDeviceEntry, KfdImageSet } from './images/index.js';
-import { deviceEntry } from './orchestrate-common.js';
+import { deviceEntries } from './device-entries.js';
 import { type RemapOptions, setRestoreGpuMaps, type Topology, topologyFromKfdImage } from './remap.js';
 
 /**
@@ -26,13 +26,19 @@ export function headerGpuOfEntry(d: KfdDeviceEntry): Record<string, unknown> {
     render_minor: d.drm_render_minor,
     vram_size: d.vram_size.toString(),
     large_bar: d.vram_public !== 0,
+    ...(d.hive_id === 0n ? {} : { hive_id: `0x${d.hive_id.toString(16)}` }),
     ...(Object.keys(properties).length ? { properties } : {}),
   };
 }
 
 /** `topology_parse(&dest_topology, "Local")`: the world's GPUs as KFD topology nodes, in order. */
 export function localTopology(w: World): Topology {
-  return { nodes: w.topology.gpus.map((g, i) => deviceEntry(w, i + 1, g.gpu_id, g.gpu_id)) };
+  return {
+    nodes: deviceEntries(
+      w,
+      w.topology.gpus.map((g) => ({ userId: g.gpu_id, actualId: g.gpu_id })),
+    ),
+  };
 }
 
 /**

@@ -77,6 +77,21 @@ function parseNumXcc(raw: unknown, where: string): number {
   return n;
 }
 
+/** A header's `hive_id`: a non-zero u64 (0 is a GPU without a hive: leave the field out). */
+function parseHiveId(raw: unknown, where: string): bigint {
+  const id = parseUnsigned(raw, 64, where);
+  if (id === 0n) throw new InputError(where, 'a non-zero XGMI hive id (a GPU without a hive has no hive_id)', raw);
+  return id;
+}
+
+/**
+ * amdgpu_xgmi_same_hive: two different GPUs of one XGMI hive (with amdgpu_use_xgmi_p2p, the
+ * default). A GPU is not in the same hive as itself.
+ */
+export function sameHive(a: GpuTopology, b: GpuTopology): boolean {
+  return a.gpu_id !== b.gpu_id && a.hive_id !== undefined && a.hive_id === b.hive_id;
+}
+
 /** A GPU's properties: the defaults, with what the header gives over them. */
 export function deviceProperties(g: GpuTopology): Record<DevicePropertyKey, number> {
   return { ...DEFAULT_DEVICE_PROPERTIES, ...g.properties };
@@ -103,6 +118,7 @@ const GPU_KEYS = [
   'mmio_remap_bus_addr',
   'gc_version',
   'num_xcc',
+  'hive_id',
   'properties',
 ] as const;
 
@@ -164,6 +180,7 @@ function parseGpu(raw: unknown, where: string, pageSize: number): GpuTopology {
         : parseUnsigned(raw.mmio_remap_bus_addr, 64, `${where}.mmio_remap_bus_addr`),
     ...(raw.gc_version === undefined ? {} : { gc_version: parseGcVersion(raw.gc_version, `${where}.gc_version`) }),
     ...(raw.num_xcc === undefined ? {} : { num_xcc: parseNumXcc(raw.num_xcc, `${where}.num_xcc`) }),
+    ...(raw.hive_id === undefined ? {} : { hive_id: parseHiveId(raw.hive_id, `${where}.hive_id`) }),
     ...(raw.properties === undefined ? {} : { properties: parseProperties(raw.properties, `${where}.properties`) }),
   };
 }

@@ -39,6 +39,13 @@ export interface GpuTopology {
    */
   num_xcc?: number;
   /**
+   * The XGMI hive of the GPU (sysfs `nodes/N/properties` hive_id, `adev->gmc.xgmi.hive_id`), where
+   * it has one: GPUs of one hive are joined by XGMI links. A dump records the hive and its links
+   * in each device entry, the restore's remapping keeps a hive together (match_xgmi_groups), and
+   * GEM_OP SET_PLACEMENT refuses an object that a VM of another GPU of its hive maps (spec §9.10).
+   */
+  hive_id?: bigint;
+  /**
    * The GPU's KFD topology properties (sysfs `nodes/N/properties`, as a kfd_device_entry names
    * them) where they differ from DEFAULT_DEVICE_PROPERTIES (src/world/topology.ts): what a dump
    * records per device and the restore's GPU remapping compares (spec §9.4 g, §9.10). Absent

@@ -5,7 +5,7 @@
  * Expected values are the spec's (and the kernel's, where the spec names the function).
  */
 import { describe, expect, it } from 'vitest';
-import { APP, Drm, E, GPU_A, KFD, PAGE, RA, RA2, RB } from './amdgpu-helpers.js';
+import { APP, Drm, E, GPU_A, GPU_B, KFD, PAGE, RA, RA2, RB } from './amdgpu-helpers.js';
 
 const INT_MAX = 0x7fffffff;
 
@@ -179,6 +179,26 @@ describe('spec §8.2: GEM_OP', () => {
       domains: bigint;
     };
     expect(info.domains).toBe(7n);
+  });
+
+  it('spec §8.2 (amdgpu_gem_op_ioctl, amdgpu_xgmi_same_hive): SET_PLACEMENT of an object a VM of another GPU of its XGMI hive holds → -EINVAL', () => {
+    for (const hive of [true, false]) {
+      const h = new Drm(hive ? { gpuA: { hive_id: '0x5a5a' }, gpuB: { hive_id: '0x5a5a' } } : {});
+      h.must(h.ioctl(APP, 'ACQUIRE_VM', { drm_fd: RB, gpu_id: GPU_B }, KFD));
+      const k = h.alloc(APP, GPU_A, ['VRAM', 'WRITABLE'], PAGE, '0x7f0000000000');
+      const fd = h.must(h.ioctl(APP, 'EXPORT_DMABUF', { handle: k, flags: 0 }, KFD)).out.dmabuf_fd;
+      const r = h.must(h.drm('PRIME_FD_TO_HANDLE', { fd })).out.handle as number; // the same object
+      const place = () => h.drm('AMDGPU_GEM_OP', { handle: r, op: 'SET_PLACEMENT', value: 4 }).ret;
+      h.must(h.map(APP, k, [GPU_A]));
+      expect(place(), 'mapped by its own GPU only').toBe(0);
+      h.must(h.map(APP, k, [GPU_B]));
+      expect(place(), hive ? 'mapped by the other GPU of its hive' : 'mapped by a GPU of no hive').toBe(
+        hive ? E.EINVAL : 0,
+      );
+      // UNMAP keeps the attachment (kfd_mem_detach comes at FREE): the VM still holds a bo_va
+      h.must(h.ioctl(APP, 'UNMAP_MEMORY_FROM_GPU', { handle: k, device_ids: [GPU_B] }));
+      expect(place(), 'unmapped, still attached').toBe(hive ? E.EINVAL : 0);
+    }
   });
 
   it('spec §8.2: GET_MAPPING_INFO (2026 fix): num_entries whose array would exceed INT_MAX bytes → -EINVAL', () => {

@@ -34,6 +34,7 @@ const topology: CoreTopology = {
       mmio_remap_bus_addr: 0xfd000000n,
       gc_version: '9.4.3',
       num_xcc: 8,
+      hive_id: 0x8a3f_1c2e_0000_0001n,
       properties: { device_id: 0x74a1, simd_count: 1216, fw_version: 151 },
     },
     {
@@ -63,7 +64,7 @@ describe('gpucr-core.json', () => {
     expect(readCoreImage(mkdtempSync(join(tmpdir(), 'gpucr-none-')))).toBeUndefined();
   });
 
-  it('a topology of two GPUs with their own gc_version, num_xcc and properties reads back equal, in the same bytes each time', () => {
+  it('a topology of two GPUs with their own gc_version, num_xcc, hive and properties reads back equal, in the same bytes each time', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpucr-core-topo-'));
     writeCoreImage(dir, { ...core, topology });
     const bytes = readFileSync(join(dir, CORE_IMAGE), 'utf8');
@@ -111,6 +112,11 @@ describe('gpucr-core.json', () => {
       'a GPU of 17 XCCs',
       '{"tasks":[],"memory":[],"topology":{"gpus":[{"gpu_id":1,"render_minor":128,"num_xcc":17}]}}',
       'topology.gpus[0].num_xcc',
+    ],
+    [
+      'a GPU of hive 0 (a GPU without a hive has no hive_id)',
+      '{"tasks":[],"memory":[],"topology":{"gpus":[{"gpu_id":1,"render_minor":128,"hive_id":0}]}}',
+      'topology.gpus[0].hive_id',
     ],
     [
       'processes in the topology (the tasks say which)',

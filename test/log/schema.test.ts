@@ -46,6 +46,12 @@ describe('the log format schema', () => {
     }
   });
 
+  it('accepts a GPU’s XGMI hive, as the reader does', () => {
+    const text = '{"gpucr":1,"topology":{"gpus":[{"gpu_id":1,"render_minor":128,"hive_id":"0xfeed"}]}}';
+    expect(header(JSON.parse(text) as unknown)).toBe(true);
+    expect(readLog(text, 't').header.topology.gpus[0]!.hive_id).toBe(0xfeedn);
+  });
+
   it('refuses lines the reader refuses for their structure', () => {
     const HEADER = '{"gpucr":1,"topology":{"gpus":[{"gpu_id":4660,"render_minor":128}]}}';
     const bad: [string, 'header' | 'event'][] = [
@@ -54,6 +60,8 @@ describe('the log format schema', () => {
       ['{"gpucr":1,"topology":{"gpus":[{"gpu_id":1}]}}', 'header'],
       ['{"gpucr":1,"topology":{"gpus":[{"gpu_id":1,"render_minor":128,"vram_size":"0xZZ"}]}}', 'header'],
       ['{"gpucr":1,"topology":{"gpus":[]},"snapshot":"md5:00"}', 'header'],
+      ['{"gpucr":1,"topology":{"gpus":[{"gpu_id":1,"render_minor":128,"hive_id":0}]}}', 'header'],
+      ['{"gpucr":1,"topology":{"gpus":[{"gpu_id":1,"render_minor":128,"hive_id":"0x00"}]}}', 'header'],
       ['{"pid":1}', 'event'],
       ['{"pid":0,"call":"open"}', 'event'],
       ['{"pid":1,"call":"open","ret":2147483648}', 'event'],

@@ -8,7 +8,9 @@ import { registerDrm, hasUpstreamCriu } from '../drm/dispatch.js';
 import { handleLookup } from '../drm/file.js';
 import { enumOf, u32, u64 } from '../schema.js';
 import { domainName, gemBo, gemOf, gemSend } from './kernel/gem.js';
-import { boVaFind, boVaMappings } from './kernel/vm.js';
+import { boVaFind, boVaMappings, vmGpusOf } from './kernel/vm.js';
+import { sameHive } from '../../world/topology.js';
+import { gpuById } from '../../world/world.js';
 import { AMDGPU_GEM_CREATE as C, AMDGPU_GEM_DOMAIN as D, AMDGPU_GEM_OP, AMDGPU_GPU_PAGE_SIZE } from './uapi.js';
 
 const INT_MAX = 0x7fffffff;
@@ -63,7 +65,7 @@ export const gemOp = registerDrm<OpArgs>({
     'padding ≠ 0 → -EINVAL (6.18, 4d82724f7f2b; 6.17 and the proposal’s kernel have no padding field: drm_ioctl copies the longer struct and the kernel ignores what follows value)',
     'no object at the handle → -ENOENT',
     'GET_GEM_CREATE_INFO: create_info = {bo_size, alignment in bytes, domains = preferred, domain_flags = bo->flags}',
-    'SET_PLACEMENT: an import object asked for VRAM → -EINVAL; a userptr object → -EPERM; preferred domains = value & (VRAM | GTT | CPU)',
+    'SET_PLACEMENT: an import object asked for VRAM → -EINVAL; a userptr object → -EPERM; a VM of another GPU of the object’s XGMI hive holds a bo_va of it (amdgpu_xgmi_same_hive) → -EINVAL; preferred domains = value & (VRAM | GTT | CPU)',
     'GET_MAPPING_INFO (6.18; not on 6.17 or the proposal’s kernel → -EINVAL): num_entries × 32 > INT_MAX → -EINVAL; vm_entries = the bo_va’s valids then invalids, copied only if 0 < count ≤ num_entries; num_entries = count always',
     'any other op → -EINVAL',
   ],
@@ -87,6 +89,9 @@ export const gemOp = registerDrm<OpArgs>({
       case AMDGPU_GEM_OP.SET_PLACEMENT: {
         if (c.import_attach !== null && a.value & BigInt(D.VRAM)) return -ERRNO.EINVAL;
         if (c.userptr) return -ERRNO.EPERM;
+        // a VM of another GPU of the object's XGMI hive maps it in place (amdgpu_xgmi_same_hive)
+        const own = gpuById(w, g.gpu_id)!;
+        if (vmGpusOf(w, gem).some((gpu) => sameHive(own, gpuById(w, gpu)!))) return -ERRNO.EINVAL;
         gemSend(w, gem, { type: 'SET_PLACEMENT' });
         g.preferred_domains = Number(a.value & BigInt(D.VRAM | D.GTT | D.CPU));
         g.domain = domainName(g.preferred_domains);

@@ -45,6 +45,17 @@ export function boVaFind(w: World, vmFile: string, gem: string): string | undefi
 }
 
 /**
+ * The GPUs whose VMs hold a bo_va of the object (robj->vm_bo: every VM it is open or attached
+ * in), as actual gpu_ids, in the order of the world's render-node files.
+ */
+export function vmGpusOf(w: World, gem: string): number[] {
+  const gpus: number[] = [];
+  for (const [file, priv] of Object.entries(w.drm ?? {}))
+    if (Object.hasOwn(priv.vm.bo_vas, gem)) gpus.push((w.files[file] as { gpu_id: number }).gpu_id);
+  return gpus;
+}
+
+/**
  * amdgpu_gem_object_open / kfd_mem_attach: `bo_va = amdgpu_vm_bo_find(vm, bo); if (!bo_va)
  * bo_va = amdgpu_vm_bo_add(adev, vm, bo); else ++bo_va->ref_count;`
  */
