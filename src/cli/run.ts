@@ -2,7 +2,10 @@
  * `gpucr run <script> -o <out>`: apply a log's events without checking its
  * assertions and write the recorded log: every event with the `ret` and `out` the
  * model gave (src/log/writer.ts). References are resolved (the recorded log carries
- * the actual values), `by` is kept. The output is written to a temporary file and
+ * the actual values). An orchestration event (criu.dump, criu.restore) is written as a log
+ * writes it (docs/log-format.md "Orchestration events"): its line without `out.issued`, then
+ * each call it issued with `by`; the script's own lines with `by` on it are checked against
+ * those calls and not written again. The output is written to a temporary file and
  * renamed over `<out>` at the end, so a run that stops on bad input leaves `<out>`
  * as it was.
  */
@@ -11,7 +14,9 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { fileSize, progressCounter, readLogBatches } from '../log/read-file.js';
 import { ReadThread, useReadThread } from '../log/read-thread.js';
+import type { LogLine } from '../log/event-fields.js';
 import type { LogHeader, ReadOptions } from '../log/reader.js';
+import { orchestrationLines } from '../criu/orchestrate-log.js';
 import { Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
 import { encodeHeader, fsyncDir, LogWriter } from '../log/writer.js';
@@ -68,6 +73,22 @@ export async function runScript(script: string, out: string, opts: RunScriptOpti
       }
     }
   const tmp = `${out}.tmp-${process.pid}`;
+  // The output's line of each script line: an orchestration event's issued calls are written
+  // after it, so the lines after it move down, and a `by` must name the output's line.
+  const outputLine = new Map<number, number>();
+  const expanded = new Set<number>();
+  const record = (w: LogWriter, ev: LogLine, r: { ret: number; out: Record<string, unknown> }): void => {
+    if (ev.by !== undefined && expanded.has(ev.by)) return; // written with its orchestration line
+    const call = rp!.lastCall!;
+    if (Array.isArray(r.out.issued)) {
+      const lines = orchestrationLines(call, r.ret, r.out, w.line + 1);
+      outputLine.set(ev.line, w.appendLine(lines[0]!));
+      for (const l of lines.slice(1)) w.appendLine(l);
+      expanded.add(ev.line);
+      return;
+    }
+    outputLine.set(ev.line, w.append(call, r, ev.by === undefined ? undefined : outputLine.get(ev.by)));
+  };
   let writer: LogWriter | undefined;
   let rp: Replayer | undefined;
   let errors = 0;
@@ -89,7 +110,7 @@ export async function runScript(script: string, out: string, opts: RunScriptOpti
         const ev = item.event;
         const r = rp!.apply(ev);
         if (r.ret !== 0) errors += 1;
-        writer!.append(rp!.lastCall!, r, ev.by);
+        record(writer!, ev, r);
         if ((rp!.events & 1023) === 0) progress?.('run', rp!.events, total);
       }
     writer!.close();

@@ -237,6 +237,31 @@ describe('gpucr run', () => {
     expect(readFileSync(out2, 'utf8')).toBe(readFileSync(out, 'utf8'));
   });
 
+  it('docs/log-format.md "Orchestration events": a criu.dump or criu.restore is written as a log writes it, its issued calls as lines with `by`', () => {
+    // The round-trip example without its `by` lines and results: what a user writes.
+    const example = readFileSync(ex('criu-roundtrip.jsonl'), 'utf8').trimEnd().split('\n');
+    const parsed = example.slice(1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const script = file(
+      'criu-script.jsonl',
+      `${[
+        example[0],
+        ...parsed.filter((o) => o.by === undefined).map(({ ret: _r, out: _o, ...rest }) => JSON.stringify(rest)),
+      ].join('\n')}\n`,
+    );
+    const out = join(dir, 'criu-recorded.jsonl');
+    expect(gpucr(['run', script, '-o', out]).code).toBe(0);
+    const rec = readFileSync(out, 'utf8').trimEnd().split('\n');
+    // line for line the example's shape: the same calls, the same `by`, the same results
+    const shape = (o: Record<string, unknown>) => [o.call, o.pid, o.by, o.ret];
+    expect(rec.slice(1).map((l) => shape(JSON.parse(l) as Record<string, unknown>))).toEqual(parsed.map(shape));
+    expect(rec.some((l) => l.includes('"issued"'))).toBe(false);
+    expect(gpucr(['replay', '--check', out]).code).toBe(0);
+    // Run again, the recording (with its `by` lines) records the same bytes.
+    const again = join(dir, 'criu-recorded2.jsonl');
+    expect(gpucr(['run', out, '-o', again]).code).toBe(0);
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(out, 'utf8'));
+  });
+
   it('ignores assertions, and leaves the output as it was on bad input', () => {
     const out = join(dir, 'kept.jsonl');
     writeFileSync(out, 'precious\n');
