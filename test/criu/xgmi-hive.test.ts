@@ -4,6 +4,7 @@
  * device entries, and the restore's set_restore_gpu_maps keeps a hive together
  * (match_xgmi_groups) where the GPUs' order alone would map it elsewhere.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { headerGpuOfEntry } from '../../src/criu/restore-maps.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
@@ -108,6 +109,25 @@ describe('XGMI hives through dump and restore (spec §9.4 g, §9.10)', () => {
     expect(gpus.map((g) => g.hive_id)).toEqual([undefined, HIVE, HIVE]);
     const { header } = readLog(JSON.stringify({ gpucr: 1, topology: { gpus } }), 'h');
     expect(header.topology.gpus.map((g) => g.hive_id)).toEqual(world.topology.gpus.map((g) => g.hive_id));
+  });
+
+  it('docs/examples/criu-xgmi-hive.jsonl: SET_PLACEMENT succeeds until the BO is mapped on the other GPU of its hive, then -EINVAL; the dump and restore succeed', () => {
+    const text = readFileSync(new URL('../../docs/examples/criu-xgmi-hive.jsonl', import.meta.url), 'utf8');
+    const { header, events } = readLog(text, 'criu-xgmi-hive.jsonl');
+    expect(header.topology.gpus.map((g) => g.hive_id)).toEqual([0x5a5a0001n, 0x5a5a0001n]);
+    const at = (line: number) => events.find((e) => e.line === line)!;
+    // op 1: AMDGPU_GEM_OP_SET_PLACEMENT
+    expect([10, 12].map((l) => [at(l).call, (at(l).args as { op: number }).op, at(l).ret])).toEqual([
+      ['DRM_IOCTL_AMDGPU_GEM_OP', 1, 0],
+      ['DRM_IOCTL_AMDGPU_GEM_OP', 1, -22],
+    ]);
+    expect(at(11).call).toBe('AMDKFD_IOC_MAP_MEMORY_TO_GPU');
+    expect(events.filter((e) => e.call.startsWith('criu.')).map((e) => [e.call, e.ret])).toEqual([
+      ['criu.dump', 0],
+      ['criu.restore', 0],
+    ]);
+    // what the lines assert is what the model does
+    expect(replay(header, events).ok).toBe(true);
   });
 
   it('a hive restored onto a machine without one: "Failed to map GPUs"', () => {
