@@ -76,15 +76,20 @@ export async function runScript(script: string, out: string, opts: RunScriptOpti
   // The output's line of each script line: an orchestration event's issued calls are written
   // after it, so the lines after it move down, and a `by` must name the output's line.
   const outputLine = new Map<number, number>();
-  const expanded = new Set<number>();
+  /** Per orchestration line of the script: the output lines of its issued calls, and how many script lines took theirs. */
+  const issuedLines = new Map<number, { lines: number[]; taken: number }>();
   const record = (w: LogWriter, ev: LogLine, r: { ret: number; out: Record<string, unknown> }): void => {
-    if (ev.by !== undefined && expanded.has(ev.by)) return; // written with its orchestration line
+    const issued = ev.by === undefined ? undefined : issuedLines.get(ev.by);
+    if (issued) {
+      // written with its orchestration line (the replayer checked it is the call issued there)
+      outputLine.set(ev.line, issued.lines[issued.taken++]!);
+      return;
+    }
     const call = rp!.lastCall!;
     if (Array.isArray(r.out.issued)) {
-      const lines = orchestrationLines(call, r.ret, r.out, w.line + 1);
-      outputLine.set(ev.line, w.appendLine(lines[0]!));
-      for (const l of lines.slice(1)) w.appendLine(l);
-      expanded.add(ev.line);
+      const [first, ...calls] = orchestrationLines(call, r.ret, r.out, w.line + 1);
+      outputLine.set(ev.line, w.appendLine(first!));
+      issuedLines.set(ev.line, { lines: calls.map((l) => w.appendLine(l)), taken: 0 });
       return;
     }
     outputLine.set(ev.line, w.append(call, r, ev.by === undefined ? undefined : outputLine.get(ev.by)));
