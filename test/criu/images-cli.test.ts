@@ -95,6 +95,30 @@ describe('gpucr images', () => {
     expect(j.unpublished).toEqual([{ file: 'amdgpu-renderD-7.img', field: 'bo_entries[1].handle', handle: 5 }]);
   });
 
+  it('spec §9.8: a handle several images publish is reported with its publishers, exit 0', () => {
+    expect((JSON.parse(gpucr('images', imageDir(), '--json').stdout) as { ambiguous: unknown[] }).ambiguous).toEqual(
+      [],
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'gpucr-cli-images-'));
+    const images = sampleDir();
+    images.kfd[0]!.kfd.bo_entries[1]!.handle = 1; // published by the KFD image and the render node's BO 1
+    writeImageDir(dir, images);
+    const r = gpucr('images', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /restore may give these GEM handles another BO.*\n {2}amdgpu-dmabuf_9\.img: gem_handle = 1, published by amdgpu-kfd-3\.img, amdgpu-renderD-7\.img\n$/,
+    );
+    const j = JSON.parse(gpucr('images', dir, '--json').stdout) as { ambiguous: unknown[] };
+    expect(j.ambiguous).toEqual([
+      {
+        file: 'amdgpu-dmabuf_9.img',
+        field: 'gem_handle',
+        handle: 1,
+        publishers: ['amdgpu-kfd-3.img', 'amdgpu-renderD-7.img'],
+      },
+    ]);
+  });
+
   it('a bad image: exit 2, the file and field on stderr, no stack trace', () => {
     const dir = imageDir();
     writeFileSync(join(dir, 'amdgpu-kfd-3.img'), new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]));

@@ -18,6 +18,7 @@ import {
   encodeKfdImage,
   encodePages,
   ImageError,
+  ambiguousHandles,
   readImageDir,
   unpublishedHandles,
   writeImageDir,
@@ -415,6 +416,18 @@ describe('image directories', () => {
     writeImageDir(dir, images);
     expect(readImageDir(dir)).toEqual(images);
     expect(unpublishedHandles(images)).toEqual([{ file: RD, field: 'bo_entries[1].handle', handle: 5 }]);
+  });
+
+  it('spec §9.8: a handle number several images publish, which a dma-buf image looks up: reported with its publishers', () => {
+    const images = sampleDir();
+    expect(ambiguousHandles(images)).toEqual([]);
+    images.kfd[0]!.kfd.bo_entries[1]!.handle = 1; // the render node's BO at handle 1 publishes 1 too
+    expect(ambiguousHandles(images)).toEqual([{ file: DB, field: 'gem_handle', handle: 1, publishers: [KFD, RD] }]);
+    expect(unpublishedHandles(images)).toEqual([]);
+    // a valid directory all the same
+    const dir = mkdtempSync(join(tmpdir(), 'gpucr-images-'));
+    writeImageDir(dir, images);
+    expect(ambiguousHandles(readImageDir(dir))).toHaveLength(1);
   });
 
   it('a dmabuf whose GEM handle no BO publishes: read, and reported (spec §9.8)', () => {

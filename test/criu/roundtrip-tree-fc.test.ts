@@ -21,7 +21,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BoContext } from '../../machines/kfd/bo.js';
-import { checkImageDir, type ImageDir, NO_GEM_HANDLE } from '../../src/criu/images/index.js';
+import { ambiguousHandles, checkImageDir } from '../../src/criu/images/index.js';
 import { roundtrip, sharingView } from '../../src/criu/roundtrip.js';
 import { contentGem } from '../../src/ioctls/amdgpu/kernel/gem.js';
 import { contextOf } from '../../src/world/objects.js';
@@ -43,20 +43,6 @@ function unmatchedDmabuf(w: World): boolean {
     const f = w.files[fid];
     return f?.kind === 'dmabuf' && !held.has(f.gem);
   });
-}
-
-/** A handle number several image files publish while an import or a dma-buf file looks it up (spec §9.8). */
-function ambiguousHandle(images: ImageDir): boolean {
-  const publishers = new Map<number, number>();
-  const pub = (h: number) => publishers.set(h, (publishers.get(h) ?? 0) + 1);
-  for (const k of images.kfd)
-    for (const h of new Set(k.kfd.bo_entries.map((b) => b.handle))) if (h !== NO_GEM_HANDLE) pub(h);
-  for (const r of images.renderD) for (const b of r.renderD.bo_entries) if (!b.is_import) pub(b.handle);
-  const looked = [
-    ...images.renderD.flatMap((r) => r.renderD.bo_entries.filter((b) => b.is_import).map((b) => b.handle)),
-    ...images.dmabuf.map((d) => d.dmabuf.gem_handle),
-  ];
-  return looked.some((h) => (publishers.get(h) ?? 0) > 1);
 }
 
 /** A KFD import (IMPORT_DMABUF) of a BO another task reaches too. */
@@ -131,7 +117,7 @@ describe('criu round trip of two processes sharing dma-bufs', () => {
           expect(r.dump.failure).toBeNull();
           // what the dump makes, its writer writes: a directory of it passes every check of writeImageDir
           expect(() => checkImageDir(r.dump.images)).not.toThrow();
-          if (ambiguousHandle(r.dump.images)) {
+          if (ambiguousHandles(r.dump.images).length > 0) {
             seen.ambiguous++;
             continue;
           }

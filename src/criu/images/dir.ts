@@ -15,7 +15,9 @@ export {
   type KfdImageSet,
   kfdBoHasPages,
   type RenderDImageSet,
-  type UnpublishedHandle,
+  type AmbiguousHandle,
+  ambiguousHandles,
+  type HandleLookup,
   unpublishedHandles,
 } from './dir-layout.js';
 export { readImageDir } from './dir-read.js';

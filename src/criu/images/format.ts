@@ -7,7 +7,7 @@ import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ObjectPriv, PrivData } from '../kfd-priv-layout.js';
 import type { ImageDir } from './dir.js';
 import { kfdBoHasPages } from './dir.js';
-import { unpublishedHandles } from './dir-layout.js';
+import { ambiguousHandles, unpublishedHandles } from './dir-layout.js';
 import { decodeKfdPriv, type KfdImageOptions } from './messages.js';
 import {
   AMDGPU_GEM_CREATE,
@@ -170,14 +170,21 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
       ...waits.map((u) => `  ${u.file}: ${u.field} = ${u.handle}`),
     );
   }
+  const ambiguous = ambiguousHandles(dir);
+  if (ambiguous.length > 0) {
+    lines.push(
+      'restore may give these GEM handles another BO: several images publish the number, and the first one restored wins (spec §9.8)',
+      ...ambiguous.map((a) => `  ${a.file}: ${a.field} = ${a.handle}, published by ${a.publishers.join(', ')}`),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * The JSON value `gpucr images --json` prints (before stable key ordering): one entry per file,
  * messages with the schema's field names, priv_data both as bytes and decoded, contents as
- * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find
- * (unpublishedHandles, dir-layout.ts).
+ * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find and
+ * `ambiguous` those several images publish (unpublishedHandles, ambiguousHandles, dir-layout.ts).
  */
 export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<string, unknown> {
   const files: Record<string, unknown>[] = [];
@@ -206,5 +213,5 @@ export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<
   }
   for (const s of dir.dmabuf)
     files.push({ file: dmabufImageName(s.id), message: 'criu_dmabuf_node', content: s.dmabuf });
-  return { files, unpublished: unpublishedHandles(dir) };
+  return { files, unpublished: unpublishedHandles(dir), ambiguous: ambiguousHandles(dir) };
 }

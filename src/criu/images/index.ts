@@ -12,7 +12,9 @@ export {
   kfdBoHasPages,
   readImageDir,
   type RenderDImageSet,
-  type UnpublishedHandle,
+  type AmbiguousHandle,
+  ambiguousHandles,
+  type HandleLookup,
   unpublishedHandles,
   writeImageDir,
 } from './dir.js';
