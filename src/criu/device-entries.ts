@@ -4,8 +4,8 @@
  * restore-maps.ts): node ids from 1 in the order given, each GPU's topology properties (the
  * header's `properties` over the defaults), its render minor, VRAM size, whether VRAM is public
  * (large BAR), its XGMI hive, and an XGMI iolink to every other GPU of the list in its hive.
- * No CPU nodes and no PCIe links: the world has no CPUs, so `io_links_count` is the header's
- * property, not the number of links written.
+ * No CPU nodes and no PCIe links: the world has no CPUs. `io_links_count` is the header's
+ * property when it gives one, else the number of links written (sysfs counts the links it lists).
  */
 import { TOPO_IOLINK_TYPE } from './images/index.js';
 import type { DevIolink, KfdDeviceEntry } from './images/index.js';
@@ -40,7 +40,7 @@ function deviceEntry(g: GpuTopology, node: number, userId: number, iolinks: DevI
     simd_count: p.simd_count,
     mem_banks_count: p.mem_banks_count,
     caches_count: p.caches_count,
-    io_links_count: p.io_links_count,
+    io_links_count: g.properties?.io_links_count ?? iolinks.length,
     max_waves_per_simd: p.max_waves_per_simd,
     lds_size_in_kb: p.lds_size_in_kb,
     gds_size_in_kb: p.gds_size_in_kb,

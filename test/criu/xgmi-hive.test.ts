@@ -74,6 +74,8 @@ describe('XGMI hives through dump and restore (spec §9.4 g, §9.10)', () => {
     expect(byGpu.get(B)!.hive_id).toBe(0xfeedn);
     expect(byGpu.get(B)!.iolinks).toEqual([{ type: TOPO_IOLINK_TYPE.XGMI, node_to_id: node(C) }]);
     expect(byGpu.get(C)!.iolinks).toEqual([{ type: TOPO_IOLINK_TYPE.XGMI, node_to_id: node(B) }]);
+    // sysfs counts the links it lists: io_links_count follows them unless the header gives it
+    expect(entries.map((e) => e.io_links_count)).toEqual(entries.map((e) => e.iolinks.length));
     // restored onto the same machine, it is the same process
     expect(r.restore?.failure).toBeNull();
     expect(r.differences).toEqual([]);
