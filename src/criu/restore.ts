@@ -175,14 +175,29 @@ function restoreFilePasses(r: TreeRestore, tasks: TaskRestore[], early: boolean)
     const left = tasks.some((t) => t.pending.length > 0);
     if (left || inState(r.w, r.obj, 'restoreFiles')) r.event('PASS_END');
     if (!left) return null;
-    if (progress === 0) return `RESTORE_EXT_FILE made no progress in a full pass (${waiting(tasks)})`;
+    if (progress === 0) return `RESTORE_EXT_FILE made no progress in a full pass (${waiting(r, tasks)})`;
   }
 }
 
-/** The files a pass left waiting, to say in the failure which (an import of a handle nothing publishes, …). */
-function waiting(tasks: readonly TaskRestore[]): string {
-  const files = tasks.flatMap((t) => t.pending.map((p) => `pid ${t.pid} fd ${p.fd} (CRIU file id ${p.id})`));
+/** The files a pass left waiting, and the GEM handles each waits for, to say in the failure which. */
+function waiting(r: TreeRestore, tasks: readonly TaskRestore[]): string {
+  const files = tasks.flatMap((t) =>
+    t.pending.map((p) => {
+      const handles = unpublishedFor(r, p.id);
+      const why = handles.length === 0 ? '' : `, GEM handle ${handles.join(', ')} not published`;
+      return `pid ${t.pid} fd ${p.fd} (CRIU file id ${p.id}${why})`;
+    }),
+  );
   return `still waiting: ${files.join(', ')}`;
+}
+
+/** The handles image `id` fetches that nothing has published yet: its imports (renderD) or its BO (dmabuf). */
+function unpublishedFor(r: TreeRestore, id: number): number[] {
+  const rd = r.images.renderD.find((s) => s.id === id);
+  const fetched = rd
+    ? rd.renderD.bo_entries.filter((b) => b.is_import === 1).map((b) => b.handle)
+    : r.images.dmabuf.filter((s) => s.id === id).map((s) => s.dmabuf.gem_handle);
+  return fetched.filter((h) => !r.published.has(h));
 }
 
 /**

@@ -88,7 +88,7 @@ describe('an import under another handle number than its exporter’s (spec §9.
     expect(kept.ret).toBe(-5);
     // the render node of GPU B waits, in the restored process, for the dma-buf of handle 2
     expect(kept.out.failure).toBe(
-      `RESTORE_EXT_FILE made no progress in a full pass (still waiting: pid 200 fd 5 (CRIU file id ${renderB(dir)}))`,
+      `RESTORE_EXT_FILE made no progress in a full pass (still waiting: pid 200 fd 5 (CRIU file id ${renderB(dir)}, GEM handle 2 not published))`,
     );
     expect({ ret: read.ret, failure: read.out.failure }).toEqual({ ret: kept.ret, failure: kept.out.failure });
   });
