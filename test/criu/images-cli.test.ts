@@ -89,7 +89,7 @@ describe('gpucr images', () => {
     const r = gpucr('images', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /restore cannot find these GEM handles.*\n {2}amdgpu-renderD-7\.img: bo_entries\[1\]\.handle = 5\n$/,
+      /restore cannot find these GEM handles.*\n {2}amdgpu-renderD-7\.img: bo_entries\[1\]\.handle = 5\n/,
     );
     const j = JSON.parse(gpucr('images', dir, '--json').stdout) as { unpublished: unknown[] };
     expect(j.unpublished).toEqual([{ file: 'amdgpu-renderD-7.img', field: 'bo_entries[1].handle', handle: 5 }]);
@@ -106,7 +106,7 @@ describe('gpucr images', () => {
     const r = gpucr('images', dir);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /restore may give these GEM handles another BO.*\n {2}amdgpu-dmabuf_9\.img: gem_handle = 1, published by amdgpu-kfd-3\.img, amdgpu-renderD-7\.img\n$/,
+      /restore may give these GEM handles another BO.*\n {2}amdgpu-dmabuf_9\.img: gem_handle = 1, published by amdgpu-kfd-3\.img, amdgpu-renderD-7\.img\n/,
     );
     const j = JSON.parse(gpucr('images', dir, '--json').stdout) as { ambiguous: unknown[] };
     expect(j.ambiguous).toEqual([
@@ -115,6 +115,25 @@ describe('gpucr images', () => {
         field: 'gem_handle',
         handle: 1,
         publishers: ['amdgpu-kfd-3.img', 'amdgpu-renderD-7.img'],
+      },
+    ]);
+  });
+
+  it('the issue 3 finding: a VM entry that KFD RESTORE will have mapped is reported as a mapping the restore cannot make, exit 0', () => {
+    // the fixture's render node of GPU A holds the import of KFD BO 0, mapped on GPU A at the same range
+    const r = gpucr('images', imageDir());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /restore cannot make these GEM_VA mappings.*\n {2}amdgpu-renderD-7\.img: bo_entries\[1\]\.vm_entries\[0\] = 0x7f0000000000\+0x3000, mapped by amdgpu-kfd-3\.img: bo_entries\[0\]\n$/,
+    );
+    const j = JSON.parse(gpucr('images', imageDir(), '--json').stdout) as { va_conflicts: unknown[] };
+    expect(j.va_conflicts).toEqual([
+      {
+        file: 'amdgpu-renderD-7.img',
+        field: 'bo_entries[1].vm_entries[0]',
+        addr: 0x7f0000000000,
+        size: 0x3000,
+        kfd: 'amdgpu-kfd-3.img: bo_entries[0]',
       },
     ]);
   });

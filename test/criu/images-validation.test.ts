@@ -21,6 +21,7 @@ import {
   ambiguousHandles,
   readImageDir,
   unpublishedHandles,
+  vaConflicts,
   writeImageDir,
 } from '../../src/criu/images/index.js';
 import { encodePrivData } from '../../src/criu/kfd-priv.js';
@@ -428,6 +429,29 @@ describe('image directories', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpucr-images-'));
     writeImageDir(dir, images);
     expect(ambiguousHandles(readImageDir(dir))).toHaveLength(1);
+  });
+
+  it('the issue 3 finding: a render-node VM entry over a KFD BO mapped on the same GPU is a mapping the restore cannot make', () => {
+    const images = sampleDir();
+    const conflict = {
+      file: RD,
+      field: 'bo_entries[1].vm_entries[0]',
+      addr: 0x7f00_0000_0000n,
+      size: 0x3000n,
+      kfd: `${KFD}: bo_entries[0]`,
+    };
+    expect(vaConflicts(images)).toEqual([conflict]);
+    // the KFD BO mapped on GPU B only: the render node of GPU A meets nothing
+    const priv = samplePriv();
+    priv.bos[0]!.mapped_gpuids = [GPU_B];
+    images.kfd[0]!.kfd.priv_data = encodePrivData(priv);
+    expect(vaConflicts(images)).toEqual([]);
+    // mapped on GPU A again, the VM entry moved past the BO's end: no overlap
+    const moved = sampleDir();
+    const e = moved.renderD[0]!.renderD.bo_entries[1]!;
+    e.vm_entries[0]!.addr = 0x7f00_0000_3000n;
+    e.addr = 0x7f00_0000_3000n;
+    expect(vaConflicts(moved)).toEqual([]);
   });
 
   it('a dmabuf whose GEM handle no BO publishes: read, and reported (spec §9.8)', () => {

@@ -15,10 +15,14 @@ export {
   type KfdImageSet,
   kfdBoHasPages,
   type RenderDImageSet,
+} from './dir-layout.js';
+export {
   type AmbiguousHandle,
   ambiguousHandles,
   type HandleLookup,
   unpublishedHandles,
-} from './dir-layout.js';
+  type VaConflict,
+  vaConflicts,
+} from './restore-notes.js';
 export { readImageDir } from './dir-read.js';
 export { checkImageDir, writeImageDir } from './dir-write.js';

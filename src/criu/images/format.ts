@@ -7,7 +7,7 @@ import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ObjectPriv, PrivData } from '../kfd-priv-layout.js';
 import type { ImageDir } from './dir.js';
 import { kfdBoHasPages } from './dir.js';
-import { ambiguousHandles, unpublishedHandles } from './dir-layout.js';
+import { ambiguousHandles, unpublishedHandles, vaConflicts } from './restore-notes.js';
 import { decodeKfdPriv, type KfdImageOptions } from './messages.js';
 import {
   AMDGPU_GEM_CREATE,
@@ -177,14 +177,22 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
       ...ambiguous.map((a) => `  ${a.file}: ${a.field} = ${a.handle}, published by ${a.publishers.join(', ')}`),
     );
   }
+  const conflicts = vaConflicts(dir, opts);
+  if (conflicts.length > 0) {
+    lines.push(
+      'restore cannot make these GEM_VA mappings: KFD RESTORE has mapped a KFD BO there, in the same VM (docs/checkpoint-restore.md)',
+      ...conflicts.map((c) => `  ${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * The JSON value `gpucr images --json` prints (before stable key ordering): one entry per file,
  * messages with the schema's field names, priv_data both as bytes and decoded, contents as
- * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find and
- * `ambiguous` those several images publish (unpublishedHandles, ambiguousHandles, dir-layout.ts).
+ * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find,
+ * `ambiguous` those several images publish and `va_conflicts` the GEM_VA mappings it cannot
+ * make (restore-notes.ts).
  */
 export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<string, unknown> {
   const files: Record<string, unknown>[] = [];
@@ -213,5 +221,10 @@ export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<
   }
   for (const s of dir.dmabuf)
     files.push({ file: dmabufImageName(s.id), message: 'criu_dmabuf_node', content: s.dmabuf });
-  return { files, unpublished: unpublishedHandles(dir), ambiguous: ambiguousHandles(dir) };
+  return {
+    files,
+    unpublished: unpublishedHandles(dir),
+    ambiguous: ambiguousHandles(dir),
+    va_conflicts: vaConflicts(dir, opts),
+  };
 }

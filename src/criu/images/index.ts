@@ -16,6 +16,8 @@ export {
   ambiguousHandles,
   type HandleLookup,
   unpublishedHandles,
+  type VaConflict,
+  vaConflicts,
   writeImageDir,
 } from './dir.js';
 export { imageDirJson, imageDirText } from './format.js';

@@ -1,0 +1,137 @@
+/**
+ * What a restore of a valid image directory will meet (spec §9.5, §9.8), found from the images
+ * alone and reported by `gpucr images` (format.ts), not refused: the plugin's dump writes such
+ * directories. GEM handles a restore looks up that no image publishes (it waits for ever) or that
+ * several publish (it may get another BO), and render-node GEM_VA mappings that KFD RESTORE has
+ * already mapped in the same VM (the GEM_VA MAP fails).
+ */
+import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
+import type { ImageDir } from './dir-layout.js';
+import { decodeKfdPriv, type KfdImageOptions } from './messages.js';
+import { dmabufImageName, kfdImageName, NO_GEM_HANDLE, renderDImageName } from './types.js';
+
+/** An imported render-node BO or a dma-buf image: what a restore looks up by GEM handle number. */
+export interface HandleLookup {
+  file: string;
+  field: string;
+  handle: number;
+}
+
+/** A lookup whose handle number several images publish, and those images. */
+export interface AmbiguousHandle extends HandleLookup {
+  publishers: string[];
+}
+
+/**
+ * The restore's table of published dma-bufs (spec §9.8, store_dmabuf_fd): GEM handle number →
+ * the images that publish under it, a KFD image for each of its BOs with a handle and a
+ * render-node image for each of its BOs that is not an import, each image once per number.
+ */
+function publishers(dir: ImageDir): Map<number, string[]> {
+  const table = new Map<number, string[]>();
+  const publish = (h: number, file: string) => {
+    const list = table.get(h) ?? [];
+    if (!list.includes(file)) list.push(file);
+    table.set(h, list);
+  };
+  for (const s of dir.kfd)
+    for (const b of s.kfd.bo_entries) if (b.handle !== NO_GEM_HANDLE) publish(b.handle, kfdImageName(s.id));
+  for (const s of dir.renderD)
+    for (const b of s.renderD.bo_entries) if (b.is_import === 0) publish(b.handle, renderDImageName(s.id));
+  return table;
+}
+
+/** What a restore fetches from that table: imported render-node BOs and dma-buf images. */
+function lookups(dir: ImageDir): HandleLookup[] {
+  const out: HandleLookup[] = [];
+  for (const s of dir.renderD)
+    s.renderD.bo_entries.forEach((b, i) => {
+      if (b.is_import === 1)
+        out.push({ file: renderDImageName(s.id), field: `bo_entries[${i}].handle`, handle: b.handle });
+    });
+  for (const s of dir.dmabuf)
+    out.push({ file: dmabufImageName(s.id), field: 'gem_handle', handle: s.dmabuf.gem_handle });
+  return out;
+}
+
+/**
+ * Imports and dma-bufs that a restore of the directory waits for in vain (spec §9.8): the table
+ * of published dma-bufs is keyed by GEM handle number alone, and one whose number nothing
+ * publishes is retried until CRIU gives up (no progress). The plugin's dump writes such a
+ * directory, for instance for a BO imported on a second GPU under another handle number than its
+ * exporter's (test/criu/unpublished-import.test.ts), so it is a valid directory that cannot be
+ * restored, not a bad one: `gpucr images` reports it.
+ */
+export function unpublishedHandles(dir: ImageDir): HandleLookup[] {
+  const table = publishers(dir);
+  return lookups(dir).filter((l) => !table.has(l.handle));
+}
+
+/**
+ * Imports and dma-bufs whose handle number several images publish (spec §9.8 observations: two
+ * render-node files with equal handle numbers collide, and store_dmabuf_fd keeps the first): the
+ * BO a restore gives them depends on which image is restored first, so it may be another BO than
+ * the one dumped (test/criu/roundtrip-tree-fc.test.ts leaves such histories out of its
+ * both-orders property). `gpucr images` reports them.
+ */
+export function ambiguousHandles(dir: ImageDir): AmbiguousHandle[] {
+  const table = publishers(dir);
+  return lookups(dir).flatMap((l) => {
+    const by = table.get(l.handle) ?? [];
+    return by.length > 1 ? [{ ...l, publishers: by }] : [];
+  });
+}
+
+/** A render-node GEM_VA mapping that overlaps a KFD BO mapped on the same GPU. */
+export interface VaConflict {
+  file: string;
+  /** `bo_entries[i].vm_entries[j]` */
+  field: string;
+  addr: bigint;
+  size: bigint;
+  /** The KFD BO: `amdgpu-kfd-<id>.img: bo_entries[k]`. */
+  kfd: string;
+}
+
+/**
+ * Render-node GEM_VA mappings that a restore cannot make (docs/checkpoint-restore.md, the
+ * issue 3 finding): the render-node restore maps each VM entry with GEM_VA MAP in the render
+ * fd the KFD restore used for that GPU, whose VM KFD RESTORE has already filled with the KFD BOs
+ * mapped on that GPU (priv_data's mapped_gpuids); an entry overlapping one of them is -EINVAL,
+ * and the restore fails. A KFD mapping of a render-node BO in its own render node's VM is
+ * dumped both ways, as a KFD BO and as a VM entry of the render-node BO.
+ */
+export function vaConflicts(dir: ImageDir, opts: KfdImageOptions = {}): VaConflict[] {
+  const kfdRanges = dir.kfd.flatMap((k) => {
+    const name = kfdImageName(k.id);
+    const priv = decodeKfdPriv(k.kfd, name, opts);
+    return k.kfd.bo_entries.map((b, i) => {
+      // an AQL queue BO is mapped twice, back to back (kfd_mem_attach)
+      const times = b.alloc_flags & KFD_IOC_ALLOC_MEM_FLAGS.AQL_QUEUE_MEM ? 2n : 1n;
+      return {
+        gpus: priv.bos[i]?.mapped_gpuids ?? [],
+        start: b.addr,
+        end: b.addr + b.size * times,
+        at: `${name}: bo_entries[${i}]`,
+      };
+    });
+  });
+  const out: VaConflict[] = [];
+  for (const s of dir.renderD)
+    s.renderD.bo_entries.forEach((b, i) =>
+      b.vm_entries.forEach((e, j) => {
+        const hit = kfdRanges.find(
+          (k) => k.gpus.includes(s.renderD.gpu_id) && e.addr < k.end && k.start < e.addr + e.size,
+        );
+        if (hit)
+          out.push({
+            file: renderDImageName(s.id),
+            field: `bo_entries[${i}].vm_entries[${j}]`,
+            addr: e.addr,
+            size: e.size,
+            kfd: hit.at,
+          });
+      }),
+    );
+  return out;
+}
