@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type KfdImageSet, readImageDir } from '../criu/images/index.js';
+import { type KfdImageSet, readImageDir, restoreNoteLines } from '../criu/images/index.js';
 import { REMAP_ENV, remapOptionsFromList } from '../criu/remap.js';
 import { headerGpuOfEntry } from '../criu/restore-maps.js';
 import { headerTopology, readCoreImage } from '../criu/tasks-image.js';
@@ -128,7 +128,8 @@ function restoreWorld(dir: string, topologyPath: string | undefined, variants: P
   const gpus = core?.topology ? headerTopology(core.topology) : imageGpus(k);
   const topology = topologyPath === undefined ? parseTopology(gpus, processes) : topologyFile(topologyPath, processes);
   // the dumping machine's kernel and plugin (gpucr-core.json), unless --variant names another
-  return { kfdPid: k.kfd.pid, pids, topology, world: createWorld(topology, { ...core?.variants, ...variants }) };
+  const world = createWorld(topology, { ...core?.variants, ...variants });
+  return { kfdPid: k.kfd.pid, pids, topology, world, notes: restoreNoteLines(images) };
 }
 
 /** The plugin's KFD_*_CHECK switches set in gpucr's environment, as `NAME=value` entries (spec §9.10). */
@@ -180,7 +181,7 @@ function registerRestore(program: Command): void {
       const env = remapEnv();
       remapOptionsFromList(env, 'environment');
       const variants = parseVariants(o.variant);
-      const { kfdPid, pids, topology, world: w } = restoreWorld(o.imagesDir, o.topology, variants);
+      const { kfdPid, pids, topology, world: w, notes } = restoreWorld(o.imagesDir, o.topology, variants);
       const r = orchestrate(w, 'criu.restore', { dir: o.imagesDir, order: o.order ?? [], env });
       if (o.log) {
         const header = encodeHeader({ gpucr: 1, topology, variants: w.variants } as never);
@@ -192,6 +193,8 @@ function registerRestore(program: Command): void {
       process.stdout.write(
         `criu.restore ${pids.length ? pids.join(',') : kfdPid}: ${r.ret === 0 ? 'done' : `failed: ${String(r.out.failure)}`} (${(r.out.issued as unknown[]).length} calls)\n${gpuMapLines(r.out.issued as IssuedCall[])}`,
       );
+      // what the images say a restore will meet (gpucr images): why it failed, or what it may have got wrong
+      if (notes.length > 0) process.stdout.write(`${notes.join('\n')}\n`);
       process.exitCode = r.ret === 0 ? 0 : EXIT_NOT;
     });
 }

@@ -163,6 +163,16 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
     lines.push(`${dmabufImageName(s.id)}: criu_dmabuf_node`, `  gem_handle ${s.dmabuf.gem_handle}`);
   }
   if (lines.length === 0) lines.push('no amdgpu images');
+  lines.push(...restoreNoteLines(dir, opts));
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * What a restore of the directory will meet (restore-notes.ts), as `gpucr images` prints it and
+ * `gpucr restore` repeats it: a heading per kind, then a line per finding; none when all is well.
+ */
+export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}): string[] {
+  const lines: string[] = [];
   const waits = unpublishedHandles(dir);
   if (waits.length > 0) {
     lines.push(
@@ -184,7 +194,7 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
       ...conflicts.map((c) => `  ${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`),
     );
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /**

@@ -20,7 +20,7 @@ export {
   vaConflicts,
   writeImageDir,
 } from './dir.js';
-export { imageDirJson, imageDirText } from './format.js';
+export { imageDirJson, imageDirText, restoreNoteLines } from './format.js';
 export {
   decodeDmabufImage,
   decodeKfdImage,
