@@ -129,7 +129,7 @@ function restoreWorld(dir: string, topologyPath: string | undefined, variants: P
   const topology = topologyPath === undefined ? parseTopology(gpus, processes) : topologyFile(topologyPath, processes);
   // the dumping machine's kernel and plugin (gpucr-core.json), unless --variant names another
   const world = createWorld(topology, { ...core?.variants, ...variants });
-  return { kfdPid: k.kfd.pid, pids, topology, world, notes: restoreNoteLines(images) };
+  return { kfdPid: k.kfd.pid, pids, topology, world, notes: restoreNoteLines(images, {}, core?.tasks) };
 }
 
 /** The plugin's KFD_*_CHECK switches set in gpucr's environment, as `NAME=value` entries (spec §9.10). */

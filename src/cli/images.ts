@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { imageDirJson, imageDirText, readImageDir } from '../criu/images/index.js';
+import { readCoreImage } from '../criu/tasks-image.js';
 import { stableJson } from './output.js';
 
 export interface ImagesCliOptions {
@@ -42,8 +43,10 @@ export function imagesCommand(dir: string, opts: ImagesCliOptions): number {
     }
     throw e;
   }
-  if (opts.json) process.stdout.write(`${stableJson({ dir, ...imageDirJson(images, kfdOpts) })}\n`);
-  else process.stdout.write(imageDirText(images, kfdOpts));
+  // which task holds which image (CRIU core's part, when the dump wrote it): what one task restores into one file
+  const tasks = readCoreImage(dir)?.tasks;
+  if (opts.json) process.stdout.write(`${stableJson({ dir, ...imageDirJson(images, kfdOpts, tasks) })}\n`);
+  else process.stdout.write(imageDirText(images, kfdOpts, tasks));
   return 0;
 }
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeImageDir } from '../../src/criu/images/index.js';
-import { GPU_A, GPU_B, sampleDir } from './images-fixtures.js';
+import { GPU_A, GPU_B, sampleDir, sampleRenderD } from './images-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -135,6 +135,24 @@ describe('gpucr images', () => {
         size: 0x3000,
         kfd: 'amdgpu-kfd-3.img: bo_entries[0]',
       },
+    ]);
+  });
+
+  it('spec §9.8: two render-node images of one GPU in one task are reported as merged, with the handles they share', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpucr-cli-images-'));
+    const images = sampleDir();
+    const second = { id: 8, renderD: { ...sampleRenderD(), id: 8, num_of_bos: 1n } };
+    second.renderD.bo_entries = second.renderD.bo_entries.slice(0, 1);
+    images.renderD.push(second);
+    writeImageDir(dir, images);
+    const r = gpucr('images', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /\nrestore puts these render-node images into one file.*\n {2}amdgpu-renderD-7\.img, amdgpu-renderD-8\.img: handles 1 held by more than one, all but one BO lost\n$/,
+    );
+    const j = JSON.parse(gpucr('images', dir, '--json').stdout) as { merged_render_files: unknown[] };
+    expect(j.merged_render_files).toEqual([
+      { pid: 0, drm_render_minor: 128, files: ['amdgpu-renderD-7.img', 'amdgpu-renderD-8.img'], shared_handles: [1] },
     ]);
   });
 

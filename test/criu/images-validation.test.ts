@@ -19,6 +19,7 @@ import {
   encodePages,
   ImageError,
   ambiguousHandles,
+  mergedRenderFiles,
   readImageDir,
   unpublishedHandles,
   vaConflicts,
@@ -452,6 +453,25 @@ describe('image directories', () => {
     e.vm_entries[0]!.addr = 0x7f00_0000_3000n;
     e.addr = 0x7f00_0000_3000n;
     expect(vaConflicts(moved)).toEqual([]);
+  });
+
+  it('spec §9.8 (work_already_completed): render-node images of one GPU are merged per task, and the handles they share reported', () => {
+    const images = sampleDir();
+    const second = { id: 8, renderD: { ...sampleRenderD(), id: 8 } };
+    second.renderD.bo_entries = second.renderD.bo_entries.slice(0, 1); // handle 1, as image 7's first BO
+    second.renderD.num_of_bos = 1n;
+    images.renderD.push(second);
+    const merged = { drm_render_minor: 128, files: [RD, 'amdgpu-renderD-8.img'], shared_handles: [1] };
+    // without gpucr-core.json's tasks: one task
+    expect(mergedRenderFiles(images)).toEqual([{ pid: 0, ...merged }]);
+    // both held by pid 100; or each by its own task, which restores its own file: nothing merged
+    expect(mergedRenderFiles(images, [{ pid: 100, fds: [{ id: 7 }, { id: 8 }] }])).toEqual([{ pid: 100, ...merged }]);
+    const apart = [
+      { pid: 100, fds: [{ id: 7 }] },
+      { pid: 101, fds: [{ id: 8 }] },
+    ];
+    expect(mergedRenderFiles(images, apart)).toEqual([]);
+    expect(mergedRenderFiles(sampleDir())).toEqual([]);
   });
 
   it('a dmabuf whose GEM handle no BO publishes: read, and reported (spec §9.8)', () => {

@@ -12,6 +12,7 @@
  * plugin source as the spec describes it, not observed on hardware.]
  */
 import { describe, expect, it } from 'vitest';
+import { mergedRenderFiles, renderDImageName } from '../../src/criu/images/index.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
 import '../../src/ioctls/all.js';
 import { callDef } from '../../src/ioctls/registry.js';
@@ -54,12 +55,22 @@ describe('spec §9.5 step 3.4 / §9.8: two render-node files of one GPU restore 
     const drm = r.restore!.calls.filter((c) => c.call.startsWith('DRM_IOCTL_')).map((c) => c.call);
     expect(drm.filter((c) => c === 'DRM_IOCTL_AMDGPU_GEM_CREATE')).toHaveLength(1);
     expect(drm.filter((c) => c === 'DRM_IOCTL_GEM_CHANGE_HANDLE')).toHaveLength(1);
+    // the images alone say so (gpucr images, gpucr restore): both files into one, handle 1 once
+    expect(mergedRenderFiles(r.dump.images, r.dump.tasks)).toEqual([
+      {
+        pid: APP,
+        drm_render_minor: 128,
+        files: r.dump.images.renderD.map((d) => renderDImageName(d.id)),
+        shared_handles: [1],
+      },
+    ]);
   });
 
   it('only the first file holding BOs: they come back, but the two files are one (the check lists it)', () => {
     const r = roundtrip(twoRenderFiles([2, 0]), APP);
     expect(r.restore!.failure).toBeNull();
     expect(r.differences).toEqual(['files.drm 1001: 2 → 1']);
+    expect(mergedRenderFiles(r.dump.images, r.dump.tasks).map((m) => m.shared_handles)).toEqual([[]]);
   });
 
   it('a task with one render file of the GPU round-trips', () => {
@@ -68,6 +79,7 @@ describe('spec §9.5 step 3.4 / §9.8: two render-node files of one GPU restore 
     issue(w, 'close', { fd: Number(Object.keys(w.tasks[APP]!.fds).at(-1)) });
     const r = roundtrip(w, APP);
     expect(r.differences).toEqual([]);
+    expect(mergedRenderFiles(r.dump.images, r.dump.tasks)).toEqual([]);
   });
 });
 

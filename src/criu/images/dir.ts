@@ -21,6 +21,9 @@ export {
   ambiguousHandles,
   type HandleLookup,
   unpublishedHandles,
+  type FileHolders,
+  type MergedRenderFiles,
+  mergedRenderFiles,
   type VaConflict,
   vaConflicts,
 } from './restore-notes.js';

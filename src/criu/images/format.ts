@@ -7,7 +7,13 @@ import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ObjectPriv, PrivData } from '../kfd-priv-layout.js';
 import type { ImageDir } from './dir.js';
 import { kfdBoHasPages } from './dir.js';
-import { ambiguousHandles, unpublishedHandles, vaConflicts } from './restore-notes.js';
+import {
+  ambiguousHandles,
+  type FileHolders,
+  mergedRenderFiles,
+  unpublishedHandles,
+  vaConflicts,
+} from './restore-notes.js';
 import { decodeKfdPriv, type KfdImageOptions } from './messages.js';
 import {
   AMDGPU_GEM_CREATE,
@@ -152,7 +158,7 @@ function renderDText(id: number, rd: CriuRenderNode, contents: (PageContent | un
 }
 
 /** The text `gpucr images` prints for a directory. */
-export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string {
+export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): string {
   const lines: string[] = [];
   for (const s of dir.kfd) {
     const name = kfdImageName(s.id);
@@ -163,7 +169,7 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
     lines.push(`${dmabufImageName(s.id)}: criu_dmabuf_node`, `  gem_handle ${s.dmabuf.gem_handle}`);
   }
   if (lines.length === 0) lines.push('no amdgpu images');
-  lines.push(...restoreNoteLines(dir, opts));
+  lines.push(...restoreNoteLines(dir, opts, tasks));
   return `${lines.join('\n')}\n`;
 }
 
@@ -171,7 +177,7 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}): string 
  * What a restore of the directory will meet (restore-notes.ts), as `gpucr images` prints it and
  * `gpucr restore` repeats it: a heading per kind, then a line per finding; none when all is well.
  */
-export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}): string[] {
+export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): string[] {
   const lines: string[] = [];
   const waits = unpublishedHandles(dir);
   if (waits.length > 0) {
@@ -194,6 +200,16 @@ export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}): str
       ...conflicts.map((c) => `  ${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`),
     );
   }
+  const merged = mergedRenderFiles(dir, tasks);
+  if (merged.length > 0) {
+    lines.push(
+      'restore puts these render-node images into one file (one GPU, one task), and brings back one BO per handle number (spec §9.8 work_already_completed)',
+      ...merged.map(
+        (m) =>
+          `  ${m.files.join(', ')}${m.pid ? ` of pid ${m.pid}` : ''}: ${m.shared_handles.length ? `handles ${m.shared_handles.join(', ')} held by more than one, all but one BO lost` : 'no handle held twice'}`,
+      ),
+    );
+  }
   return lines;
 }
 
@@ -201,10 +217,11 @@ export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}): str
  * The JSON value `gpucr images --json` prints (before stable key ordering): one entry per file,
  * messages with the schema's field names, priv_data both as bytes and decoded, contents as
  * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find,
- * `ambiguous` those several images publish and `va_conflicts` the GEM_VA mappings it cannot
- * make (restore-notes.ts).
+ * `ambiguous` those several images publish, `va_conflicts` the GEM_VA mappings it cannot make
+ * and `merged_render_files` the render-node images one task restores into one file
+ * (restore-notes.ts; `tasks`, from gpucr-core.json, says which task holds which image).
  */
-export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<string, unknown> {
+export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): Record<string, unknown> {
   const files: Record<string, unknown>[] = [];
   for (const s of dir.kfd) {
     const name = kfdImageName(s.id);
@@ -236,5 +253,6 @@ export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}): Record<
     unpublished: unpublishedHandles(dir),
     ambiguous: ambiguousHandles(dir),
     va_conflicts: vaConflicts(dir, opts),
+    merged_render_files: mergedRenderFiles(dir, tasks),
   };
 }

@@ -2,8 +2,9 @@
  * What a restore of a valid image directory will meet (spec §9.5, §9.8), found from the images
  * alone and reported by `gpucr images` (format.ts), not refused: the plugin's dump writes such
  * directories. GEM handles a restore looks up that no image publishes (it waits for ever) or that
- * several publish (it may get another BO), and render-node GEM_VA mappings that KFD RESTORE has
- * already mapped in the same VM (the GEM_VA MAP fails).
+ * several publish (it may get another BO), render-node GEM_VA mappings that KFD RESTORE has
+ * already mapped in the same VM (the GEM_VA MAP fails), and render-node images that one task
+ * restores into one file (handle numbers they share come back once).
  */
 import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ImageDir } from './dir-layout.js';
@@ -133,5 +134,55 @@ export function vaConflicts(dir: ImageDir, opts: KfdImageOptions = {}): VaConfli
           });
       }),
     );
+  return out;
+}
+
+/** The tasks of a dump and the CRIU file ids they hold (gpucr-core.json's `tasks`). */
+export type FileHolders = readonly { pid: number; fds: readonly { id: number }[] }[];
+
+/** Render-node images of one GPU that one task restores into one file. */
+export interface MergedRenderFiles {
+  /** The task (0 when the directory says none: a one-task dump). */
+  pid: number;
+  drm_render_minor: number;
+  files: string[];
+  /** Handle numbers more than one of them holds: the restore brings one BO back per number. */
+  shared_handles: number[];
+}
+
+/**
+ * Render-node images of one GPU in one task (docs/checkpoint-restore.md "Two render-node files
+ * of one GPU in one task"): the plugin restores every such image into the one render fd
+ * node_get_drm_render_device gives the task for that GPU, and marks a BO done by its saved
+ * handle and render minor (work_already_completed, spec §9.8), so a handle number that two of
+ * them hold is restored once and the other BO is lost, while the restore succeeds. `tasks`
+ * (gpucr-core.json) says which task holds which image; without it the dump is one task's.
+ */
+export function mergedRenderFiles(dir: ImageDir, tasks?: FileHolders): MergedRenderFiles[] {
+  const holder = (id: number) => tasks?.find((t) => t.fds.some((f) => f.id === id))?.pid ?? 0;
+  const groups = new Map<string, { pid: number; minor: number; images: ImageDir['renderD'] }>();
+  for (const s of dir.renderD) {
+    const pid = holder(s.id);
+    const key = `${pid}:${s.renderD.drm_render_minor}`;
+    const g = groups.get(key) ?? { pid, minor: s.renderD.drm_render_minor, images: [] };
+    g.images.push(s);
+    groups.set(key, g);
+  }
+  const out: MergedRenderFiles[] = [];
+  for (const g of groups.values()) {
+    if (g.images.length < 2) continue;
+    const holders = new Map<number, number>();
+    for (const s of g.images)
+      for (const h of new Set(s.renderD.bo_entries.map((b) => b.handle))) holders.set(h, (holders.get(h) ?? 0) + 1);
+    out.push({
+      pid: g.pid,
+      drm_render_minor: g.minor,
+      files: g.images.map((s) => renderDImageName(s.id)),
+      shared_handles: [...holders]
+        .filter(([, n]) => n > 1)
+        .map(([h]) => h)
+        .sort((a, b) => a - b),
+    });
+  }
   return out;
 }
