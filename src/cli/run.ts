@@ -59,6 +59,8 @@ export async function runScript(script: string, out: string, opts: RunScriptOpti
   const file = opts.file ?? script;
   const world = opts.from !== undefined ? readSnapshotFile(opts.from) : undefined;
   const referenced = new Set<number>();
+  /** Lines that a later line names with `by`: the only ones whose output line must be kept. */
+  const named = new Set<number>();
   let total = 0;
   const progress = opts.onProgress;
   // A file that cannot be read is reported by the reader below, with its message.
@@ -70,29 +72,35 @@ export async function runScript(script: string, out: string, opts: RunScriptOpti
       if (item.event) {
         total += 1;
         for (const r of item.event.refs) referenced.add(r.line);
+        if (item.event.by !== undefined) named.add(item.event.by);
       }
     }
   const tmp = `${out}.tmp-${process.pid}`;
-  // The output's line of each script line: an orchestration event's issued calls are written
-  // after it, so the lines after it move down, and a `by` must name the output's line.
+  // The output's line of each script line a `by` names: an orchestration event's issued calls
+  // are written after it, so the lines after it move down, and a `by` must name the output's
+  // line. Kept for the named lines only, so that memory follows them, not the script's length.
   const outputLine = new Map<number, number>();
-  /** Per orchestration line of the script: the output lines of its issued calls, and how many script lines took theirs. */
+  /** Per named orchestration line: the output lines of its issued calls, and how many script lines took theirs. */
   const issuedLines = new Map<number, { lines: number[]; taken: number }>();
+  const keep = (line: number, at: number) => {
+    if (named.has(line)) outputLine.set(line, at);
+  };
   const record = (w: LogWriter, ev: LogLine, r: { ret: number; out: Record<string, unknown> }): void => {
     const issued = ev.by === undefined ? undefined : issuedLines.get(ev.by);
     if (issued) {
       // written with its orchestration line (the replayer checked it is the call issued there)
-      outputLine.set(ev.line, issued.lines[issued.taken++]!);
+      keep(ev.line, issued.lines[issued.taken++]!);
       return;
     }
     const call = rp!.lastCall!;
     if (Array.isArray(r.out.issued)) {
       const [first, ...calls] = orchestrationLines(call, r.ret, r.out, w.line + 1);
-      outputLine.set(ev.line, w.appendLine(first!));
-      issuedLines.set(ev.line, { lines: calls.map((l) => w.appendLine(l)), taken: 0 });
+      keep(ev.line, w.appendLine(first!));
+      const lines = calls.map((l) => w.appendLine(l));
+      if (named.has(ev.line)) issuedLines.set(ev.line, { lines, taken: 0 });
       return;
     }
-    outputLine.set(ev.line, w.append(call, r, ev.by === undefined ? undefined : outputLine.get(ev.by)));
+    keep(ev.line, w.append(call, r, ev.by === undefined ? undefined : outputLine.get(ev.by)));
   };
   let writer: LogWriter | undefined;
   let rp: Replayer | undefined;
