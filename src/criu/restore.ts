@@ -25,7 +25,7 @@ import type { CriuRestoreContext } from '../../machines/criu/restore.js';
 import { canSend, contextOf, inState, send } from '../world/objects.js';
 import type { World } from '../world/types.js';
 import { taskOf } from '../world/world.js';
-import type { ImageDir } from './images/index.js';
+import { handlesFetchedBy, type ImageDir } from './images/index.js';
 import { type DumpedTask, gpuActivated, type Issuer, type ProcessMemory } from './orchestrate-common.js';
 import type { RemapOptions } from './remap.js';
 import { TaskRestore, TreeRestore } from './restore-tree.js';
@@ -183,21 +183,12 @@ function restoreFilePasses(r: TreeRestore, tasks: TaskRestore[], early: boolean)
 function waiting(r: TreeRestore, tasks: readonly TaskRestore[]): string {
   const files = tasks.flatMap((t) =>
     t.pending.map((p) => {
-      const handles = unpublishedFor(r, p.id);
+      const handles = handlesFetchedBy(r.images, p.id).filter((h) => !r.published.has(h));
       const why = handles.length === 0 ? '' : `, GEM handle ${handles.join(', ')} not published`;
       return `pid ${t.pid} fd ${p.fd} (CRIU file id ${p.id}${why})`;
     }),
   );
   return `still waiting: ${files.join(', ')}`;
-}
-
-/** The handles image `id` fetches that nothing has published yet: its imports (renderD) or its BO (dmabuf). */
-function unpublishedFor(r: TreeRestore, id: number): number[] {
-  const rd = r.images.renderD.find((s) => s.id === id);
-  const fetched = rd
-    ? rd.renderD.bo_entries.filter((b) => b.is_import === 1).map((b) => b.handle)
-    : r.images.dmabuf.filter((s) => s.id === id).map((s) => s.dmabuf.gem_handle);
-  return fetched.filter((h) => !r.published.has(h));
 }
 
 /**

@@ -19,6 +19,7 @@ export {
 export {
   type AmbiguousHandle,
   ambiguousHandles,
+  handlesFetchedBy,
   type HandleLookup,
   unpublishedHandles,
   type FileHolders,

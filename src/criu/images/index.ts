@@ -14,6 +14,7 @@ export {
   type RenderDImageSet,
   type AmbiguousHandle,
   ambiguousHandles,
+  handlesFetchedBy,
   type HandleLookup,
   unpublishedHandles,
   type FileHolders,

@@ -42,17 +42,31 @@ function publishers(dir: ImageDir): Map<number, string[]> {
   return table;
 }
 
+/** A lookup and the CRIU file id of the image that makes it. */
+interface Fetch extends HandleLookup {
+  id: number;
+}
+
 /** What a restore fetches from that table: imported render-node BOs and dma-buf images. */
-function lookups(dir: ImageDir): HandleLookup[] {
-  const out: HandleLookup[] = [];
+function fetches(dir: ImageDir): Fetch[] {
+  const out: Fetch[] = [];
   for (const s of dir.renderD)
     s.renderD.bo_entries.forEach((b, i) => {
       if (b.is_import === 1)
-        out.push({ file: renderDImageName(s.id), field: `bo_entries[${i}].handle`, handle: b.handle });
+        out.push({ id: s.id, file: renderDImageName(s.id), field: `bo_entries[${i}].handle`, handle: b.handle });
     });
   for (const s of dir.dmabuf)
-    out.push({ file: dmabufImageName(s.id), field: 'gem_handle', handle: s.dmabuf.gem_handle });
+    out.push({ id: s.id, file: dmabufImageName(s.id), field: 'gem_handle', handle: s.dmabuf.gem_handle });
   return out;
+}
+
+const lookupOf = ({ id: _, ...l }: Fetch): HandleLookup => l;
+
+/** The GEM handles image `id` fetches (its imports, or a dma-buf image's BO): what a restore of it waits for. */
+export function handlesFetchedBy(dir: ImageDir, id: number): number[] {
+  return fetches(dir)
+    .filter((f) => f.id === id)
+    .map((f) => f.handle);
 }
 
 /**
@@ -65,7 +79,9 @@ function lookups(dir: ImageDir): HandleLookup[] {
  */
 export function unpublishedHandles(dir: ImageDir): HandleLookup[] {
   const table = publishers(dir);
-  return lookups(dir).filter((l) => !table.has(l.handle));
+  return fetches(dir)
+    .filter((l) => !table.has(l.handle))
+    .map(lookupOf);
 }
 
 /**
@@ -77,9 +93,9 @@ export function unpublishedHandles(dir: ImageDir): HandleLookup[] {
  */
 export function ambiguousHandles(dir: ImageDir): AmbiguousHandle[] {
   const table = publishers(dir);
-  return lookups(dir).flatMap((l) => {
-    const by = table.get(l.handle) ?? [];
-    return by.length > 1 ? [{ ...l, publishers: by }] : [];
+  return fetches(dir).flatMap((f) => {
+    const by = table.get(f.handle) ?? [];
+    return by.length > 1 ? [{ ...lookupOf(f), publishers: by }] : [];
   });
 }
 
