@@ -178,39 +178,34 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: 
  * `gpucr restore` repeats it: a heading per kind, then a line per finding; none when all is well.
  */
 export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): string[] {
-  const lines: string[] = [];
-  const waits = unpublishedHandles(dir);
-  if (waits.length > 0) {
-    lines.push(
+  return [
+    ...section(
       'restore cannot find these GEM handles: no image publishes them, so the restore retries them until CRIU gives up (spec §9.8)',
-      ...waits.map((u) => `  ${u.file}: ${u.field} = ${u.handle}`),
-    );
-  }
-  const ambiguous = ambiguousHandles(dir);
-  if (ambiguous.length > 0) {
-    lines.push(
+      unpublishedHandles(dir),
+      (u) => `${u.file}: ${u.field} = ${u.handle}`,
+    ),
+    ...section(
       'restore may give these GEM handles another BO: several images publish the number, and the first one restored wins (spec §9.8)',
-      ...ambiguous.map((a) => `  ${a.file}: ${a.field} = ${a.handle}, published by ${a.publishers.join(', ')}`),
-    );
-  }
-  const conflicts = vaConflicts(dir, opts);
-  if (conflicts.length > 0) {
-    lines.push(
+      ambiguousHandles(dir),
+      (a) => `${a.file}: ${a.field} = ${a.handle}, published by ${a.publishers.join(', ')}`,
+    ),
+    ...section(
       'restore cannot make these GEM_VA mappings: KFD RESTORE has mapped a KFD BO there, in the same VM (docs/checkpoint-restore.md)',
-      ...conflicts.map((c) => `  ${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`),
-    );
-  }
-  const merged = mergedRenderFiles(dir, tasks);
-  if (merged.length > 0) {
-    lines.push(
+      vaConflicts(dir, opts),
+      (c) => `${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`,
+    ),
+    ...section(
       'restore puts these render-node images into one file (one GPU, one task), and brings back one BO per handle number (spec §9.8 work_already_completed)',
-      ...merged.map(
-        (m) =>
-          `  ${m.files.join(', ')}${m.pid ? ` of pid ${m.pid}` : ''}: ${m.shared_handles.length ? `handles ${m.shared_handles.join(', ')} held by more than one, all but one BO lost` : 'no handle held twice'}`,
-      ),
-    );
-  }
-  return lines;
+      mergedRenderFiles(dir, tasks),
+      (m) =>
+        `${m.files.join(', ')}${m.pid ? ` of pid ${m.pid}` : ''}: ${m.shared_handles.length ? `handles ${m.shared_handles.join(', ')} held by more than one, all but one BO lost` : 'no handle held twice'}`,
+    ),
+  ];
+}
+
+/** A heading and an indented line per finding; nothing when there is none. */
+function section<T>(heading: string, findings: readonly T[], line: (finding: T) => string): string[] {
+  return findings.length === 0 ? [] : [heading, ...findings.map((f) => `  ${line(f)}`)];
 }
 
 /**
