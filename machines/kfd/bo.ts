@@ -3,7 +3,9 @@
  *
  * Regions of a live BO:
  *  - `mapping`: per-VM attachments (`kfd_mem_attachment.is_mapped`); the region is
- *    `mapped` while `mapped_to_gpu_memory` > 0, and FREE is refused then (-EBUSY);
+ *    `mapped` while `mapped_to_gpu_memory` > 0, and FREE is refused then (-EBUSY). An
+ *    attachment stays after a MAP that failed (kfd_mem_attach comes before the mapping) and
+ *    after UNMAP, until FREE; an AQL queue BO's attachment can be half mapped (below);
  *  - `pages`: userptr validity (`kgd_mem.invalid`): an invalid userptr is not mapped
  *    into page tables until the restore worker revalidates it;
  *  - `export`: whether this kgd_mem holds a dma-buf (EXPORT_DMABUF, CRIU
@@ -42,30 +44,53 @@ export interface BoContext {
   dmabuf: string | null;
 }
 
-/** kfd_mem_attachment: the BO in one VM. */
+/**
+ * kfd_mem_attachment: the BO in one VM. An AQL queue BO has two kernel entries per VM, at
+ * `va` and at `va + size`, one record here.
+ */
 export interface BoAttachment {
   /** The actual gpu_id of the VM. */
   vm: number;
+  /** Some entry of the VM is mapped (amdgpu_amdkfd_bo_mapped_to_dev; UNMAP's `ctx.n_vms` > 0). */
   is_mapped: boolean;
+  /**
+   * Present (true) only on an AQL queue BO whose entry at `va + size` is mapped and whose entry
+   * at `va` is not: kfd_mem_attach puts each entry at the head of `mem->attachments`, so
+   * amdgpu_amdkfd_gpuvm_map_memory_to_gpu maps the one at `va + size` first, and a VA conflict
+   * at `va` fails the call (-EINVAL) with that one mapped. A later MAP of the VM maps the rest.
+   */
+  half_mapped?: true;
 }
+
+/** KFD_IOC_ALLOC_MEM_FLAGS_AQL_QUEUE_MEM: the BO is attached twice per VM, back to back. */
+const AQL_QUEUE_MEM = 1 << 27;
 
 /** BoContext read back from a snapshot (machines/context-schema.ts). */
 export const boContextSpec = contextSchema<BoContext>()(
   ({ z, u32, u64, worldId }) =>
-    z.strictObject({
-      pid: u32,
-      gpu_id: u32,
-      va: u64,
-      size: u64,
-      alloc_flags: u32,
-      gem: worldId,
-      user_addr: u64,
-      is_imported: z.boolean(),
-      internal: z.boolean(),
-      attachments: z.array(z.strictObject({ vm: u32, is_mapped: z.boolean() })),
-      mapped_to_gpu_memory: u32,
-      dmabuf: worldId.nullable(),
-    }),
+    z
+      .strictObject({
+        pid: u32,
+        gpu_id: u32,
+        va: u64,
+        size: u64,
+        alloc_flags: u32,
+        gem: worldId,
+        user_addr: u64,
+        is_imported: z.boolean(),
+        internal: z.boolean(),
+        attachments: z.array(
+          z
+            .strictObject({ vm: u32, is_mapped: z.boolean(), half_mapped: z.literal(true).optional() })
+            .refine((a) => a.half_mapped === undefined || a.is_mapped, 'half_mapped only on a mapped attachment'),
+        ),
+        mapped_to_gpu_memory: u32,
+        dmabuf: worldId.nullable(),
+      })
+      .refine((c) => (c.alloc_flags & AQL_QUEUE_MEM) !== 0 || c.attachments.every((a) => a.half_mapped === undefined), {
+        path: ['attachments'],
+        message: 'half_mapped only on an AQL_QUEUE_MEM BO',
+      }),
   (c) => [
     numberRef('pid', c.pid, 'tasks'),
     numberRef('gpu_id', c.gpu_id, 'gpus'),
@@ -81,9 +106,15 @@ export function attachmentIn(c: Pick<BoContext, 'attachments'>, vm: number): BoA
   return undefined;
 }
 
-/** Whether the BO is mapped in a VM (kfd_mem_attachment.is_mapped). */
+/** Whether the BO is mapped in a VM: some entry of it is (kfd_mem_attachment.is_mapped). */
 export function isMappedIn(c: Pick<BoContext, 'attachments'>, vm: number): boolean {
   return attachmentIn(c, vm)?.is_mapped === true;
+}
+
+/** Whether every entry of the BO in a VM is mapped (MAP of that VM then does nothing). */
+export function isFullyMappedIn(c: Pick<BoContext, 'attachments'>, vm: number): boolean {
+  const a = attachmentIn(c, vm);
+  return a !== undefined && a.is_mapped && a.half_mapped === undefined;
 }
 
 /** The VMs (actual gpu_ids) the BO is mapped in, ascending. */
@@ -93,24 +124,32 @@ export function mappedVms(c: Pick<BoContext, 'attachments'>): number[] {
   return out;
 }
 
-/** The attachments with the one of `vm` set to `is_mapped` (added in gpu_id order if new). */
-function withAttachment(list: BoAttachment[], vm: number, is_mapped: boolean): BoAttachment[] {
+/**
+ * The attachments with the one of `vm` set to `is_mapped`, half mapped or not (added in
+ * gpu_id order if new). `half_mapped` is written only when set, so that the attachments of
+ * every other BO keep their snapshot bytes.
+ */
+function withAttachment(list: BoAttachment[], vm: number, is_mapped: boolean, half = false): BoAttachment[] {
+  const entry: BoAttachment = half ? { vm, is_mapped, half_mapped: true } : { vm, is_mapped };
   const out: BoAttachment[] = [];
   let placed = false;
   for (const a of list) {
     if (!placed && a.vm >= vm) {
-      out.push({ vm, is_mapped });
+      out.push(entry);
       placed = true;
       if (a.vm === vm) continue;
     }
     out.push(a);
   }
-  if (!placed) out.push({ vm, is_mapped });
+  if (!placed) out.push(entry);
   return out;
 }
 
 export type BoEvent =
-  | { type: 'MAP'; vm: number }
+  /** kfd_mem_attach's entries in a VM, none mapped: a first MAP there that mapped nothing (a VA conflict). */
+  | { type: 'ATTACH'; vm: number }
+  /** Entries of the VM mapped, attached first if need be; `half`: the AQL BO's entry at `va` is still not (a VA conflict). */
+  | { type: 'MAP'; vm: number; half?: boolean }
   | { type: 'UNMAP'; vm: number }
   | { type: 'INVALIDATE_USERPTR' }
   | { type: 'VALIDATE_USERPTR' }
@@ -124,8 +163,10 @@ const USERPTR = 1 << 2;
 export const boMachine = setup({
   types: {} as { context: BoContext; events: BoEvent; input: BoInput },
   guards: {
-    /** An attachment already mapped in that VM: amdgpu_amdkfd_gpuvm_map_memory_to_gpu skips it (the handler never sends MAP then). */
-    notMappedInVm: ({ context, event }) => event.type === 'MAP' && !isMappedIn(context, event.vm),
+    /** map_memory_to_gpu: `if (!kfd_mem_is_attached(avm, mem)) kfd_mem_attach(…)`. */
+    notAttached: ({ context, event }) => event.type === 'ATTACH' && attachmentIn(context, event.vm) === undefined,
+    /** map_memory_to_gpu skips mapped entries: MAP maps the VM's unmapped ones (the handler never sends MAP otherwise). */
+    unmappedEntryInVm: ({ context, event }) => event.type === 'MAP' && !isFullyMappedIn(context, event.vm),
     /** unmap: `ctx.n_vms == 0` → -EINVAL when the BO is not mapped in that VM. */
     mappedInVm: ({ context, event }) => event.type === 'UNMAP' && isMappedIn(context, event.vm),
     lastMapping: ({ context, event }) =>
@@ -136,11 +177,16 @@ export const boMachine = setup({
   actions: {
     // Every MAP and UNMAP of every BO runs these: plain copies of the two fields, not an
     // immer draft of the whole context (a third of the replay's time went to drafts, issue 4).
+    attach: assign(({ context, event }) =>
+      event.type === 'ATTACH' ? { attachments: withAttachment(context.attachments, event.vm, false) } : {},
+    ),
+    // mapped_to_gpu_memory counts the VMs mapped (the kernel counts entries, two per VM for an
+    // AQL BO; only whether it is 0 is ever read), so mapping the rest of a half does not add.
     attachAndMap: assign(({ context, event }) =>
       event.type === 'MAP'
         ? {
-            attachments: withAttachment(context.attachments, event.vm, true),
-            mapped_to_gpu_memory: context.mapped_to_gpu_memory + 1,
+            attachments: withAttachment(context.attachments, event.vm, true, event.half === true),
+            mapped_to_gpu_memory: context.mapped_to_gpu_memory + (isMappedIn(context, event.vm) ? 0 : 1),
           }
         : {},
     ),
@@ -181,13 +227,15 @@ export const boMachine = setup({
           states: {
             unmapped: {
               on: {
-                MAP: { guard: 'notMappedInVm', target: 'mapped', actions: 'attachAndMap' },
+                ATTACH: { guard: 'notAttached', actions: 'attach' },
+                MAP: { guard: 'unmappedEntryInVm', target: 'mapped', actions: 'attachAndMap' },
                 FREE: { target: '#kfd_bo.freed' },
               },
             },
             mapped: {
               on: {
-                MAP: { guard: 'notMappedInVm', actions: 'attachAndMap' },
+                ATTACH: { guard: 'notAttached', actions: 'attach' },
+                MAP: { guard: 'unmappedEntryInVm', actions: 'attachAndMap' },
                 UNMAP: [
                   { guard: 'lastMapping', target: 'unmapped', actions: 'unmapAttachment' },
                   { guard: 'mappedInVm', actions: 'unmapAttachment' },

@@ -32,9 +32,24 @@ function boView(w: World, id: string, u: (g: number) => number): Record<string, 
     alloc_flags: b.alloc_flags,
     user_addr: b.user_addr,
     mapped_on: mappedOn(b, u),
+    ...halfMappedOn(b, u),
     state: stateText(w.objects[id]!.value),
     content: gem ? { ...gem.content } : null,
   };
+}
+
+const NO_HALF = Object.freeze({});
+
+/**
+ * The user gpu ids where an AQL BO is half mapped (its entry at `va` not mapped), as a key of
+ * the view only when there is one: the view of every other BO stays as it was, and a round trip
+ * that maps the BO whole (KFD RESTORE maps every GPU of `mapped_gpuids`) shows the difference.
+ */
+function halfMappedOn(b: BoContext, u: (g: number) => number): { half_mapped_on?: number[] } {
+  let on: number[] | undefined;
+  // No array for the BOs without a half (all but a few): the round trip views every BO.
+  for (const a of b.attachments) if (a.half_mapped) (on ??= []).push(u(a.vm));
+  return on === undefined ? NO_HALF : { half_mapped_on: on.sort((x, y) => x - y) };
 }
 
 /**

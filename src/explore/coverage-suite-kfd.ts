@@ -85,6 +85,46 @@ const BO_MAPPINGS = kfdConfig(
   4,
 );
 
+const HB = handle(GPU_B, 0);
+const AQL = handle(GPU_A, 1);
+
+/**
+ * kfd_bo's ATTACH: MAP over a range another BO maps in that VM (GPU B's BO at the same VA)
+ * attaches and maps nothing (-EINVAL), from `unmapped` or, mapped on A first, from `mapped`;
+ * and an AQL BO at that VA is left half mapped on B (its entry at `va + size` mapped).
+ */
+const BO_MAP_CONFLICTS = kfdConfig(
+  'kfd BO map conflicts',
+  [
+    ...OPEN_ALL,
+    ...VMS,
+    allocGtt(VA),
+    ioctl('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU', {
+      va_addr: VA,
+      size: 1n << 16n,
+      gpu_id: GPU_B,
+      flags: ['GTT', 'WRITABLE'],
+    }),
+    ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: HB, device_ids: [GPU_B] }),
+    ioctl('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU', {
+      va_addr: VA,
+      size: 1n << 17n,
+      gpu_id: GPU_A,
+      flags: ['GTT', 'WRITABLE', 'AQL_QUEUE_MEM'],
+    }),
+  ],
+  [
+    ['map A', ...ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_A] })],
+    ["map B over B's BO", ...ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: H, device_ids: [GPU_B] })],
+    ['map AQL B', ...ioctl('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { handle: AQL, device_ids: [GPU_B] })],
+    ['unmap AQL B', ...ioctl('AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU', { handle: AQL, device_ids: [GPU_B] })],
+    ["unmap B's BO", ...ioctl('AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU', { handle: HB, device_ids: [GPU_B] })],
+    ['free', ...ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: H })],
+    ['exit', 'exit', {}, APP],
+  ],
+  4,
+);
+
 /** kfd_event and the process's signal page: CREATE (with and without an event page), SET, RESET, DESTROY. */
 const EVENTS = kfdConfig(
   'kfd events',
@@ -209,4 +249,4 @@ const RESTORE = kfdConfig(
   { restore: (w) => Object.keys(w.tasks[APP]?.queues ?? {}).length === 0 && w.tasks[APP]?.alive === true },
 );
 
-export const KFD_CONFIGS: SuiteConfig[] = [BO_MAPPINGS, EVENTS, QUEUES, SVM, RESTORE];
+export const KFD_CONFIGS: SuiteConfig[] = [BO_MAPPINGS, BO_MAP_CONFLICTS, EVENTS, QUEUES, SVM, RESTORE];

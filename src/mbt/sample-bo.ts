@@ -36,12 +36,14 @@ export function userptrRestoreBo(gpu_id: number, mapped: number[]): { bucket: Re
 }
 
 /**
- * The kfd_bo events offered in every state of the model: MAP and UNMAP on each of two
- * GPUs, the userptr invalidate / validate pair, EXPORT to the dma-buf file `dmabuf` (the
+ * The kfd_bo events offered in every state of the model: ATTACH, MAP and UNMAP on each of
+ * two GPUs, the userptr invalidate / validate pair, EXPORT to the dma-buf file `dmabuf` (the
  * guards read only whether there is one; the name shows in the path texts), FREE.
  */
 export function sampleBoEvents(gpuA: number, gpuB: number, dmabuf: string): BoEvent[] {
   return [
+    { type: 'ATTACH', vm: gpuA },
+    { type: 'ATTACH', vm: gpuB },
     { type: 'MAP', vm: gpuA },
     { type: 'MAP', vm: gpuB },
     { type: 'UNMAP', vm: gpuA },

@@ -108,8 +108,9 @@ const svmInput: SvmRangeContext = {
 
 const boEvents: AnyEventObject[] = sampleBoEvents(GPU_A, GPU_B, 'file#9');
 
-/** The bo guards read which VMs are mapped and the mapping count; the dma-buf id is irrelevant. */
+/** The bo guards read which VMs are attached and mapped and the mapping count; the dma-buf id is irrelevant. */
 const boAbstract = (c: Pick<BoContext, 'attachments' | 'mapped_to_gpu_memory'>) => ({
+  attached: c.attachments.map((a) => a.vm),
   mapped: mappedVms(c),
   count: c.mapped_to_gpu_memory,
 });

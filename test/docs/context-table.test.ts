@@ -127,7 +127,10 @@ describe('contextRows of kfd.bo', () => {
     expect(rows.get('gem')).toBe('world id');
     expect(rows.get('dmabuf')).toBe('world id or null');
     expect(rows.get('is_imported')).toBe('true or false');
-    expect(rows.get('attachments')).toBe('list of {vm, is_mapped}');
+    expect(rows.get('attachments')).toBe(
+      'list of {vm, is_mapped, half_mapped} (checked: half_mapped only on a mapped attachment); checked: half_mapped only on an AQL_QUEUE_MEM BO',
+    );
+    expect(rows.get('attachments[].half_mapped')).toBe('true, or absent');
     expect(rows.get('attachments[].vm')).toBe('u32');
     expect(rows.get('attachments[].is_mapped')).toBe('true or false');
   });

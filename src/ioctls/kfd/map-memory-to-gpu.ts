@@ -64,6 +64,7 @@ export const mapMemoryToGpu = register<MapArgs>({
     'no pdd for GET_GPU_ID(handle) → -EINVAL; not bound (no VM) → -ENODEV',
     'no BO at the handle → -ENOMEM',
     'for i = n_success..n_devices-1: peer pdd missing → -EINVAL; peer without VM → -ENODEV; then n_success = i + 1',
+    'per VM: attach on the first MAP (kept if the mapping fails); each unmapped entry in list order, a misaligned VA or a range the VM maps already → -EINVAL, the entries before it mapped (an AQL BO: the one at va + size first, so a conflict at va leaves it half mapped)',
   ],
   args,
   out: ['n_success'],

@@ -3,6 +3,8 @@
  * on GPU A (two model instances: the machine's input fixes alloc_flags, and the guards
  * read them).
  *
+ *   ATTACH {vm}              ← a first MAP_MEMORY_TO_GPU of vm that maps nothing (a VA range another
+ *                              BO maps there: -EINVAL), the entries of kfd_mem_attach staying
  *   MAP {vm}                 ← MAP_MEMORY_TO_GPU {device_ids: [vm]}; CRIU RESTORE of a BO whose
  *                              mapped_gpuids name vm (§5.4 step 4)
  *   UNMAP {vm}               ← UNMAP_MEMORY_FROM_GPU {device_ids: [vm]}; exit (kfd_process_device_free_bos)
@@ -23,7 +25,7 @@ import {
   sampleBoEvents,
   userptrRestoreBo,
 } from '../../../src/mbt/sample-bo.js';
-import { APP, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE, type Mmu, resumeAndWorkerMacros } from './world.js';
+import { APP, ERRNO, GPU_A, GPU_B, KfdWorld, MAKE_HANDLE, type Mmu, resumeAndWorkerMacros } from './world.js';
 
 const HANDLE = MAKE_HANDLE(GPU_A, 0);
 const GTT = 1 << 1;
@@ -33,6 +35,8 @@ const O_RDWR_CLOEXEC = 0o2 | 0o2000000;
 
 const ctx = (s: AnyMachineSnapshot) => s.context as BoContext;
 const mappedOn = (c: BoContext) => mappedVms(c).sort((x, y) => x - y);
+const attachedOn = (s: AnyMachineSnapshot, vm: number) => ctx(s).attachments.some((a) => a.vm === vm);
+const gpuName = (vm: number) => (vm === GPU_A ? 'A' : 'B');
 
 interface Env {
   /** The BO exists (created by ALLOC or by RESTORE). */
@@ -58,6 +62,7 @@ function input(flags: number) {
 }
 
 const abstract = (c: BoContext) => ({
+  attached: c.attachments.map((a) => a.vm),
   mapped: mappedOn(c),
   count: c.mapped_to_gpu_memory,
   exported: c.dmabuf !== null,
@@ -102,6 +107,20 @@ function commonMacros(): Macro<KfdWorld, Env>[] {
     when: created,
     run: (w) => w.map(HANDLE, [GPU_A, GPU_B]),
   });
+  // kfd_mem_attach comes before the mapping and is not undone when amdgpu_vm_bo_map refuses the
+  // range (another BO maps it in that VM): the BO is attached, not mapped. The other BO goes again.
+  macros.push({
+    name: 'MAP_MEMORY_TO_GPU [B] over another BO mapped there (-EINVAL)',
+    effect: [{ type: 'ATTACH', vm: GPU_B }],
+    when: (env, s) => env.created && !attachedOn(s, GPU_B),
+    run: (w) => {
+      const other = w.alloc(GPU_B, VA, SIZE, ['GTT', 'WRITABLE']);
+      w.map(other, [GPU_B]);
+      w.map(HANDLE, [GPU_B], -ERRNO.EINVAL);
+      w.unmap(other, [GPU_B]);
+      w.ioctl('AMDKFD_IOC_FREE_MEMORY_OF_GPU', { handle: other });
+    },
+  });
   macros.push({
     name: 'FREE_MEMORY_OF_GPU',
     effect: ['FREE'],
@@ -112,7 +131,7 @@ function commonMacros(): Macro<KfdWorld, Env>[] {
   // (attachments in gpu_id order), then frees it.
   for (const vms of [[], [GPU_A], [GPU_B], [GPU_B, GPU_A]] as number[][])
     macros.push({
-      name: `exit (mapped on ${vms.length ? vms.map((v) => (v === GPU_A ? 'A' : 'B')).join(', ') : 'none'})`,
+      name: `exit (mapped on ${vms.length ? vms.map(gpuName).join(', ') : 'none'})`,
       effect: [...vms.map((vm) => ({ type: 'UNMAP', vm })), 'FREE'],
       when: (env, s) => env.created && mappedOn(ctx(s)).join() === [...vms].sort((x, y) => x - y).join(),
       run: (w) => w.exit(),

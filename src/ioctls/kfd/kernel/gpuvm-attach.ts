@@ -7,7 +7,13 @@
  * (gpuvm-compute-vm.ts), shared with render-node handles of the same object; its mappings
  * join the VM's index (src/world/vm.ts), where GEM_VA mappings of the same VM live too.
  */
-import { attachmentIn, type BoContext, isMappedIn } from '../../../../machines/kfd/bo.js';
+import {
+  type BoAttachment,
+  attachmentIn,
+  type BoContext,
+  isFullyMappedIn,
+  isMappedIn,
+} from '../../../../machines/kfd/bo.js';
 import {
   boVaFind,
   boVaGet,
@@ -41,6 +47,24 @@ function attachmentVas(b: BoContext): bigint[] {
 }
 
 /**
+ * The VAs of the entries of a VM that are mapped (all, or the one at `va + size` of a half-mapped
+ * AQL BO), which UNMAP unmaps: its loop skips the entries that are not.
+ */
+function mappedVas(b: BoContext, a: BoAttachment | undefined): bigint[] {
+  if (!a?.is_mapped) return [];
+  return a.half_mapped ? [b.va + b.size] : attachmentVas(b);
+}
+
+/**
+ * The VAs of the entries of a VM still to map, in `mem->attachments` order: kfd_mem_attach
+ * adds each entry at the head of the list, so an AQL BO's entry at `va + size` comes first.
+ */
+function unmappedVas(b: BoContext, a: BoAttachment | undefined): bigint[] {
+  if (a?.half_mapped) return [b.va];
+  return attachmentVas(b).reverse();
+}
+
+/**
  * The mapping flags of a KFD mapping, in AMDGPU_VM_PAGE_* terms (get_pte_flags; spec §12 q7
  * assumes the mapping flags are the uapi flags): readable, writeable and executable as the
  * alloc flags say, MTYPE_UC for uncached or coherent memory.
@@ -54,31 +78,43 @@ export function kfdMappingFlags(b: BoContext): number {
 }
 
 /**
- * amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach (kfd_mem_attach: the bo_va of the object
- * in the VM, found or added, one reference per attachment) and map in a VM; an already
- * mapped attachment is skipped; a misaligned VA (amdgpu_vm_verify_parameters) or a VA range
- * already mapped in that VM — by a KFD BO or a GEM_VA mapping — → -EINVAL. An invalid
- * userptr is mapped without updating the page tables (its mapping stays pending).
+ * amdgpu_amdkfd_gpuvm_map_memory_to_gpu: attach first if the BO has no entry in the VM
+ * (kfd_mem_attach: the bo_va of the object in the VM, found or added, one reference per
+ * entry; it stays when the mapping fails), then map the unmapped entries in list order
+ * (map_bo_to_gpuvm → amdgpu_vm_bo_map): a misaligned VA (amdgpu_vm_verify_parameters) or a VA
+ * range already mapped in that VM — by a KFD BO or a GEM_VA mapping — → -EINVAL, with the
+ * entries before it left mapped (an AQL BO half mapped). An invalid userptr is mapped without
+ * updating the page tables (its mapping stays pending).
  */
 export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
   const b = bo(w, boId);
-  if (isMappedIn(b, vmGpuId)) return;
+  if (isFullyMappedIn(b, vmGpuId)) return;
   const vmFile = computeVmFile(w, b.pid, vmGpuId);
   const vm = vmOf(w, vmFile);
+  const att = attachmentIn(b, vmGpuId);
+  if (att === undefined) for (let i = attachmentVas(b).length; i > 0; i--) boVaGet(w, vmFile, b.gem);
   const page = 4096n;
-  const vas = attachmentVas(b);
-  // Every attachment is checked before any is mapped: [first page, last page] of each.
-  const ranges = vas.map((va): [bigint, bigint] => [va / page, va / page + (b.size - 1n) / page]);
-  for (let i = 0; i < vas.length; i++) {
-    if (verifyParameters(w.gems[b.gem]!.size, vas[i]!, 0n, b.size) !== 0) fail(-ERRNO.EINVAL);
-    if (vmFirstOverlap(w, vm, ranges[i]![0], ranges[i]![1])) fail(-ERRNO.EINVAL);
+  const vas = unmappedVas(b, att);
+  // The entries that map, up to the first refused: [first page, last page] of each.
+  const ranges: [bigint, bigint][] = [];
+  for (const va of vas) {
+    const range: [bigint, bigint] = [va / page, va / page + (b.size - 1n) / page];
+    if (verifyParameters(w.gems[b.gem]!.size, va, 0n, b.size) !== 0) break;
+    if (vmFirstOverlap(w, vm, range[0], range[1])) break;
+    ranges.push(range);
   }
-  const firstAttach = attachmentIn(b, vmGpuId) === undefined;
-  if (firstAttach) for (let i = 0; i < vas.length; i++) boVaGet(w, vmFile, b.gem);
-  const bv = boVaFind(w, vmFile, b.gem)!;
-  send(w, boId, { type: 'MAP', vm: vmGpuId });
-  for (const [start, last] of ranges) vmMapChecked(w, bv, start, last, 0n, kfdMappingFlags(b), boId);
-  if (!inState(w, boId, 'live.pages.invalid')) vmUpdate(w, bv);
+  if (ranges.length > 0) {
+    const bv = boVaFind(w, vmFile, b.gem)!;
+    const half = ranges.length < vas.length && vas.length === 2;
+    send(w, boId, half ? { type: 'MAP', vm: vmGpuId, half } : { type: 'MAP', vm: vmGpuId });
+    for (const [start, last] of ranges) vmMapChecked(w, bv, start, last, 0n, kfdMappingFlags(b), boId);
+    if (!inState(w, boId, 'live.pages.invalid')) vmUpdate(w, bv);
+  } else if (att === undefined) {
+    // Nothing mapped, but kfd_mem_attach's entries stay. (A MAP that maps attaches too: one
+    // event, as every MAP of the replay's hot path sends.)
+    send(w, boId, { type: 'ATTACH', vm: vmGpuId });
+  }
+  if (ranges.length < vas.length) fail(-ERRNO.EINVAL);
 }
 
 /**
@@ -88,9 +124,10 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
 export function unmapBoFromVm(w: World, boId: string, vmGpuId: number): void {
   const b = bo(w, boId);
   if (!isMappedIn(b, vmGpuId)) fail(-ERRNO.EINVAL);
+  const vas = mappedVas(b, attachmentIn(b, vmGpuId));
   send(w, boId, { type: 'UNMAP', vm: vmGpuId });
   const bv = boVaFind(w, computeVmFile(w, b.pid, vmGpuId), b.gem);
-  if (bv) for (const va of attachmentVas(b)) vmUnmap(w, bv, va);
+  if (bv) for (const va of vas) vmUnmap(w, bv, va);
 }
 
 /**
