@@ -4,7 +4,7 @@
  * dump of the same world: images read from a directory may have been edited or come from
  * another machine, where -EINVAL is the right answer.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,9 @@ import { FIXED_BASELINE, familyModel } from '../../src/explore/families.js';
 import { call } from '../../src/explore/families/common.js';
 import { criuFamily, criuTopology } from '../../src/explore/families/criu.js';
 import { checkInvariants, selectInvariants } from '../../src/invariants/index.js';
+import { readLog } from '../../src/log/reader.js';
+import { replay } from '../../src/log/replay.js';
+import { QUEUE_RING } from '../../src/mbt/sample-queue.js';
 import { applyInPlace } from '../../src/world/step.js';
 import { parseTopology } from '../../src/world/topology.js';
 import type { World } from '../../src/world/types.js';
@@ -106,6 +109,44 @@ describe(`invariant ${NAME}`, () => {
         expect(names).toEqual([]);
       }
     }
+  });
+
+  it('kernel source (docs/conformance.md "Kernel findings" 2): an AQL BO left half mapped by a MAP over the ring makes a checkpoint that RESTORE refuses, which the invariant names', () => {
+    const w = app(1, {});
+    const gpu = criuTopology().gpus[0]!.gpu_id;
+    // Two pages of 64 KiB asked, 64 KiB per entry: the entry at va is the ring's range.
+    const aql = applyInPlace(
+      w,
+      call(
+        'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+        { flags: ['GTT', 'WRITABLE', 'AQL_QUEUE_MEM'], gpu_id: gpu, size: 131072, va_addr: QUEUE_RING },
+        100,
+        3,
+      ),
+    );
+    expect(aql.ret).toBe(0);
+    const map = applyInPlace(
+      w,
+      call('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [gpu], handle: aql.out.handle }, 100, 3),
+    );
+    expect(map.ret).toBe(EINVAL);
+    expect(checkInvariants(w, invariant)).toEqual([]);
+    const { restore, ctx } = dumpAndRestore(w);
+    expect(restore.ret).toBe(EIO);
+    expect(ctx.from_dump).toBe(true);
+    expect(ctx.restore_ioctl_ret).toBe(EINVAL);
+    expect(checkInvariants(w, invariant).map((x) => x.invariant)).toEqual([NAME]);
+  });
+
+  it('kernel source: docs/examples/kfd-aql-half-mapped.jsonl holds every assertion, and with the invariant checked stops at its criu.restore', () => {
+    const text = readFileSync(new URL('../../docs/examples/kfd-aql-half-mapped.jsonl', import.meta.url), 'utf8');
+    const { header, events } = readLog(text, 'example');
+    expect(replay(header, events, { file: 'example' }).ok).toBe(true);
+    const rep = replay(header, events, { file: 'example', invariants: invariant });
+    expect(rep.ok).toBe(false);
+    expect(rep.violation!.call).toBe('criu.restore');
+    expect(rep.violation!.actual.ret).toBe(EIO);
+    expect(rep.violation!.violations.map((v) => v.invariant)).toEqual([NAME]);
   });
 
   it('spec §5.4 step 5: the same refusal of images read from a directory is outside the invariant (they may have been edited)', () => {
