@@ -14,15 +14,14 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { fileSize, progressCounter, readLogBatches } from '../log/read-file.js';
 import { ReadThread, useReadThread } from '../log/read-thread.js';
-import type { LogLine } from '../log/event-fields.js';
 import type { LogHeader, ReadOptions } from '../log/reader.js';
-import { orchestrationLines } from '../criu/orchestrate-log.js';
 import { Replayer } from '../log/replay.js';
 import { checkContinuation } from '../log/snapshot.js';
 import { encodeHeader, fsyncDir, LogWriter } from '../log/writer.js';
 import { dirname } from 'node:path';
 import { stableJson } from './output.js';
 import { readSnapshotFile } from './replay.js';
+import { RunRecorder } from './run-recorder.js';
 import { colors, Progress } from './style.js';
 
 export interface RunCliOptions {
@@ -49,6 +48,46 @@ export interface RunScriptOptions {
   onProgress?: (phase: 'validate' | 'run', done: number, total: number) => void;
 }
 
+/** What the validation pass learns of a script before it is applied. */
+interface ScriptIndex {
+  /** Its events. */
+  total: number;
+  /** Lines that references name (the replayer keeps their outs). */
+  referenced: Set<number>;
+  /** Lines that a later line names with `by`: the only ones whose output line must be kept. */
+  named: Set<number>;
+}
+
+/** The validation pass: read `script` whole, counting its events and the lines references and `by` name. */
+async function indexScript(
+  script: string,
+  file: string,
+  size: number,
+  progress: RunScriptOptions['onProgress'],
+): Promise<ScriptIndex> {
+  const index: ScriptIndex = { total: 0, referenced: new Set(), named: new Set() };
+  const readOpts: ReadOptions = {};
+  if (progress) readOpts.onLine = progressCounter(size, (done, all) => progress('validate', done, all));
+  for await (const batch of readLogBatches(script, file, readOpts))
+    for (const item of batch) {
+      if (item.event) {
+        index.total += 1;
+        for (const r of item.event.refs) index.referenced.add(r.line);
+        if (item.event.by !== undefined) index.named.add(item.event.by);
+      }
+    }
+  return index;
+}
+
+/** Create the temporary output `tmp` with the script's header; `out` names it in the error. */
+function createOutput(tmp: string, out: string, header: LogHeader): LogWriter {
+  try {
+    return LogWriter.create(tmp, encodeHeader(header), { syncEvery: 0 });
+  } catch (e) {
+    throw new InputError(out, 'a writable output file', (e as NodeJS.ErrnoException).code ?? String(e));
+  }
+}
+
 /**
  * Apply `script` and record it to `out` (library form of the command). The script is
  * validated whole first (counting its events and finding the lines references name), then
@@ -58,51 +97,13 @@ export interface RunScriptOptions {
 export async function runScript(script: string, out: string, opts: RunScriptOptions = {}): Promise<RunSummary> {
   const file = opts.file ?? script;
   const world = opts.from !== undefined ? readSnapshotFile(opts.from) : undefined;
-  const referenced = new Set<number>();
-  /** Lines that a later line names with `by`: the only ones whose output line must be kept. */
-  const named = new Set<number>();
-  let total = 0;
-  const progress = opts.onProgress;
   // A file that cannot be read is reported by the reader below, with its message.
   const size = fileSize(script);
-  const readOpts: ReadOptions = {};
-  if (progress) readOpts.onLine = progressCounter(size, (done, all) => progress('validate', done, all));
-  for await (const batch of readLogBatches(script, file, readOpts))
-    for (const item of batch) {
-      if (item.event) {
-        total += 1;
-        for (const r of item.event.refs) referenced.add(r.line);
-        if (item.event.by !== undefined) named.add(item.event.by);
-      }
-    }
+  const progress = opts.onProgress;
+  const { total, referenced, named } = await indexScript(script, file, size, progress);
   const tmp = `${out}.tmp-${process.pid}`;
-  // The output's line of each script line a `by` names: an orchestration event's issued calls
-  // are written after it, so the lines after it move down, and a `by` must name the output's
-  // line. Kept for the named lines only, so that memory follows them, not the script's length.
-  const outputLine = new Map<number, number>();
-  /** Per named orchestration line: the output lines of its issued calls, and how many script lines took theirs. */
-  const issuedLines = new Map<number, { lines: number[]; taken: number }>();
-  const keep = (line: number, at: number) => {
-    if (named.has(line)) outputLine.set(line, at);
-  };
-  const record = (w: LogWriter, ev: LogLine, r: { ret: number; out: Record<string, unknown> }): void => {
-    const issued = ev.by === undefined ? undefined : issuedLines.get(ev.by);
-    if (issued) {
-      // written with its orchestration line (the replayer checked it is the call issued there)
-      keep(ev.line, issued.lines[issued.taken++]!);
-      return;
-    }
-    const call = rp!.lastCall!;
-    if (Array.isArray(r.out.issued)) {
-      const [first, ...calls] = orchestrationLines(call, r.ret, r.out, w.line + 1);
-      keep(ev.line, w.appendLine(first!));
-      const lines = calls.map((l) => w.appendLine(l));
-      if (named.has(ev.line)) issuedLines.set(ev.line, { lines, taken: 0 });
-      return;
-    }
-    keep(ev.line, w.append(call, r, ev.by === undefined ? undefined : outputLine.get(ev.by)));
-  };
   let writer: LogWriter | undefined;
+  let recorder: RunRecorder | undefined;
   let rp: Replayer | undefined;
   let errors = 0;
   const thread = useReadThread(size, opts.readThread) ? new ReadThread(script, file) : undefined;
@@ -113,17 +114,14 @@ export async function runScript(script: string, out: string, opts: RunScriptOpti
           const header: LogHeader = item.header;
           checkContinuation(header, world, file);
           rp = new Replayer(header, file, referenced, world ? { world } : {});
-          try {
-            writer = LogWriter.create(tmp, encodeHeader(header), { syncEvery: 0 });
-          } catch (e) {
-            throw new InputError(out, 'a writable output file', (e as NodeJS.ErrnoException).code ?? String(e));
-          }
+          writer = createOutput(tmp, out, header);
+          recorder = new RunRecorder(writer, named);
           continue;
         }
         const ev = item.event;
         const r = rp!.apply(ev);
         if (r.ret !== 0) errors += 1;
-        record(writer!, ev, r);
+        recorder!.record(ev, rp!.lastCall!, r);
         if ((rp!.events & 1023) === 0) progress?.('run', rp!.events, total);
       }
     writer!.close();
