@@ -64,6 +64,49 @@ export interface DumpOptions {
   drmFds: { gpu_id: number; fd: number }[];
 }
 
+/**
+ * One BO of a render-node file (the loop body of amdgpu_plugin_drm_dump_file): its GEM_MMAP
+ * offset, its mappings, its content through a dma-buf; null when an ioctl fails.
+ */
+function dumpDrmBo(
+  x: CallIssuer,
+  o: DumpOptions,
+  file: { pid: number; fd: number },
+  e: GemListHandlesEntry,
+  kfdBo: number | null,
+): DumpedDrmBo | null {
+  const mmap = x.issue('drm dump', o.criu, 'DRM_IOCTL_AMDGPU_GEM_MMAP', file, { handle: e.gem_handle });
+  if (mmap.ret !== 0) return null;
+  let info = x.issue('drm dump', o.criu, 'DRM_IOCTL_AMDGPU_GEM_OP', file, {
+    handle: e.gem_handle,
+    op: 'GET_MAPPING_INFO',
+    num_entries: 8,
+  });
+  if (info.ret !== 0) return null;
+  if ((info.out.num_entries as number) > 8) {
+    info = x.issue('drm dump', o.criu, 'DRM_IOCTL_AMDGPU_GEM_OP', file, {
+      handle: e.gem_handle,
+      op: 'GET_MAPPING_INFO',
+      num_entries: info.out.num_entries,
+    });
+    if (info.ret !== 0) return null;
+  }
+  // The content is copied through a dma-buf of the BO (sdma_copy_bo), closed afterwards.
+  const prime = x.issue('drm dump', o.criu, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', file, { handle: e.gem_handle });
+  if (prime.ret === 0) x.issue('drm dump', o.criu, 'close', undefined, { fd: prime.out.fd });
+  return {
+    handle: e.gem_handle,
+    size: e.size,
+    alloc_flags: e.alloc_flags,
+    preferred_domains: e.preferred_domains,
+    alignment: e.alignment,
+    is_import: (e.flags & 1) !== 0 || kfdBo !== null,
+    kfd_bo: kfdBo,
+    offset: mmap.out.addr_ptr as bigint,
+    vm_entries: ((info.out.vm_entries as DumpedVmEntry[] | undefined) ?? []).map((v) => ({ ...v })),
+  };
+}
+
 /** amdgpu_plugin_drm_dump_file for one file (spec §9.8 "Dump of a render-node fd"). */
 function dumpDrmFile(x: CallIssuer, o: DumpOptions, fd: number, kfd: DumpedKfd | null): DumpedDrmBo[] | null {
   const file = { pid: o.app, fd };
@@ -89,37 +132,9 @@ function dumpDrmFile(x: CallIssuer, o: DumpOptions, fd: number, kfd: DumpedKfd |
     : new Map();
   const bos: DumpedDrmBo[] = [];
   for (const e of entries) {
-    const mmap = x.issue('drm dump', o.criu, 'DRM_IOCTL_AMDGPU_GEM_MMAP', file, { handle: e.gem_handle });
-    if (mmap.ret !== 0) return null;
-    let info = x.issue('drm dump', o.criu, 'DRM_IOCTL_AMDGPU_GEM_OP', file, {
-      handle: e.gem_handle,
-      op: 'GET_MAPPING_INFO',
-      num_entries: 8,
-    });
-    if (info.ret !== 0) return null;
-    if ((info.out.num_entries as number) > 8) {
-      info = x.issue('drm dump', o.criu, 'DRM_IOCTL_AMDGPU_GEM_OP', file, {
-        handle: e.gem_handle,
-        op: 'GET_MAPPING_INFO',
-        num_entries: info.out.num_entries,
-      });
-      if (info.ret !== 0) return null;
-    }
-    // The content is copied through a dma-buf of the BO (sdma_copy_bo), closed afterwards.
-    const prime = x.issue('drm dump', o.criu, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', file, { handle: e.gem_handle });
-    if (prime.ret === 0) x.issue('drm dump', o.criu, 'close', undefined, { fd: prime.out.fd });
-    const kfdBo = imports.get(e.gem_handle) ?? null;
-    bos.push({
-      handle: e.gem_handle,
-      size: e.size,
-      alloc_flags: e.alloc_flags,
-      preferred_domains: e.preferred_domains,
-      alignment: e.alignment,
-      is_import: (e.flags & 1) !== 0 || kfdBo !== null,
-      kfd_bo: kfdBo,
-      offset: mmap.out.addr_ptr as bigint,
-      vm_entries: ((info.out.vm_entries as DumpedVmEntry[] | undefined) ?? []).map((v) => ({ ...v })),
-    });
+    const bo = dumpDrmBo(x, o, file, e, imports.get(e.gem_handle) ?? null);
+    if (bo === null) return null;
+    bos.push(bo);
   }
   return bos;
 }
