@@ -33,22 +33,13 @@ export const SCENARIO = {
   map_vas: [0x200000000n, 0x200100000n, 0x200200000n],
 } as const;
 
-/** The scenario's application: its calls in order (log form). */
-export function buildScenario(variants: Partial<Variants>): { world: World; calls: IssuedCall[] } {
+/** A scenario call's out; a call that fails throws, since the scenario is then broken, not a result to compare. */
+type Must = (r: { ret: number; out: Record<string, unknown> }) => Record<string, unknown>;
+
+/** The scenario's KFD BOs: one in VRAM, one in GTT to share, both mapped; returns the shared one's dma-buf fd. */
+function scenarioKfdBos(x: CallIssuer, must: Must): unknown {
   const s = SCENARIO;
-  const topology = parseTopology({ page_size: 4096, gpus: [{ gpu_id: s.gpu_id, render_minor: s.minor }] }, [
-    { pid: s.app, ptrace_parent: s.criu },
-    { pid: s.restored, ptrace_parent: s.criu },
-  ]);
-  const x = new CallIssuer(createWorld(topology, variants));
   const app = s.app;
-  const must = (r: { ret: number; out: Record<string, unknown> }) => {
-    if (r.ret !== 0) throw new Error(`scenario call failed: ${JSON.stringify(x.calls[x.calls.length - 1])}`);
-    return r.out;
-  };
-  must(x.issue('app', app, 'open', undefined, { path: '/dev/kfd' }));
-  must(x.issue('app', app, 'open', undefined, { path: `/dev/dri/renderD${s.minor}` }));
-  must(x.issue('app', app, 'AMDKFD_IOC_ACQUIRE_VM', s.kfdFd, { drm_fd: s.drmFd, gpu_id: s.gpu_id }));
   const k1 = must(
     x.issue('app', app, 'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU', s.kfdFd, {
       va_addr: s.vram_va,
@@ -67,7 +58,17 @@ export function buildScenario(variants: Partial<Variants>): { world: World; call
     }),
   ).handle;
   must(x.issue('app', app, 'AMDKFD_IOC_MAP_MEMORY_TO_GPU', s.kfdFd, { handle: k2, device_ids: [s.gpu_id] }));
-  const dmabuf = must(x.issue('app', app, 'AMDKFD_IOC_EXPORT_DMABUF', s.kfdFd, { handle: k2, flags: 0 })).dmabuf_fd;
+  return must(x.issue('app', app, 'AMDKFD_IOC_EXPORT_DMABUF', s.kfdFd, { handle: k2, flags: 0 })).dmabuf_fd;
+}
+
+/**
+ * The scenario's render-node BOs: a BO with three mappings at a handle that is not the lowest
+ * (a scratch BO created before it and closed), so that a restore must move it to its saved
+ * handle, and the shared KFD BO imported from `dmabuf`.
+ */
+function scenarioDrmBos(x: CallIssuer, must: Must, dmabuf: unknown): void {
+  const s = SCENARIO;
+  const app = s.app;
   const scratch = must(
     x.issue('app', app, 'DRM_IOCTL_AMDGPU_GEM_CREATE', s.drmFd, { bo_size: 4096, domains: ['GTT'] }),
   ).handle;
@@ -89,6 +90,26 @@ export function buildScenario(variants: Partial<Variants>): { world: World; call
   );
   must(x.issue('app', app, 'DRM_IOCTL_PRIME_FD_TO_HANDLE', s.drmFd, { fd: dmabuf }));
   must(x.issue('app', app, 'DRM_IOCTL_GEM_CLOSE', s.drmFd, { handle: scratch }));
+}
+
+/** The scenario's application: its calls in order (log form). */
+export function buildScenario(variants: Partial<Variants>): { world: World; calls: IssuedCall[] } {
+  const s = SCENARIO;
+  const topology = parseTopology({ page_size: 4096, gpus: [{ gpu_id: s.gpu_id, render_minor: s.minor }] }, [
+    { pid: s.app, ptrace_parent: s.criu },
+    { pid: s.restored, ptrace_parent: s.criu },
+  ]);
+  const x = new CallIssuer(createWorld(topology, variants));
+  const app = s.app;
+  const must: Must = (r) => {
+    if (r.ret !== 0) throw new Error(`scenario call failed: ${JSON.stringify(x.calls[x.calls.length - 1])}`);
+    return r.out;
+  };
+  must(x.issue('app', app, 'open', undefined, { path: '/dev/kfd' }));
+  must(x.issue('app', app, 'open', undefined, { path: `/dev/dri/renderD${s.minor}` }));
+  must(x.issue('app', app, 'AMDKFD_IOC_ACQUIRE_VM', s.kfdFd, { drm_fd: s.drmFd, gpu_id: s.gpu_id }));
+  const dmabuf = scenarioKfdBos(x, must);
+  scenarioDrmBos(x, must, dmabuf);
   must(x.issue('app', app, 'close', undefined, { fd: dmabuf }));
   return { world: x.world, calls: x.calls };
 }
