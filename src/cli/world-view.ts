@@ -130,10 +130,8 @@ export interface WorldViewOptions {
   colors?: Colors;
 }
 
-/** The world for people, one line per thing (docs/cli.md, "The world"). */
-export function renderWorld(w: World, opts: WorldViewOptions = {}): string {
-  const c = opts.colors ?? plain;
-  const out: string[] = [];
+/** The world's own lines, to `out`: its hash, page size and variants, and its GPUs. */
+function worldHeader(out: string[], w: World, c: Colors): void {
   const variants = Object.entries(w.variants)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
@@ -143,6 +141,32 @@ export function renderWorld(w: World, opts: WorldViewOptions = {}): string {
     out.push(
       `  gpu ${g.gpu_id} (0x${g.gpu_id.toString(16)})  renderD${g.render_minor}  vram ${valueText('', g.vram_size)}${g.is_apu ? '  APU' : ''}`,
     );
+}
+
+/** The GEM objects section, to `out`: every GEM object, or with `pid` those a KFD BO of that process holds. */
+function gemSection(out: string[], w: World, c: Colors, pid: number | undefined): void {
+  const gems = Object.values(w.gems)
+    .filter(
+      (g) => pid === undefined || g.kgd_mems.some((m) => (w.objects[m]?.context as { pid?: number })?.pid === pid),
+    )
+    .sort((a, b) => compareIds(a.id, b.id));
+  if (gems.length) {
+    out.push(c.bold('GEM objects'));
+    for (const g of gems) {
+      const pages = Object.keys(g.content).length;
+      out.push(
+        `  ${c.bold(g.id)}  gpu_id ${g.gpu_id} ${g.domain} size ${valueText('', g.size)} mmap_offset ${valueText('', g.mmap_offset)}` +
+          `  kgd_mems ${g.kgd_mems.join(',') || '-'}  dmabuf ${g.dmabuf ?? '-'}  content ${pages} page${pages === 1 ? '' : 's'} written`,
+      );
+    }
+  }
+}
+
+/** The world for people, one line per thing (docs/cli.md, "The world"). */
+export function renderWorld(w: World, opts: WorldViewOptions = {}): string {
+  const c = opts.colors ?? plain;
+  const out: string[] = [];
+  worldHeader(out, w, c);
   const pids = Object.keys(w.tasks)
     .map(Number)
     .sort((a, b) => a - b)
@@ -169,22 +193,7 @@ export function renderWorld(w: World, opts: WorldViewOptions = {}): string {
     out.push(c.bold('files'));
     for (const f of files.sort((a, b) => compareIds(a.id, b.id))) out.push(`  ${fileLine(f, c)}`);
   }
-  const gems = Object.values(w.gems)
-    .filter(
-      (g) =>
-        opts.pid === undefined || g.kgd_mems.some((m) => (w.objects[m]?.context as { pid?: number })?.pid === opts.pid),
-    )
-    .sort((a, b) => compareIds(a.id, b.id));
-  if (gems.length) {
-    out.push(c.bold('GEM objects'));
-    for (const g of gems) {
-      const pages = Object.keys(g.content).length;
-      out.push(
-        `  ${c.bold(g.id)}  gpu_id ${g.gpu_id} ${g.domain} size ${valueText('', g.size)} mmap_offset ${valueText('', g.mmap_offset)}` +
-          `  kgd_mems ${g.kgd_mems.join(',') || '-'}  dmabuf ${g.dmabuf ?? '-'}  content ${pages} page${pages === 1 ? '' : 's'} written`,
-      );
-    }
-  }
+  gemSection(out, w, c, opts.pid);
   return `${out.join('\n')}\n`;
 }
 
