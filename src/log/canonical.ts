@@ -37,6 +37,7 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Append the canonical text of `v` to `out`: scalars here, arrays and objects by their own writers. */
 function write(v: unknown, depth: number, out: string[]): void {
   switch (typeof v) {
     case 'string':
@@ -67,18 +68,27 @@ function write(v: unknown, depth: number, out: string[]): void {
     return;
   }
   if (Array.isArray(v)) {
-    out.push('[');
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) out.push(',');
-      if (!(i in v) || v[i] === undefined) throw new Error('canonical: an array with a hole or undefined');
-      write(v[i], depth + 1, out);
-    }
-    out.push(']');
+    writeArray(v, depth, out);
     return;
   }
   if (!isPlainObject(v))
     throw new Error(`canonical: a ${v.constructor?.name ?? 'non-plain'} object is not a world value`);
-  const rec = v as Record<string, unknown>;
+  writeObject(v as Record<string, unknown>, depth, out);
+}
+
+/** Append an array at `depth`; a hole or an undefined element is no world value. */
+function writeArray(v: unknown[], depth: number, out: string[]): void {
+  out.push('[');
+  for (let i = 0; i < v.length; i++) {
+    if (i > 0) out.push(',');
+    if (!(i in v) || v[i] === undefined) throw new Error('canonical: an array with a hole or undefined');
+    write(v[i], depth + 1, out);
+  }
+  out.push(']');
+}
+
+/** Append a plain object at `depth`: keys sorted, undefined members left out. */
+function writeObject(rec: Record<string, unknown>, depth: number, out: string[]): void {
   const keys = Object.keys(rec).sort();
   out.push('{');
   let first = true;
