@@ -111,6 +111,53 @@ async function level(channels: Channel[]): Promise<Level> {
   return { transitions, stuck: null, added, bad: absorbed.find((r) => r.violation !== null)?.violation ?? null };
 }
 
+/** What a search reports, before the run adds its workers and seconds. */
+type SearchResult = Omit<ParallelResult, 'seconds' | 'workers'>;
+
+/**
+ * The level-synchronous search from the initial state (already checked) over the workers:
+ * levels until the frontier is empty, a bound is reached, or a level finds a stuck world or a
+ * violation, whose shortest path the owners give.
+ */
+async function search(
+  spec: ModelSpec,
+  channels: Channel[],
+  maxStates: number,
+  maxDepth: number,
+): Promise<SearchResult> {
+  let states = 1;
+  let transitions = 0;
+  let depth = 0;
+  let frontier = 1;
+  while (frontier > 0) {
+    if (depth >= maxDepth) return { states, transitions, depth, limited: 'depth', violation: null };
+    const { stuck, added, bad, ...l } = await level(channels);
+    transitions += l.transitions;
+    if (stuck !== null) {
+      const labels = await pathTo(channels, stuck);
+      const message = 'no action changes this world and it is not final';
+      const violation = violationOf(spec, labels, [{ invariant: 'deadlock', message }]);
+      return { states, transitions, depth, limited: null, violation };
+    }
+    frontier = added;
+    states += frontier;
+    if (bad) {
+      const labels = await pathTo(channels, bad.fp);
+      return {
+        states,
+        transitions,
+        depth: depth + 1,
+        limited: null,
+        violation: violationOf(spec, labels, bad.violations),
+      };
+    }
+    if (frontier > 0) depth += 1;
+    if (states >= maxStates) return { states, transitions, depth, limited: 'states', violation: null };
+  }
+  return { states, transitions, depth, limited: null, violation: null };
+}
+
+/** Explore `spec` on `opts.workers` threads: the initial state checked here, the rest by search(), then the workers closed. */
 export async function exploreParallel(
   spec: ModelSpec,
   opts: { workers: number; maxStates?: number; maxDepth?: number },
@@ -118,7 +165,7 @@ export async function exploreParallel(
   const t0 = process.hrtime.bigint();
   const maxStates = opts.maxStates ?? Number.POSITIVE_INFINITY;
   const maxDepth = opts.maxDepth ?? Number.POSITIVE_INFINITY;
-  const result = (r: Omit<ParallelResult, 'seconds' | 'workers'>): ParallelResult => ({
+  const result = (r: SearchResult): ParallelResult => ({
     workers: opts.workers,
     ...r,
     seconds: Number(process.hrtime.bigint() - t0) / 1e9,
@@ -130,36 +177,7 @@ export async function exploreParallel(
 
   const channels = startWorkers(spec, opts.workers);
   try {
-    let states = 1;
-    let transitions = 0;
-    let depth = 0;
-    let frontier = 1;
-    while (frontier > 0) {
-      if (depth >= maxDepth) return result({ states, transitions, depth, limited: 'depth', violation: null });
-      const { stuck, added, bad, ...l } = await level(channels);
-      transitions += l.transitions;
-      if (stuck !== null) {
-        const labels = await pathTo(channels, stuck);
-        const message = 'no action changes this world and it is not final';
-        const violation = violationOf(spec, labels, [{ invariant: 'deadlock', message }]);
-        return result({ states, transitions, depth, limited: null, violation });
-      }
-      frontier = added;
-      states += frontier;
-      if (bad) {
-        const labels = await pathTo(channels, bad.fp);
-        return result({
-          states,
-          transitions,
-          depth: depth + 1,
-          limited: null,
-          violation: violationOf(spec, labels, bad.violations),
-        });
-      }
-      if (frontier > 0) depth += 1;
-      if (states >= maxStates) return result({ states, transitions, depth, limited: 'states', violation: null });
-    }
-    return result({ states, transitions, depth, limited: null, violation: null });
+    return result(await search(spec, channels, maxStates, maxDepth));
   } finally {
     for (const c of channels) c.worker.postMessage({ type: 'close' } satisfies Request);
     await Promise.all(channels.map((c) => c.worker.terminate()));
