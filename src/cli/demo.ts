@@ -77,6 +77,31 @@ interface Bucket {
   dmabuf_fd: number;
 }
 
+/** One replayed event of the demo with its result. */
+type DemoResult = ReturnType<typeof runDemo>['results'][number];
+
+/** What CRIU got from PROCESS_INFO (`info`) and CHECKPOINT (`ckpt`): counts, device and BO buckets, priv_data's size. */
+function checkpointLines(info: DemoResult, ckpt: DemoResult): string[] {
+  const lines = [
+    `PROCESS_INFO (line ${info.line}): pid ${info.out.pid}, ${info.out.num_devices} devices, ${info.out.num_bos} BOs, ` +
+      `${info.out.num_objects} objects, priv_data_size ${info.out.priv_data_size}`,
+    `CHECKPOINT (line ${ckpt.line}): ${retName(ckpt.ret)}`,
+    '  device buckets:',
+  ];
+  for (const d of ckpt.out.devices as { user_gpu_id: number; actual_gpu_id: number }[])
+    lines.push(`    user_gpu_id ${hex(d.user_gpu_id)}  actual_gpu_id ${hex(d.actual_gpu_id)}`);
+  lines.push('  BO buckets:');
+  for (const b of ckpt.out.bos as Bucket[]) {
+    const flags = flagNames(KFD_IOC_ALLOC_MEM_FLAGS, b.alloc_flags).join('|');
+    const fd = b.dmabuf_fd === KFD_INVALID_FD ? '-' : String(b.dmabuf_fd);
+    lines.push(
+      `    gpu ${hex(b.gpu_id)}  addr ${hex(b.addr)}  size ${hex(b.size)}  offset ${hex(b.offset)}  dmabuf_fd ${fd}  ${flags}`,
+    );
+  }
+  lines.push(`  priv_data: ${(ckpt.out.priv_data as Uint8Array).length} bytes`);
+  return lines;
+}
+
 export function registerDemo(program: Command): void {
   program
     .command('demo')
@@ -103,23 +128,7 @@ export function registerDemo(program: Command): void {
       const say = (s: string) => process.stdout.write(`${s}\n`);
       say(`gpucr demo: ${results.length} events replayed, ${failed.length} failed`);
       for (const f of failed) say(`  line ${f.line} ${f.call}: ${retName(f.ret)}`);
-      say(
-        `PROCESS_INFO (line ${info.line}): pid ${info.out.pid}, ${info.out.num_devices} devices, ${info.out.num_bos} BOs, ` +
-          `${info.out.num_objects} objects, priv_data_size ${info.out.priv_data_size}`,
-      );
-      say(`CHECKPOINT (line ${ckpt.line}): ${retName(ckpt.ret)}`);
-      say('  device buckets:');
-      for (const d of ckpt.out.devices as { user_gpu_id: number; actual_gpu_id: number }[])
-        say(`    user_gpu_id ${hex(d.user_gpu_id)}  actual_gpu_id ${hex(d.actual_gpu_id)}`);
-      say('  BO buckets:');
-      for (const b of ckpt.out.bos as Bucket[]) {
-        const flags = flagNames(KFD_IOC_ALLOC_MEM_FLAGS, b.alloc_flags).join('|');
-        const fd = b.dmabuf_fd === KFD_INVALID_FD ? '-' : String(b.dmabuf_fd);
-        say(
-          `    gpu ${hex(b.gpu_id)}  addr ${hex(b.addr)}  size ${hex(b.size)}  offset ${hex(b.offset)}  dmabuf_fd ${fd}  ${flags}`,
-        );
-      }
-      say(`  priv_data: ${(ckpt.out.priv_data as Uint8Array).length} bytes`);
+      for (const l of checkpointLines(info, ckpt)) say(l);
       if (opts.log) say(`recorded log: ${opts.log}`);
       const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'gpucr-demo-'));
       mkdirSync(dir, { recursive: true });
