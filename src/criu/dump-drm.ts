@@ -99,25 +99,7 @@ function drmBo(
   const ex = d.x.issue('DUMP_EXT_FILE', d.criu, 'DRM_IOCTL_PRIME_HANDLE_TO_FD', ref, { handle, flags: 0 });
   if (ex.ret !== 0) return `Failed to get dmabuf fd from handle ${handle} (${ex.ret})`;
   d.x.issue('DUMP_EXT_FILE', d.criu, 'close', undefined, { fd: ex.out.fd });
-  const exporter = gem === undefined ? undefined : d.kfdGemHandle.get(gem);
-  // the KFD BO's handle (get_gem_handle, spec §9.4 h) under plugin-kfd-handles: application:
-  // the first render file holding it names it; a later one (another task's import under another
-  // number) must not rename it. save_bos records it in the shared-BO list as an exporter
-  // (record_shared_bo(handle, false)). Under dumper, save_bos numbered it in CRIU's own file.
-  const kfdEntry = exporter && d.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!;
-  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE && d.w.variants['plugin-kfd-handles'] === 'application') {
-    kfdEntry.handle = handle;
-    d.recordSharedBo(handle, false);
-  }
-  const flagged = ((e.flags as number) & 1) !== 0;
-  // is_import = IS_IMPORT || shared_bo_has_exporter(handle): the plugin's list is keyed by the
-  // handle number. by-object counts another file's handle only when it is the same BO under the
-  // same number; by-number (the plugin as written) counts any number listed as an exporter
-  const isImport =
-    d.w.variants['plugin-shared-bos'] === 'by-number'
-      ? flagged || d.hasExporter(handle)
-      : flagged || exporter !== undefined || (gem !== undefined && d.shared.get(gem) === handle);
-  if (gem !== undefined && !d.shared.has(gem)) d.shared.set(gem, handle);
+  const isImport = sharedBoImport(d, handle, e.flags as number, gem);
   const entry: DrmBoEntry = {
     addr: vms.length ? vms[vms.length - 1]!.addr : 0n,
     size: e.size as bigint,
@@ -132,6 +114,34 @@ function drmBo(
   };
   // every handle's pages are read, an import's too (its pages are its exporter's)
   return { entry, content: gem !== undefined ? { ...contentGem(d.w, gem).content } : undefined };
+}
+
+/**
+ * Whether handle `handle` (of GEM object `gem`, with GEM_LIST_HANDLES `flags`) is saved as an
+ * import, and the shared-BO bookkeeping of the plugin that decides it: the handle of a KFD BO
+ * named, the first handle of each object remembered.
+ */
+function sharedBoImport(d: TreeDump, handle: number, flags: number, gem: string | undefined): boolean {
+  const exporter = gem === undefined ? undefined : d.kfdGemHandle.get(gem);
+  // the KFD BO's handle (get_gem_handle, spec §9.4 h) under plugin-kfd-handles: application:
+  // the first render file holding it names it; a later one (another task's import under another
+  // number) must not rename it. save_bos records it in the shared-BO list as an exporter
+  // (record_shared_bo(handle, false)). Under dumper, save_bos numbered it in CRIU's own file.
+  const kfdEntry = exporter && d.images.kfd.find((k) => k.id === exporter.image)!.kfd.bo_entries[exporter.bo]!;
+  if (kfdEntry && kfdEntry.handle === NO_GEM_HANDLE && d.w.variants['plugin-kfd-handles'] === 'application') {
+    kfdEntry.handle = handle;
+    d.recordSharedBo(handle, false);
+  }
+  const flagged = (flags & 1) !== 0;
+  // is_import = IS_IMPORT || shared_bo_has_exporter(handle): the plugin's list is keyed by the
+  // handle number. by-object counts another file's handle only when it is the same BO under the
+  // same number; by-number (the plugin as written) counts any number listed as an exporter
+  const isImport =
+    d.w.variants['plugin-shared-bos'] === 'by-number'
+      ? flagged || d.hasExporter(handle)
+      : flagged || exporter !== undefined || (gem !== undefined && d.shared.get(gem) === handle);
+  if (gem !== undefined && !d.shared.has(gem)) d.shared.set(gem, handle);
+  return isImport;
 }
 
 /** GEM_OP(GET_MAPPING_INFO) with room for 8, again with room for all if there are more. */
