@@ -127,35 +127,44 @@ export const ttContextSpec = contextSchema<TtContext>()(({ z, u32, intKey, pageV
       }),
       destroyed: z.boolean(),
     })
-    .superRefine((c, ctx) => {
-      const at = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-      // Every algorithm indexes the vector by page (0 … num_pages − 1) and writes slots in
-      // place: a shorter vector gets holes, which no world value may hold (canonical.ts).
-      if (c.slots.length !== c.num_pages) at(['slots'], `a list of num_pages (${c.num_pages}) slots`);
-      // ttm.swapin finds a page to copy into and succeeds, which the handler takes for a model bug (throws).
-      if (c.flags.swapped && c.slots.some((s) => s?.t === 'page'))
-        at(['slots'], 'no page in a SWAPPED tt (swapout freed them)');
-      // A backed-up tt has its backup file until ttm.fini: without it ttm_tt_backup returns 0, which
-      // the machine refuses in a backed-up state and the handler takes for a model bug (throws).
-      if (c.flags.backed_up && !c.destroyed && !c.backup) at(['backup'], 'true in a BACKED_UP tt');
-      const r = c.restore;
-      if (!r) return;
-      // The restore writes the vector from the snapshot on (the open block, then the pages still
-      // to allocate) and frees it up to alloced_pages: all of it within the num_pages slots.
-      if (r.snap.pos > c.num_pages) at(['restore', 'snap', 'pos'], `a value ≤ num_pages (${c.num_pages})`);
-      else if (r.snap.remaining > c.num_pages - r.snap.pos)
-        at(['restore', 'snap', 'remaining'], `a value ≤ num_pages − snap.pos (${c.num_pages - r.snap.pos})`);
-      if (r.alloced_pages > c.num_pages) at(['restore', 'alloced_pages'], `a value ≤ num_pages (${c.num_pages})`);
-      if (restoreValid(r)) {
-        // An open block is allocated, among the pages remaining, and holds the content of the pages restored into it.
-        if (r.block === null) at(['restore', 'block'], 'the open block (restored_pages < 1 << order)');
-        else if (r.block.values.length !== r.restored_pages)
-          at(['restore', 'block', 'values'], `a list of restored_pages (${r.restored_pages}) values`);
-        if (1 << r.order > r.snap.remaining)
-          at(['restore', 'order'], `an order whose block (1 << order pages) fits snap.remaining (${r.snap.remaining})`);
-      }
-    }),
+    .superRefine((c, ctx) => ttRules(c, (path, message) => ctx.addIssue({ code: 'custom', path, message }))),
 );
+
+/** Reports a rule broken at a path of the context. */
+type Issue = (path: PropertyKey[], message: string) => void;
+
+/** The rules between a tt's fields that its field types cannot say (what a snapshot load checks). */
+function ttRules(c: TtContext, at: Issue): void {
+  // Every algorithm indexes the vector by page (0 … num_pages − 1) and writes slots in
+  // place: a shorter vector gets holes, which no world value may hold (canonical.ts).
+  if (c.slots.length !== c.num_pages) at(['slots'], `a list of num_pages (${c.num_pages}) slots`);
+  // ttm.swapin finds a page to copy into and succeeds, which the handler takes for a model bug (throws).
+  if (c.flags.swapped && c.slots.some((s) => s?.t === 'page'))
+    at(['slots'], 'no page in a SWAPPED tt (swapout freed them)');
+  // A backed-up tt has its backup file until ttm.fini: without it ttm_tt_backup returns 0, which
+  // the machine refuses in a backed-up state and the handler takes for a model bug (throws).
+  if (c.flags.backed_up && !c.destroyed && !c.backup) at(['backup'], 'true in a BACKED_UP tt');
+  if (c.restore) restoreRules(c.num_pages, c.restore, at);
+}
+
+/**
+ * The rules of a resumable restore's state: the restore writes the vector from the snapshot on
+ * (the open block, then the pages still to allocate) and frees it up to alloced_pages, all of it
+ * within the num_pages slots.
+ */
+function restoreRules(numPages: number, r: NonNullable<TtContext['restore']>, at: Issue): void {
+  if (r.snap.pos > numPages) at(['restore', 'snap', 'pos'], `a value ≤ num_pages (${numPages})`);
+  else if (r.snap.remaining > numPages - r.snap.pos)
+    at(['restore', 'snap', 'remaining'], `a value ≤ num_pages − snap.pos (${numPages - r.snap.pos})`);
+  if (r.alloced_pages > numPages) at(['restore', 'alloced_pages'], `a value ≤ num_pages (${numPages})`);
+  if (!restoreValid(r)) return;
+  // An open block is allocated, among the pages remaining, and holds the content of the pages restored into it.
+  if (r.block === null) at(['restore', 'block'], 'the open block (restored_pages < 1 << order)');
+  else if (r.block.values.length !== r.restored_pages)
+    at(['restore', 'block', 'values'], `a list of restored_pages (${r.restored_pages}) values`);
+  if (1 << r.order > r.snap.remaining)
+    at(['restore', 'order'], `an order whose block (1 << order pages) fits snap.remaining (${r.snap.remaining})`);
+}
 
 export interface TtInput {
   num_pages: number;
