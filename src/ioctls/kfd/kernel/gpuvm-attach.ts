@@ -119,7 +119,8 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
 
 /**
  * amdgpu_amdkfd_gpuvm_unmap_memory_from_gpu: `ctx.n_vms == 0` → -EINVAL; amdgpu_vm_bo_unmap
- * of each attachment's VA (a mapping GEM_VA already removed is not an error).
+ * of the VA of each mapped entry of the VM, the only one at `va + size` of a half-mapped AQL BO
+ * (a mapping GEM_VA already removed is not an error).
  */
 export function unmapBoFromVm(w: World, boId: string, vmGpuId: number): void {
   const b = bo(w, boId);
