@@ -19,7 +19,7 @@ import {
   type SchemaKit,
 } from '../../machines/context-schema.js';
 import { FAULT_SITE_NAMES } from '../world/faults.js';
-import type { DrmFilePriv, Gem, Oops, OpenFile, Task, World } from '../world/types.js';
+import type { DrmFilePriv, Gem, Oops, OpenFile, Task } from '../world/types.js';
 import { checkShape, type Stores, type WorldRefs } from './snapshot-contexts.js';
 
 /** A handle of an IDR that allocates from 1 (drm_file.object_idr, the prime table keyed by it). */
@@ -133,17 +133,6 @@ const drmSpec = contextSchema<DrmFilePriv>()(
   ],
 );
 
-const nextSpec = contextSchema<World['next']>()(
-  (kit) =>
-    kit.z.strictObject({
-      object: kit.u32.min(1),
-      file: kit.u32.min(1),
-      gem: kit.u32.min(1),
-      mmap: kit.z.record(gpuKey(kit), kit.u64),
-    }),
-  (n) => Object.keys(n.mmap).map((g) => numberRef(`mmap.${g}`, Number(g), 'gpus')),
-);
-
 const oopsSpec = contextSchema<Oops>()((kit) =>
   kit.z.strictObject({ pid: kit.u32.nullable(), call: kit.z.string(), where: kit.z.string(), what: kit.z.string() }),
 );
@@ -181,8 +170,6 @@ export function checkIndexes(raw: Record<string, unknown>, stores: Stores, refs:
   checkEach(stores.tasks, taskSpec, `${where}.tasks`, 'a field of a task', refs);
   checkEach(stores.files, fileSpec, `${where}.files`, 'a field of a file of its kind', refs);
   checkEach(stores.gems, gemSpec, `${where}.gems`, 'a field of a GEM object', refs);
-  checkShape(nextSpec.schema, raw.next, `${where}.next`, 'one of object, file, gem, mmap');
-  refs.check(nextSpec.refs!(raw.next as World['next']), `${where}.next`);
   checkShape(schemas.drmFiles, raw.drm, `${where}.drm`, 'a drm file id');
   const drm = raw.drm as Record<string, unknown>;
   refs.check(

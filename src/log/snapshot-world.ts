@@ -14,11 +14,11 @@ import { createWorld } from '../world/world.js';
 import { canonicalJson } from './canonical.js';
 import { VARIANT_VALUES } from './header.js';
 import { fail, int, record } from './snapshot-fields.js';
+import { isRecord } from './values.js';
 import { checkContexts, type Stores, WorldRefs } from './snapshot-contexts.js';
 import { checkIndexes } from './snapshot-indexes.js';
 import { checkSaved } from './snapshot-saved.js';
 import { checkObjects, checkOwnIds, checkTasks } from './snapshot-stores.js';
-import { isRecord } from './values.js';
 
 /** The decoded world `v` (at `where` in the snapshot) as a World; any problem is an InputError. */
 export function checkWorld(v: unknown, where: string): World {
@@ -92,14 +92,29 @@ function checkVariants(v: unknown, where: string): void {
       fail(`${where}.${k}`, `one of ${Object.keys(DEFAULT_VARIANTS).join(', ')}`, k);
 }
 
-/** The `next` counters (object ids from 1) and, when present, a mmap offset per GPU. */
+/** The members of `next`. */
+const COUNTERS = ['object', 'file', 'gem', 'mmap'];
+const U32_MAX = 2 ** 32 - 1;
+
+/**
+ * The `next` counters, checked once and whole here, before the stores that they number: the
+ * object, file and GEM serials from 1 (u32), and a mmap offset (u64) for each GPU of the
+ * topology and no other.
+ */
 function checkCounters(v: unknown, topology: Topology, where: string): Record<string, unknown> {
   const next = record(v, where);
-  for (const [k, n] of Object.entries(next)) if (typeof n === 'number') int(n, `${where}.${k}`, k === 'object' ? 1 : 0);
-  const mmap = isRecord(next.mmap) ? next.mmap : undefined;
-  if (mmap)
-    for (const g of topology.gpus)
-      if (typeof mmap[g.gpu_id] !== 'bigint' || (mmap[g.gpu_id] as bigint) < 0n)
-        fail(`${where}.mmap.${g.gpu_id}`, 'a non-negative "0x…" offset', mmap[g.gpu_id]);
+  for (const k of Object.keys(next))
+    if (!COUNTERS.includes(k)) fail(`${where}.${k}`, `one of ${COUNTERS.join(', ')}`, k);
+  for (const k of COUNTERS.slice(0, 3))
+    if (int(next[k], `${where}.${k}`, 1) > U32_MAX) fail(`${where}.${k}`, `an integer ≤ ${U32_MAX}`, next[k]);
+  const mmap = record(next.mmap, `${where}.mmap`);
+  const gpus = new Set(topology.gpus.map((g) => String(g.gpu_id)));
+  for (const k of Object.keys(mmap))
+    if (!gpus.has(k)) fail(`${where}.mmap.${k}`, 'the gpu_id of a GPU of the topology', k);
+  for (const g of topology.gpus) {
+    const offset = mmap[g.gpu_id];
+    if (typeof offset !== 'bigint' || offset < 0n || offset >= 1n << 64n)
+      fail(`${where}.mmap.${g.gpu_id}`, 'a "0x…" offset below 2^64', offset);
+  }
   return next;
 }

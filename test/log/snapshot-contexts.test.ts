@@ -198,6 +198,10 @@ describe('the stores beside the machine objects in snapshots', () => {
       [(x) => (x.tasks[100]!.ptrace_parent = 0), /tasks\.100\.ptrace_parent: expected a value ≥ 1, found 0/],
       [(x) => ((x.next as { pages?: number }).pages = 1), /next\.pages: expected one of object, file, gem, mmap/],
       [(x) => ((x.next as { object: number }).object = 0), /next\.object: expected an integer ≥ 1, found 0/],
+      [(x) => ((x.next as { file: number }).file = 0), /next\.file: expected an integer ≥ 1, found 0/],
+      [(x) => delete (x.next as { gem?: number }).gem, /next\.gem: expected an integer ≥ 1, found nothing/],
+      [(x) => ((x.next as { gem: number }).gem = 2 ** 32), /next\.gem: expected an integer ≤ 4294967295/],
+      [(x) => (x.next.mmap[7] = 0n), /next\.mmap\.7: expected the gpu_id of a GPU of the topology, found "7"/],
     ];
     for (const [edit, re] of cases) expect(inputError(() => restoreSnapshot(edited(w, edit))).message).toMatch(re);
   });
