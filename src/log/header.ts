@@ -35,6 +35,7 @@ export const VARIANT_VALUES: { readonly [K in keyof Variants]: readonly Variants
   'gem-change-handle': ['enabled', 'disabled'],
   resume: ['at-resume-devices-late', 'at-restore-file'],
   'kfd-process-info': ['evict-again', 'evict-once'],
+  'kfd-map-failure': ['keep-mapped', 'unwind'],
   'kfd-restore-aql': ['halved-again', 'checkpointed-size'],
   'kfd-restore-mqd-size': ['one-xcc', 'num-xcc'],
   'dump-abort': ['leave-paused', 'unpause'],

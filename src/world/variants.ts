@@ -29,6 +29,14 @@ export interface Variants {
   resume: 'at-resume-devices-late' | 'at-restore-file';
   /** PROCESS_INFO on a process already paused: evicts again (as the kernel does, spec §6.2: one UNPAUSE then leaves the queues evicted) or not (evict-once, a fix). */
   'kfd-process-info': 'evict-again' | 'evict-once';
+  /**
+   * MAP_MEMORY_TO_GPU whose mapping of a VM fails after some entries of the BO mapped there:
+   * keep-mapped = amdgpu_amdkfd_gpuvm_map_memory_to_gpu returns with them mapped (an AQL BO
+   * whose range at `va` is taken is left half mapped, and its checkpoint cannot be restored:
+   * docs/conformance.md "Kernel findings" 2); unwind = the call maps nothing unless it maps
+   * every entry (a fix gpucr proposes; the attachment stays either way).
+   */
+  'kfd-map-failure': 'keep-mapped' | 'unwind';
   /** RESTORE of an AQL_QUEUE_MEM BO: halves the checkpointed (already halved) size again (as the kernel does, spec §7.3) or restores that size (checkpointed-size, a fix). */
   'kfd-restore-aql': 'halved-again' | 'checkpointed-size';
   /**
@@ -70,6 +78,7 @@ export const DEFAULT_VARIANTS: Variants = {
   'gem-change-handle': 'enabled',
   resume: 'at-resume-devices-late',
   'kfd-process-info': 'evict-again',
+  'kfd-map-failure': 'keep-mapped',
   'kfd-restore-aql': 'halved-again',
   'kfd-restore-mqd-size': 'one-xcc',
   'dump-abort': 'leave-paused',

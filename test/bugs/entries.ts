@@ -108,4 +108,14 @@ export const ENTRIES: Entry[] = [
     shortest: 1,
     bounds: { xccs: 8 },
   },
+  {
+    name: 'kernel source: kfd-map-failure=keep-mapped leaves an AQL BO half mapped, and RESTORE refuses its checkpoint',
+    family: 'criu',
+    buggy: { ...B, 'kfd-map-failure': 'keep-mapped' },
+    fixed: B,
+    depth: 4,
+    invariant: 'criu.restore-accepts-checkpoint',
+    shortest: 2,
+    bounds: { bos: 1 },
+  },
 ];

@@ -63,6 +63,7 @@ describe('family bounds', () => {
     ['kfd', 'events', 1, 3],
     ['amdgpu', 'mappings', 2, 3],
     ['criu', 'processes', 2, 3],
+    ['criu', 'bos', 1, 3],
   ];
   for (const [family, name, value, depth] of RAISED)
     it(`${family}: ${name}=${value} reaches strictly more states than the default (depth ${depth})`, () => {

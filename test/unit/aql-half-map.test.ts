@@ -13,6 +13,7 @@ import { isMappedIn } from '../../machines/kfd/bo.js';
 import { processView } from '../../src/criu/process-view.js';
 import { boVaFind, boVaMappings } from '../../src/ioctls/amdgpu/kernel/vm.js';
 import { computeVmFile } from '../../src/ioctls/kfd/kernel/gpuvm-compute-vm.js';
+import type { Variants } from '../../src/world/types.js';
 import { APP, decodeCk, E, GPU_A, Harness, PAGE, RESTORED } from '../conformance/helpers.js';
 
 const P = BigInt(PAGE);
@@ -26,8 +27,8 @@ function mappedPages(h: Harness, pid: number, boId: string, gpu: number): bigint
 }
 
 /** A process with a one-page GTT BO mapped on A at VA, and an AQL BO of one page per half at VA. */
-function conflict(): { h: Harness; other: bigint; aql: bigint; aqlId: string } {
-  const h = new Harness();
+function conflict(variants: Partial<Variants> = {}): { h: Harness; other: bigint; aql: bigint; aqlId: string } {
+  const h = new Harness({ variants });
   h.setupProcess(APP);
   const other = h.alloc(APP, GPU_A, ['GTT', 'WRITABLE'], PAGE, VA);
   h.must(h.map(APP, other, [GPU_A]));
@@ -118,5 +119,16 @@ describe('CRIU of a half-mapped AQL BO (kfd_criu_checkpoint_bos, kfd_criu_restor
     expect(bosOf(APP)[idr]).toMatchObject({ mapped_on: [GPU_A], half_mapped_on: [GPU_A] });
     expect(bosOf(RESTORED)[idr]!.mapped_on).toEqual([GPU_A]);
     expect(bosOf(RESTORED)[idr]).not.toHaveProperty('half_mapped_on');
+  });
+});
+
+describe('the variant kfd-map-failure=unwind (a fix gpucr proposes, docs/design-variants.md)', () => {
+  it('the failed MAP leaves nothing mapped, only the attachment; FREE succeeds and a checkpoint with the conflict restores', () => {
+    const { h, aql, aqlId } = conflict({ 'kfd-map-failure': 'unwind' });
+    expect(h.map(APP, aql, [GPU_A]).ret).toBe(E.EINVAL);
+    expect(h.bo(aqlId).attachments).toEqual([{ vm: GPU_A, is_mapped: false }]);
+    expect(mappedPages(h, APP, aqlId, GPU_A)).toEqual([]);
+    h.must(h.restore(RESTORED, h.checkpoint(APP)));
+    h.must(h.ioctl(APP, 'FREE_MEMORY_OF_GPU', { handle: aql }));
   });
 });

@@ -53,6 +53,7 @@ export const FAMILY_BOUNDS = {
   criu: {
     processes: b(1, 1, 3, 'applications (pid 100, 101, …), each with a GPU, a BO and a queue, each dumped'),
     xccs: b(1, 1, 16, 'XCCs of the GPU (NUM_XCC; an MI300X in SPX mode has 8): a queue has one MQD per XCC'),
+    bos: b(0, 0, 1, "AQL queue BOs of each app at its ring's VA, whose MAP is offered (its entry at va conflicts)"),
   },
 } satisfies Record<string, Partial<Record<BoundName, BoundDef>>>;
 

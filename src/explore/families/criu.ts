@@ -15,12 +15,16 @@
  * Bounds (src/explore/families/bounds.ts): `processes` applications, pid 100, 101, …, each
  * set up alike and offered the same actions but the restore (pid 100's dump alone is
  * restored into pid 200); `xccs`, the XCCs of the GPU (one by default; more make it an
- * MI300-like GC 9.4.3 partition, whose queues CHECKPOINT saves with one MQD per XCC).
+ * MI300-like GC 9.4.3 partition, whose queues CHECKPOINT saves with one MQD per XCC); `bos`,
+ * an AQL queue BO of each app at its ring's VA (none by default), whose MAP is offered: its
+ * entry at `va + size` maps and the one at `va` conflicts with the ring (docs/conformance.md
+ * "Kernel findings" 2, the variant kfd-map-failure).
  */
 import type { Call, World } from '../../world/types.js';
 import type { Action } from '../world-explorer.js';
 import { call, ONE_GPU } from './common.js';
 import type { FamilyParts } from './index.js';
+import { QUEUE_RING } from '../../mbt/sample-queue.js';
 import { mapGttRing, openKfdWithVm, QUEUE_ARGS, SetupBuilder } from './kfd.js';
 import { type Bounds, boundOf } from './bounds.js';
 
@@ -31,14 +35,24 @@ const RESTORED = 200;
 /** The applications' pids under the `processes` bound: 100, 101, … */
 const appPids = (bounds: Bounds) => Array.from({ length: boundOf('criu', bounds, 'processes')! }, (_, i) => APP + i);
 
-function setupApp(b: SetupBuilder, app: number): void {
+/** An app's setup; the handle of its AQL BO over the ring when the `bos` bound asks for one. */
+function setupApp(b: SetupBuilder, app: number, aqlBo: boolean): bigint | undefined {
   openKfdWithVm(b, app);
   mapGttRing(b, app);
   b.run('AMDKFD_IOC_CREATE_QUEUE', QUEUE_ARGS, app, 3);
+  if (!aqlBo) return undefined;
+  // Two 64 KiB entries: the one at va is the ring's range, the one at va + size is free.
+  const aql = {
+    flags: ['GTT', 'WRITABLE', 'AQL_QUEUE_MEM'],
+    gpu_id: ONE_GPU.gpu_id,
+    size: 131072,
+    va_addr: QUEUE_RING,
+  };
+  return b.run('AMDKFD_IOC_ALLOC_MEMORY_OF_GPU', aql, app, 3).handle as bigint;
 }
 
 /** The actions of application `APP`; names of applications after the first say their pid. */
-function appActions(app: number, first: boolean): [string, Call][] {
+function appActions(app: number, first: boolean, aql: bigint | undefined): [string, Call][] {
   const actions: [string, Call][] = [
     [
       'GEM_CREATE without CPU access',
@@ -53,14 +67,20 @@ function appActions(app: number, first: boolean): [string, Call][] {
     ['open /dev/kfd again', call('open', { path: '/dev/kfd' }, app)],
     ['dump', call('criu.dump', { pid: app })],
   ];
+  if (aql !== undefined)
+    actions.push([
+      'MAP the AQL BO over the ring',
+      call('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [ONE_GPU.gpu_id], handle: aql }, app, 3),
+    ]);
   return first ? actions : actions.map(([name, c]) => [`${name} (pid ${app})`, c]);
 }
 
 export function criuFamily(world: World, bounds: Bounds = {}): FamilyParts {
   const b = new SetupBuilder(world);
   const pids = appPids(bounds);
-  for (const pid of pids) setupApp(b, pid);
-  const fixed = pids.flatMap((pid, i) => appActions(pid, i === 0));
+  const aqlBo = boundOf('criu', bounds, 'bos')! > 0;
+  const aqls = pids.map((pid) => setupApp(b, pid, aqlBo));
+  const fixed = pids.flatMap((pid, i) => appActions(pid, i === 0, aqls[i]));
   const actions = (w: World): Action[] => {
     const out: Action[] = fixed.map(([name, c]) => ({ name, calls: [c] }));
     if (!w.tasks[RESTORED]) {

@@ -55,7 +55,8 @@ export type Family = (typeof FAMILIES)[number];
 /**
  * Every known-bug variant at its fixed value (docs/known-bugs.md): the baseline against
  * which each bug is shown alone. The model's defaults keep the kernel's and the plugin's
- * behaviour where no fix exists (kfd-process-info, kfd-restore-aql, kfd-restore-mqd-size, dump-abort).
+ * behaviour where no fix exists (kfd-process-info, kfd-map-failure, kfd-restore-aql, kfd-restore-mqd-size,
+ * dump-abort).
  */
 export const FIXED_BASELINE: Partial<Variants> = {
   ttm: 'fixed',
@@ -64,6 +65,7 @@ export const FIXED_BASELINE: Partial<Variants> = {
   'amdgpu-criu': 'upstream',
   resume: 'at-resume-devices-late',
   'kfd-process-info': 'evict-once',
+  'kfd-map-failure': 'unwind',
   'kfd-restore-aql': 'checkpointed-size',
   'kfd-restore-mqd-size': 'num-xcc',
   'dump-abort': 'unpause',

@@ -103,6 +103,8 @@ export function mapBoToVm(w: World, boId: string, vmGpuId: number): void {
     if (vmFirstOverlap(w, vm, range[0], range[1])) break;
     ranges.push(range);
   }
+  // The proposed fix: a failed call leaves nothing of it mapped (docs/design-variants.md).
+  if (ranges.length < vas.length && w.variants['kfd-map-failure'] === 'unwind') ranges.length = 0;
   if (ranges.length > 0) {
     const bv = boVaFind(w, vmFile, b.gem)!;
     const half = ranges.length < vas.length && vas.length === 2;
