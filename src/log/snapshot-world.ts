@@ -14,11 +14,11 @@ import { createWorld } from '../world/world.js';
 import { canonicalJson } from './canonical.js';
 import { VARIANT_VALUES } from './header.js';
 import { fail, int, record } from './snapshot-fields.js';
-import { isRecord } from './values.js';
 import { checkContexts, type Stores, WorldRefs } from './snapshot-contexts.js';
 import { checkIndexes } from './snapshot-indexes.js';
 import { checkSaved } from './snapshot-saved.js';
 import { checkObjects, checkOwnIds, checkTasks } from './snapshot-stores.js';
+import { isRecord } from './values.js';
 
 /** The decoded world `v` (at `where` in the snapshot) as a World; any problem is an InputError. */
 export function checkWorld(v: unknown, where: string): World {
