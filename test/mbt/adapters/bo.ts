@@ -68,6 +68,7 @@ const abstract = (c: BoContext) => ({
   exported: c.dmabuf !== null,
 });
 const project = (c: BoContext) => ({
+  attached: c.attachments.map((a) => a.vm),
   mapped: mappedOn(c),
   mapped_to_gpu_memory: c.mapped_to_gpu_memory,
   exported: c.dmabuf !== null,
