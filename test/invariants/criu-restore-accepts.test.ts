@@ -111,31 +111,38 @@ describe(`invariant ${NAME}`, () => {
     }
   });
 
-  it('kernel source (docs/conformance.md "Kernel findings" 2): an AQL BO left half mapped by a MAP over the ring makes a checkpoint that RESTORE refuses, which the invariant names', () => {
-    const w = app(1, {});
-    const gpu = criuTopology().gpus[0]!.gpu_id;
-    // Two pages of 64 KiB asked, 64 KiB per entry: the entry at va is the ring's range.
-    const aql = applyInPlace(
-      w,
-      call(
-        'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
-        { flags: ['GTT', 'WRITABLE', 'AQL_QUEUE_MEM'], gpu_id: gpu, size: 131072, va_addr: QUEUE_RING },
-        100,
-        3,
-      ),
-    );
-    expect(aql.ret).toBe(0);
-    const map = applyInPlace(
-      w,
-      call('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [gpu], handle: aql.out.handle }, 100, 3),
-    );
-    expect(map.ret).toBe(EINVAL);
-    expect(checkInvariants(w, invariant)).toEqual([]);
-    const { restore, ctx } = dumpAndRestore(w);
-    expect(restore.ret).toBe(EIO);
-    expect(ctx.from_dump).toBe(true);
-    expect(ctx.restore_ioctl_ret).toBe(EINVAL);
-    expect(checkInvariants(w, invariant).map((x) => x.invariant)).toEqual([NAME]);
+  it('kernel source (docs/conformance.md "Kernel findings" 2): an AQL BO left half mapped by a MAP over the ring makes a checkpoint that RESTORE refuses, which the invariant names; with kfd-map-failure=unwind the restore completes', () => {
+    for (const failure of ['keep-mapped', 'unwind'] as const) {
+      const w = app(1, { 'kfd-map-failure': failure });
+      const gpu = criuTopology().gpus[0]!.gpu_id;
+      // Two pages of 64 KiB asked, 64 KiB per entry: the entry at va is the ring's range.
+      const aql = applyInPlace(
+        w,
+        call(
+          'AMDKFD_IOC_ALLOC_MEMORY_OF_GPU',
+          { flags: ['GTT', 'WRITABLE', 'AQL_QUEUE_MEM'], gpu_id: gpu, size: 131072, va_addr: QUEUE_RING },
+          100,
+          3,
+        ),
+      );
+      expect(aql.ret).toBe(0);
+      const map = applyInPlace(
+        w,
+        call('AMDKFD_IOC_MAP_MEMORY_TO_GPU', { device_ids: [gpu], handle: aql.out.handle }, 100, 3),
+      );
+      expect(map.ret).toBe(EINVAL);
+      expect(checkInvariants(w, invariant)).toEqual([]);
+      const { restore, ctx } = dumpAndRestore(w);
+      expect(ctx.from_dump).toBe(true);
+      if (failure === 'keep-mapped') {
+        expect(restore.ret).toBe(EIO);
+        expect(ctx.restore_ioctl_ret).toBe(EINVAL);
+        expect(checkInvariants(w, invariant).map((x) => x.invariant)).toEqual([NAME]);
+      } else {
+        expect(restore.ret).toBe(0);
+        expect(checkInvariants(w, invariant)).toEqual([]);
+      }
+    }
   });
 
   it('kernel source: docs/examples/kfd-aql-half-mapped.jsonl holds every assertion, and with the invariant checked stops at its criu.restore', () => {
