@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkImageDir, vaConflicts } from '../../src/criu/images/index.js';
+import { checkImageDir, kfdMapConflicts, vaConflicts } from '../../src/criu/images/index.js';
 import { roundtrip } from '../../src/criu/roundtrip.js';
 import type { World } from '../../src/world/types.js';
 import { unexplained } from './design-differences.js';
@@ -57,8 +57,9 @@ describe('criu round trip of generated histories', () => {
         // what the dump makes, its writer writes: a directory of it passes every check of writeImageDir
         expect(() => checkImageDir(r.dump.images)).not.toThrow();
         expect(r.restore?.failure).toBeNull();
-        // a restore that succeeds met no GEM_VA mapping KFD RESTORE had made (no false report)
+        // a restore that succeeds met no GEM_VA mapping KFD RESTORE had made, nor a KFD BO it could not map (no false report)
         expect(vaConflicts(r.dump.images)).toEqual([]);
+        expect(kfdMapConflicts(r.dump.images)).toEqual([]);
         const [restored, replayed] = replayRestore(r);
         expect(replayed).toBe(restored);
         if (unmappedRenderContent(r.dump.images)) {

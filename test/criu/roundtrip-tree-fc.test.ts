@@ -21,7 +21,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BoContext } from '../../machines/kfd/bo.js';
-import { ambiguousHandles, checkImageDir, vaConflicts } from '../../src/criu/images/index.js';
+import { ambiguousHandles, checkImageDir, kfdMapConflicts, vaConflicts } from '../../src/criu/images/index.js';
 import { roundtrip, sharingView } from '../../src/criu/roundtrip.js';
 import { contentGem } from '../../src/ioctls/amdgpu/kernel/gem.js';
 import { contextOf } from '../../src/world/objects.js';
@@ -122,8 +122,9 @@ describe('criu round trip of two processes sharing dma-bufs', () => {
             continue;
           }
           expect(r.restore?.failure).toBeNull();
-          // a restore that succeeds met no GEM_VA mapping KFD RESTORE had made (no false report)
+          // a restore that succeeds met no GEM_VA mapping KFD RESTORE had made, nor a KFD BO it could not map (no false report)
           expect(vaConflicts(r.dump.images)).toEqual([]);
+          expect(kfdMapConflicts(r.dump.images)).toEqual([]);
           // the restore log, replayed from a fresh world, gives the same world again (issue 5 item 5)
           const [restored, replayed] = replayRestore(r);
           expect(replayed).toBe(restored);

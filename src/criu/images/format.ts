@@ -10,6 +10,7 @@ import { kfdBoHasPages } from './dir.js';
 import {
   ambiguousHandles,
   type FileHolders,
+  kfdMapConflicts,
   mergedRenderFiles,
   unpublishedHandles,
   vaConflicts,
@@ -195,6 +196,12 @@ export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}, task
       (c) => `${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`,
     ),
     ...section(
+      'restore cannot map these KFD BOs: a BO before them maps the range on that GPU, so KFD RESTORE fails (docs/conformance.md "Kernel findings" 2)',
+      kfdMapConflicts(dir, opts),
+      (c) =>
+        `${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)} on GPU ${hex(BigInt(c.gpu))}, over ${c.mapped_first}`,
+    ),
+    ...section(
       'restore puts these render-node images into one file (one GPU, one task), and brings back one BO per handle number (spec §9.8 work_already_completed)',
       mergedRenderFiles(dir, tasks),
       (m) =>
@@ -212,8 +219,8 @@ function section<T>(heading: string, findings: readonly T[], line: (finding: T) 
  * The JSON value `gpucr images --json` prints (before stable key ordering): one entry per file,
  * messages with the schema's field names, priv_data both as bytes and decoded, contents as
  * page → value maps per BO; `unpublished` lists the GEM handles a restore cannot find,
- * `ambiguous` those several images publish, `va_conflicts` the GEM_VA mappings it cannot make
- * and `merged_render_files` the render-node images one task restores into one file
+ * `ambiguous` those several images publish, `va_conflicts` the GEM_VA mappings it cannot make,
+ * `kfd_map_conflicts` the KFD BOs KFD RESTORE cannot map, and `merged_render_files` the render-node images one task restores into one file
  * (restore-notes.ts; `tasks`, from gpucr-core.json, says which task holds which image).
  */
 export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): Record<string, unknown> {
@@ -248,6 +255,7 @@ export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: 
     unpublished: unpublishedHandles(dir),
     ambiguous: ambiguousHandles(dir),
     va_conflicts: vaConflicts(dir, opts),
+    kfd_map_conflicts: kfdMapConflicts(dir, opts),
     merged_render_files: mergedRenderFiles(dir, tasks),
   };
 }

@@ -16,6 +16,8 @@ export {
   ambiguousHandles,
   handlesFetchedBy,
   type HandleLookup,
+  type KfdMapConflict,
+  kfdMapConflicts,
   unpublishedHandles,
   type FileHolders,
   type MergedRenderFiles,

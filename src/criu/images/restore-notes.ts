@@ -153,6 +153,58 @@ export function vaConflicts(dir: ImageDir, opts: KfdImageOptions = {}): VaConfli
   return out;
 }
 
+/** Two KFD BOs of one image that KFD RESTORE cannot both map on a GPU. */
+export interface KfdMapConflict {
+  /** `amdgpu-kfd-<id>.img` */
+  file: string;
+  /** The BO whose map fails: `bo_entries[j]`. */
+  field: string;
+  /** The BO mapped before it there: `bo_entries[i]`, i < j. */
+  mapped_first: string;
+  /** The user gpu_id of the VM. */
+  gpu: number;
+  addr: bigint;
+  size: bigint;
+}
+
+/**
+ * KFD BOs whose mapping KFD RESTORE cannot make (docs/conformance.md "Kernel findings" 2): it
+ * maps each BO on every GPU of its `mapped_gpuids`, in bucket order, and a map over a range a BO
+ * before it maps in that VM is -EINVAL, which fails the whole RESTORE. Only the range from `addr`
+ * to `addr + size` is compared: an AQL BO restores over more (twice that under
+ * kfd-restore-aql=checkpointed-size), but that much it covers under every variant. A dump of a
+ * live process has such a pair only when a MAP left an AQL BO half mapped.
+ */
+export function kfdMapConflicts(dir: ImageDir, opts: KfdImageOptions = {}): KfdMapConflict[] {
+  const out: KfdMapConflict[] = [];
+  for (const k of dir.kfd) {
+    const file = kfdImageName(k.id);
+    const priv = decodeKfdPriv(k.kfd, file, opts);
+    const bos = k.kfd.bo_entries;
+    bos.forEach((b, j) => {
+      for (const gpu of priv.bos[j]?.mapped_gpuids ?? []) {
+        const i = bos.findIndex(
+          (a, n) =>
+            n < j &&
+            (priv.bos[n]?.mapped_gpuids ?? []).includes(gpu) &&
+            a.addr < b.addr + b.size &&
+            b.addr < a.addr + a.size,
+        );
+        if (i >= 0)
+          out.push({
+            file,
+            field: `bo_entries[${j}]`,
+            mapped_first: `bo_entries[${i}]`,
+            gpu,
+            addr: b.addr,
+            size: b.size,
+          });
+      }
+    });
+  }
+  return out;
+}
+
 /** The tasks of a dump and the CRIU file ids they hold (gpucr-core.json's `tasks`). */
 export type FileHolders = readonly { pid: number; fds: readonly { id: number }[] }[];
 
