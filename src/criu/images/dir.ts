@@ -16,19 +16,5 @@ export {
   kfdBoHasPages,
   type RenderDImageSet,
 } from './dir-layout.js';
-export {
-  type AmbiguousHandle,
-  ambiguousHandles,
-  handlesFetchedBy,
-  type HandleLookup,
-  type KfdMapConflict,
-  kfdMapConflicts,
-  unpublishedHandles,
-  type FileHolders,
-  type MergedRenderFiles,
-  mergedRenderFiles,
-  type VaConflict,
-  vaConflicts,
-} from './restore-notes.js';
 export { readImageDir } from './dir-read.js';
 export { checkImageDir, writeImageDir } from './dir-write.js';

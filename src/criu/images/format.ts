@@ -7,14 +7,7 @@ import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ObjectPriv, PrivData } from '../kfd-priv-layout.js';
 import type { ImageDir } from './dir.js';
 import { kfdBoHasPages } from './dir.js';
-import {
-  ambiguousHandles,
-  type FileHolders,
-  kfdMapConflicts,
-  mergedRenderFiles,
-  unpublishedHandles,
-  vaConflicts,
-} from './restore-notes.js';
+import { type FileHolders, restoreNotes } from './restore-notes.js';
 import { decodeKfdPriv, type KfdImageOptions } from './messages.js';
 import {
   AMDGPU_GEM_CREATE,
@@ -179,31 +172,32 @@ export function imageDirText(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: 
  * `gpucr restore` repeats it: a heading per kind, then a line per finding; none when all is well.
  */
 export function restoreNoteLines(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): string[] {
+  const notes = restoreNotes(dir, opts, tasks);
   return [
     ...section(
       'restore cannot find these GEM handles: no image publishes them, so the restore retries them until CRIU gives up (spec §9.8)',
-      unpublishedHandles(dir),
+      notes.unpublished,
       (u) => `${u.file}: ${u.field} = ${u.handle}`,
     ),
     ...section(
       'restore may give these GEM handles another BO: several images publish the number, and the first one restored wins (spec §9.8)',
-      ambiguousHandles(dir),
+      notes.ambiguous,
       (a) => `${a.file}: ${a.field} = ${a.handle}, published by ${a.publishers.join(', ')}`,
     ),
     ...section(
       'restore cannot make these GEM_VA mappings: KFD RESTORE has mapped a KFD BO there, in the same VM (docs/checkpoint-restore.md)',
-      vaConflicts(dir, opts),
+      notes.va_conflicts,
       (c) => `${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)}, mapped by ${c.kfd}`,
     ),
     ...section(
       'restore cannot map these KFD BOs: a BO before them maps the range on that GPU, so KFD RESTORE fails (docs/conformance.md "Kernel findings" 2)',
-      kfdMapConflicts(dir, opts),
+      notes.kfd_map_conflicts,
       (c) =>
         `${c.file}: ${c.field} = ${hex(c.addr)}+${hex(c.size)} on GPU ${hex(BigInt(c.gpu))}, over ${c.mapped_first}`,
     ),
     ...section(
       'restore puts these render-node images into one file (one GPU, one task), and brings back one BO per handle number (spec §9.8 work_already_completed)',
-      mergedRenderFiles(dir, tasks),
+      notes.merged_render_files,
       (m) =>
         `${m.files.join(', ')}${m.pid ? ` of pid ${m.pid}` : ''}: ${m.shared_handles.length ? `handles ${m.shared_handles.join(', ')} held by more than one, all but one BO lost` : 'no handle held twice'}`,
     ),
@@ -250,12 +244,5 @@ export function imageDirJson(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: 
   }
   for (const s of dir.dmabuf)
     files.push({ file: dmabufImageName(s.id), message: 'criu_dmabuf_node', content: s.dmabuf });
-  return {
-    files,
-    unpublished: unpublishedHandles(dir),
-    ambiguous: ambiguousHandles(dir),
-    va_conflicts: vaConflicts(dir, opts),
-    kfd_map_conflicts: kfdMapConflicts(dir, opts),
-    merged_render_files: mergedRenderFiles(dir, tasks),
-  };
+  return { files, ...restoreNotes(dir, opts, tasks) };
 }

@@ -12,20 +12,24 @@ export {
   kfdBoHasPages,
   readImageDir,
   type RenderDImageSet,
+  writeImageDir,
+} from './dir.js';
+export {
   type AmbiguousHandle,
   ambiguousHandles,
+  type FileHolders,
   handlesFetchedBy,
   type HandleLookup,
   type KfdMapConflict,
   kfdMapConflicts,
-  unpublishedHandles,
-  type FileHolders,
   type MergedRenderFiles,
   mergedRenderFiles,
+  type RestoreNotes,
+  restoreNotes,
+  unpublishedHandles,
   type VaConflict,
   vaConflicts,
-  writeImageDir,
-} from './dir.js';
+} from './restore-notes.js';
 export { imageDirJson, imageDirText, restoreNoteLines } from './format.js';
 export {
   decodeDmabufImage,

@@ -3,8 +3,9 @@
  * alone and reported by `gpucr images` (format.ts), not refused: the plugin's dump writes such
  * directories. GEM handles a restore looks up that no image publishes (it waits for ever) or that
  * several publish (it may get another BO), render-node GEM_VA mappings that KFD RESTORE has
- * already mapped in the same VM (the GEM_VA MAP fails), and render-node images that one task
- * restores into one file (handle numbers they share come back once).
+ * already mapped in the same VM (the GEM_VA MAP fails), KFD BOs that KFD RESTORE cannot map over
+ * one mapped before them (the RESTORE fails), and render-node images that one task restores into
+ * one file (handle numbers they share come back once). `restoreNotes` gathers them all.
  */
 import { KFD_IOC_ALLOC_MEM_FLAGS } from '../../uapi/index.js';
 import type { ImageDir } from './dir-layout.js';
@@ -119,27 +120,17 @@ export interface VaConflict {
  * dumped both ways, as a KFD BO and as a VM entry of the render-node BO.
  */
 export function vaConflicts(dir: ImageDir, opts: KfdImageOptions = {}): VaConflict[] {
-  const kfdRanges = dir.kfd.flatMap((k) => {
-    const name = kfdImageName(k.id);
-    const priv = decodeKfdPriv(k.kfd, name, opts);
-    return k.kfd.bo_entries.map((b, i) => {
-      // an AQL queue BO is mapped twice, back to back (kfd_mem_attach)
-      const times = b.alloc_flags & KFD_IOC_ALLOC_MEM_FLAGS.AQL_QUEUE_MEM ? 2n : 1n;
-      return {
-        gpus: priv.bos[i]?.mapped_gpuids ?? [],
-        start: b.addr,
-        end: b.addr + b.size * times,
-        at: `${name}: bo_entries[${i}]`,
-      };
-    });
-  });
+  const kfd = kfdMappings(dir, opts).map((m) => ({
+    ...m,
+    // an AQL queue BO is mapped twice, back to back (kfd_mem_attach)
+    end: m.addr + m.size * (m.aql ? 2n : 1n),
+    at: `${m.file}: bo_entries[${m.index}]`,
+  }));
   const out: VaConflict[] = [];
   for (const s of dir.renderD)
     s.renderD.bo_entries.forEach((b, i) =>
       b.vm_entries.forEach((e, j) => {
-        const hit = kfdRanges.find(
-          (k) => k.gpus.includes(s.renderD.gpu_id) && e.addr < k.end && k.start < e.addr + e.size,
-        );
+        const hit = kfd.find((k) => k.gpus.includes(s.renderD.gpu_id) && e.addr < k.end && k.addr < e.addr + e.size);
         if (hit)
           out.push({
             file: renderDImageName(s.id),
@@ -151,6 +142,36 @@ export function vaConflicts(dir: ImageDir, opts: KfdImageOptions = {}): VaConfli
       }),
     );
   return out;
+}
+
+/** A KFD BO of an image as KFD RESTORE maps it: its bucket's range and the GPUs of its mapped_gpuids. */
+interface KfdMapping {
+  /** `amdgpu-kfd-<id>.img` */
+  file: string;
+  /** Its index in bo_entries (the bucket order KFD RESTORE follows). */
+  index: number;
+  /** User gpu_ids. */
+  gpus: number[];
+  addr: bigint;
+  size: bigint;
+  /** AQL_QUEUE_MEM: attached twice per VM, back to back. */
+  aql: boolean;
+}
+
+/** Every KFD BO of the directory's kfd images, in bucket order per image, with the GPUs it is mapped on. */
+function kfdMappings(dir: ImageDir, opts: KfdImageOptions): KfdMapping[] {
+  return dir.kfd.flatMap((k) => {
+    const file = kfdImageName(k.id);
+    const priv = decodeKfdPriv(k.kfd, file, opts);
+    return k.kfd.bo_entries.map((b, index) => ({
+      file,
+      index,
+      gpus: priv.bos[index]?.mapped_gpuids ?? [],
+      addr: b.addr,
+      size: b.size,
+      aql: (b.alloc_flags & KFD_IOC_ALLOC_MEM_FLAGS.AQL_QUEUE_MEM) !== 0,
+    }));
+  });
 }
 
 /** Two KFD BOs of one image that KFD RESTORE cannot both map on a GPU. */
@@ -176,32 +197,46 @@ export interface KfdMapConflict {
  * live process has such a pair only when a MAP left an AQL BO half mapped.
  */
 export function kfdMapConflicts(dir: ImageDir, opts: KfdImageOptions = {}): KfdMapConflict[] {
-  const out: KfdMapConflict[] = [];
-  for (const k of dir.kfd) {
-    const file = kfdImageName(k.id);
-    const priv = decodeKfdPriv(k.kfd, file, opts);
-    const bos = k.kfd.bo_entries;
-    bos.forEach((b, j) => {
-      for (const gpu of priv.bos[j]?.mapped_gpuids ?? []) {
-        const i = bos.findIndex(
-          (a, n) =>
-            n < j &&
-            (priv.bos[n]?.mapped_gpuids ?? []).includes(gpu) &&
-            a.addr < b.addr + b.size &&
-            b.addr < a.addr + a.size,
-        );
-        if (i >= 0)
-          out.push({
-            file,
-            field: `bo_entries[${j}]`,
-            mapped_first: `bo_entries[${i}]`,
-            gpu,
-            addr: b.addr,
-            size: b.size,
-          });
+  const bos = kfdMappings(dir, opts);
+  // per image and GPU, the BOs mapped there by address; an overlapping pair is found by a sweep
+  // (a dump holds a BO per allocation, so comparing every pair would be quadratic)
+  const vms = new Map<string, KfdMapping[]>();
+  for (const b of bos)
+    for (const gpu of b.gpus) {
+      const key = `${b.file} ${gpu}`;
+      const list = vms.get(key);
+      if (list) list.push(b);
+      else vms.set(key, [b]);
+    }
+  /** `${file} ${gpu} ${index}` → the first BO in bucket order that maps over it there. */
+  const firstOver = new Map<string, KfdMapping>();
+  for (const [key, list] of vms) {
+    let active: KfdMapping[] = [];
+    for (const b of list.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : x.index - y.index))) {
+      active = active.filter((a) => a.addr + a.size > b.addr);
+      for (const a of active) {
+        if (!(a.addr < b.addr + b.size && b.addr < a.addr + a.size)) continue;
+        const [early, late] = a.index < b.index ? [a, b] : [b, a];
+        const at = `${key} ${late.index}`;
+        if ((firstOver.get(at)?.index ?? Infinity) > early.index) firstOver.set(at, early);
       }
-    });
+      active.push(b);
+    }
   }
+  const out: KfdMapConflict[] = [];
+  for (const b of bos)
+    for (const gpu of b.gpus) {
+      const first = firstOver.get(`${b.file} ${gpu} ${b.index}`);
+      if (first)
+        out.push({
+          file: b.file,
+          field: `bo_entries[${b.index}]`,
+          mapped_first: `bo_entries[${first.index}]`,
+          gpu,
+          addr: b.addr,
+          size: b.size,
+        });
+    }
   return out;
 }
 
@@ -253,4 +288,24 @@ export function mergedRenderFiles(dir: ImageDir, tasks?: FileHolders): MergedRen
     });
   }
   return out;
+}
+
+/** Everything a restore of the directory will meet, under the names `gpucr images --json` gives them. */
+export interface RestoreNotes {
+  unpublished: HandleLookup[];
+  ambiguous: AmbiguousHandle[];
+  va_conflicts: VaConflict[];
+  kfd_map_conflicts: KfdMapConflict[];
+  merged_render_files: MergedRenderFiles[];
+}
+
+/** The five reports above, each computed once (`tasks`: gpucr-core.json's, for mergedRenderFiles). */
+export function restoreNotes(dir: ImageDir, opts: KfdImageOptions = {}, tasks?: FileHolders): RestoreNotes {
+  return {
+    unpublished: unpublishedHandles(dir),
+    ambiguous: ambiguousHandles(dir),
+    va_conflicts: vaConflicts(dir, opts),
+    kfd_map_conflicts: kfdMapConflicts(dir, opts),
+    merged_render_files: mergedRenderFiles(dir, tasks),
+  };
 }
