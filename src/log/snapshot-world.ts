@@ -92,8 +92,9 @@ function checkVariants(v: unknown, where: string): void {
       fail(`${where}.${k}`, `one of ${Object.keys(DEFAULT_VARIANTS).join(', ')}`, k);
 }
 
-/** The members of `next`. */
-const COUNTERS = ['object', 'file', 'gem', 'mmap'];
+/** The id serials of `next`, and all its members. */
+const SERIALS = ['object', 'file', 'gem'];
+const COUNTERS = [...SERIALS, 'mmap'];
 const U32_MAX = 2 ** 32 - 1;
 
 /**
@@ -105,7 +106,7 @@ function checkCounters(v: unknown, topology: Topology, where: string): Record<st
   const next = record(v, where);
   for (const k of Object.keys(next))
     if (!COUNTERS.includes(k)) fail(`${where}.${k}`, `one of ${COUNTERS.join(', ')}`, k);
-  for (const k of COUNTERS.slice(0, 3))
+  for (const k of SERIALS)
     if (int(next[k], `${where}.${k}`, 1) > U32_MAX) fail(`${where}.${k}`, `an integer ≤ ${U32_MAX}`, next[k]);
   const mmap = record(next.mmap, `${where}.mmap`);
   const gpus = new Set(topology.gpus.map((g) => String(g.gpu_id)));
