@@ -35,12 +35,6 @@ import { bo } from '../../../world/world.js';
 import { fail } from '../../registry.js';
 import { computeVmFile } from './gpuvm-compute-vm.js';
 
-/** The GPU VA range a BO occupies in a VM: an AQL queue BO is attached twice, back to back. */
-export function mappedRange(b: BoContext): { start: bigint; end: bigint } {
-  const times = b.alloc_flags & F.AQL_QUEUE_MEM ? 2n : 1n;
-  return { start: b.va, end: b.va + b.size * times };
-}
-
 /** The VA of each attachment of a BO in one VM (kfd_mem_attach: AQL BOs get two, back to back). */
 function attachmentVas(b: BoContext): bigint[] {
   return b.alloc_flags & F.AQL_QUEUE_MEM ? [b.va, b.va + b.size] : [b.va];

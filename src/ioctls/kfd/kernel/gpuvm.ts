@@ -28,14 +28,7 @@ export {
   newGem,
   pageAlign,
 } from './gpuvm-alloc.js';
-export {
-  kfdMappingFlags,
-  mapBoToVm,
-  mappedOnAnyGpu,
-  mappedRange,
-  unmapBoFromVm,
-  userptrValidated,
-} from './gpuvm-attach.js';
+export { kfdMappingFlags, mapBoToVm, mappedOnAnyGpu, unmapBoFromVm, userptrValidated } from './gpuvm-attach.js';
 export { computeVmFile } from './gpuvm-compute-vm.js';
 export { exportDmabuf, importDmabuf, releaseDmabuf } from './gpuvm-dmabuf.js';
 
