@@ -38,7 +38,7 @@ function conflict(variants: Partial<Variants> = {}): { h: Harness; other: bigint
 }
 
 describe('MAP of an AQL BO whose entry at va conflicts (amdgpu_amdkfd_gpuvm_map_memory_to_gpu)', () => {
-  it('fails with -EINVAL after mapping the entry at va + size: the BO is half mapped', () => {
+  it('spec §7.2 MAP (VA conflict → -EINVAL): fails with -EINVAL after mapping the entry at va + size: the BO is half mapped', () => {
     const { h, aql, aqlId } = conflict();
     const r = h.map(APP, aql, [GPU_A]);
     expect(r.ret).toBe(E.EINVAL);
@@ -49,7 +49,7 @@ describe('MAP of an AQL BO whose entry at va conflicts (amdgpu_amdkfd_gpuvm_map_
     expect(mappedPages(h, APP, aqlId, GPU_A)).toEqual([(VA + P) / P]);
   });
 
-  it('a half-mapped BO cannot be freed (mapped_to_gpu_memory > 0: -EBUSY); UNMAP unmaps only its mapped entry', () => {
+  it('spec §7.2 FREE (mapped → -EBUSY): a half-mapped BO cannot be freed (mapped_to_gpu_memory > 0: -EBUSY); UNMAP unmaps only its mapped entry', () => {
     const { h, other, aql, aqlId } = conflict();
     h.map(APP, aql, [GPU_A]);
     expect(h.ioctl(APP, 'FREE_MEMORY_OF_GPU', { handle: aql }).ret).toBe(E.EBUSY);
@@ -75,7 +75,7 @@ describe('MAP of an AQL BO whose entry at va conflicts (amdgpu_amdkfd_gpuvm_map_
     expect(mappedPages(h, APP, aqlId, GPU_A)).toHaveLength(2);
   });
 
-  it('a MAP that maps nothing still attaches (kfd_mem_attach comes first): the bo_va stays, unmapped', () => {
+  it('spec §7.2 MAP (VA conflict → -EINVAL): a MAP that maps nothing still attaches (kfd_mem_attach comes first): the bo_va stays, unmapped', () => {
     const h = new Harness();
     h.setupProcess(APP);
     const other = h.alloc(APP, GPU_A, ['GTT', 'WRITABLE'], PAGE, VA);
@@ -93,7 +93,7 @@ describe('MAP of an AQL BO whose entry at va conflicts (amdgpu_amdkfd_gpuvm_map_
 });
 
 describe('CRIU of a half-mapped AQL BO (kfd_criu_checkpoint_bos, kfd_criu_restore_bo)', () => {
-  it('CHECKPOINT lists the GPU in mapped_gpuids (amdgpu_amdkfd_bo_mapped_to_dev: some entry mapped), and RESTORE fails with -EINVAL while the other BO is mapped there', () => {
+  it('spec §5.2 mapped_gpuids, §5.4 map to GPUs: CHECKPOINT lists the GPU in mapped_gpuids (amdgpu_amdkfd_bo_mapped_to_dev: some entry mapped), and RESTORE fails with -EINVAL while the other BO is mapped there', () => {
     const { h, aql, aqlId } = conflict();
     h.map(APP, aql, [GPU_A]);
     expect(isMappedIn(h.bo(aqlId), GPU_A)).toBe(true);
